@@ -1,0 +1,110 @@
+"""Facts about a request's inputs, read with Pillow and numpy only (no torch, no OpenCV)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from planner.errors import InputError
+from planner.imageio import open_image, read_mask
+from planner.schema import EditRequest, Extend, ImageFacts
+
+MAX_EXTEND_FACTOR = 4  # the extended canvas may be at most this many times the source per side
+
+
+def check_request(request: EditRequest, size: tuple[int, int]) -> None:
+    """Reject conflicting options and prompts outside an image of ``size`` (W, H)."""
+    w, h = size
+    given = [
+        name
+        for name, present in (
+            ("--mask", request.mask is not None),
+            ("--point/--box", request.sam is not None and not request.sam.empty),
+            ("--extend", request.extend is not None and request.extend.any),
+        )
+        if present
+    ]
+    if len(given) > 1:
+        raise InputError(
+            f"{' and '.join(given)} conflict: give one way to say where to edit (a mask, a SAM "
+            "prompt, or a canvas extension)"
+        )
+    if request.sam is not None:
+        for pt in request.sam.points:
+            if not (0 <= pt.x < w and 0 <= pt.y < h):
+                raise InputError(
+                    f"point ({pt.x:g},{pt.y:g}) is outside the {w}x{h} image; use pixel coordinates "
+                    f"with 0<=X<{w} and 0<=Y<{h}"
+                )
+        if request.sam.box is not None:
+            x0, y0, x1, y1 = request.sam.box
+            if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+                raise InputError(
+                    f"box ({x0:g},{y0:g},{x1:g},{y1:g}) is outside the {w}x{h} image; keep it "
+                    f"within 0,0,{w},{h}"
+                )
+    if request.extend is not None and request.extend.any:
+        e = request.extend
+        if max(e.left + e.right, 0) > MAX_EXTEND_FACTOR * w or e.top + e.bottom > MAX_EXTEND_FACTOR * h:
+            raise InputError(
+                f"extension {e.left},{e.top},{e.right},{e.bottom} is more than {MAX_EXTEND_FACTOR}x "
+                "the image; extend in several smaller steps"
+            )
+
+
+def mask_facts(edit: np.ndarray) -> dict[str, object]:
+    """Area, bounding box, border contact and region count of a bool mask (H, W), True = edit."""
+    h, w = edit.shape
+    area = float(edit.mean()) if edit.size else 0.0
+    if area == 0.0:
+        return {
+            "mask_area": 0.0,
+            "mask_bbox": None,
+            "mask_bbox_area": 0.0,
+            "mask_touches_border": False,
+            "mask_regions": 0,
+        }
+    rows = np.flatnonzero(edit.any(axis=1))
+    cols = np.flatnonzero(edit.any(axis=0))
+    x0, x1, y0, y1 = int(cols[0]), int(cols[-1]) + 1, int(rows[0]), int(rows[-1]) + 1
+    _, regions = ndimage.label(edit, structure=np.ones((3, 3), dtype=bool))
+    return {
+        "mask_area": area,
+        "mask_bbox": (x0, y0, x1, y1),
+        "mask_bbox_area": (x1 - x0) * (y1 - y0) / float(w * h),
+        "mask_touches_border": bool(x0 == 0 or y0 == 0 or x1 == w or y1 == h),
+        "mask_regions": int(regions),
+    }
+
+
+def canvas_mask(size: tuple[int, int], extend: Extend) -> np.ndarray:
+    """The outpainting mask on the extended canvas: True on the new area. ``size`` is the source (W, H)."""
+    w, h = size
+    out = np.ones((h + extend.top + extend.bottom, w + extend.left + extend.right), dtype=bool)
+    out[extend.top : extend.top + h, extend.left : extend.left + w] = False
+    return out
+
+
+def analyze(request: EditRequest, image: Image.Image | None = None) -> ImageFacts:
+    """Read the request's image (and mask) and return the facts the planner decides on."""
+    img = image if image is not None else open_image(request.image)
+    check_request(request, img.size)
+    facts: dict[str, object] = {
+        "width": img.size[0],
+        "height": img.size[1],
+        "mode": img.mode,
+        "has_alpha": img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info,
+    }
+    if request.mask is not None:
+        edit = read_mask(request.mask, img.size)
+        if not edit.any():
+            raise InputError(
+                f"mask {request.mask} is empty (no white pixels); paint the area to edit white "
+                "(255), or drop --mask for a whole-image edit"
+            )
+        facts.update(mask_facts(edit))
+    elif request.extend is not None and request.extend.any:
+        facts.update(mask_facts(canvas_mask(img.size, request.extend)))
+        facts["extend"] = request.extend
+    return ImageFacts.model_validate(facts)

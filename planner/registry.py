@@ -1,0 +1,223 @@
+"""The model registry and hardware table: plain data, read by the planner and the executors.
+
+Each family names the diffusers pipeline class as a string, so reading this module imports no torch.
+VRAM figures are peak GiB for one batch-1 edit at native resolution in fp16/bf16 (``vram_gb``) and
+with ``enable_model_cpu_offload`` (``offload_vram_gb``). ``step_s`` is seconds per denoising step at
+native resolution on the reference card (an L4, class gpu-24gb), CFG batch included; the lesson's
+anchor is SDXL-Inpaint, 30 steps at 1024x1024 in 3-4 s on an L4 (0.11 s/step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.schema import Family, GuidanceKind, Hardware
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    family: Family
+    default_id: str
+    pipeline: str  # diffusers class name for this family's main mode
+    modes: tuple[str, ...]  # plan modes this family can run
+    native_resolution: int
+    vram_gb: float
+    offload_vram_gb: float
+    steps: int
+    guidance_kind: GuidanceKind
+    text_guidance: float
+    image_guidance: float | None
+    step_s: float  # seconds/step at native resolution on gpu-24gb
+    load_s: float  # cold load from local disk on gpu-24gb
+    multiple_of: int  # image sides must be a multiple of this
+    guidance_meaning: str
+    fetch_hint: str
+
+
+REGISTRY: dict[Family, FamilySpec] = {
+    "sd-inpaint": FamilySpec(
+        family="sd-inpaint",
+        default_id="stable-diffusion-v1-5/stable-diffusion-inpainting",
+        pipeline="StableDiffusionInpaintPipeline",
+        modes=("inpaint", "outpaint"),
+        native_resolution=512,
+        vram_gb=3.5,
+        offload_vram_gb=2.5,
+        steps=30,
+        guidance_kind="cfg",
+        text_guidance=7.5,
+        image_guidance=None,
+        step_s=0.035,
+        load_s=4.0,
+        multiple_of=8,
+        guidance_meaning="Classifier-free guidance: higher follows the prompt harder and "
+        "saturates small patches; the negative prompt applies.",
+        fetch_hint="huggingface-cli download stable-diffusion-v1-5/stable-diffusion-inpainting",
+    ),
+    "sdxl-inpaint": FamilySpec(
+        family="sdxl-inpaint",
+        default_id="diffusers/stable-diffusion-xl-1.0-inpainting-0.1",
+        pipeline="StableDiffusionXLInpaintPipeline",
+        modes=("inpaint", "outpaint"),
+        native_resolution=1024,
+        vram_gb=10.0,
+        offload_vram_gb=6.0,
+        steps=30,
+        guidance_kind="cfg",
+        text_guidance=8.0,
+        image_guidance=None,
+        step_s=0.11,
+        load_s=9.0,
+        multiple_of=8,
+        guidance_meaning="Classifier-free guidance over both SDXL text encoders; the negative "
+        "prompt applies.",
+        fetch_hint="huggingface-cli download diffusers/stable-diffusion-xl-1.0-inpainting-0.1",
+    ),
+    "flux-fill": FamilySpec(
+        family="flux-fill",
+        default_id="black-forest-labs/FLUX.1-Fill-dev",
+        pipeline="FluxFillPipeline",
+        modes=("inpaint", "outpaint"),
+        native_resolution=1024,
+        vram_gb=34.0,
+        offload_vram_gb=24.0,
+        steps=28,
+        guidance_kind="distilled",
+        text_guidance=30.0,
+        image_guidance=None,
+        step_s=0.9,
+        load_s=30.0,
+        multiple_of=16,
+        guidance_meaning="Distilled guidance: the scale is an input of the transformer, not CFG; "
+        "Fill is trained around 30, there is no negative prompt and no second batch.",
+        fetch_hint="huggingface-cli download black-forest-labs/FLUX.1-Fill-dev (gated: accept "
+        "the licence on the Hub first)",
+    ),
+    "flux-kontext": FamilySpec(
+        family="flux-kontext",
+        default_id="black-forest-labs/FLUX.1-Kontext-dev",
+        pipeline="FluxKontextPipeline",
+        modes=("instruct",),
+        native_resolution=1024,
+        vram_gb=34.0,
+        offload_vram_gb=24.0,
+        steps=28,
+        guidance_kind="distilled",
+        text_guidance=2.5,
+        image_guidance=None,
+        step_s=1.0,
+        load_s=30.0,
+        multiple_of=16,
+        guidance_meaning="Distilled guidance (about 2.5): how hard to follow the instruction; the "
+        "source image is context tokens, so there is no separate image scale.",
+        fetch_hint="huggingface-cli download black-forest-labs/FLUX.1-Kontext-dev (gated: accept "
+        "the licence on the Hub first)",
+    ),
+    "instruct-pix2pix": FamilySpec(
+        family="instruct-pix2pix",
+        default_id="timbrooks/instruct-pix2pix",
+        pipeline="StableDiffusionInstructPix2PixPipeline",
+        modes=("instruct",),
+        native_resolution=512,
+        vram_gb=3.5,
+        offload_vram_gb=2.5,
+        steps=20,
+        guidance_kind="cfg",
+        text_guidance=7.5,
+        image_guidance=1.5,
+        step_s=0.05,
+        load_s=4.0,
+        multiple_of=8,
+        guidance_meaning="Two CFG scales: text (how strongly to apply the instruction) and image "
+        "(how closely to stay with the source; 1.0-2.0, higher keeps more).",
+        fetch_hint="huggingface-cli download timbrooks/instruct-pix2pix",
+    ),
+    "sd": FamilySpec(
+        family="sd",
+        default_id="stable-diffusion-v1-5/stable-diffusion-v1-5",
+        pipeline="StableDiffusionImg2ImgPipeline",
+        modes=("sdedit",),
+        native_resolution=512,
+        vram_gb=3.5,
+        offload_vram_gb=2.5,
+        steps=30,
+        guidance_kind="cfg",
+        text_guidance=7.5,
+        image_guidance=None,
+        step_s=0.035,
+        load_s=4.0,
+        multiple_of=8,
+        guidance_meaning="Classifier-free guidance on the new prompt; the strength (t/T) decides "
+        "how much of the source survives.",
+        fetch_hint="huggingface-cli download stable-diffusion-v1-5/stable-diffusion-v1-5",
+    ),
+    "sdxl": FamilySpec(
+        family="sdxl",
+        default_id="stabilityai/stable-diffusion-xl-base-1.0",
+        pipeline="StableDiffusionXLImg2ImgPipeline",
+        modes=("sdedit",),
+        native_resolution=1024,
+        vram_gb=10.0,
+        offload_vram_gb=6.0,
+        steps=30,
+        guidance_kind="cfg",
+        text_guidance=7.0,
+        image_guidance=None,
+        step_s=0.11,
+        load_s=9.0,
+        multiple_of=8,
+        guidance_meaning="Classifier-free guidance on the new prompt; the strength (t/T) decides "
+        "how much of the source survives.",
+        fetch_hint="huggingface-cli download stabilityai/stable-diffusion-xl-base-1.0",
+    ),
+    "ddpm": FamilySpec(
+        family="ddpm",
+        default_id="google/ddpm-ema-celebahq-256",
+        pipeline="RePaintPipeline",
+        modes=("repaint",),
+        native_resolution=256,
+        vram_gb=1.5,
+        offload_vram_gb=1.5,
+        steps=250,
+        guidance_kind="cfg",
+        text_guidance=0.0,
+        image_guidance=None,
+        step_s=0.02,
+        load_s=2.0,
+        multiple_of=8,
+        guidance_meaning="Unconditional model: no text guidance; RePaint resamples (jump back and "
+        "re-denoise) instead.",
+        fetch_hint="huggingface-cli download google/ddpm-ema-celebahq-256",
+    ),
+}
+
+CONTROLNETS = {
+    ("openpose", "sd-inpaint"): "lllyasviel/control_v11p_sd15_openpose",
+}
+
+# SAM image encoder cost on gpu-24gb at 1024x1024 (prompt decoding is ~ms): the lesson gives SAM-H
+# ~200 ms and SAM-B ~40 ms.
+SAM_ENCODER_S = {"vit_b": 0.04, "vit_l": 0.11, "vit_h": 0.2}
+SAM_CHECKPOINT_HINT = (
+    "download sam_vit_b_01ec64.pth (or vit_l/vit_h) from the segment-anything README and pass --sam PATH"
+)
+
+
+@dataclass(frozen=True)
+class HardwareSpec:
+    vram_gb: float
+    speed: float  # multiplier on step_s relative to gpu-24gb (lower is faster)
+    example: str
+
+
+HARDWARE: dict[Hardware, HardwareSpec] = {
+    "cpu": HardwareSpec(0.0, 60.0, "a laptop or server CPU, fp32"),
+    "gpu-8gb": HardwareSpec(8.0, 2.0, "RTX 3060 Ti / 4060"),
+    "gpu-12gb": HardwareSpec(12.0, 1.4, "RTX 3060 12GB / 4070"),
+    "gpu-16gb": HardwareSpec(16.0, 2.5, "T4 / RTX 4080"),
+    "gpu-24gb": HardwareSpec(24.0, 1.0, "L4 / RTX 4090 / A10"),
+    "gpu-48gb": HardwareSpec(48.0, 0.6, "L40S / RTX 6000 Ada"),
+    "gpu-80gb": HardwareSpec(80.0, 0.3, "A100 80GB / H100"),
+}
+
+INPAINT_FAMILIES: tuple[Family, ...] = ("sd-inpaint", "sdxl-inpaint", "flux-fill")

@@ -1,0 +1,263 @@
+"""The planner's rule table. Reading it top to bottom explains every plan.
+
+How it is applied (planner/plan.py):
+1. ``TASK_RULES``: the first rule whose ``when`` matches decides the approach (mode, families in
+   order of preference, ControlNet, ...). Exactly one fires; the last one matches everything.
+2. ``ADJUST_RULES``: every rule whose ``when`` matches fires, in order; a later rule's decision
+   overrides an earlier one's for the same field.
+
+``when`` keys (all given keys must match; a list means "any of"):
+  intent       what the words ask for (planner/intent.py): remove, replace-sky, replace-background,
+               replace-object, add, restyle, fix-hand, fix-face, extend, global, generic
+  region       where the edit is: mask (given), sam (points/box), canvas (--extend), none
+  mask_size    tiny (<1% of the image), small (<10%), medium (<35%), large, unknown (SAM, no mask yet)
+  bbox_small   the mask's bounding box covers at most 35% of the image
+  big_image    the image's long side is more than twice the chosen family's native resolution
+  priority     quality | balanced | latency;  quality: priority quality or words like "indistinguishable"
+  hardware     hardware class;  scene: a whole-image caption was given;  touch: light | normal | heavy
+  mode         the mode decided so far;  controlnet: whether one is planned
+  inpaint_allowed / ddpm_allowed   whether the family allow-list permits those families
+  strength_near_cliff              SDEdit strength within 0.45..0.65
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.schema import Family, Mode
+
+
+class Decide(BaseModel):
+    """Decisions a rule makes. None = this rule says nothing about that field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode | None = None
+    families: list[Family] | None = None
+    invert: bool | None = None
+    controlnet: Literal["openpose"] | None = None
+    strength: float | None = None
+    cfg_factor: float | None = None
+    dilate: Literal["scaled"] | int | None = None
+    feather: int | None = None
+    crop: bool | Literal["auto"] | None = None
+    executor: Literal["diffusers", "classical"] | None = None
+    color_match: bool | None = None
+    sweep: bool | None = None
+    steps_factor: float | None = None
+    sam_model: Literal["vit_b", "vit_l", "vit_h"] | None = None
+    warn_prompt: bool | None = None
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    when: dict[str, Any] = Field(default_factory=dict)
+    then: Decide
+    why: str
+
+
+REGION = ["mask", "sam"]
+GEN_FILL: list[Family] = ["sd-inpaint", "sdxl-inpaint", "flux-fill"]
+
+TASK_RULES: list[Rule] = [
+    Rule(
+        id="outpaint-canvas",
+        when={"region": "canvas"},
+        then=Decide(mode="outpaint", families=["sdxl-inpaint", "flux-fill", "sd-inpaint"], dilate=8,
+                    feather=8),
+        why="Extending the canvas is inpainting of the new area: an inpaint model fills the canvas "
+        "mask, overlapping the old edge by 8 px with an 8 px feather so the join disappears.",
+    ),
+    Rule(
+        id="hand-face-openpose",
+        when={"intent": ["fix-hand", "fix-face"], "region": REGION},
+        then=Decide(mode="inpaint", families=["sd-inpaint"], controlnet="openpose"),
+        why="Hands and faces need structure the prompt cannot give: SD-Inpaint with an OpenPose "
+        "ControlNet keeps the pose while the prompt re-describes the subject.",
+    ),
+    Rule(
+        id="background-from-sam",
+        when={"intent": "replace-background", "region": "sam"},
+        then=Decide(mode="inpaint", families=GEN_FILL, invert=True, sam_model="vit_b"),
+        why="The click marks the subject: Segment Anything cuts it out and the inverse of its mask "
+        "(the background) is regenerated, so the subject keeps every pixel.",
+    ),
+    Rule(
+        id="replace-region",
+        when={"intent": ["replace-sky", "replace-background", "replace-object", "add"],
+              "region": REGION},
+        then=Decide(mode="inpaint", families=GEN_FILL),
+        why="New content inside a known region is inpainting with a 9-channel inpaint model that "
+        "sees the unmasked context.",
+    ),
+    Rule(
+        id="remove-region",
+        when={"intent": "remove", "region": REGION},
+        then=Decide(mode="inpaint", families=GEN_FILL),
+        why="Removing an object is inpainting its mask with a prompt that describes the background "
+        "left behind, never the object.",
+    ),
+    Rule(
+        id="restyle-region",
+        when={"intent": "restyle", "region": REGION},
+        then=Decide(mode="sdedit", families=["sd", "sdxl"], strength=0.5),
+        why="Restyling one region keeps its layout: SDEdit at t/T=0.5 on the masked region changes "
+        "texture and style while the coarse structure survives.",
+    ),
+    Rule(
+        id="restyle-whole",
+        when={"intent": "restyle", "region": "none"},
+        then=Decide(mode="sdedit", families=["sdxl", "sd"], strength=0.6),
+        why="A whole-image restyle is SDEdit at t/T=0.6: moderate change that preserves the coarse "
+        "structure of the photo.",
+    ),
+    Rule(
+        id="region-generic",
+        when={"region": REGION},
+        then=Decide(mode="inpaint", families=GEN_FILL),
+        why="An edit confined to a region is inpainting: only the region is regenerated and every "
+        "pixel outside it is kept.",
+    ),
+    Rule(
+        id="whole-image-instruct",
+        when={},
+        then=Decide(mode="instruct", families=["instruct-pix2pix", "flux-kontext"]),
+        why="With no region to confine it, the edit is an instruction edit (InstructPix2Pix or Flux "
+        "Kontext): one pass over the image and the instruction, no mask needed.",
+    ),
+]
+
+ADJUST_RULES: list[Rule] = [
+    Rule(
+        id="quality-flux-fill",
+        when={"priority": "quality", "mode": ["inpaint", "outpaint"], "controlnet": False},
+        then=Decide(families=["flux-fill", "sdxl-inpaint", "sd-inpaint"], sam_model="vit_h"),
+        why="Highest fidelity was asked for: Flux.1 Fill is the strongest open fill model, with SDXL "
+        "Inpaint as the fallback where it does not fit.",
+    ),
+    Rule(
+        id="quality-kontext",
+        when={"priority": "quality", "mode": "instruct"},
+        then=Decide(families=["flux-kontext", "instruct-pix2pix"]),
+        why="Highest fidelity was asked for: Flux Kontext edits from the instruction in one pass and "
+        "keeps identity better than InstructPix2Pix.",
+    ),
+    Rule(
+        id="kontext-when-it-fits",
+        when={"priority": "balanced", "mode": "instruct", "hardware": ["gpu-48gb", "gpu-80gb"]},
+        then=Decide(families=["flux-kontext", "instruct-pix2pix"]),
+        why="This card holds Flux Kontext without offload, and one Kontext pass (about 1.5 s on an "
+        "H100) beats InstructPix2Pix on quality.",
+    ),
+    Rule(
+        id="latency-fewer-steps",
+        when={"priority": "latency", "mode": ["inpaint", "outpaint", "sdedit", "instruct"]},
+        then=Decide(families=["sd-inpaint", "instruct-pix2pix", "sd", "sdxl-inpaint", "sdxl",
+                              "flux-kontext", "flux-fill"], steps_factor=0.67),
+        why="Latency first: the smallest family that can run the mode, with two thirds of the "
+        "default steps.",
+    ),
+    Rule(
+        id="repaint-without-inpaint-model",
+        when={"mode": ["inpaint", "outpaint"], "inpaint_allowed": False, "ddpm_allowed": True},
+        then=Decide(mode="repaint", families=["ddpm"], controlnet=None),
+        why="No trained inpaint model is allowed, so RePaint resamples an unconditional DDPM (jump "
+        "back and re-denoise) to fill the mask without seams.",
+    ),
+    Rule(
+        id="cpu-classical-fill",
+        when={"hardware": "cpu", "intent": ["remove", "extend"], "mode": ["inpaint", "outpaint"],
+              "priority": ["balanced", "latency"]},
+        then=Decide(executor="classical"),
+        why="On a CPU a diffusion fill takes minutes; for removal and canvas extension the "
+        "weight-free OpenCV fill takes well under a second.",
+    ),
+    Rule(
+        id="tiny-mask-classical",
+        when={"priority": "latency", "intent": "remove", "mask_size": "tiny", "mode": "inpaint"},
+        then=Decide(executor="classical"),
+        why="A tiny removal with latency first: the weight-free fill is instant and a diffusion model "
+        "adds little on a region this small.",
+    ),
+    Rule(
+        id="scaled-dilation",
+        when={"mode": ["inpaint", "sdedit", "repaint"], "region": REGION},
+        then=Decide(dilate="scaled"),
+        why="Seams form where gradients cannot cross the mask edge: grow the mask 8-16 px (scaled to "
+        "the image) and feather the stitch.",
+    ),
+    Rule(
+        id="small-mask-cfg",
+        when={"mode": ["inpaint", "sdedit", "outpaint"], "mask_size": "small"},
+        then=Decide(cfg_factor=0.75),
+        why="High guidance on a small mask gives a saturated patch: text guidance is lowered to 75% "
+        "of the family default.",
+    ),
+    Rule(
+        id="tiny-mask-cfg",
+        when={"mode": ["inpaint", "sdedit", "outpaint"], "mask_size": "tiny"},
+        then=Decide(cfg_factor=0.6),
+        why="The mask covers under 1% of the image, where over-saturation is worst: text guidance is "
+        "lowered to 60% of the family default.",
+    ),
+    Rule(
+        id="crop-small-mask",
+        when={"mode": ["inpaint", "sdedit", "repaint"], "region": "mask", "bbox_small": True},
+        then=Decide(crop=True),
+        why="The region is small next to the image: running the model on its padded box at native "
+        "resolution gives more detail there and wastes no compute on pixels that are kept anyway.",
+    ),
+    Rule(
+        id="crop-big-image",
+        when={"mode": ["inpaint", "outpaint", "sdedit"], "region": ["mask", "canvas"],
+              "big_image": True},
+        then=Decide(crop=True),
+        why="The image is more than twice the model's native size: the model runs on the padded "
+        "box(es) of the region at native resolution instead of the whole frame.",
+    ),
+    Rule(
+        id="crop-after-sam",
+        when={"mode": ["inpaint", "sdedit"], "region": "sam", "invert": False},
+        then=Decide(crop="auto"),
+        why="The SAM mask is not known yet: crop is decided when it is (on when its box covers at "
+        "most 35% of the image).",
+    ),
+    Rule(
+        id="light-touch",
+        when={"mode": "sdedit", "touch": "light"},
+        then=Decide(strength=0.3),
+        why="A light change was asked for: SDEdit t/T=0.3 stays nearly identical to the source.",
+    ),
+    Rule(
+        id="heavy-touch",
+        when={"mode": "sdedit", "touch": "heavy"},
+        then=Decide(strength=0.9),
+        why="A complete change was asked for: SDEdit t/T=0.9 starts from near noise and keeps little "
+        "of the source.",
+    ),
+    Rule(
+        id="fidelity-cliff-sweep",
+        when={"mode": "sdedit", "strength_near_cliff": True},
+        then=Decide(sweep=True),
+        why="Between t/T=0.5 and 0.6 the subject's identity can vanish: sweep the strength around "
+        "the plan's value and keep the best that passes the structure check.",
+    ),
+    Rule(
+        id="color-match-ring",
+        when={"mode": ["inpaint", "outpaint", "repaint"], "executor": "diffusers"},
+        then=Decide(color_match=True),
+        why="The VAE round trip leaves a colour cast: the regenerated region is matched to the "
+        "colour of the ring around it before the final composite.",
+    ),
+    Rule(
+        id="no-scene-caption",
+        when={"mode": ["inpaint", "outpaint", "sdedit", "repaint"], "scene": False},
+        then=Decide(warn_prompt=True),
+        why="The prompt should describe the whole image, not only the new content; no scene caption "
+        "was given, so the prompt check is flagged: pass --scene with a caption of the image.",
+    ),
+]
