@@ -28,18 +28,25 @@ COMMAND_MODULES = [
 ]
 
 
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
+_registered = False
+
+
+def get_app() -> typer.Typer:
+    """The app with every command registered (idempotent; tests use this with typer's CliRunner)."""
+    global _registered
+    if not _registered:
+        for name in COMMAND_MODULES:
+            importlib.import_module(name).register(app)
+        _registered = True
+    return app
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     from planner.errors import RetouchError
 
-    _register()
     try:
-        app(args=argv, standalone_mode=True)
+        get_app()(args=argv, standalone_mode=True)
     except RetouchError as exc:  # raised outside a command body (rare)
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -1,0 +1,76 @@
+"""Planning time per request, apart from image decoding. Run by hand:
+
+    .venv/bin/python tests/bench/bench_plan.py
+
+Target: planning (rules -> EditPlan) well under 5 ms. Reported per stage as medians over repeats, all
+measured side by side in one run: decode (Pillow open + EXIF), facts (mask statistics), plan
+(rule table -> EditPlan), render (Jinja skill doc).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from planner import EditRequest, analyze, make_plan  # noqa: E402
+from planner.imageio import open_image  # noqa: E402
+from planner.render import render  # noqa: E402
+
+CASES = json.loads((Path(__file__).resolve().parents[3] / "shared/cases/use-it.json").read_text())
+MASKS = {"small": (300, 60, 365, 125), "medium": (100, 250, 330, 480), "large-top": (0, 0, 512, 205)}
+
+
+def median_ms(fn, repeats: int = 200) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp())
+    Image.fromarray(skimage.data.astronaut()).save(tmp / "a.png")
+    rows = []
+    for case in CASES["cases"]:
+        kw: dict = {"image": str(tmp / "a.png"), "edit": case["edit"]}
+        if "mask" in case:
+            m = np.zeros((512, 512), np.uint8)
+            x0, y0, x1, y1 = MASKS[case["mask"]]
+            m[y0:y1, x0:x1] = 255
+            Image.fromarray(m).save(tmp / f"{case['id']}.png")
+            kw["mask"] = str(tmp / f"{case['id']}.png")
+        if "extend" in case:
+            kw["extend"] = dict(zip(("left", "top", "right", "bottom"), case["extend"], strict=True))
+        if "point" in case:
+            kw["sam"] = {"points": [{"x": 256, "y": 256}]}
+        request = EditRequest.model_validate(kw)
+        image = open_image(request.image)
+        facts = analyze(request, image)
+        plan = make_plan(request, facts)
+        rows.append((case["id"], median_ms(lambda: open_image(request.image), 50),
+                     median_ms(lambda: analyze(request, image), 50),
+                     median_ms(lambda: make_plan(request, facts)),
+                     median_ms(lambda: render(plan), 50)))
+    print("| case | decode ms | facts ms | plan ms | render ms |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]:.2f} | {r[2]:.2f} | {r[3]:.3f} | {r[4]:.2f} |")
+    plans = [r[3] for r in rows]
+    print(f"\nplanning (rules -> plan), median over cases: {statistics.median(plans):.3f} ms; "
+          f"max {max(plans):.3f} ms (target < 5 ms)")
+
+
+if __name__ == "__main__":
+    main()
