@@ -11,10 +11,31 @@ from planner.errors import (
     StoreError,
 )
 from planner.plan import make_plan
-from planner.schema import EditPlan, EditRequest, Extend, ImageFacts, Preferences, SamPoint, SamPrompt
+from planner.schema import (
+    EditPlan,
+    EditRequest,
+    Extend,
+    ImageFacts,
+    Preferences,
+    SamPoint,
+    SamPrompt,
+)
 
 __all__ = [
-    "EditPlan", "EditRequest", "ExecutorError", "Extend", "ImageFacts", "InputError",
-    "ModelMissingError", "PlanError", "Preferences", "QAFailed", "RetouchError", "SamPoint",
-    "SamPrompt", "StoreError", "analyze", "make_plan",
+    "EditPlan",
+    "EditRequest",
+    "ExecutorError",
+    "Extend",
+    "ImageFacts",
+    "InputError",
+    "ModelMissingError",
+    "PlanError",
+    "Preferences",
+    "QAFailed",
+    "RetouchError",
+    "SamPoint",
+    "SamPrompt",
+    "StoreError",
+    "analyze",
+    "make_plan",
 ]

@@ -46,7 +46,10 @@ def check_request(request: EditRequest, size: tuple[int, int]) -> None:
                 )
     if request.extend is not None and request.extend.any:
         e = request.extend
-        if max(e.left + e.right, 0) > MAX_EXTEND_FACTOR * w or e.top + e.bottom > MAX_EXTEND_FACTOR * h:
+        if (
+            max(e.left + e.right, 0) > MAX_EXTEND_FACTOR * w
+            or e.top + e.bottom > MAX_EXTEND_FACTOR * h
+        ):
             raise InputError(
                 f"extension {e.left},{e.top},{e.right},{e.bottom} is more than {MAX_EXTEND_FACTOR}x "
                 "the image; extend in several smaller steps"

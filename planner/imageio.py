@@ -67,9 +67,13 @@ def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image
             f"{what} {p} looks like a decompression bomb ({exc}); refuse it or raise RETOUCH_MAX_PIXELS"
         ) from exc
     except UnidentifiedImageError as exc:
-        raise InputError(f"{what} {p} is not an image Pillow can read; give a PNG, JPEG or WebP") from exc
+        raise InputError(
+            f"{what} {p} is not an image Pillow can read; give a PNG, JPEG or WebP"
+        ) from exc
     except PermissionError as exc:
-        raise InputError(f"{what} {p} cannot be read (permission denied); check its permissions") from exc
+        raise InputError(
+            f"{what} {p} cannot be read (permission denied); check its permissions"
+        ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{what} {p} is damaged or truncated ({exc}); re-export the file") from exc
 

@@ -17,19 +17,36 @@ OFFLOAD_FACTOR = 1.3
 CLASSICAL_S_PER_MP = 0.25  # OpenCV Telea fill, seconds per megapixel of padded region (CPU)
 
 
-def estimate(spec: FamilySpec, hardware: Hardware, *, executor: str, steps_run: int,
-             work_pixels: float, mask_stage: str | None, controlnet: bool, offload: bool) -> Latency:
+def estimate(
+    spec: FamilySpec,
+    hardware: Hardware,
+    *,
+    executor: str,
+    steps_run: int,
+    work_pixels: float,
+    mask_stage: str | None,
+    controlnet: bool,
+    offload: bool,
+) -> Latency:
     """Estimated seconds per stage. ``work_pixels``: pixels the model processes in total."""
     hw = HARDWARE[hardware]
     stages: list[StageLatency] = []
     if mask_stage in SAM_ENCODER_S:
-        stages.append(StageLatency(stage=f"mask (SAM {mask_stage})",
-                                   seconds=SAM_ENCODER_S[mask_stage] * hw.speed + 0.01))
+        stages.append(
+            StageLatency(
+                stage=f"mask (SAM {mask_stage})",
+                seconds=SAM_ENCODER_S[mask_stage] * hw.speed + 0.01,
+            )
+        )
     elif mask_stage == "prepare":
         stages.append(StageLatency(stage="mask (load, dilate, feather)", seconds=0.01))
     if executor == "classical":
-        stages.append(StageLatency(stage="classical fill (OpenCV)",
-                                   seconds=0.02 + CLASSICAL_S_PER_MP * work_pixels / 1e6))
+        stages.append(
+            StageLatency(
+                stage="classical fill (OpenCV)",
+                seconds=0.02 + CLASSICAL_S_PER_MP * work_pixels / 1e6,
+            )
+        )
     else:
         scale = work_pixels / float(spec.native_resolution**2)
         step = spec.step_s * hw.speed * scale
@@ -37,8 +54,9 @@ def estimate(spec: FamilySpec, hardware: Hardware, *, executor: str, steps_run: 
             step *= CONTROLNET_FACTOR
         if offload:
             step *= OFFLOAD_FACTOR
-        stages.append(StageLatency(stage="text encode", seconds=TEXT_ENCODE_S[spec.guidance_kind]
-                                   * hw.speed))
+        stages.append(
+            StageLatency(stage="text encode", seconds=TEXT_ENCODE_S[spec.guidance_kind] * hw.speed)
+        )
         vae = VAE_S.get(spec.native_resolution, 0.1) * hw.speed * scale
         stages.append(StageLatency(stage="VAE encode + decode", seconds=vae))
         stages.append(StageLatency(stage=f"denoise ({steps_run} steps)", seconds=steps_run * step))
@@ -50,5 +68,9 @@ def estimate(spec: FamilySpec, hardware: Hardware, *, executor: str, steps_run: 
         cold += 2.0
     if mask_stage in SAM_ENCODER_S:
         cold += 1.0
-    return Latency(hardware=hardware, stages=stages,
-                   total_s=round(sum(s.seconds for s in stages), 3), cold_load_s=round(cold, 1))
+    return Latency(
+        hardware=hardware,
+        stages=stages,
+        total_s=round(sum(s.seconds for s in stages), 3),
+        cold_load_s=round(cold, 1),
+    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner import checklist, intent as intent_mod, prompts
+from planner import checklist, prompts
+from planner import intent as intent_mod
 from planner.errors import PlanError
 from planner.latency import estimate
 from planner.registry import CONTROLNETS, HARDWARE, INPAINT_FAMILIES, REGISTRY, FamilySpec
@@ -70,6 +71,7 @@ def _context(request: EditRequest, facts: ImageFacts, it: intent_mod.Intent) -> 
         "executor": "diffusers",
         "strength_near_cliff": False,
         "big_image": False,
+        "long_side": max(facts.out_width, facts.out_height),
     }
 
 
@@ -84,10 +86,17 @@ def _apply(decisions: dict[str, Any], d: Decide, ctx: dict[str, Any]) -> None:
     ctx["executor"] = decisions.get("executor", "diffusers")
     strength = decisions.get("strength")
     ctx["strength_near_cliff"] = strength is not None and 0.45 <= strength <= 0.65
+    first = next(
+        (f for f in decisions.get("families", []) if ctx["mode"] in REGISTRY[f].modes), None
+    )
+    ctx["big_image"] = (
+        first is not None and ctx["long_side"] > 2 * REGISTRY[first].native_resolution
+    )
 
 
-def _choose_family(prefs: list[Family], mode: str, ctx: dict[str, Any],
-                   hits: list[RuleHit]) -> tuple[FamilySpec, bool, list[str]]:
+def _choose_family(
+    prefs: list[Family], mode: str, ctx: dict[str, Any], hits: list[RuleHit]
+) -> tuple[FamilySpec, bool, list[str]]:
     """First preferred family that is allowed, runs ``mode`` and fits the hardware."""
     hw = HARDWARE[ctx["hardware"]]
     usable: list[tuple[FamilySpec, bool]] = []
@@ -104,8 +113,10 @@ def _choose_family(prefs: list[Family], mode: str, ctx: dict[str, Any],
         elif spec.offload_vram_gb <= hw.vram_gb:
             usable.append((spec, True))
         else:
-            skipped.append(f"{fam} needs ~{spec.offload_vram_gb:g} GiB even with CPU offload, "
-                           f"more than {ctx['hardware']} has")
+            skipped.append(
+                f"{fam} needs ~{spec.offload_vram_gb:g} GiB even with CPU offload, "
+                f"more than {ctx['hardware']} has"
+            )
     if not usable:
         raise PlanError(
             f"no allowed model family can run a {mode} edit on {ctx['hardware']} "
@@ -115,8 +126,13 @@ def _choose_family(prefs: list[Family], mode: str, ctx: dict[str, Any],
     if skipped and chosen.family != prefs[0]:
         hits.append(RuleHit(id="fit-hardware", why=f"{'; '.join(skipped)}: using {chosen.family}."))
     if offload:
-        hits.append(RuleHit(id="cpu-offload", why=f"{chosen.family} needs ~{chosen.vram_gb:g} GiB; "
-                            f"with model CPU offload it fits {ctx['hardware']}."))
+        hits.append(
+            RuleHit(
+                id="cpu-offload",
+                why=f"{chosen.family} needs ~{chosen.vram_gb:g} GiB; "
+                f"with model CPU offload it fits {ctx['hardware']}.",
+            )
+        )
     alternates = [s.family for s, _ in usable[1:]]
     return chosen, offload, alternates
 
@@ -133,10 +149,13 @@ def _crop(enabled: bool | str, facts: ImageFacts, spec: FamilySpec) -> CropPlan:
     if enabled is False:
         return CropPlan(enabled=False, reason="the region is large next to the image: full frame")
     if enabled == "auto" or facts.mask_bbox is None:
-        return CropPlan(enabled="auto" if enabled == "auto" else True, multiple_of=spec.multiple_of,
-                        resize_to=spec.native_resolution,
-                        reason=f"decided on the mask once known: on when its box covers <= "
-                        f"{BBOX_SMALL:.0%} of the image")
+        return CropPlan(
+            enabled="auto" if enabled == "auto" else True,
+            multiple_of=spec.multiple_of,
+            resize_to=spec.native_resolution,
+            reason=f"decided on the mask once known: on when its box covers <= "
+            f"{BBOX_SMALL:.0%} of the image",
+        )
     x0, y0, x1, y1 = facts.mask_bbox
     pad = int(min(128, max(32, round(0.25 * max(x1 - x0, y1 - y0)))))
     W, H = facts.out_width, facts.out_height
@@ -153,33 +172,40 @@ def _crop(enabled: bool | str, facts: ImageFacts, spec: FamilySpec) -> CropPlan:
 
     bx0, bx1 = span(x0, x1, W)
     by0, by1 = span(y0, y1, H)
-    return CropPlan(enabled=True, padding_px=pad, multiple_of=spec.multiple_of,
-                    resize_to=spec.native_resolution, box=(bx0, by0, bx1, by1),
-                    reason=f"model runs on the padded box {bx1 - bx0}x{by1 - by0} (one box per mask "
-                    f"region at run time) at {spec.native_resolution} px, then is stitched back")
+    return CropPlan(
+        enabled=True,
+        padding_px=pad,
+        multiple_of=spec.multiple_of,
+        resize_to=spec.native_resolution,
+        box=(bx0, by0, bx1, by1),
+        reason=f"model runs on the padded box {bx1 - bx0}x{by1 - by0} (one box per mask "
+        f"region at run time) at {spec.native_resolution} px, then is stitched back",
+    )
 
 
-def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
-    """Apply the rule table to a request and its facts. Deterministic; no I/O."""
+def decide(
+    request: EditRequest, facts: ImageFacts
+) -> tuple[intent_mod.Intent, dict[str, Any], dict[str, Any], list[RuleHit]]:
+    """Run the rule table. Returns (intent, context, decisions, rules that fired)."""
     # 1. read the words and the inputs into the context the rules match on
     it = intent_mod.parse(request.edit)
     ctx = _context(request, facts, it)
     decisions: dict[str, Any] = {}
-    hits: list[RuleHit] = []
     # 2. the first matching task rule decides the approach
     task = next(r for r in TASK_RULES if _matches(r, ctx))
     _apply(decisions, task.then, ctx)
-    hits.append(RuleHit(id=task.id, why=task.why))
-    # 3. every matching adjustment rule applies, in order (big_image needs the family's native size)
+    hits = [RuleHit(id=task.id, why=task.why)]
+    # 3. every matching adjustment rule applies, in order
     for rule in ADJUST_RULES:
-        if rule.id == "crop-big-image":
-            first = next((f for f in decisions["families"] if ctx["mode"] in REGISTRY[f].modes),
-                         decisions["families"][0])
-            ctx["big_image"] = max(facts.out_width, facts.out_height) > 2 * REGISTRY[
-                first].native_resolution
         if _matches(rule, ctx):
             _apply(decisions, rule.then, ctx)
             hits.append(RuleHit(id=rule.id, why=rule.why))
+    return it, ctx, decisions, hits
+
+
+def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
+    """Apply the rule table to a request and its facts. Deterministic; no I/O."""
+    it, ctx, decisions, hits = decide(request, facts)
     mode = decisions["mode"]
     # 4. the model family that is allowed and fits the hardware
     spec, offload, alternates = _choose_family(decisions["families"], mode, ctx, hits)
@@ -187,60 +213,107 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     has_region = ctx["region"] != "none"
     dilate, feather = _dilation(decisions, facts) if has_region else (0, 0)
     cfg = spec.text_guidance * decisions.get("cfg_factor", 1.0)
-    guidance = Guidance(kind=spec.guidance_kind, text=round(cfg, 2), image=spec.image_guidance,
-                        meaning=spec.guidance_meaning)
+    guidance = Guidance(
+        kind=spec.guidance_kind,
+        text=round(cfg, 2),
+        image=spec.image_guidance,
+        meaning=spec.guidance_meaning,
+    )
     strength = decisions.get("strength") if mode == "sdedit" else None
     sweep = None
     if strength is not None and decisions.get("sweep"):
         sweep = [round(max(0.05, strength - 0.1), 2), strength, round(min(0.95, strength + 0.1), 2)]
-    steps = request.preferences.steps or max(1, round(spec.steps * decisions.get("steps_factor", 1)))
-    crop = _crop(decisions.get("crop", False), facts, spec) if has_region else CropPlan(
-        enabled=False, reason="whole-image edit: there is no region to crop to")
+    steps = request.preferences.steps or max(
+        1, round(spec.steps * decisions.get("steps_factor", 1))
+    )
+    crop = (
+        _crop(decisions.get("crop", False), facts, spec)
+        if has_region
+        else CropPlan(enabled=False, reason="whole-image edit: there is no region to crop to")
+    )
     # 6. mask plan, ControlNet, prompt, checklist, latency
     source = {"mask": "given", "canvas": "canvas", "none": "none"}.get(ctx["region"])
     if ctx["region"] == "sam":
         source = "sam-box" if request.sam and request.sam.box is not None else "sam-points"
     sam_model = decisions.get("sam_model", "vit_b") if source.startswith("sam") else None
-    mask = MaskPlan(source=source, invert=bool(decisions.get("invert", False)), dilate_px=dilate,
-                    feather_px=feather, sam_model=sam_model, note=_mask_note(source, sam_model,
-                                                                              decisions))
+    mask = MaskPlan(
+        source=source,
+        invert=bool(decisions.get("invert", False)),
+        dilate_px=dilate,
+        feather_px=feather,
+        sam_model=sam_model,
+        note=_mask_note(source, sam_model, decisions),
+    )
     controlnet = None
     if "controlnet" in decisions:
-        controlnet = ControlNetPlan(type="openpose", id=CONTROLNETS[("openpose", spec.family)],
-                                    conditioning_scale=1.0,
-                                    image="an OpenPose skeleton image the size of the source, "
-                                    "supplied by the caller (--control POSE.png)")
-    prompt = prompts.rewrite(request.edit, it, request.scene, mode,
-                             distilled=spec.guidance_kind == "distilled")
+        controlnet = ControlNetPlan(
+            type="openpose",
+            id=CONTROLNETS[("openpose", spec.family)],
+            conditioning_scale=1.0,
+            image="an OpenPose skeleton image the size of the source, "
+            "supplied by the caller (--control POSE.png)",
+        )
+    prompt = prompts.rewrite(
+        request.edit, it, request.scene, mode, distilled=spec.guidance_kind == "distilled"
+    )
     executor = decisions.get("executor", "diffusers")
     warn_prompt = bool(decisions.get("warn_prompt"))
     qa = checklist.checklist(mode, strength, warn_prompt, has_region)
     warnings = []
     if warn_prompt:
-        warnings.append("No scene caption: the prompt describes only the new content; pass --scene.")
+        warnings.append(
+            "No scene caption: the prompt describes only the new content; pass --scene."
+        )
     if controlnet is not None:
         warnings.append("ControlNet needs a pose image: pass --control POSE.png when you run it.")
-    latency = estimate(spec, request.preferences.hardware, executor=executor,
-                       steps_run=max(1, int(steps * (strength or 1.0))),
-                       work_pixels=_work_pixels(crop, facts, spec, mode, executor),
-                       mask_stage=sam_model or ("prepare" if has_region else None),
-                       controlnet=controlnet is not None, offload=offload)
+    latency = estimate(
+        spec,
+        request.preferences.hardware,
+        executor=executor,
+        steps_run=max(1, int(steps * (strength or 1.0))),
+        work_pixels=_work_pixels(crop, facts, spec, mode, executor),
+        mask_stage=sam_model or ("prepare" if has_region else None),
+        controlnet=controlnet is not None,
+        offload=offload,
+    )
     return EditPlan(
-        request=request, facts=facts, intent=ctx["intent"], mode=mode, executor=executor,
-        model=ModelChoice(family=spec.family, id=spec.default_id, pipeline=spec.pipeline,
-                          alternates=alternates, native_resolution=spec.native_resolution,
-                          vram_gb=spec.offload_vram_gb if offload else spec.vram_gb,
-                          offload=offload),
-        mask=mask, controlnet=controlnet, guidance=guidance, strength=strength,
-        strength_sweep=sweep, steps=steps, seed=request.preferences.seed or 0, crop=crop,
-        color_match=bool(decisions.get("color_match", False)), prompt=prompt, qa=qa, rules=hits,
-        latency=latency, warnings=warnings,
+        request=request,
+        facts=facts,
+        intent=ctx["intent"],
+        mode=mode,
+        executor=executor,
+        model=ModelChoice(
+            family=spec.family,
+            id=spec.default_id,
+            pipeline=spec.pipeline,
+            alternates=alternates,
+            native_resolution=spec.native_resolution,
+            vram_gb=spec.offload_vram_gb if offload else spec.vram_gb,
+            offload=offload,
+        ),
+        mask=mask,
+        controlnet=controlnet,
+        guidance=guidance,
+        strength=strength,
+        strength_sweep=sweep,
+        steps=steps,
+        seed=request.preferences.seed or 0,
+        crop=crop,
+        color_match=bool(decisions.get("color_match", False)),
+        prompt=prompt,
+        qa=qa,
+        rules=hits,
+        latency=latency,
+        warnings=warnings,
     )
 
 
 def _mask_note(source: str, sam_model: str | None, decisions: dict[str, Any]) -> str:
-    inverse = " and inverted (the region to regenerate is everything but the subject)" if decisions.get(
-        "invert") else ""
+    inverse = (
+        " and inverted (the region to regenerate is everything but the subject)"
+        if decisions.get("invert")
+        else ""
+    )
     return {
         "given": "the mask file given, white = edit",
         "sam-points": f"Segment Anything ({sam_model}) from the clicked points{inverse}",
@@ -250,8 +323,9 @@ def _mask_note(source: str, sam_model: str | None, decisions: dict[str, Any]) ->
     }[source]
 
 
-def _work_pixels(crop: CropPlan, facts: ImageFacts, spec: FamilySpec, mode: str,
-                 executor: str) -> float:
+def _work_pixels(
+    crop: CropPlan, facts: ImageFacts, spec: FamilySpec, mode: str, executor: str
+) -> float:
     if executor == "classical":
         if crop.box is not None:
             x0, y0, x1, y1 = crop.box

@@ -15,19 +15,27 @@ NEGATIVE = "blurry, low quality, artifacts, visible seam, watermark, text"
 # intent -> (template for the new content, extra negative terms). {subject}/{target} come from the
 # edit text; {base} is the scene caption or, without one, a neutral stand-in.
 TEMPLATES: dict[str, tuple[str, str]] = {
-    "remove": ("{base}, clean empty background continuing the surrounding texture and lighting",
-               "{subject}, object, person, logo"),
+    "remove": (
+        "{base}, clean empty background continuing the surrounding texture and lighting",
+        "{subject}, object, person, logo",
+    ),
     "replace-sky": ("{base}, {target}", ""),
     "replace-background": ("{base}, with {target} in the background", ""),
     "replace-object": ("{base}, {target}", "{subject}"),
     "add": ("{base}, {target}", ""),
-    "fix-hand": ("{base}, a natural anatomically correct hand with five fingers, detailed skin",
-                 "extra fingers, missing fingers, fused fingers, deformed hand"),
-    "fix-face": ("{base}, a natural well-proportioned face, detailed eyes, sharp focus",
-                 "deformed face, asymmetric eyes, distorted features"),
+    "fix-hand": (
+        "{base}, a natural anatomically correct hand with five fingers, detailed skin",
+        "extra fingers, missing fingers, fused fingers, deformed hand",
+    ),
+    "fix-face": (
+        "{base}, a natural well-proportioned face, detailed eyes, sharp focus",
+        "deformed face, asymmetric eyes, distorted features",
+    ),
     "restyle": ("{base}, {subject} in the style of {target}", ""),
-    "extend": ("{base}, wide view, the scene continues naturally beyond the original frame",
-               "border, frame, duplicate objects"),
+    "extend": (
+        "{base}, wide view, the scene continues naturally beyond the original frame",
+        "border, frame, duplicate objects",
+    ),
     "global": ("{base}, {edit}", ""),
     "generic": ("{base}, {edit}", ""),
 }
@@ -37,8 +45,12 @@ NO_SCENE_BASE = "a high quality photograph"
 def rewrite(edit: str, intent: Intent, scene: str | None, mode: str, distilled: bool) -> Prompt:
     """Build the positive and negative prompt for a plan."""
     if mode == "instruct":
-        return Prompt(original=edit, positive=edit, negative="" if distilled else NEGATIVE,
-                      describes_whole_image=True)
+        return Prompt(
+            original=edit,
+            positive=edit,
+            negative="" if distilled else NEGATIVE,
+            describes_whole_image=True,
+        )
     template, extra_negative = TEMPLATES.get(intent.kind, TEMPLATES["generic"])
     target = intent.target or ("a clear sky" if intent.kind == "replace-sky" else edit)
     if intent.kind == "replace-sky" and "sky" not in target.lower():
@@ -56,5 +68,9 @@ def rewrite(edit: str, intent: Intent, scene: str | None, mode: str, distilled: 
     if not distilled:
         extra = extra_negative.format(**fields)
         negative = f"{extra}, {NEGATIVE}" if extra else NEGATIVE
-    return Prompt(original=edit, positive=positive, negative=negative,
-                  describes_whole_image=scene is not None and bool(scene.strip()))
+    return Prompt(
+        original=edit,
+        positive=positive,
+        negative=negative,
+        describes_whole_image=scene is not None and bool(scene.strip()),
+    )

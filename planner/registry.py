@@ -198,9 +198,7 @@ CONTROLNETS = {
 # SAM image encoder cost on gpu-24gb at 1024x1024 (prompt decoding is ~ms): the lesson gives SAM-H
 # ~200 ms and SAM-B ~40 ms.
 SAM_ENCODER_S = {"vit_b": 0.04, "vit_l": 0.11, "vit_h": 0.2}
-SAM_CHECKPOINT_HINT = (
-    "download sam_vit_b_01ec64.pth (or vit_l/vit_h) from the segment-anything README and pass --sam PATH"
-)
+SAM_CHECKPOINT_HINT = "download sam_vit_b_01ec64.pth (or vit_l/vit_h) from the segment-anything README and pass --sam PATH"
 
 
 @dataclass(frozen=True)

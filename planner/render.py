@@ -16,8 +16,12 @@ from planner.schema import EditPlan
 DOC_NAME = "skill-editing-pipeline.md"
 PLAN_NAME = "plan.json"
 
-_ENV = Environment(loader=PackageLoader("planner", "templates"), undefined=StrictUndefined,
-                   keep_trailing_newline=True, autoescape=False)
+_ENV = Environment(
+    loader=PackageLoader("planner", "templates"),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
 
 STRENGTH_MEANING = [
     (0.35, "nearly identical to the source, small stylistic changes"),
@@ -52,8 +56,11 @@ def render(plan: EditPlan, plan_path: str = PLAN_NAME) -> str:
     if plan.request.mask:
         args["mask"] = plan.request.mask
     return _ENV.get_template(DOC_NAME + ".j2").render(
-        plan=plan, strength_meaning=meaning, cli_command=cli_command(plan, plan_path),
-        plan_path=plan_path, plan_args=json.dumps(args),
+        plan=plan,
+        strength_meaning=meaning,
+        cli_command=cli_command(plan, plan_path),
+        plan_path=plan_path,
+        plan_args=json.dumps(args),
     )
 
 
@@ -74,7 +81,9 @@ def write_outputs(plan: EditPlan, out_dir: str | os.PathLike[str]) -> tuple[Path
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot create output folder {out} ({exc.strerror}); pick another --out") from exc
+        raise InputError(
+            f"cannot create output folder {out} ({exc.strerror}); pick another --out"
+        ) from exc
     if not out.is_dir():
         raise InputError(f"--out {out} is not a folder; give a folder path")
     plan_path = out / PLAN_NAME
@@ -84,7 +93,9 @@ def write_outputs(plan: EditPlan, out_dir: str | os.PathLike[str]) -> tuple[Path
         _atomic_write(plan_path, payload)
         _atomic_write(out / DOC_NAME, doc)
     except OSError as exc:
-        raise InputError(f"cannot write to {out} ({exc.strerror}); check the folder's permissions") from exc
+        raise InputError(
+            f"cannot write to {out} ({exc.strerror}); check the folder's permissions"
+        ) from exc
     return out / DOC_NAME, plan_path
 
 
@@ -98,5 +109,6 @@ def load_plan(path: str | os.PathLike[str]) -> EditPlan:
     except ValueError as exc:
         first = str(exc).splitlines()
         detail = first[1].strip() if len(first) > 1 else first[0]
-        raise InputError(f"{p} is not a valid retouch plan ({detail}); regenerate it with "
-                         "`retouch plan`") from exc
+        raise InputError(
+            f"{p} is not a valid retouch plan ({detail}); regenerate it with `retouch plan`"
+        ) from exc

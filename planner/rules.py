@@ -67,8 +67,12 @@ TASK_RULES: list[Rule] = [
     Rule(
         id="outpaint-canvas",
         when={"region": "canvas"},
-        then=Decide(mode="outpaint", families=["sdxl-inpaint", "flux-fill", "sd-inpaint"], dilate=8,
-                    feather=8),
+        then=Decide(
+            mode="outpaint",
+            families=["sdxl-inpaint", "flux-fill", "sd-inpaint"],
+            dilate=8,
+            feather=8,
+        ),
         why="Extending the canvas is inpainting of the new area: an inpaint model fills the canvas "
         "mask, overlapping the old edge by 8 px with an 8 px feather so the join disappears.",
     ),
@@ -88,8 +92,10 @@ TASK_RULES: list[Rule] = [
     ),
     Rule(
         id="replace-region",
-        when={"intent": ["replace-sky", "replace-background", "replace-object", "add"],
-              "region": REGION},
+        when={
+            "intent": ["replace-sky", "replace-background", "replace-object", "add"],
+            "region": REGION,
+        },
         then=Decide(mode="inpaint", families=GEN_FILL),
         why="New content inside a known region is inpainting with a 9-channel inpaint model that "
         "sees the unmasked context.",
@@ -156,8 +162,18 @@ ADJUST_RULES: list[Rule] = [
     Rule(
         id="latency-fewer-steps",
         when={"priority": "latency", "mode": ["inpaint", "outpaint", "sdedit", "instruct"]},
-        then=Decide(families=["sd-inpaint", "instruct-pix2pix", "sd", "sdxl-inpaint", "sdxl",
-                              "flux-kontext", "flux-fill"], steps_factor=0.67),
+        then=Decide(
+            families=[
+                "sd-inpaint",
+                "instruct-pix2pix",
+                "sd",
+                "sdxl-inpaint",
+                "sdxl",
+                "flux-kontext",
+                "flux-fill",
+            ],
+            steps_factor=0.67,
+        ),
         why="Latency first: the smallest family that can run the mode, with two thirds of the "
         "default steps.",
     ),
@@ -170,8 +186,12 @@ ADJUST_RULES: list[Rule] = [
     ),
     Rule(
         id="cpu-classical-fill",
-        when={"hardware": "cpu", "intent": ["remove", "extend"], "mode": ["inpaint", "outpaint"],
-              "priority": ["balanced", "latency"]},
+        when={
+            "hardware": "cpu",
+            "intent": ["remove", "extend"],
+            "mode": ["inpaint", "outpaint"],
+            "priority": ["balanced", "latency"],
+        },
         then=Decide(executor="classical"),
         why="On a CPU a diffusion fill takes minutes; for removal and canvas extension the "
         "weight-free OpenCV fill takes well under a second.",
@@ -213,8 +233,11 @@ ADJUST_RULES: list[Rule] = [
     ),
     Rule(
         id="crop-big-image",
-        when={"mode": ["inpaint", "outpaint", "sdedit"], "region": ["mask", "canvas"],
-              "big_image": True},
+        when={
+            "mode": ["inpaint", "outpaint", "sdedit"],
+            "region": ["mask", "canvas"],
+            "big_image": True,
+        },
         then=Decide(crop=True),
         why="The image is more than twice the model's native size: the model runs on the padded "
         "box(es) of the region at native resolution instead of the whole frame.",

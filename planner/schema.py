@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Mode = Literal["inpaint", "outpaint", "sdedit", "instruct", "repaint"]
 ExecutorName = Literal["diffusers", "classical"]
 Family = Literal[
-    "sd-inpaint", "sdxl-inpaint", "flux-fill", "flux-kontext", "instruct-pix2pix", "sd", "sdxl", "ddpm"
+    "sd-inpaint",
+    "sdxl-inpaint",
+    "flux-fill",
+    "flux-kontext",
+    "instruct-pix2pix",
+    "sd",
+    "sdxl",
+    "ddpm",
 ]
 MaskSource = Literal["given", "sam-points", "sam-box", "canvas", "none"]
 Priority = Literal["quality", "balanced", "latency"]
@@ -181,7 +188,9 @@ class MaskPlan(_Strict):
         description="Regenerate the inverse of the mask (e.g. the background around a SAM subject).",
     )
     dilate_px: int = Field(default=0, ge=0, description="Grow the mask by this many pixels.")
-    feather_px: int = Field(default=0, ge=0, description="Soften the stitch edge over this many px.")
+    feather_px: int = Field(
+        default=0, ge=0, description="Soften the stitch edge over this many px."
+    )
     sam_model: str | None = Field(
         default=None, description="Segment Anything type (vit_b/vit_l/vit_h) when SAM is used."
     )

@@ -76,8 +76,11 @@ def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a user-facing tool
         if os.environ.get("RETOUCH_DEBUG"):
             raise
-        typer.echo(f"error: internal error ({type(exc).__name__}: {exc}); rerun with "
-                   "RETOUCH_DEBUG=1 and report the traceback", err=True)
+        typer.echo(
+            f"error: internal error ({type(exc).__name__}: {exc}); rerun with "
+            "RETOUCH_DEBUG=1 and report the traceback",
+            err=True,
+        )
         raise typer.Exit(70) from None
 
 

@@ -22,7 +22,9 @@ def _numbers(text: str, count: int, what: str, example: str) -> list[float]:
     except ValueError:
         values = []
     if len(values) != count:
-        raise InputError(f"{what} {text!r} is not {count} comma-separated numbers; write it as {example}")
+        raise InputError(
+            f"{what} {text!r} is not {count} comma-separated numbers; write it as {example}"
+        )
     return values
 
 
@@ -31,7 +33,9 @@ def parse_point(text: str) -> SamPoint:
     coords, _, label = text.partition(":")
     x, y = _numbers(coords, 2, "--point", "X,Y or X,Y:1 (foreground) / X,Y:0 (background)")
     if label not in ("", "0", "1"):
-        raise InputError(f"--point {text!r} has label {label!r}; the label is :1 (foreground) or :0")
+        raise InputError(
+            f"--point {text!r} has label {label!r}; the label is :1 (foreground) or :0"
+        )
     return SamPoint(x=x, y=y, label=int(label or 1))
 
 
@@ -53,24 +57,44 @@ def parse_extend(text: str) -> Extend:
     return ext
 
 
-def build_request(image: str, edit: str, *, mask: str | None = None, points: list[str] | None = None,
-                  box: str | None = None, extend: str | None = None, scene: str | None = None,
-                  priority: str = "balanced", hardware: str = "gpu-24gb", seed: int | None = None,
-                  steps: int | None = None, families: list[str] | None = None) -> EditRequest:
+def build_request(
+    image: str,
+    edit: str,
+    *,
+    mask: str | None = None,
+    points: list[str] | None = None,
+    box: str | None = None,
+    extend: str | None = None,
+    scene: str | None = None,
+    priority: str = "balanced",
+    hardware: str = "gpu-24gb",
+    seed: int | None = None,
+    steps: int | None = None,
+    families: list[str] | None = None,
+) -> EditRequest:
     """EditRequest from CLI strings. Raises InputError with a one-line message on bad input."""
     if not edit.strip():
         raise InputError('the edit text is empty; describe the edit, e.g. "remove the sign"')
     sam = None
     if points or box:
-        sam = SamPrompt(points=[parse_point(p) for p in points or []],
-                        box=parse_box(box) if box else None)
+        sam = SamPrompt(
+            points=[parse_point(p) for p in points or []], box=parse_box(box) if box else None
+        )
     try:
         return EditRequest(
-            image=image, edit=edit, mask=mask, sam=sam,
+            image=image,
+            edit=edit,
+            mask=mask,
+            sam=sam,
             extend=parse_extend(extend) if extend else None,
             scene=scene,
-            preferences=Preferences(priority=priority, hardware=hardware, seed=seed, steps=steps,
-                                    families=families or None),
+            preferences=Preferences(
+                priority=priority,
+                hardware=hardware,
+                seed=seed,
+                steps=steps,
+                families=families or None,
+            ),
         )
     except ValidationError as exc:
         raise InputError(validation_message(exc)) from None

@@ -23,7 +23,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if not has_gpu:
                 item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU"))
         if "weights" in item.keywords and not want_weights:
-            item.add_marker(pytest.mark.skip(reason="needs real weights: set RETOUCH_TEST_WEIGHTS=1"))
+            item.add_marker(
+                pytest.mark.skip(reason="needs real weights: set RETOUCH_TEST_WEIGHTS=1")
+            )
 
 
 def _sample(name: str) -> np.ndarray:
@@ -64,7 +66,9 @@ def box_mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndarra
 def write_mask(tmp_path: Path):  # type: ignore[no-untyped-def]
     """write_mask(size, box, name='mask.png') -> path of an L mask, 255 inside the box."""
 
-    def _write(size: tuple[int, int], box: tuple[int, int, int, int], name: str = "mask.png") -> Path:
+    def _write(
+        size: tuple[int, int], box: tuple[int, int, int, int], name: str = "mask.png"
+    ) -> Path:
         p = tmp_path / name
         Image.fromarray(np.where(box_mask(size, box), 255, 0).astype(np.uint8), "L").save(p)
         return p

@@ -14,8 +14,10 @@ import typer
 from server.cli import run_guarded
 
 DEMO_EDIT = "remove the space shuttle model in the background"
-DEMO_SCENE = ("studio portrait of an astronaut in an orange flight suit in front of a mottled grey "
-              "backdrop, American flag on the left")
+DEMO_SCENE = (
+    "studio portrait of an astronaut in an orange flight suit in front of a mottled grey "
+    "backdrop, American flag on the left"
+)
 DEMO_BOX = (344, 0, 474, 292)  # XYXY around the shuttle model in skimage.data.astronaut()
 
 
@@ -40,8 +42,9 @@ def write_sample(out: Path) -> tuple[Path, Path]:
 
 
 def demo_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Folder for everything the demo writes.")] = Path(
-        "outputs/demo"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for everything the demo writes.")
+    ] = Path("outputs/demo"),
 ) -> None:
     """Run the main job on a sample photo: plan (and, where available, edit and check) a removal."""
 
@@ -54,8 +57,10 @@ def demo_cmd(
         plan, doc = plan_request(request, out)
         typer.echo(f"source  {source}  ({plan.facts.width}x{plan.facts.height})")
         typer.echo(f"mask    {mask}  ({plan.facts.mask_area:.1%} of the image)")
-        typer.echo(f"plan    {plan.mode} with {plan.model.family}, dilate {plan.mask.dilate_px} px, "
-                   f"text CFG {plan.guidance.text}, crop {plan.crop.enabled}")
+        typer.echo(
+            f"plan    {plan.mode} with {plan.model.family}, dilate {plan.mask.dilate_px} px, "
+            f"text CFG {plan.guidance.text}, crop {plan.crop.enabled}"
+        )
         typer.echo(f"        rules: {', '.join(r.id for r in plan.rules)}")
         typer.echo(f"doc     {doc}")
 

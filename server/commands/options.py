@@ -8,20 +8,32 @@ import typer
 
 from planner.schema import Hardware, Priority
 
-
-Image = Annotated[str, typer.Argument(help="Source image (PNG, JPEG, WebP...).", show_default=False)]
+Image = Annotated[
+    str, typer.Argument(help="Source image (PNG, JPEG, WebP...).", show_default=False)
+]
 Edit = Annotated[str, typer.Argument(help='The edit in words, e.g. "remove the sign".')]
 Mask = Annotated[str | None, typer.Option("--mask", help="Mask image, same size; white = edit.")]
-Points = Annotated[list[str] | None, typer.Option(
-    "--point", help="SAM click X,Y[:1|0] in pixels (1 = on the object, 0 = background); repeat.")]
+Points = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--point", help="SAM click X,Y[:1|0] in pixels (1 = on the object, 0 = background); repeat."
+    ),
+]
 Box = Annotated[str | None, typer.Option("--box", help="SAM box X0,Y0,X1,Y1 in pixels.")]
-ExtendOpt = Annotated[str | None, typer.Option(
-    "--extend", help="Outpaint: pixels to add LEFT,TOP,RIGHT,BOTTOM.")]
-Scene = Annotated[str | None, typer.Option(
-    "--scene", help="Caption of the whole image as it should look after the edit.")]
+ExtendOpt = Annotated[
+    str | None, typer.Option("--extend", help="Outpaint: pixels to add LEFT,TOP,RIGHT,BOTTOM.")
+]
+Scene = Annotated[
+    str | None,
+    typer.Option("--scene", help="Caption of the whole image as it should look after the edit."),
+]
 PriorityOpt = Annotated[Priority, typer.Option("--priority", help="quality, balanced or latency.")]
-HardwareOpt = Annotated[Hardware, typer.Option(
-    "--hardware", help="Hardware class to plan for (gpu-24gb: L4/4090; gpu-80gb: A100/H100).")]
+HardwareOpt = Annotated[
+    Hardware,
+    typer.Option(
+        "--hardware", help="Hardware class to plan for (gpu-24gb: L4/4090; gpu-80gb: A100/H100)."
+    ),
+]
 Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed.")]
 Steps = Annotated[int | None, typer.Option("--steps", min=1, max=500, help="Denoising steps.")]
 Json = Annotated[bool, typer.Option("--json", help="Also print the plan as JSON on stdout.")]

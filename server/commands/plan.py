@@ -34,8 +34,9 @@ def plan_cmd(
     hardware: o.HardwareOpt = "gpu-24gb",
     seed: o.Seed = None,
     steps: o.Steps = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for plan.json and the skill doc.")] = Path(
-        "outputs"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for plan.json and the skill doc.")
+    ] = Path("outputs"),
     json_out: o.Json = False,
 ) -> None:
     """Plan an edit: write OUT/skill-editing-pipeline.md and OUT/plan.json (no GPU, no weights)."""
@@ -43,25 +44,43 @@ def plan_cmd(
     def body() -> None:
         from server.requests import build_request
 
-        request = build_request(image, edit, mask=mask, points=point, box=box, extend=extend,
-                                scene=scene, priority=priority, hardware=hardware, seed=seed,
-                                steps=steps)
+        request = build_request(
+            image,
+            edit,
+            mask=mask,
+            points=point,
+            box=box,
+            extend=extend,
+            scene=scene,
+            priority=priority,
+            hardware=hardware,
+            seed=seed,
+            steps=steps,
+        )
         plan, doc = plan_request(request, out)
         if json_out:
             typer.echo(plan.model_dump_json(indent=2))
         else:
-            typer.echo(f"{plan.mode} with {plan.model.family} ({plan.model.id}); rules: "
-                       f"{', '.join(r.id for r in plan.rules)}")
+            typer.echo(
+                f"{plan.mode} with {plan.model.family} ({plan.model.id}); rules: "
+                f"{', '.join(r.id for r in plan.rules)}"
+            )
             typer.echo(f"wrote {doc} and {doc.parent / 'plan.json'}")
 
     run_guarded(body)
 
 
 def doc_cmd(
-    cases: Annotated[Path, typer.Argument(help="JSON Lines file: one EditRequest object per line "
-                                          "(optional \"name\" key names its output folder).")],
+    cases: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON Lines file: one EditRequest object per line "
+            '(optional "name" key names its output folder).'
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder; each case gets OUT/<name>/.")] = Path(
-        "outputs/docs"),
+        "outputs/docs"
+    ),
 ) -> None:
     """Render one skill doc (and plan.json) per line of a JSONL file, offline."""
 
@@ -73,7 +92,9 @@ def doc_cmd(
         from server.requests import validation_message
 
         if not cases.is_file():
-            raise InputError(f"cases file not found: {cases}; give a .jsonl file, one request per line")
+            raise InputError(
+                f"cases file not found: {cases}; give a .jsonl file, one request per line"
+            )
         base = cases.resolve().parent
         failed = written = 0
         for n, line in enumerate(cases.read_text(encoding="utf-8").splitlines(), start=1):
@@ -95,8 +116,9 @@ def doc_cmd(
                 typer.echo(f"line {n}: wrote {doc}")
             except json.JSONDecodeError as exc:
                 failed += 1
-                typer.echo(f"error: {cases}:{n}: not JSON ({exc.msg}); one JSON object per line",
-                           err=True)
+                typer.echo(
+                    f"error: {cases}:{n}: not JSON ({exc.msg}); one JSON object per line", err=True
+                )
             except ValidationError as exc:
                 failed += 1
                 typer.echo(f"error: {cases}:{n}: {validation_message(exc)}", err=True)

@@ -27,7 +27,11 @@ from planner.imageio import open_image  # noqa: E402
 from planner.render import render  # noqa: E402
 
 CASES = json.loads((Path(__file__).resolve().parents[3] / "shared/cases/use-it.json").read_text())
-MASKS = {"small": (300, 60, 365, 125), "medium": (100, 250, 330, 480), "large-top": (0, 0, 512, 205)}
+MASKS = {
+    "small": (300, 60, 365, 125),
+    "medium": (100, 250, 330, 480),
+    "large-top": (0, 0, 512, 205),
+}
 
 
 def median_ms(fn, repeats: int = 200) -> float:  # type: ignore[no-untyped-def]
@@ -52,24 +56,33 @@ def main() -> None:
             Image.fromarray(m).save(tmp / f"{case['id']}.png")
             kw["mask"] = str(tmp / f"{case['id']}.png")
         if "extend" in case:
-            kw["extend"] = dict(zip(("left", "top", "right", "bottom"), case["extend"], strict=True))
+            kw["extend"] = dict(
+                zip(("left", "top", "right", "bottom"), case["extend"], strict=True)
+            )
         if "point" in case:
             kw["sam"] = {"points": [{"x": 256, "y": 256}]}
         request = EditRequest.model_validate(kw)
         image = open_image(request.image)
         facts = analyze(request, image)
         plan = make_plan(request, facts)
-        rows.append((case["id"], median_ms(lambda: open_image(request.image), 50),
-                     median_ms(lambda: analyze(request, image), 50),
-                     median_ms(lambda: make_plan(request, facts)),
-                     median_ms(lambda: render(plan), 50)))
+        rows.append(
+            (
+                case["id"],
+                median_ms(lambda r=request: open_image(r.image), 50),
+                median_ms(lambda r=request, i=image: analyze(r, i), 50),
+                median_ms(lambda r=request, f=facts: make_plan(r, f)),
+                median_ms(lambda p=plan: render(p), 50),
+            )
+        )
     print("| case | decode ms | facts ms | plan ms | render ms |")
     print("| --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r[0]} | {r[1]:.2f} | {r[2]:.2f} | {r[3]:.3f} | {r[4]:.2f} |")
     plans = [r[3] for r in rows]
-    print(f"\nplanning (rules -> plan), median over cases: {statistics.median(plans):.3f} ms; "
-          f"max {max(plans):.3f} ms (target < 5 ms)")
+    print(
+        f"\nplanning (rules -> plan), median over cases: {statistics.median(plans):.3f} ms; "
+        f"max {max(plans):.3f} ms (target < 5 ms)"
+    )
 
 
 if __name__ == "__main__":

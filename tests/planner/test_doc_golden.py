@@ -19,12 +19,19 @@ from planner.render import render, write_outputs
 GOLDEN = Path(__file__).parent / "golden"
 
 REQUESTS = {
-    "remove-small": {"image": "photo.png", "edit": "remove the sign in the background",
-                     "mask": "mask.png", "scene": "portrait of an astronaut in an orange suit"},
+    "remove-small": {
+        "image": "photo.png",
+        "edit": "remove the sign in the background",
+        "mask": "mask.png",
+        "scene": "portrait of an astronaut in an orange suit",
+    },
     "make-sunset": {"image": "photo.png", "edit": "make it sunset"},
-    "background-replace": {"image": "photo.png", "edit": "replace the background with a beach",
-                           "sam": {"points": [{"x": 256, "y": 256, "label": 1}]},
-                           "preferences": {"priority": "quality", "hardware": "gpu-80gb"}},
+    "background-replace": {
+        "image": "photo.png",
+        "edit": "replace the background with a beach",
+        "sam": {"points": [{"x": 256, "y": 256, "label": 1}]},
+        "preferences": {"priority": "quality", "hardware": "gpu-80gb"},
+    },
 }
 
 

@@ -10,9 +10,13 @@ HEAVY = ("torch", "diffusers", "transformers", "cv2", "segment_anything")
 
 
 def _loaded_after(code: str, cwd: Path) -> list[str]:
-    probe = code + f"\nimport sys\nprint('LOADED=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd,
-                         timeout=120)
+    probe = (
+        code
+        + f"\nimport sys\nprint('LOADED=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     line = next(x for x in out.stdout.splitlines() if x.startswith("LOADED="))
     return [m for m in line.removeprefix("LOADED=").split(",") if m]

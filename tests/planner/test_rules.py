@@ -31,19 +31,26 @@ def test_decide_forbids_unknown_fields() -> None:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("remove the sign", "remove"), ("erase the power lines", "remove"),
-        ("delete the tourist", "remove"), ("take out the person on the left", "remove"),
+        ("remove the sign", "remove"),
+        ("erase the power lines", "remove"),
+        ("delete the tourist", "remove"),
+        ("take out the person on the left", "remove"),
         ("get rid of the trash can", "remove"),
         ("replace the sky with storm clouds", "replace-sky"),
         ("change the background to a studio backdrop", "replace-background"),
-        ("extend the canvas", "extend"), ("uncrop this photo", "extend"),
-        ("widen the picture", "extend"), ("outpaint to the left", "extend"),
-        ("fix the hands", "fix-hand"), ("the fingers are deformed, fix them", "fix-hand"),
+        ("extend the canvas", "extend"),
+        ("uncrop this photo", "extend"),
+        ("widen the picture", "extend"),
+        ("outpaint to the left", "extend"),
+        ("fix the hands", "fix-hand"),
+        ("the fingers are deformed, fix them", "fix-hand"),
         ("regenerate the face", "fix-face"),
         ("make the jacket look like an oil painting", "restyle"),
         ("make it look like a watercolor", "restyle"),
-        ("make it sunset", "global"), ("make it winter", "global"),
-        ("add a dragon", "add"), ("replace the cat with a dog", "replace-object"),
+        ("make it sunset", "global"),
+        ("make it winter", "global"),
+        ("add a dragon", "add"),
+        ("replace the cat with a dog", "replace-object"),
         ("something entirely different", "generic"),
     ],
 )
@@ -79,52 +86,79 @@ def test_restyle_whole_image_is_sdedit_06(tmp_path: Path, astronaut: Image.Image
 
 def test_cpu_removal_uses_classical(tmp_path: Path, astronaut: Image.Image, write_mask) -> None:
     mask = write_mask((512, 512), (10, 10, 60, 60))
-    plan = _plan(tmp_path, astronaut, edit="remove the flag", mask=str(mask),
-                 preferences={"hardware": "cpu"})
+    plan = _plan(
+        tmp_path, astronaut, edit="remove the flag", mask=str(mask), preferences={"hardware": "cpu"}
+    )
     assert plan.executor == "classical"
     assert plan.latency.total_s < 1.0
 
 
-def test_allow_list_without_inpaint_models_uses_repaint(tmp_path: Path, astronaut: Image.Image,
-                                                       write_mask) -> None:
+def test_allow_list_without_inpaint_models_uses_repaint(
+    tmp_path: Path, astronaut: Image.Image, write_mask
+) -> None:
     mask = write_mask((512, 512), (10, 10, 60, 60))
-    plan = _plan(tmp_path, astronaut, edit="remove the flag", mask=str(mask),
-                 preferences={"families": ["ddpm", "sd"]})
+    plan = _plan(
+        tmp_path,
+        astronaut,
+        edit="remove the flag",
+        mask=str(mask),
+        preferences={"families": ["ddpm", "sd"]},
+    )
     assert plan.mode == "repaint" and plan.model.family == "ddpm"
 
 
 def test_nothing_fits_is_plan_error(tmp_path: Path, astronaut: Image.Image) -> None:
     with pytest.raises(PlanError, match="no allowed model family"):
-        _plan(tmp_path, astronaut, edit="make it sunset",
-              preferences={"families": ["flux-kontext"], "hardware": "gpu-8gb"})
+        _plan(
+            tmp_path,
+            astronaut,
+            edit="make it sunset",
+            preferences={"families": ["flux-kontext"], "hardware": "gpu-8gb"},
+        )
 
 
-def test_dilation_scales_with_image(tmp_path: Path, astronaut: Image.Image, coffee: Image.Image,
-                                    write_mask) -> None:
-    small = _plan(tmp_path, astronaut, edit="remove it",
-                  mask=str(write_mask((512, 512), (10, 10, 60, 60))))
+def test_dilation_scales_with_image(
+    tmp_path: Path, astronaut: Image.Image, coffee: Image.Image, write_mask
+) -> None:
+    small = _plan(
+        tmp_path, astronaut, edit="remove it", mask=str(write_mask((512, 512), (10, 10, 60, 60)))
+    )
     big_img = astronaut.resize((1024, 1024))
-    big = _plan(tmp_path, big_img, edit="remove it",
-                mask=str(write_mask((1024, 1024), (10, 10, 120, 120), "m2.png")))
+    big = _plan(
+        tmp_path,
+        big_img,
+        edit="remove it",
+        mask=str(write_mask((1024, 1024), (10, 10, 120, 120), "m2.png")),
+    )
     assert small.mask.dilate_px == 8 and big.mask.dilate_px == 16
     assert 0 < small.mask.feather_px <= small.mask.dilate_px
 
 
-def test_crop_box_is_inside_image_and_multiple(tmp_path: Path, astronaut: Image.Image,
-                                               write_mask) -> None:
-    plan = _plan(tmp_path, astronaut, edit="remove it",
-                 mask=str(write_mask((512, 512), (490, 490, 512, 512))))  # corner: shifted inward
+def test_crop_box_is_inside_image_and_multiple(
+    tmp_path: Path, astronaut: Image.Image, write_mask
+) -> None:
+    plan = _plan(
+        tmp_path,
+        astronaut,
+        edit="remove it",
+        mask=str(write_mask((512, 512), (490, 490, 512, 512))),
+    )  # corner: shifted inward
     x0, y0, x1, y1 = plan.crop.box
     assert 0 <= x0 < x1 <= 512 and 0 <= y0 < y1 <= 512
     assert (x1 - x0) % 8 == 0 and (y1 - y0) % 8 == 0
     assert x1 - x0 == 22 + 2 * plan.crop.padding_px + (-(22 + 2 * plan.crop.padding_px)) % 8
 
 
-def test_latency_prefers_crop_on_big_images(tmp_path: Path, astronaut: Image.Image,
-                                            write_mask) -> None:
+def test_latency_prefers_crop_on_big_images(
+    tmp_path: Path, astronaut: Image.Image, write_mask
+) -> None:
     big = astronaut.resize((2048, 2048))
-    plan = _plan(tmp_path, big, edit="remove it",
-                 mask=str(write_mask((2048, 2048), (1000, 1000, 1100, 1100))))
+    plan = _plan(
+        tmp_path,
+        big,
+        edit="remove it",
+        mask=str(write_mask((2048, 2048), (1000, 1000, 1100, 1100))),
+    )
     assert plan.crop.enabled is True
     denoise = next(s for s in plan.latency.stages if s.stage.startswith("denoise"))
     assert denoise.seconds < 2.0  # native 512 crop, not a 2048^2 frame

@@ -73,8 +73,9 @@ def _plan(case_id: str, tmp_path: Path, astronaut: Image.Image, **prefs):  # typ
     case = next(c for c in CASES if c["id"] == case_id)
     request = _request(case, tmp_path, astronaut)
     if prefs:
-        request = request.model_copy(update={"preferences": request.preferences.model_copy(
-            update=prefs)})
+        request = request.model_copy(
+            update={"preferences": request.preferences.model_copy(update=prefs)}
+        )
     return make_plan(request, analyze(request))
 
 
@@ -85,10 +86,13 @@ def test_small_mask_lowers_text_cfg(tmp_path: Path, astronaut: Image.Image) -> N
     assert plan.crop.enabled is True  # a small mask on the image: crop to its padded box
 
 
-def test_sky_prompt_describes_whole_image_with_scene(tmp_path: Path, astronaut: Image.Image) -> None:
+def test_sky_prompt_describes_whole_image_with_scene(
+    tmp_path: Path, astronaut: Image.Image
+) -> None:
     case = next(c for c in CASES if c["id"] == "replace-sky")
     request = _request(case, tmp_path, astronaut).model_copy(
-        update={"scene": "a lighthouse on a cliff above the sea"})
+        update={"scene": "a lighthouse on a cliff above the sea"}
+    )
     plan = make_plan(request, analyze(request))
     assert plan.prompt.positive.startswith("a lighthouse on a cliff above the sea")
     assert "blue sky at sunset" in plan.prompt.positive

@@ -23,31 +23,72 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
 def test_plan_writes_doc_and_json(astronaut_path: Path, write_mask, tmp_path: Path) -> None:
     mask = write_mask((512, 512), (300, 60, 365, 125))
     out = tmp_path / "out"
-    r = invoke("plan", str(astronaut_path), "remove the sign", "--mask", str(mask), "--out", str(out),
-               "--json")
+    r = invoke(
+        "plan",
+        str(astronaut_path),
+        "remove the sign",
+        "--mask",
+        str(mask),
+        "--out",
+        str(out),
+        "--json",
+    )
     assert r.exit_code == 0, r.output
     plan = json.loads(r.stdout)
     assert plan["mode"] == "inpaint" and plan["mask"]["source"] == "given"
     on_disk = json.loads((out / "plan.json").read_text())
     assert on_disk == plan
     doc = (out / "skill-editing-pipeline.md").read_text()
-    for needle in ("## Mask", "## QA checklist", "## Why", "retouch edit", "run_edit",
-                   plan["model"]["id"], "remove-region"):
+    for needle in (
+        "## Mask",
+        "## QA checklist",
+        "## Why",
+        "retouch edit",
+        "run_edit",
+        plan["model"]["id"],
+        "remove-region",
+    ):
         assert needle in doc
 
 
 def test_plan_points_box_extend(astronaut_path: Path, tmp_path: Path) -> None:
-    r = invoke("plan", str(astronaut_path), "replace the background with a beach", "--point",
-               "256,200:1", "--point", "20,20:0", "--out", str(tmp_path / "a"), "--json")
+    r = invoke(
+        "plan",
+        str(astronaut_path),
+        "replace the background with a beach",
+        "--point",
+        "256,200:1",
+        "--point",
+        "20,20:0",
+        "--out",
+        str(tmp_path / "a"),
+        "--json",
+    )
     assert r.exit_code == 0, r.output
     plan = json.loads(r.stdout)
     assert plan["mask"]["source"] == "sam-points" and plan["mask"]["invert"] is True
     assert [p["label"] for p in plan["request"]["sam"]["points"]] == [1, 0]
-    r = invoke("plan", str(astronaut_path), "remove the helmet", "--box", "280,340,500,512", "--out",
-               str(tmp_path / "b"), "--json")
+    r = invoke(
+        "plan",
+        str(astronaut_path),
+        "remove the helmet",
+        "--box",
+        "280,340,500,512",
+        "--out",
+        str(tmp_path / "b"),
+        "--json",
+    )
     assert json.loads(r.stdout)["mask"]["source"] == "sam-box"
-    r = invoke("plan", str(astronaut_path), "widen the photo", "--extend", "0,0,256,0", "--out",
-               str(tmp_path / "c"), "--json")
+    r = invoke(
+        "plan",
+        str(astronaut_path),
+        "widen the photo",
+        "--extend",
+        "0,0,256,0",
+        "--out",
+        str(tmp_path / "c"),
+        "--json",
+    )
     plan = json.loads(r.stdout)
     assert plan["mode"] == "outpaint" and plan["mask"]["source"] == "canvas"
 
@@ -75,9 +116,14 @@ def _no_partial_files(out: Path) -> None:
         (["{bomb}", "remove it"], "pixel"),
     ],
 )
-def test_bad_input_is_one_line_and_writes_nothing(args: list[str], needle: str, tmp_path: Path,
-                                                  astronaut_path: Path, write_mask,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input_is_one_line_and_writes_nothing(
+    args: list[str],
+    needle: str,
+    tmp_path: Path,
+    astronaut_path: Path,
+    write_mask,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     notimage = tmp_path / "notes.png"
     notimage.write_text("this is not a PNG")
     wrongmask = tmp_path / "wrong.png"
@@ -87,9 +133,15 @@ def test_bad_input_is_one_line_and_writes_nothing(args: list[str], needle: str, 
     bomb = tmp_path / "bomb.png"
     Image.new("L", (4000, 4000), 0).save(bomb)
     monkeypatch.setenv("RETOUCH_MAX_PIXELS", "1000000")
-    paths = {"missing": str(tmp_path / "nope.png"), "notimage": str(notimage),
-             "img": str(astronaut_path), "wrongmask": str(wrongmask), "emptymask": str(emptymask),
-             "mask": str(write_mask((512, 512), (10, 10, 50, 50))), "bomb": str(bomb)}
+    paths = {
+        "missing": str(tmp_path / "nope.png"),
+        "notimage": str(notimage),
+        "img": str(astronaut_path),
+        "wrongmask": str(wrongmask),
+        "emptymask": str(emptymask),
+        "mask": str(write_mask((512, 512), (10, 10, 50, 50))),
+        "bomb": str(bomb),
+    }
     out = tmp_path / "out"
     r = invoke("plan", *[a.format(**paths) for a in args], "--out", str(out))
     assert r.exit_code == 2, r.output
@@ -124,8 +176,12 @@ def test_doc_batch(tmp_path: Path, astronaut: Image.Image) -> None:
     Image.fromarray(m).save(tmp_path / "m.png")
     lines = [
         {"name": "remove", "image": "a.png", "edit": "remove the patch", "mask": "m.png"},
-        {"name": "sunset", "image": "a.png", "edit": "make it sunset",
-         "preferences": {"hardware": "gpu-80gb"}},
+        {
+            "name": "sunset",
+            "image": "a.png",
+            "edit": "make it sunset",
+            "preferences": {"hardware": "gpu-80gb"},
+        },
         {"image": "a.png", "edit": "extend it", "extend": {"right": 128}},
     ]
     cases = tmp_path / "cases.jsonl"
@@ -134,20 +190,27 @@ def test_doc_batch(tmp_path: Path, astronaut: Image.Image) -> None:
     r = invoke("doc", str(cases), "--out", str(out))
     assert r.exit_code == 0, r.output
     assert json.loads((out / "remove" / "plan.json").read_text())["mode"] == "inpaint"
-    assert json.loads((out / "sunset" / "plan.json").read_text())["model"]["family"] == "flux-kontext"
+    assert (
+        json.loads((out / "sunset" / "plan.json").read_text())["model"]["family"] == "flux-kontext"
+    )
     assert (out / "case-003" / "skill-editing-pipeline.md").is_file()
 
 
-def test_doc_batch_reports_bad_lines_and_renders_the_rest(tmp_path: Path,
-                                                          astronaut: Image.Image) -> None:
+def test_doc_batch_reports_bad_lines_and_renders_the_rest(
+    tmp_path: Path, astronaut: Image.Image
+) -> None:
     astronaut.save(tmp_path / "a.png")
     cases = tmp_path / "cases.jsonl"
-    cases.write_text("\n".join([
-        json.dumps({"name": "ok", "image": "a.png", "edit": "make it sunset"}),
-        "{not json",
-        json.dumps({"name": "bad", "image": "a.png", "edit": "x", "colour": "red"}),
-        json.dumps({"name": "gone", "image": "missing.png", "edit": "make it sunset"}),
-    ]))
+    cases.write_text(
+        "\n".join(
+            [
+                json.dumps({"name": "ok", "image": "a.png", "edit": "make it sunset"}),
+                "{not json",
+                json.dumps({"name": "bad", "image": "a.png", "edit": "x", "colour": "red"}),
+                json.dumps({"name": "gone", "image": "missing.png", "edit": "make it sunset"}),
+            ]
+        )
+    )
     r = invoke("doc", str(cases), "--out", str(tmp_path / "d"))
     assert r.exit_code == 2
     assert (tmp_path / "d" / "ok" / "plan.json").is_file()
@@ -161,8 +224,9 @@ def test_help_lists_plan_and_doc() -> None:
     assert r.exit_code == 0 and "plan" in r.output and "doc" in r.output
 
 
-def test_relative_out_default(astronaut_path: Path, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_out_default(
+    astronaut_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     r = invoke("plan", str(astronaut_path), "make it sunset")
     assert r.exit_code == 0, r.output
