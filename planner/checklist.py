@@ -1,8 +1,15 @@
 """The QA checklist a plan carries: which checks apply to which mode, their thresholds and fixes.
 
-Thresholds are limits on the measures executors/qa.py computes (that module documents how each value
-is measured and the measurements that set each limit). A fix is a change to the plan that the retry
-loop applies (``retouch edit --max-retries N``).
+Thresholds are limits on the measures executors/qa_measures.py computes (that module documents how
+each value is measured). A fix is a change to the plan that the retry loop applies
+(``retouch edit --max-retries N``, executors/retry.py).
+
+Each threshold's comment quotes the measurements that set it, from tests/bench/bench_qa_thresholds.py:
+8 scikit-image photos (astronaut, coffee, chelsea, rocket, immunohistochemistry, camera, grass, brick)
+x 6 random box masks (32 px to a third of the image per side), min / median / max of the value for
+clean composites (an exact paste of the source, an OpenCV Telea fill, a blur stitched in with a 6 px
+inward feather as executors/composite.py does) and planted defects. Rerun it after changing a
+measure.
 """
 
 from __future__ import annotations
@@ -10,7 +17,16 @@ from __future__ import annotations
 from planner.schema import Fix, PlanChange, QAItem
 
 # Bands of SSIM (result vs source, grey) that an SDEdit strength should land in: below the band the
-# edit went over the fidelity cliff; above it, the edit did almost nothing.
+# edit went over the fidelity cliff; above it, the edit did almost nothing. Whole-image SSIM of
+# stand-in changes over the 8 photos (min / median / max): same image 1.0; tone grade x1.1+8
+# 0.875 / 0.971 / 0.985; blur sigma 1 0.772 / 0.905 / 0.964; noise sigma 10 0.676 / 0.775 / 0.968;
+# blur sigma 2 0.459 / 0.781 / 0.856; noise sigma 25 0.328 / 0.468 / 0.841; blur sigma 4 0.196 /
+# 0.657 / 0.795; blur 4 + noise 25 0.142 / 0.220 / 0.252; a different photo 0.048 / 0.174 / 0.230.
+# So a light (t < 0.35) edit must stay above 0.60 (every mild change above passes, every destroyed
+# or different image fails) and below 0.995 (an untouched image fails). Where real SDEdit outputs
+# land between those anchors for t = 0.35-1.0 is a prior from SD 1.5/SDXL img2img at 512-1024 px,
+# not measured here (no weights on this machine): the lower limit falls as t rises, and from
+# t = 0.7 only a result unrelated to the source (SSIM < 0.05) fails.
 STRUCTURE_BANDS: list[tuple[float, tuple[float, float]]] = [
     (0.35, (0.60, 0.995)),
     (0.55, (0.40, 0.98)),
@@ -60,9 +76,16 @@ def outside_unchanged() -> QAItem:
 def seam() -> QAItem:
     return _item(
         "seam",
-        "mean gradient across the mask boundary divided by the image's own mean "
-        "gradient (1 = as smooth as the photo's texture)",
-        2.0,
+        "mean RGB step between neighbouring pixels across the edit region's edge, divided by the "
+        "larger of the photo's own step in the ring just outside and the source's step across the "
+        "same edge (1 = as smooth as the photo's texture)",
+        # clean: exact paste <= 1.00 (by construction), Telea 0.45 / 0.59 / 1.09, feathered blur
+        # 0.44 / 0.95 / 1.04; defects: a patch from elsewhere pasted hard 1.13 / 6.17 / 104.9 (47 of
+        # 48 above 1.5; only 45 of 48 above 2.0: grass-on-grass 1.92-2.31 was missed), black region
+        # 4.58 / 15.2 / 50.9, saturated patch 1.40 / 5.46 / 24.2. 1.5 is 1.4x the clean maximum.
+        # The same foreign patch stitched with an 8 px feather measures 0.81 / 1.24 / 11.3: the
+        # feather is the fix, and what colour difference remains is color-shift's to catch.
+        1.5,
         "<=",
         "dilate the mask 8 px more and feather it 4 px more",
         [
@@ -75,9 +98,16 @@ def seam() -> QAItem:
 def color_shift() -> QAItem:
     return _item(
         "color-shift",
-        "CIE76 colour difference between the mean Lab colour just inside the "
-        "edit boundary and the ring just outside it, beyond the source's own difference",
-        8.0,
+        "CIE76 colour difference between the mean Lab colour of the band 3 px just inside the "
+        "edit region's edge and the ring 3 px just outside the feather, beyond the source's own "
+        "difference between the same pixels",
+        # clean: exact paste 0, Telea 0 / 0 / 0.54, feathered blur 0 / 0 / 0.58; defects: a colour
+        # offset of (+18, -12, +14) RGB pasted hard 7.39 / 16.8 / 21.0 (the low end on the
+        # astronaut's dark background), the same offset stitched with an 8 px feather 2.83 / 16.0 /
+        # 20.8 (47 of 48 above 4.0), a foreign patch with an 8 px feather 0 / 5.88 / 70.4,
+        # saturated patch 3.27 / 17.4 / 52.4. CIE76 2.3 is a just-noticeable difference; 4.0 is
+        # 6.9x the clean maximum and catches every hard offset with a margin of 1.8x.
+        4.0,
         "<=",
         "match colour to the border ring and blur the conditioning border (mask leakage)",
         [
@@ -90,8 +120,13 @@ def color_shift() -> QAItem:
 def saturation() -> QAItem:
     return _item(
         "saturation",
-        "fraction of edit-region pixels that are clipped or over-saturated "
-        "(HSV S > 0.95), beyond the source's own fraction there",
+        "fraction of edit-region pixels that are clipped to a vivid colour (HSV S > 0.95 at "
+        "V > 0.25), beyond the source's own fraction there",
+        # clean: exact paste and Telea 0, feathered blur 0 / 0 / 0.031 (blurring coffee's red
+        # saucer); defect: saturation x3 + 60, value x1.3 on the 5 colour photos 0.01 / 0.67 / 1.00
+        # (26 of 30 above 0.05; grey photos have no hue to saturate: 0). 0.05 is 1.6x the clean
+        # maximum. A patch of vivid content moved in from elsewhere measures up to 0.065: new,
+        # genuinely vivid content over 5% of the region is flagged too.
         0.05,
         "<=",
         "lower the text guidance to 70%",
@@ -99,15 +134,44 @@ def saturation() -> QAItem:
     )
 
 
-def structure(strength: float | None) -> QAItem:
+def structure_fix(mode: str, too_far: bool, image_guidance: bool = True) -> Fix:
+    """The fix for a structure failure. too_far: SSIM under the band (the edit went over the fidelity
+    cliff); else over it (the edit barely changed the image). image_guidance: the family takes an
+    image guidance scale (InstructPix2Pix); without one (Flux Kontext) the text guidance moves."""
+    if mode != "instruct":
+        step = -0.1 if too_far else 0.1
+        return Fix(
+            summary=f"{'lower' if too_far else 'raise'} the strength by 0.1 (or run the "
+            "strength sweep)",
+            changes=[PlanChange(field="strength", op="add", value=step)],
+        )
+    if image_guidance:
+        factor = 1.25 if too_far else 0.8
+        return Fix(
+            summary=f"{'raise' if too_far else 'lower'} the image guidance "
+            f"{'25' if too_far else '20'}% (closer to the source when higher)",
+            changes=[PlanChange(field="guidance.image", op="multiply", value=factor)],
+        )
+    factor = 0.8 if too_far else 1.25
+    return Fix(
+        summary=f"{'lower' if too_far else 'raise'} the text guidance "
+        f"{'20' if too_far else '25'}% (how hard the instruction is followed)",
+        changes=[PlanChange(field="guidance.text", op="multiply", value=factor)],
+    )
+
+
+def structure(strength: float | None, mode: str = "sdedit") -> QAItem:
     lo, hi = structure_band(strength)
+    fix = structure_fix(mode, too_far=True)
     return _item(
         "structure",
-        "SSIM of the result against the source (grey, 7x7 windows) over the edited area",
+        "mean SSIM of the result against the source (grey, 7x7 windows) over "
+        "the regenerated pixels; fails below the band (over the fidelity cliff) and above "
+        "it (the edit did almost nothing)",
         lo,
         ">=",
-        "lower the strength by 0.1 (or run the strength sweep)",
-        [PlanChange(field="strength", op="add", value=-0.1)],
+        fix.summary,
+        fix.changes,
         band=(lo, hi),
     )
 
@@ -126,8 +190,12 @@ def size_mode() -> QAItem:
 def blank() -> QAItem:
     return _item(
         "blank",
-        "fraction of edit-region pixels that are black (all channels <= 4) or NaN "
-        "where the source was not",
+        "of the edit-region pixels that were not black in the source, the fraction that are black "
+        "(all channels <= 4) or NaN in the result",
+        # clean: 0 / 0 / 0.048 (Telea); a patch from elsewhere pasted (dark content moved in)
+        # 0 / 0 / 0.12; a blanked region 1.0 on every photo and box. Legitimately dark new content
+        # (a shadow) stays well under half the region; a safety checker's or NaN's blank image
+        # fills all of it: 0.5.
         0.5,
         "<=",
         "the model returned a blank image (a safety filter or NaNs in fp16): change the "
@@ -149,6 +217,21 @@ def prompt(warn: bool) -> QAItem:
     return item
 
 
+def prompt_adherence() -> QAItem:
+    return _item(
+        "prompt-adherence",
+        "CLIP cosine similarity of the positive prompt with the edited area of the result, minus "
+        "the same for the source (> 0: the edit moved the area toward the prompt); skipped "
+        "without local CLIP weights",
+        # No threshold to calibrate: an edit that carried its prompt out cannot leave the area
+        # further from the prompt than the source was, so the limit is the source itself.
+        0.0,
+        ">=",
+        "try another seed (this sample did not carry the prompt out), or reword the prompt",
+        [PlanChange(field="seed", op="add", value=1)],
+    )
+
+
 def checklist(
     mode: str, strength: float | None, warn_prompt: bool, has_region: bool
 ) -> list[QAItem]:
@@ -163,7 +246,9 @@ def checklist(
     if has_region:
         items += [seam(), color_shift(), saturation()]
     if mode in ("sdedit", "instruct"):
-        items.append(structure(strength))
+        items.append(structure(strength, mode))
     if mode != "instruct":
         items.append(prompt(warn_prompt))
+    if mode != "repaint":  # RePaint's DDPM is unconditional: it reads no prompt
+        items.append(prompt_adherence())
     return items

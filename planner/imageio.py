@@ -88,7 +88,9 @@ def mask_to_array(mask: Image.Image) -> np.ndarray:
         return np.asarray(mask.convert("RGB").convert("L")) >= 128
     if mask.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         arr = np.asarray(mask, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
+        peak = arr.max(initial=0)
+        # the mask's own range decides "half": 0..1 floats, 8-bit values, or 16-bit values
+        top = 1.0 if mask.mode == "F" and peak <= 1.0 else 65535.0 if peak > 255 else 255.0
         return arr >= top / 2
     return np.asarray(mask.convert("L")) >= 128
 

@@ -24,7 +24,13 @@ app = typer.Typer(
 # Command modules, in the order their commands appear in --help. Each defines register(app).
 COMMAND_MODULES = [
     "server.commands.plan",
+    "server.commands.mask",
+    "server.commands.edit",
+    "server.commands.check",
     "server.commands.demo",
+    "server.commands.history",
+    "server.commands.serve",
+    "server.commands.toy",
 ]
 
 

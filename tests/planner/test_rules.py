@@ -168,3 +168,17 @@ def test_planning_is_deterministic(tmp_path: Path, astronaut: Image.Image) -> No
     a = _plan(tmp_path, astronaut, edit="make it sunset")
     b = _plan(tmp_path, astronaut, edit="make it sunset")
     assert a.model_dump_json() == b.model_dump_json()
+
+
+def test_float_and_16bit_masks_read_at_half(tmp_path: Path) -> None:
+    import numpy as np
+
+    from planner.imageio import mask_to_array
+
+    unit = np.zeros((4, 4), np.float32)
+    unit[:2] = 1.0
+    assert mask_to_array(Image.fromarray(unit, "F")).sum() == 8
+    deep = np.zeros((4, 4), np.uint16)
+    deep[:1] = 65535
+    deep[1:2] = 30000  # under half of 16-bit range: not edit
+    assert mask_to_array(Image.fromarray(deep)).sum() == 4

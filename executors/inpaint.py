@@ -1,0 +1,49 @@
+"""Inpainting and outpainting with a 9-channel inpaint model (StableDiffusionInpaintPipeline).
+
+The UNet sees the noisy latent, the VAE-encoded source with the region blanked, and the mask
+(4 + 4 + 1 channels), so it fills the region in the context around it. Outpainting is the same
+call on the extended canvas with the new area as the mask.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+
+from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+
+
+class InpaintExecutor:
+    """Regenerate the masked region of ``call.image``. ``pipe``: a StableDiffusionInpaintPipeline."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+
+    @property
+    def multiple_of(self) -> int:
+        """Image sides must be multiples of this (the VAE's downscale factor)."""
+        return int(self.pipe.vae_scale_factor)
+
+    def __call__(self, call: ModelCall) -> Image.Image:
+        """One call -> the pipeline's output image (RGB, ``call.image.size``)."""
+        check_call(call, mask=True, multiple_of=self.multiple_of)
+        w, h = call.image.size
+        return run_pipeline(
+            self.pipe,
+            prompt=call.prompt,
+            negative_prompt=call.negative,
+            image=call.image,
+            mask_image=call.mask,
+            height=h,
+            width=w,
+            strength=1.0,
+            num_inference_steps=call.steps,
+            guidance_scale=call.guidance_text,
+            generator=generator(call.seed),
+            output_type="pil",
+            **step_hooks(call),
+        )
+
+
+EXECUTOR = InpaintExecutor

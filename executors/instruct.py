@@ -1,0 +1,46 @@
+"""Instruction edits with InstructPix2Pix (StableDiffusionInstructPix2PixPipeline).
+
+Two guidance scales: text (how strongly to apply the instruction) and image (how closely to stay
+with the source; 1.0-2.0, higher keeps more).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+
+from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+
+DEFAULT_IMAGE_GUIDANCE = 1.5
+
+
+class InstructExecutor:
+    """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: InstructPix2Pix pipeline."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+
+    @property
+    def multiple_of(self) -> int:
+        return int(self.pipe.vae_scale_factor)
+
+    def __call__(self, call: ModelCall) -> Image.Image:
+        """One call -> the pipeline's output image (RGB, ``call.image.size``)."""
+        check_call(call, mask=False, multiple_of=self.multiple_of)
+        image_scale = DEFAULT_IMAGE_GUIDANCE if call.guidance_image is None else call.guidance_image
+        return run_pipeline(
+            self.pipe,
+            prompt=call.prompt,
+            negative_prompt=call.negative,
+            image=call.image,
+            num_inference_steps=call.steps,
+            guidance_scale=call.guidance_text,
+            image_guidance_scale=image_scale,
+            generator=generator(call.seed),
+            output_type="pil",
+            **step_hooks(call),
+        )
+
+
+EXECUTOR = InstructExecutor

@@ -1,0 +1,67 @@
+"""Which diffusers pipeline runs which (family, mode, ControlNet), and which retouch executor drives it.
+
+Plain data, no torch: reading this table says what the diffusers executor can run today (the SD 1.x
+/ 2.x family, InstructPix2Pix and RePaint on a DDPM). Adding a family (SDXL, Flux) means adding rows
+here and, where the call differs, an executor class.
+
+    key                                   pipeline class                              executor
+    (family, mode, controlnet type|None)  diffusers class name (a string)             executors.<module>
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.schema import Family, Mode
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    pipeline: str  # diffusers class name
+    executor: str  # module under executors/ whose EXECUTOR class drives it
+    scheduler: str | None = None  # diffusers scheduler class to swap in on load (RePaint needs one)
+
+
+PIPELINES: dict[tuple[Family, Mode, str | None], PipelineSpec] = {
+    ("sd-inpaint", "inpaint", None): PipelineSpec("StableDiffusionInpaintPipeline", "inpaint"),
+    ("sd-inpaint", "outpaint", None): PipelineSpec("StableDiffusionInpaintPipeline", "inpaint"),
+    ("sd-inpaint", "inpaint", "openpose"): PipelineSpec(
+        "StableDiffusionControlNetInpaintPipeline", "controlnet"
+    ),
+    ("sd", "sdedit", None): PipelineSpec("StableDiffusionImg2ImgPipeline", "sdedit"),
+    ("instruct-pix2pix", "instruct", None): PipelineSpec(
+        "StableDiffusionInstructPix2PixPipeline", "instruct"
+    ),
+    ("ddpm", "repaint", None): PipelineSpec("RePaintPipeline", "repaint", "RePaintScheduler"),
+}
+
+# Families the diffusers executor can load today (every family in a PIPELINES key).
+SUPPORTED_FAMILIES: frozenset[Family] = frozenset(f for f, _, _ in PIPELINES)
+
+# What a model folder's files say about its family (see executors.loading.detect_family):
+# UNet2DConditionModel input channels -> family, for the SD 1.x / 2.x layout (one CLIP text encoder).
+SD_UNET_CHANNELS: dict[int, Family] = {9: "sd-inpaint", 8: "instruct-pix2pix", 4: "sd"}
+# Same for the SDXL layout (two text encoders).
+SDXL_UNET_CHANNELS: dict[int, Family] = {9: "sdxl-inpaint", 4: "sdxl"}
+# Transformer-based pipelines, by the class name in model_index.json.
+TRANSFORMER_CLASSES: dict[str, Family] = {
+    "FluxFillPipeline": "flux-fill",
+    "FluxKontextPipeline": "flux-kontext",
+}
+
+# What each family's UNet looks like, for error messages about a folder of the wrong family.
+FAMILY_SIGNATURE: dict[Family, str] = {
+    "sd-inpaint": "an SD 1.x/2.x inpaint model (9-channel UNet)",
+    "sd": "an SD 1.x/2.x text-to-image model (4-channel UNet)",
+    "instruct-pix2pix": "an InstructPix2Pix model (8-channel UNet)",
+    "ddpm": "an unconditional DDPM (UNet2DModel)",
+    "sdxl-inpaint": "an SDXL inpaint model (9-channel UNet, two text encoders)",
+    "sdxl": "an SDXL model (4-channel UNet, two text encoders)",
+    "flux-fill": "a Flux.1 Fill model",
+    "flux-kontext": "a Flux.1 Kontext model",
+}
+
+
+def pipeline_for(family: Family, mode: Mode, controlnet: str | None) -> PipelineSpec | None:
+    """The pipeline that runs ``mode`` with a ``family`` model (and ControlNet type), or None."""
+    return PIPELINES.get((family, mode, controlnet))

@@ -1,0 +1,386 @@
+"""Carry out a plan: ``run_plan(plan) -> RunOutput`` with the result image and its provenance.
+
+run_plan
+1. inputs    the source (EXIF-oriented; any common mode, split into RGB + alpha), the edit mask
+             (resolve_mask: given / canvas / SAM, then invert and dilate), the control image
+2. executor  auto: the plan's, but the weight-free classical fill when the plan's model is not
+             on this machine and the task is a removal or an extension; generative edits
+             without weights are a ModelMissingError, never a fake result
+3. canvas    the source, or for outpainting the extended canvas pre-filled by mirroring
+4. model     classical fill, or the diffusers pipeline per tile (executors.diffusion)
+5. composite stitch weights = the edit mask feathered inward; pixels outside the mask are
+             the source's exactly; the source's mode, alpha and ICC profile come back
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from PIL import Image, ImageOps
+from pydantic import BaseModel, ConfigDict, Field
+
+from executors import imagemodes, masks
+from executors.classical import ClassicalExecutor, extend_canvas
+from executors.composite import composite, stitch_weights
+from executors.loading import ModelRef, pick_device, pick_dtype, resolve_model, wants_download
+from executors.steps import StepReporter
+from planner.errors import InputError, ModelMissingError
+from planner.imageio import open_image, read_mask
+from planner.schema import EditPlan
+
+ExecutorChoice = Literal["auto", "diffusers", "classical"]
+CLASSICAL_INTENTS = ("remove", "extend")
+CLASSICAL_MODES = ("inpaint", "outpaint", "repaint")
+MASKED_MODES = ("inpaint", "outpaint", "repaint")
+ParamValue = str | float | int | bool | None
+
+
+class Provenance(BaseModel):
+    """How a result was made: enough to reproduce it and to explain it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    executor: Literal["diffusers", "classical"] = Field(description="Executor that ran the edit.")
+    model_id: str | None = Field(description="Model id or folder used; null for classical.")
+    family: str | None = Field(description="Model family used; null for classical.")
+    pipeline: str | None = Field(description="diffusers pipeline class; null for classical.")
+    device: str = Field(description="Device the model ran on (cpu, cuda, cuda:N, mps).")
+    dtype: str | None = Field(
+        description="Weights dtype (float16, bfloat16, float32); null for classical."
+    )
+    seed: int = Field(description="Random seed of the model calls.")
+    steps: int | None = Field(description="Denoising steps asked for; null for classical.")
+    strength: float | None = Field(description="SDEdit t/T; null for other modes.")
+    guidance_text: float | None = Field(description="Text guidance scale; null when unused.")
+    guidance_image: float | None = Field(description="Image guidance scale; null when unused.")
+    mask_sha256: str | None = Field(
+        description="sha256 of the final edit mask as PNG bytes (mode L, 255 = edit); null for "
+        "whole-image edits."
+    )
+    crop_boxes: list[tuple[int, int, int, int]] = Field(
+        description="Boxes the model ran on, XYXY canvas pixels, exclusive end (first = raw's); "
+        "the whole canvas when crop was off; empty for classical."
+    )
+    timings: dict[str, float] = Field(
+        description="Seconds per stage (mask, load, model, composite, total)."
+    )
+    params: dict[str, ParamValue] = Field(description="Every other parameter used.")
+
+
+@dataclass
+class RunOutput:
+    """The result of ``run_plan``."""
+
+    image: Image.Image  # final result: the source's mode; source size (extended for outpaint)
+    raw: Image.Image | None  # first pipeline output before stitch/composite (None for classical)
+    edit_mask: np.ndarray  # bool (H, W): the region regenerated (after invert/dilate)
+    provenance: Provenance
+
+
+# ------------------------------------------------------------------------------------ inputs
+
+
+def canvas_size(plan: EditPlan, size: tuple[int, int]) -> tuple[int, int]:
+    """(W, H) of the result: the source's, extended for outpainting."""
+    e = plan.request.extend
+    if plan.mode == "outpaint" and e is not None and e.any:
+        return size[0] + e.left + e.right, size[1] + e.top + e.bottom
+    return size
+
+
+def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> np.ndarray:
+    if plan.request.sam is None or plan.request.sam.empty:
+        raise InputError(
+            "the plan's mask comes from Segment Anything but its request has no "
+            "--point or --box; re-plan with one"
+        )
+    try:
+        from executors.segment import segment
+    except ImportError as exc:
+        raise ModelMissingError(
+            "the Segment Anything executor (executors.segment) is not "
+            "installed; pass a mask with --mask instead"
+        ) from exc
+    rgb = Image.fromarray(imagemodes.split(image).rgb)
+    return masks.normalize(
+        segment(
+            rgb, plan.request.sam, checkpoint=checkpoint, sam_type=plan.mask.sam_model or "vit_b"
+        ).mask
+    )
+
+
+def resolve_mask(
+    plan: EditPlan,
+    image: Image.Image,
+    *,
+    mask: np.ndarray | None = None,
+    sam_checkpoint: str | None = None,
+) -> np.ndarray | None:
+    """The edit mask on the result canvas: bool (H, W), True = regenerate; None = whole image.
+
+    ``mask`` (any array masks.normalize reads) replaces the plan's mask source, e.g. a SAM mask the
+    caller already made; otherwise the plan's source decides: given -> the request's mask file,
+    canvas -> the new canvas area, sam-points/sam-box -> Segment Anything, none -> None. The plan's
+    ``invert`` and ``dilate_px`` are then applied.
+    """
+    want = canvas_size(plan, image.size)
+    source = plan.mask.source
+    if mask is not None:
+        raw = masks.normalize(mask)
+    elif source == "none":
+        return None
+    elif source == "given":
+        if plan.request.mask is None:
+            raise InputError(
+                "the plan's mask source is 'given' but its request names no mask "
+                "file; pass --mask MASK.png"
+            )
+        raw = read_mask(plan.request.mask, image.size)
+    elif source == "canvas":
+        if plan.request.extend is None or not plan.request.extend.any:
+            raise InputError("the plan outpaints but its request has no --extend; re-plan with one")
+        raw = masks.canvas(image.size, plan.request.extend)
+    else:
+        raw = _sam_mask(plan, image, sam_checkpoint)
+    if raw.shape != (want[1], want[0]):
+        raise InputError(
+            f"mask is {raw.shape[1]}x{raw.shape[0]}, image is {want[0]}x{want[1]}; "
+            "they must match: resize the mask to the image (nearest-neighbour)"
+        )
+    edit = masks.invert(raw) if plan.mask.invert else raw
+    return masks.dilate(edit, plan.mask.dilate_px)
+
+
+def _source(plan: EditPlan, image: Image.Image | None) -> Image.Image:
+    if image is None:
+        image = open_image(plan.request.image)
+    elif image.getexif().get(0x0112, 1) != 1:
+        icc = image.info.get("icc_profile")
+        image = ImageOps.exif_transpose(image)
+        if icc:
+            image.info["icc_profile"] = icc
+    want = (plan.facts.width, plan.facts.height)
+    if image.size != want:
+        raise InputError(
+            f"image is {image.size[0]}x{image.size[1]} but the plan was made for "
+            f"{want[0]}x{want[1]}; plan again for this image"
+        )
+    return image
+
+
+def _control(
+    plan: EditPlan, control: Image.Image | None, size: tuple[int, int]
+) -> np.ndarray | None:
+    if plan.controlnet is None:
+        if control is not None:
+            raise InputError(
+                "a control image was given but this plan uses no ControlNet (only "
+                "hand and face fixes do); drop --control"
+            )
+        return None
+    if control is None:
+        raise InputError(
+            f"this plan uses an {plan.controlnet.type} ControlNet: pass its control "
+            "image with --control POSE.png (the size of the image)"
+        )
+    if control.size != size:
+        raise InputError(
+            f"control image is {control.size[0]}x{control.size[1]}, image is "
+            f"{size[0]}x{size[1]}; they must match"
+        )
+    return np.asarray(control.convert("RGB"))
+
+
+# ------------------------------------------------------------------------------------ executor
+
+
+def classical_can_run(plan: EditPlan) -> bool:
+    """The weight-free fill can do removals and canvas extensions, nothing generative."""
+    return (
+        plan.mode in CLASSICAL_MODES
+        and plan.intent in CLASSICAL_INTENTS
+        and plan.controlnet is None
+    )
+
+
+def choose_executor(
+    plan: EditPlan, requested: str, model: str | None, allow_download: bool
+) -> tuple[Literal["diffusers", "classical"], ModelRef | None, str]:
+    """(executor, model found or None, why)."""
+    if requested not in ("auto", "diffusers", "classical"):
+        raise InputError(f"executor {requested!r} is not auto, diffusers or classical")
+    if requested == "classical":
+        if not classical_can_run(plan):
+            raise InputError(
+                f"the classical fill only removes objects and extends the canvas; this "
+                f"{plan.intent} edit ({plan.mode}) needs a diffusion model: use --executor "
+                f"diffusers (model {plan.model.id})"
+            )
+        return "classical", None, "asked for"
+    if (
+        requested == "auto"
+        and plan.executor == "classical"
+        and model is None
+        and (classical_can_run(plan))
+    ):
+        return "classical", None, "the plan chose the weight-free fill"
+    try:
+        ref = resolve_model(plan, model, allow_download=allow_download)
+    except ModelMissingError as exc:
+        if requested == "auto" and model is None and classical_can_run(plan):
+            return "classical", None, f"no diffusion model on this machine ({exc})"
+        raise
+    return "diffusers", ref, "asked for" if requested == "diffusers" else "the plan's model is here"
+
+
+# ------------------------------------------------------------------------------------ run
+
+
+def _png_sha256(edit: np.ndarray) -> str:
+    buf = io.BytesIO()
+    masks.to_pil(edit).save(buf, format="PNG")
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+def _canvas(plan: EditPlan, rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    e = plan.request.extend
+    if plan.mode == "outpaint" and e is not None and e.any:
+        return extend_canvas(rgb, e), (e.left, e.top)
+    return rgb, (0, 0)
+
+
+@dataclass
+class _Stage:
+    """What the model stage hands to the composite and the provenance."""
+
+    gen: np.ndarray  # uint8 (H, W, 3): model (or fill) output over the canvas
+    raw: Image.Image | None
+    boxes: list[tuple[int, int, int, int]]
+    device: str
+    dtype: str | None
+    pipeline: str | None
+    timings: dict[str, float]
+    params: dict[str, ParamValue]
+
+
+def _run_classical(plan: EditPlan, canvas: np.ndarray, edit: np.ndarray) -> _Stage:
+    fill = ClassicalExecutor()
+    t0 = time.perf_counter()
+    gen = canvas if plan.mode == "outpaint" else fill(canvas, edit)
+    return _Stage(gen, None, [], "cpu", None, None, {"model": time.perf_counter() - t0},
+                  {"classical_method": fill.method, "classical_radius": fill.radius})
+
+
+def _run_model(plan: EditPlan, ref: ModelRef, canvas: np.ndarray, edit: np.ndarray | None,
+               control: np.ndarray | None, *, device: str | None, dtype: str | None,
+               reporter: StepReporter, allow_download: bool) -> _Stage:
+    from executors.diffusion import run_diffusers
+    from executors.instruct import DEFAULT_IMAGE_GUIDANCE
+    from executors.repaint import JUMP_LENGTH, JUMP_N_SAMPLE
+
+    dev = pick_device(device)
+    dt = pick_dtype(dtype, dev, ref.family)
+    res = run_diffusers(plan, ref, canvas, edit, control, device=dev, dtype=dt, reporter=reporter,
+                        allow_download=allow_download)
+    h, w = canvas.shape[:2]
+    params: dict[str, ParamValue] = {
+        "model_source": ref.source, "cached": res.cached, "offload": plan.model.offload,
+        "crop": len(res.tiles) > 1 or res.tiles[0].box != (0, 0, w, h),
+        "work_sizes": ";".join(f"{t.work_size[0]}x{t.work_size[1]}" for t in res.tiles),
+        "color_match": res.color_matched, "prompt": plan.prompt.positive,
+        "negative_prompt": plan.prompt.negative or None}
+    if plan.mode == "instruct":
+        params["image_guidance"] = plan.guidance.image or DEFAULT_IMAGE_GUIDANCE
+    if plan.controlnet is not None:
+        params.update(controlnet_id=plan.controlnet.id,
+                      conditioning_scale=plan.controlnet.conditioning_scale)
+    if plan.mode == "repaint":
+        params.update(jump_length=min(JUMP_LENGTH, plan.steps), jump_n_sample=JUMP_N_SAMPLE)
+    return _Stage(res.gen, res.raw, [t.box for t in res.tiles], dev, dt, res.spec.pipeline,
+                  res.timings, params)
+
+
+def _provenance(plan: EditPlan, chosen: str, ref: ModelRef | None, stage: _Stage,
+                edit: np.ndarray | None, timings: dict[str, float],
+                params: dict[str, ParamValue]) -> Provenance:
+    model_run = chosen == "diffusers"
+    guidance_image = None
+    if model_run and plan.mode == "instruct":
+        guidance_image = params.get("image_guidance")
+    return Provenance(
+        executor=chosen, model_id=ref.id if ref else None, family=ref.family if ref else None,
+        pipeline=stage.pipeline, device=stage.device, dtype=stage.dtype, seed=plan.seed,
+        steps=plan.steps if model_run else None,
+        strength=plan.strength if model_run and plan.mode == "sdedit" else None,
+        guidance_text=plan.guidance.text if model_run and plan.mode != "repaint" else None,
+        guidance_image=guidance_image if isinstance(guidance_image, float) else None,
+        mask_sha256=_png_sha256(edit) if edit is not None else None, crop_boxes=stage.boxes,
+        timings={k: round(v, 4) for k, v in timings.items()}, params=params)
+
+
+def run_plan(plan: EditPlan, *, image: Image.Image | None = None, mask: np.ndarray | None = None,
+             control: Image.Image | None = None, model: str | None = None,
+             executor: ExecutorChoice = "auto", device: str | None = None,
+             dtype: str | None = None, progress: Callable[[int, int], None] | None = None,
+             cancel: threading.Event | None = None, sam_checkpoint: str | None = None,
+             allow_download: bool = False) -> RunOutput:
+    """Carry out ``plan``; see the module docstring for the stages.
+
+    ``image`` replaces reading ``plan.request.image``; ``mask`` replaces the plan's mask source
+    (before invert/dilate); ``control`` is the ControlNet image; ``model`` (folder or id) replaces
+    the plan's model. ``progress(step, total)`` is called after each denoising step; setting
+    ``cancel`` stops between steps with ExecutorError("cancelled").
+    """
+    start = time.perf_counter()
+    reporter = StepReporter(progress, cancel)
+    allow_download = wants_download(allow_download)
+    # 1. inputs
+    reporter.check()
+    img = _source(plan, image)
+    src = imagemodes.split(img)
+    t0 = time.perf_counter()
+    edit = resolve_mask(plan, img, mask=mask, sam_checkpoint=sam_checkpoint)
+    timings = {"mask": time.perf_counter() - t0}
+    if edit is None and plan.mode in MASKED_MODES:
+        raise InputError(f"a {plan.mode} edit needs a mask; give --mask, --point/--box or --extend")
+    if edit is not None and not edit.any():
+        raise InputError("the edit mask is empty (nothing to regenerate); paint the region white "
+                         "or give SAM points on the object")
+    size = canvas_size(plan, img.size)
+    control_rgb = _control(plan, control, size)
+    # 2. executor
+    chosen, ref, why = choose_executor(plan, executor, model, allow_download)
+    # 3. canvas
+    canvas, offset = _canvas(plan, src.rgb)
+    # 4. model
+    reporter.check()
+    if ref is None:
+        if edit is None:  # classical runs masked modes only (choose_executor checks)
+            raise InputError("the classical fill needs a mask")
+        stage = _run_classical(plan, canvas, edit)
+    else:
+        stage = _run_model(plan, ref, canvas, edit, control_rgb, device=device, dtype=dtype,
+                           reporter=reporter, allow_download=allow_download)
+    timings.update(stage.timings)
+    # 5. composite: outside the mask the source, byte for byte, in its own mode
+    t0 = time.perf_counter()
+    region = edit if edit is not None else np.ones((size[1], size[0]), dtype=bool)
+    weights = stitch_weights(region, plan.mask.feather_px)
+    out_rgb = composite(canvas, stage.gen, weights)
+    result = imagemodes.merge(src, out_rgb, weights > 0, offset)
+    timings["composite"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - start
+    params: dict[str, ParamValue] = {
+        "mode": plan.mode, "intent": plan.intent, "executor_reason": why, "source_mode": img.mode,
+        "dilate_px": plan.mask.dilate_px, "feather_px": plan.mask.feather_px,
+        "invert": plan.mask.invert, "prefill": "mirror-blur" if offset != (0, 0) or (
+            canvas.shape != src.rgb.shape) else None, **stage.params}
+    provenance = _provenance(plan, chosen, ref, stage, edit, timings, params)
+    return RunOutput(image=result, raw=stage.raw, edit_mask=region, provenance=provenance)

@@ -1,0 +1,50 @@
+"""SDEdit: img2img with strength t/T (StableDiffusionImg2ImgPipeline).
+
+The source is noised to step t and denoised with the new prompt: t/T = 0.3 stays close to the
+source, 0.6 keeps coarse structure, 0.9 keeps little. Confined to a mask, the result is composited
+back by the caller (executors.run), so only the region changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+
+from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+from planner.errors import InputError
+
+
+class SDEditExecutor:
+    """Re-noise and denoise ``call.image`` at ``call.strength``. ``pipe``: StableDiffusionImg2Img."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+
+    @property
+    def multiple_of(self) -> int:
+        return int(self.pipe.vae_scale_factor)
+
+    def __call__(self, call: ModelCall) -> Image.Image:
+        """One call -> the pipeline's output image (RGB, ``call.image.size``)."""
+        check_call(call, mask=False, strength=True, multiple_of=self.multiple_of)
+        if int(call.steps * (call.strength or 0.0)) < 1:
+            raise InputError(
+                f"steps {call.steps} x strength {call.strength} runs no denoising "
+                "step; raise --steps or the strength"
+            )
+        return run_pipeline(
+            self.pipe,
+            prompt=call.prompt,
+            negative_prompt=call.negative,
+            image=call.image,
+            strength=call.strength,
+            num_inference_steps=call.steps,
+            guidance_scale=call.guidance_text,
+            generator=generator(call.seed),
+            output_type="pil",
+            **step_hooks(call),
+        )
+
+
+EXECUTOR = SDEditExecutor

@@ -1,0 +1,101 @@
+"""Path confinement for the MCP server: every file a tool reads or writes lies under a configured root.
+
+Checked the way the reference filesystem MCP server does it: the path is made absolute, symlinks are
+resolved (``os.path.realpath``), and the real path must lie inside a root's real path. A file that
+does not exist yet (an output) is checked through its parent folder's real path. On top of that,
+``..`` components and NUL bytes are refused outright, so a path never reads as one place and means
+another. The roots are the server's own configuration (``retouch serve --root DIR``); the protocol's
+client roots are deprecated in its 2026 revision and are not consulted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from planner.errors import InputError
+
+
+class Roots:
+    """The folders tools may touch. ``base`` is where relative paths start (the working directory)."""
+
+    def __init__(self, dirs: Sequence[str | os.PathLike[str]], base: str | os.PathLike[str] | None = None):
+        if not dirs:
+            raise InputError("no root folders configured; pass --root DIR at least once")
+        self.base = Path(os.path.realpath(base if base is not None else os.getcwd()))
+        self.dirs: list[Path] = []
+        for d in dirs:
+            real = Path(os.path.realpath(self.base / Path(d).expanduser()))
+            if not real.is_dir():
+                raise InputError(f"root {d} is not an existing folder; create it or drop --root {d}")
+            if real not in self.dirs:
+                self.dirs.append(real)
+
+    def describe(self) -> str:
+        return ", ".join(str(d) for d in self.dirs)
+
+    def contains(self, real: Path) -> bool:
+        """Whether an already-resolved path lies inside (or is) one of the roots."""
+        return any(real == d or real.is_relative_to(d) for d in self.dirs)
+
+    def _checked(self, path: str | os.PathLike[str], what: str) -> Path:
+        raw = os.fspath(path)
+        if not raw.strip():
+            raise InputError(f"{what} path is empty; give a file path under {self.describe()}")
+        if "\x00" in raw:
+            raise InputError(f"{what} path contains a NUL byte; give a plain file path")
+        p = Path(raw).expanduser()
+        if ".." in p.parts:
+            raise InputError(f"{what} path {raw} contains '..'; give it without '..', under "
+                             f"{self.describe()}")
+        return p if p.is_absolute() else self.base / p
+
+    def _refuse(self, raw: str | os.PathLike[str], what: str, real: Path) -> InputError:
+        shown = f"{raw} (resolves to {real})" if os.fspath(raw) != str(real) else os.fspath(raw)
+        return InputError(f"{what} {shown} is outside the folders this server may use ({self.describe()}); "
+                          "move the file under one of them or start the server with --root DIR")
+
+    def resolve_input(self, path: str | os.PathLike[str], what: str = "image") -> Path:
+        """Real path of an existing file inside a root; InputError if missing, outside or not a file."""
+        p = self._checked(path, what)
+        real = Path(os.path.realpath(p))
+        if not self.contains(real):
+            raise self._refuse(path, what, real)
+        if not real.exists():
+            raise InputError(f"{what} not found: {path}; check the path (relative paths start at "
+                             f"{self.base})")
+        if not real.is_file():
+            raise InputError(f"{what} {path} is not a file; give the path of a file")
+        return real
+
+    def resolve_input_dir(self, path: str | os.PathLike[str], what: str = "folder") -> Path:
+        """Real path of an existing folder inside a root."""
+        p = self._checked(path, what)
+        real = Path(os.path.realpath(p))
+        if not self.contains(real):
+            raise self._refuse(path, what, real)
+        if not real.is_dir():
+            raise InputError(f"{what} {path} is not an existing folder; check the path")
+        return real
+
+    def resolve_output(self, path: str | os.PathLike[str], what: str = "output") -> Path:
+        """Where to write ``path``: its parent's real path (created if needed) must lie inside a root."""
+        p = self._checked(path, what)
+        if p.is_symlink():
+            real = Path(os.path.realpath(p))
+            if not self.contains(real):
+                raise self._refuse(path, what, real)
+        parent = Path(os.path.realpath(p.parent))
+        if not self.contains(parent):
+            raise self._refuse(path, what, parent / p.name)
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create folder {parent} ({exc.strerror}); pick another {what} "
+                             "path") from exc
+        # mkdir may have followed a symlinked component created meanwhile: check again.
+        parent = Path(os.path.realpath(parent))
+        if not self.contains(parent):
+            raise self._refuse(path, what, parent / p.name)
+        return parent / p.name

@@ -1,0 +1,109 @@
+"""The history store's content-addressed files: PNGs named by the sha256 of their bytes.
+
+``objects/ab/<sha256>.png``; a file appears only by an atomic rename of a fully written, fsynced
+temp file (``.tmp-<pid>-<random>-<name>`` beside it), so a file at its final name is whole.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from hashlib import sha256
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from planner.errors import InputError, StoreError
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """PNG bytes of ``image``, keeping alpha and the ICC profile. Deterministic: the same pixels
+    and profile give the same bytes, hence the same sha256. Modes PNG cannot hold (CMYK, YCbCr,
+    F...) are converted to RGB(A), and their ICC profile (not an RGB one) is dropped."""
+    icc = image.info.get("icc_profile")
+    if image.mode not in _PNG_MODES:
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
+        icc = None
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", icc_profile=icc or None, compress_level=6)
+    return buf.getvalue()
+
+
+def mask_png(mask: np.ndarray | Image.Image, size: tuple[int, int]) -> bytes:
+    """A mask (bool (H, W) True = edit, or a mask image) as an L PNG, 255 = edit, checked to be
+    ``size`` (W, H)."""
+    from planner.imageio import array_to_mask, mask_to_array
+
+    arr = mask_to_array(mask) if isinstance(mask, Image.Image) else np.asarray(mask)
+    if arr.ndim != 2 or (arr.shape[1], arr.shape[0]) != size:
+        raise InputError(f"mask is {arr.shape[::-1]} (W, H), image is {size}; they must match")
+    return encode_png(array_to_mask(arr.astype(bool)))
+
+
+def open_png(data: bytes) -> Image.Image:
+    """Decode stored PNG bytes into a loaded PIL image (``info['icc_profile']`` kept)."""
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
+class ObjectFiles:
+    """PNG files under ``root``, each at ``root/<sha[:2]>/<sha>.png``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha: str) -> Path:
+        return self.root / sha[:2] / f"{sha}.png"
+
+    def put(self, data: bytes) -> str:
+        """Write PNG bytes unless already present; returns their sha256."""
+        if not data.startswith(PNG_SIGNATURE):
+            raise InputError("the store keeps PNG files only; encode the image with encode_png()")
+        sha = sha256(data).hexdigest()
+        path = self.path(sha)
+        if not path.exists():
+            self.write_atomic(path, data)
+        return sha
+
+    def write_atomic(self, path: Path, data: bytes) -> None:
+        """Temp file beside ``path``, fsync, rename over ``path``, fsync the folder."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}-{path.name}")
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+                raise
+            if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
+                fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            raise StoreError(f"cannot write {path} ({exc.strerror or exc}); check free space and "
+                             f"permissions of {self.root}") from exc
+
+    def read(self, sha: str) -> bytes:
+        """The bytes of an object, checked against its sha256; StoreError if missing or damaged."""
+        path = self.path(sha)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"object {sha[:12]} is missing from {self.root}; the store was "
+                             "modified by hand; restore the file from a backup") from None
+        if sha256(data).hexdigest() != sha:
+            raise StoreError(f"object {path} is damaged (its sha256 does not match); restore it "
+                             "from a backup")
+        return data

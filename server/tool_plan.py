@@ -1,0 +1,137 @@
+"""The planning tools: ``plan_edit`` and ``render_skill_doc``, plus plan loading and overrides.
+
+Pure planner work (Pillow, numpy; no torch). Plans are stored as ``OUT/plans/<plan_id>/plan.json``
+with their skill doc beside them; ``plan_id`` is the first 12 hex of the plan's SHA-256, so planning
+the same request twice names the same folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.errors import InputError
+from planner.schema import EditPlan, EditRequest, PlanChange
+from server.outputs import file_ref
+from server.requests import validation_message
+from server.tool_config import ServerConfig, Stopwatch
+from server.tools import (
+    Estimate,
+    PlanEditInput,
+    PlanEditOutput,
+    RenderSkillDocInput,
+    RenderSkillDocOutput,
+)
+
+
+def plan_id(plan: EditPlan) -> str:
+    return hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:12]
+
+
+def store_plan(cfg: ServerConfig, plan: EditPlan) -> tuple[str, Path, Path]:
+    """Write plan.json + skill doc under OUT/plans/<id>/. Returns (id, plan path, doc path)."""
+    from planner.render import write_outputs
+
+    pid = plan_id(plan)
+    doc, path = write_outputs(plan, cfg.out_dir / "plans" / pid)
+    return pid, path, doc
+
+
+def make_request_plan(cfg: ServerConfig, request: EditRequest, sw: Stopwatch) -> EditPlan:
+    """Analyze and plan a request whose image (and mask) paths are confined to the roots."""
+    from planner import analyze, make_plan
+
+    image = sw.read("image", cfg.image_file(request.image, None))
+    mask = sw.read("mask", cfg.input_file(request.mask, "mask")) if request.mask else None
+    request = request.model_copy(update={"image": str(image), "mask": str(mask) if mask else None})
+    return make_plan(request, analyze(request, cfg.load_image(image)))
+
+
+def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
+    sw = Stopwatch("plan_edit")
+    # 1. the image: a confined path, or a base64 upload saved under OUT/inputs/
+    image = cfg.image_file(args.image, args.image_base64)
+    try:
+        request = EditRequest(image=str(image), edit=args.edit, mask=args.mask, sam=args.sam,
+                              extend=args.extend, scene=args.scene, preferences=args.preferences)
+    except ValidationError as exc:
+        raise InputError(validation_message(exc)) from None
+    # 2. plan and store it
+    plan = make_request_plan(cfg, request, sw)
+    pid, path, doc = store_plan(cfg, plan)
+    classical = plan.executor == "classical"
+    estimate = Estimate(seconds=plan.latency.total_s, cold_load_s=plan.latency.cold_load_s,
+                        vram_gb=0.0 if classical else plan.model.vram_gb,
+                        hardware=plan.latency.hardware, offload=plan.model.offload)
+    if plan.mask.source in ("sam-points", "sam-box"):
+        step = (f"call make_mask with the same image and sam prompt, check the mask, then run_edit "
+                f"with plan={pid!r} and mask=<the mask's path>")
+    else:
+        step = f"call run_edit with plan={pid!r}"
+    if plan.warnings:
+        step += f"; first consider the plan's warnings ({len(plan.warnings)})"
+    return PlanEditOutput(plan_id=pid, plan=plan, plan_file=file_ref(cfg.out_dir, path),
+                          skill_doc=file_ref(cfg.out_dir, doc), estimate=estimate, next_step=step,
+                          provenance=sw.provenance())
+
+
+def load_plan_ref(cfg: ServerConfig, ref: str, sw: Stopwatch) -> EditPlan:
+    from planner.render import load_plan
+
+    return load_plan(sw.read("plan", cfg.plan_file(ref)))
+
+
+def render_skill_doc(cfg: ServerConfig, args: RenderSkillDocInput) -> RenderSkillDocOutput:
+    sw = Stopwatch("render_skill_doc")
+    plan = load_plan_ref(cfg, args.plan, sw)
+    _, _, doc = store_plan(cfg, plan)
+    return RenderSkillDocOutput(skill_doc=file_ref(cfg.out_dir, doc),
+                                markdown=doc.read_text(encoding="utf-8"), provenance=sw.provenance())
+
+
+def _fields(data: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for key, value in data.items():
+        if key in ("request", "facts", "qa", "rules", "latency"):
+            continue
+        if isinstance(value, dict):
+            out += _fields(value, f"{prefix}{key}.")
+        else:
+            out.append(prefix + key)
+    return out
+
+
+def apply_overrides(plan: EditPlan, changes: list[PlanChange]) -> EditPlan:
+    """A copy of ``plan`` with each change applied (set / add / multiply on a dotted field).
+
+    Raises InputError naming the field for an unknown field, arithmetic on a non-number, or a value
+    the plan schema refuses.
+    """
+    if not changes:
+        return plan
+    data = plan.model_dump()
+    for change in changes:
+        *path, leaf = change.field.split(".")
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node:
+            raise InputError(f"override field {change.field!r} is not a plan field; use one of "
+                             f"{', '.join(_fields(data))}")
+        old = node[leaf]
+        if change.op == "set":
+            node[leaf] = change.value
+            continue
+        if isinstance(old, bool) or not isinstance(old, int | float) or isinstance(
+                change.value, bool) or not isinstance(change.value, int | float):
+            raise InputError(f"override {change.op} on {change.field!r} needs numbers (it is "
+                             f"{old!r}); use op 'set'")
+        new = old + change.value if change.op == "add" else old * change.value
+        node[leaf] = int(round(new)) if isinstance(old, int) else round(float(new), 4)
+    try:
+        return EditPlan.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"overrides make an invalid plan: {validation_message(exc)}") from None

@@ -1,0 +1,204 @@
+"""Measure retouch's QA values on real photos: clean composites vs planted defects.
+
+Run by hand: ``.venv/bin/python tests/bench/bench_qa_thresholds.py``. For every scikit-image sample
+photo and several box masks it builds clean results (exact paste, OpenCV Telea fill, a soft
+feathered edit) and defective ones (a patch from elsewhere pasted hard, a colour offset, a saturated
+patch, a black region, a changed outside block), runs executors.qa.check without a plan and prints,
+per check and scenario, min / median / max of the measured value. The thresholds in
+planner/checklist.py were set from this table (their comments quote it). It also prints the SSIM that
+the structure check measures for mild and heavy whole-image changes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+PHOTOS = [
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "immunohistochemistry",
+    "camera",
+    "grass",
+    "brick",
+]
+BOXES_PER_PHOTO = 6
+CHECKS = ["seam", "color-shift", "saturation", "blank", "outside-unchanged"]
+
+
+def photo(name: str) -> np.ndarray:
+    import skimage.data
+
+    arr = getattr(skimage.data, name)()
+    return np.repeat(arr[..., None], 3, axis=2) if arr.ndim == 2 else arr[..., :3]
+
+
+def boxes(h: int, w: int, rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
+    out = []
+    for _ in range(BOXES_PER_PHOTO):
+        bw, bh = int(rng.integers(32, w // 3)), int(rng.integers(32, h // 3))
+        x0, y0 = int(rng.integers(8, w - bw - 8)), int(rng.integers(8, h - bh - 8))
+        out.append((x0, y0, x0 + bw, y0 + bh))
+    return out
+
+
+def inner_ramp(mask: np.ndarray, px: int) -> np.ndarray:
+    """float32 (H, W, 1): 0 outside the mask, ramping to 1 over ``px`` pixels inside it."""
+    from executors.composite import stitch_weights
+
+    return stitch_weights(mask, px)[..., None]
+
+
+def scenarios(
+    src: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], rng: np.random.Generator
+) -> dict[str, tuple[np.ndarray, int]]:
+    """Scenario name -> (result uint8 (H, W, 3), the composite's inward feather in px)."""
+    import cv2
+
+    h, w = mask.shape
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    f = src.astype(np.float32)
+    out: dict[str, tuple[np.ndarray, int]] = {"clean: exact paste": (src.copy(), 0)}
+    telea = cv2.inpaint(src, mask.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+    out["clean: telea fill"] = (telea, 0)
+    soft = cv2.GaussianBlur(f, (0, 0), 1.5)
+    a = inner_ramp(mask, 6)
+    out["clean: soft edit, feathered 6 px"] = (
+        np.clip(a * soft + (1 - a) * f, 0, 255).astype(np.uint8),
+        6,
+    )
+    # a patch from elsewhere in the photo, pasted with no feather: a seam
+    for _ in range(20):
+        sx, sy = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
+        if abs(sx - x0) > bw or abs(sy - y0) > bh:
+            break
+    pasted = src.copy()
+    pasted[y0:y1, x0:x1] = src[sy : sy + bh, sx : sx + bw]
+    out["defect: foreign patch, hard"] = (pasted, 0)
+    a = inner_ramp(mask, 8)
+    out["defect: foreign patch, feathered 8 px"] = (
+        np.clip(a * pasted + (1 - a) * f, 0, 255).astype(np.uint8),
+        8,
+    )
+    offset = np.array([18.0, -12.0, 14.0])
+    shifted = f.copy()
+    shifted[mask] += offset
+    out["defect: colour offset, hard"] = (np.clip(shifted, 0, 255).astype(np.uint8), 0)
+    out["defect: colour offset, feathered 8 px"] = (
+        np.clip(f + a * offset, 0, 255).astype(np.uint8),
+        8,
+    )
+    hsv = cv2.cvtColor(src, cv2.COLOR_RGB2HSV).astype(np.float32)
+    hsv[..., 1] = np.clip(hsv[..., 1] * 3.0 + 60, 0, 255)
+    hsv[..., 2] = np.clip(hsv[..., 2] * 1.3, 0, 255)
+    sat = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
+    out["defect: saturated patch"] = (np.where(mask[..., None], sat, src), 0)
+    out["defect: black region"] = (np.where(mask[..., None], 0, src).astype(np.uint8), 0)
+    changed = src.copy()
+    cy, cx = (0, 0) if y0 >= 8 else (h - 8, w - 8)  # an 8x8 corner block, clear of the box
+    changed[cy : cy + 8, cx : cx + 8] ^= 0x40
+    out["defect: outside block changed"] = (changed, 0)
+    return out
+
+
+def plan_with_feather(tmp: Path, src: np.ndarray, mask: np.ndarray, feather: int):  # type: ignore[no-untyped-def]
+    """A real plan for removing the masked region, with the composite's feather set to ``feather``."""
+    from executors.masks import to_pil
+    from planner import analyze, make_plan
+    from planner.schema import EditRequest
+
+    Image.fromarray(src).save(tmp / "source.png")
+    to_pil(mask).save(tmp / "mask.png")
+    request = EditRequest(
+        image=str(tmp / "source.png"), edit="remove it", mask=str(tmp / "mask.png"), scene="a photo"
+    )
+    plan = make_plan(request, analyze(request))
+    return plan.model_copy(update={"mask": plan.mask.model_copy(update={"feather_px": feather})})
+
+
+def main() -> None:
+    import tempfile
+
+    from executors import qa
+    from tests.conftest import box_mask
+
+    rng = np.random.default_rng(0)
+    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    tmp = Path(tempfile.mkdtemp())
+    for name in PHOTOS:
+        src = photo(name)
+        h, w = src.shape[:2]
+        for box in boxes(h, w, rng):
+            mask = box_mask((w, h), box)
+            for scenario, (res, feather) in scenarios(src, mask, box, rng).items():
+                plan = plan_with_feather(tmp, src, mask, feather) if feather else None
+                report = qa.check(Image.fromarray(src), Image.fromarray(res), mask, plan)
+                for item in report.items:
+                    if item.id in CHECKS and item.value is not None:
+                        values[(item.id, scenario)].append(item.value)
+    print(f"{len(PHOTOS)} photos x {BOXES_PER_PHOTO} boxes; value min / median / max")
+    for check in CHECKS:
+        print(f"\n{check}")
+        for (cid, scenario), vals in sorted(values.items()):
+            if cid == check:
+                v = np.array(vals)
+                print(f"  {scenario:42s} {v.min():8.3f} {np.median(v):8.3f} {v.max():8.3f}")
+    structure_table()
+
+
+def structure_table() -> None:
+    """SSIM (the structure measure) of whole-image changes of growing strength, per photo."""
+    import cv2
+
+    from executors import qa_measures as m
+
+    print("\nstructure: whole-image SSIM, min / median / max over photos")
+    rows: dict[str, list[float]] = defaultdict(list)
+    rng = np.random.default_rng(1)
+    srcs = {n: photo(n) for n in PHOTOS}
+    for name, src in srcs.items():
+        f = src.astype(np.float32)
+        other = next(p for n, p in srcs.items() if n != name)
+        other = cv2.resize(other, (src.shape[1], src.shape[0]))
+        changes = {
+            "same image": f,
+            "tone/colour grade (x1.1 +8)": np.clip(f * 1.1 + 8, 0, 255),
+            "blur sigma 1": cv2.GaussianBlur(f, (0, 0), 1),
+            "blur sigma 2": cv2.GaussianBlur(f, (0, 0), 2),
+            "noise sigma 10": np.clip(f + rng.normal(0, 10, f.shape), 0, 255),
+            "noise sigma 25": np.clip(f + rng.normal(0, 25, f.shape), 0, 255),
+            "blur sigma 4": cv2.GaussianBlur(f, (0, 0), 4),
+            "blur 4 + noise 25": np.clip(
+                cv2.GaussianBlur(f, (0, 0), 4) + rng.normal(0, 25, f.shape), 0, 255
+            ),
+            "noise sigma 60": np.clip(f + rng.normal(0, 60, f.shape), 0, 255),
+            "a different photo": other.astype(np.float32),
+        }
+        h, w = src.shape[:2]
+        for label, res in changes.items():
+            frame = m.Frame(
+                source=f,
+                result=res.astype(np.float32),
+                known=np.ones((h, w), bool),
+                region=np.ones((h, w), bool),
+                nan=np.zeros((h, w), bool),
+            )
+            got = m.structure(frame)
+            assert got is not None
+            rows[label].append(got[0])
+    for label, vals in rows.items():
+        v = np.array(vals)
+        print(f"  {label:42s} {v.min():8.3f} {np.median(v):8.3f} {v.max():8.3f}")
+
+
+if __name__ == "__main__":
+    main()

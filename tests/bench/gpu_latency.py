@@ -1,0 +1,416 @@
+"""GPU latency of one batch-1 edit per model family, at the real architecture sizes. Run by hand:
+
+    python tests/bench/gpu_latency.py --out tests/bench/RESULTS.md    # on a CUDA machine
+    python tests/bench/gpu_latency.py --device cpu --tiny              # CPU smoke run, 2 steps
+
+Each family is built from its published config (``published_configs.py``, ``real_size.py``) with
+random weights:
+modules are created on the meta device and materialised directly on the GPU (``to_empty`` + a
+seeded normal init there), never on the CPU; speed does not depend on weight values or on the
+tokens, so the tokenizers are tiny local ones padding to the real lengths (CLIP 77, T5 512).
+
+Rows per family, all measured side by side in one run, batch 1, SDPA attention (diffusers' default
+processors), fp16 for SD/SDXL and bf16 for Flux:
+
+1. ``crop -> native``: the mask's padded box (1.5x the mask's side) cut from a 2x-native frame,
+   resized to native resolution (SD 1.5 512, SDXL and Flux Fill 1024), edited, resized back and
+   pasted under the mask: what retouch's crop-and-stitch does. Flux Kontext has no mask: it edits a
+   native-size source (``native``).
+2. ``full frame``: the same edit on the whole 2x-native frame (SD 1.5 1024, SDXL/Flux Fill 2048).
+3. ``crop -> native + compile``: row 1 with the denoiser under ``torch.compile`` (the whole UNet;
+   Flux's repeated transformer blocks, i.e. regional compilation). ``--compile off`` skips it.
+
+Steps: 30 for SD/SDXL, 28 for Flux (``--steps`` overrides). ``s / edit`` is the wall time of the
+whole edit (text encoding, VAE encode/decode, crop/paste included), ``s / step`` the steady-state
+denoising step (time between the first and last step callbacks / (steps - 1)), ``peak`` is
+``torch.cuda.max_memory_allocated`` during the edit. A time budget (``--budget-s``, default 540 s,
+counted from the start) keeps the whole run under 10 minutes on one H100: the native row runs while
+the budget lasts, the full-frame and compile rows only where the estimate fits the family's share;
+what does not fit is listed as skipped. Without a CUDA GPU it prints "no CUDA GPU: skipped", exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.bench.real_size import FAMILIES, Family, build_pipeline  # noqa: E402
+
+COMPILE_ESTIMATE_S = {"unet": 90.0, "transformer": 45.0}
+"""Rough compile cost on an H100 (whole UNet; Flux's repeated blocks only), for the budget only."""
+
+MIN_FAMILY_S = 45.0
+"""A family is not even built when less than this is left of the budget."""
+
+
+@dataclass
+class Row:
+    """One line of the table; the timings are None when the row was skipped."""
+
+    family: str
+    mode: str
+    source_px: int
+    run_px: int
+    dtype: str
+    attention: str
+    compiled: bool
+    steps: int
+    edit_s: float | None = None
+    step_s: float | None = None
+    peak_gib: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Measured:
+    edit_s: float  # wall time of the whole edit
+    step_s: float  # steady-state denoising step
+    peak_gib: float | None  # torch.cuda.max_memory_allocated during the edit; None on CPU
+
+
+# 1. the edits: crop-to-mask, full frame, instruction -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """A square source with a square mask in the middle; ``crop`` is the mask box padded by half."""
+
+    image: Any  # PIL RGB, frame x frame
+    mask: Any  # PIL L, 255 = edit
+    crop: tuple[int, int, int, int]  # XYXY px
+
+
+def make_case(frame: int) -> Case:
+    """Astronaut photo at ``frame`` px square; mask side frame/4, crop side 1.5x the mask's."""
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+
+    image = Image.fromarray(skimage.data.astronaut()).resize((frame, frame), Image.BICUBIC)
+    side = frame // 4
+    x0 = y0 = (frame - side) // 2
+    mask = np.zeros((frame, frame), np.uint8)
+    mask[y0 : y0 + side, x0 : x0 + side] = 255
+    pad = side // 4
+    crop = (x0 - pad, y0 - pad, x0 + side + pad, y0 + side + pad)
+    return Case(image, Image.fromarray(mask, "L"), crop)
+
+
+class StepClock:
+    """``callback_on_step_end`` that stamps the first and last denoising steps (synchronised)."""
+
+    def __init__(self, steps: int, sync: Callable[[], None]) -> None:
+        self.steps, self.sync, self.marks = steps, sync, {}
+
+    def __call__(self, pipe: Any, i: int, t: Any, kwargs: dict) -> dict:
+        if i in (0, self.steps - 1):
+            self.sync()
+            self.marks[i] = time.perf_counter()
+        return {}
+
+    def per_step(self) -> float | None:
+        if self.steps < 2 or len(self.marks) < 2:
+            return None
+        return (self.marks[self.steps - 1] - self.marks[0]) / (self.steps - 1)
+
+
+def run_edit(pipe: Any, fam: Family, case: Case, mode: str, steps: int, clock: StepClock) -> Any:
+    """One edit in ``mode`` ("crop", "full" or "native"); returns the PIL result at source size.
+
+    crop: cut the padded mask box, resize it to ``fam.native``, edit, resize back, paste under the
+    mask. full: edit the whole frame at its own size. native: Kontext on the source at native size
+    (its own resize to a preferred resolution stays on unless the run is tiny).
+    """
+    import torch
+    from PIL import Image
+
+    kw: dict[str, Any] = {
+        "prompt": "a red knitted hat",
+        "num_inference_steps": steps,
+        "guidance_scale": fam.guidance,
+        "generator": torch.Generator(device="cpu").manual_seed(0),
+        "callback_on_step_end": clock,
+    }
+    if fam.denoiser == "unet":
+        kw["strength"] = 1.0
+    else:
+        kw["max_sequence_length"] = 512
+    n = fam.native
+    if mode == "native":
+        tiny = n < 256  # preferred Kontext resolutions start at 672 px
+        out = pipe(image=case.image, height=n, width=n, max_area=n * n, _auto_resize=not tiny, **kw)
+        return out.images[0].resize(case.image.size, Image.BICUBIC)
+    if mode == "full":
+        side = case.image.size[0]
+        out = pipe(image=case.image, mask_image=case.mask, height=side, width=side, **kw)
+        result = case.image.copy()
+        result.paste(out.images[0], (0, 0), case.mask)
+        return result
+    box = case.crop
+    size = (box[2] - box[0], box[3] - box[1])
+    src = case.image.crop(box).resize((n, n), Image.BICUBIC)
+    mask = case.mask.crop(box).resize((n, n), Image.NEAREST)
+    out = pipe(image=src, mask_image=mask, height=n, width=n, **kw)
+    result = case.image.copy()
+    result.paste(out.images[0].resize(size, Image.BICUBIC), box[:2], case.mask.crop(box))
+    return result
+
+
+# 2. one family: build, warm up, then the measured rows under the budget -----------------------
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class FamilyBench:
+    """Builds one family's pipeline, then measures it; each ``*_row`` method returns a Row."""
+
+    def __init__(self, fam: Family, args: argparse.Namespace) -> None:
+        import torch
+
+        self.fam = replace(fam, native=64) if args.tiny else fam
+        self.device, self.repeats = args.device, args.repeats
+        self.steps = args.steps or fam.steps
+        self.cuda = args.device == "cuda"
+        self.sync = torch.cuda.synchronize if self.cuda else (lambda: None)
+        start = time.perf_counter()
+        self.pipe = build_pipeline(self.fam, args.tiny, args.device)
+        gib = torch.cuda.memory_allocated() / 2**30 if self.cuda else 0.0
+        self.built = f"built in {time.perf_counter() - start:.1f} s, weights {gib:.1f} GiB"
+        _log(f"[{fam.name}] {self.built}")
+        self.denoiser = getattr(self.pipe, fam.denoiser)
+        self.attention = type(next(iter(self.denoiser.attn_processors.values()))).__name__
+        self.dtype = str(self.denoiser.dtype).removeprefix("torch.")
+        native = self.fam.native
+        self.case = make_case(2 * native if fam.masked else native)
+        self.first = "crop" if fam.masked else "native"
+        self.estimate = 0.0  # seconds for one full row, from the first warm-up
+
+    def measure(self, mode: str, steps: int, repeats: int) -> Measured:
+        """Median-of-``repeats`` wall time of one edit, its steady step time and peak VRAM."""
+        import torch
+
+        runs = []
+        for _ in range(repeats):
+            clock = StepClock(steps, self.sync)
+            if self.cuda:
+                torch.cuda.reset_peak_memory_stats()
+            self.sync()
+            start = time.perf_counter()
+            run_edit(self.pipe, self.fam, self.case, mode, steps, clock)
+            self.sync()
+            total = time.perf_counter() - start
+            peak = torch.cuda.max_memory_allocated() / 2**30 if self.cuda else None
+            runs.append(Measured(total, clock.per_step() or total / steps, peak))
+        return sorted(runs, key=lambda m: m.edit_s)[len(runs) // 2]
+
+    def warm(self, mode: str) -> float:
+        """A 2-step call (kernels, allocator, compilation); returns the full rows' estimate in s."""
+        return self.measure(mode, 2, 1).edit_s / 2 * self.steps * self.repeats
+
+    def row(self, mode: str, run_px: int, compiled: bool, m: Measured | None, note: str) -> Row:
+        r = Row(self.fam.name, mode, self.case.image.size[0], run_px, self.dtype, self.attention,
+                compiled, self.steps, note=note)  # fmt: skip
+        if m is not None:
+            r.edit_s, r.step_s, r.peak_gib = m.edit_s, m.step_s, m.peak_gib
+        return r
+
+    def first_row(self, left_s: float) -> tuple[Row, Measured | None]:
+        """crop -> native (masked families) or native (Kontext): the row that always runs first."""
+        label = "crop -> native" if self.fam.masked else "native"
+        self.estimate = self.warm(self.first)
+        if self.estimate > left_s:
+            note = f"skipped: needs ~{self.estimate:.0f} s, {left_s:.0f} s left"
+            return self.row(label, self.fam.native, False, None, note), None
+        m = self.measure(self.first, self.steps, self.repeats)
+        crop = self.case.crop[2] - self.case.crop[0]
+        what = f"{crop}px box of the frame" if self.fam.masked else "source at native size"
+        return self.row(label, self.fam.native, False, m, f"{what}; {self.built}"), m
+
+    def full_frame_row(self, base: Measured, left_s: float) -> Row:
+        """The same edit on the whole 2x-native frame (4x the pixels), no crop."""
+        frame = self.case.image.size[0]
+        guess = 9 * self.estimate  # 4x tokens: >4x the work once attention dominates
+        if guess > left_s and self.fam.native > 64:
+            note = f"skipped: needs ~{guess:.0f} s, {left_s:.0f} s left"
+            return self.row("full frame", frame, False, None, note)
+        self.warm("full")
+        m = self.measure("full", self.steps, self.repeats)
+        note = f"crop -> native is {m.edit_s / base.edit_s:.1f}x faster"
+        return self.row("full frame", frame, False, m, note)
+
+    def compile_row(self, base: Measured, left_s: float) -> Row:
+        """The first row again with the denoiser compiled (whole UNet; Flux: repeated blocks)."""
+        import torch
+
+        label = f"{'crop -> native' if self.fam.masked else 'native'} + compile"
+        need = COMPILE_ESTIMATE_S[self.fam.denoiser] + 2 * self.estimate
+        if need > left_s:
+            return self.row(label, self.fam.native, True, None, f"skipped: needs ~{need:.0f} s")
+        start = time.perf_counter()
+        if self.fam.denoiser == "unet":
+            self.denoiser.to(memory_format=torch.channels_last)
+            self.denoiser.compile(fullgraph=True)
+        else:
+            self.denoiser.compile_repeated_blocks(fullgraph=True)
+        self.warm(self.first)
+        compile_s = time.perf_counter() - start
+        m = self.measure(self.first, self.steps, self.repeats)
+        note = f"compile + warm-up {compile_s:.0f} s; {base.edit_s / m.edit_s:.2f}x vs eager"
+        return self.row(label, self.fam.native, True, m, note)
+
+
+class Budget:
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.perf_counter() + seconds
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+
+def bench_family(fam: Family, args: argparse.Namespace, budget: Budget, share: float) -> list[Row]:
+    """All rows of one family. The first row may use the whole budget; the others its share.
+
+    A failure in an optional row (out of memory at full frame, a compiler error) becomes that row's
+    note on a GPU run, so the rows already measured survive; a tiny run re-raises it.
+    """
+    if budget.left() < MIN_FAMILY_S and not args.tiny:
+        return [Row(fam.name, "-", 0, 0, "-", "-", False, 0, note="skipped: budget spent")]
+    family = Budget(min(share, budget.left()))
+    bench = FamilyBench(fam, args)
+    first, base = bench.first_row(budget.left())
+    rows = [first]
+    _log(f"[{fam.name}] {first}")
+    if base is None:
+        return rows
+    optional: list[tuple[str, Callable[[], Row]]] = []
+    if fam.masked:
+        optional.append(("full frame", lambda: bench.full_frame_row(base, family.left())))
+    if args.compile == "on" or (args.compile == "auto" and args.device == "cuda"):
+        left = family.left, budget.left
+        optional.append(("compile", lambda: bench.compile_row(base, min(f() for f in left))))
+    for label, make_row in optional:
+        try:
+            rows.append(make_row())
+        except Exception as exc:  # reported in the table; the run goes on
+            if args.tiny:
+                raise
+            rows.append(bench.row(label, 0, label == "compile", None, f"error: {exc!r}"[:160]))
+        _log(f"[{fam.name}] {rows[-1]}")
+    return rows
+
+
+# 3. table and entry point ----------------------------------------------------------------------
+
+
+def render(rows: list[Row], header: str) -> str:
+    def num(x: float | None, fmt: str) -> str:
+        return "-" if x is None else format(x, fmt)
+
+    lines = [
+        header,
+        "",
+        "| family | mode | source px | run px | dtype | attention | compiled | steps "
+        "| s / edit | s / step | peak VRAM GiB | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.family} | {r.mode} | {r.source_px} | {r.run_px} | {r.dtype} | {r.attention} "
+            f"| {'yes' if r.compiled else 'no'} | {r.steps} | {num(r.edit_s, '.2f')} "
+            f"| {num(r.step_s, '.3f')} | {num(r.peak_gib, '.1f')} | {r.note} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+
+
+def _header(args: argparse.Namespace, used_s: float) -> str:
+    import diffusers
+    import torch
+
+    gpu = torch.cuda.get_device_name() if args.device == "cuda" else "cpu (tiny configs)"
+    return (
+        f"GPU latency, batch-1 edits, random weights at published sizes — {time.strftime('%Y-%m-%d')}"
+        f", {gpu}, torch {torch.__version__}, diffusers {diffusers.__version__}"
+        f", {used_s:.0f} s of a {args.budget_s:.0f} s budget"
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
+    p.add_argument("--tiny", action="store_true", help="tiny widths, same structure (CPU smoke)")
+    p.add_argument("--families", default=",".join(FAMILIES), help="comma-separated subset")
+    p.add_argument("--steps", type=int, default=None, help="override 30 (SD/SDXL) / 28 (Flux)")
+    p.add_argument("--repeats", type=int, default=1, help="timed runs per row (median)")
+    p.add_argument("--compile", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--budget-s", type=float, default=540.0, help="whole-run time budget")
+    p.add_argument("--out", type=Path, default=None, help="also write the markdown table here")
+    args = p.parse_args(argv)
+    unknown = sorted(set(args.families.split(",")) - set(FAMILIES))
+    if unknown:
+        p.error(f"unknown families {unknown}; choose from {', '.join(FAMILIES)}")
+    if args.tiny and args.steps is None:
+        args.steps = 2
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; returns the exit code (0 also when skipped for lack of a GPU)."""
+    started = time.perf_counter()
+    args = parse_args(argv)
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("no CUDA GPU: skipped")
+        return 0
+    if args.device == "cpu" and not args.tiny:
+        print("error: --device cpu runs only with --tiny (real sizes would take hours on a CPU)")
+        return 2
+    import diffusers
+
+    diffusers.utils.logging.set_verbosity_error()  # "modules kept in float32" on every .to(dtype)
+    budget = Budget(args.budget_s - (time.perf_counter() - started))
+    names = args.families.split(",")
+    rows: list[Row] = []
+    for i, name in enumerate(names):
+        share = budget.left() / (len(names) - i)
+        try:
+            rows += bench_family(FAMILIES[name], args, budget, share)
+        except (MemoryError, torch.cuda.OutOfMemoryError, RuntimeError) as exc:
+            if args.tiny:
+                raise
+            _log(f"[{name}] failed: {exc!r}")
+            rows.append(Row(name, "-", 0, 0, "-", "-", False, 0, note=f"error: {exc}"[:120]))
+        finally:
+            gc.collect()
+            if args.device == "cuda":
+                torch._dynamo.reset()
+                torch.cuda.empty_cache()
+        if args.out:  # after every family, so a run stopped from outside keeps its rows
+            write_atomic(args.out, render(rows, _header(args, time.perf_counter() - started)))
+    print(render(rows, _header(args, time.perf_counter() - started)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

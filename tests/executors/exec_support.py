@@ -1,0 +1,79 @@
+"""Shared helpers for the executor tests (not a test module).
+
+``tiny_dirs()`` builds every tiny random model once per test process (executors.tiny_models) into
+a temporary folder removed at exit; ``tiny_plan()`` plans a request on a small real photo and
+shrinks the plan to test size (2 steps, crop resized to 64 px).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skimage.data
+from PIL import Image
+
+from planner import analyze, make_plan
+from planner.schema import EditPlan
+from server.requests import build_request
+
+SIZE = 64
+
+
+@functools.cache
+def tiny_dirs() -> dict[str, Path]:
+    """Folders of the tiny models: inpaint, img2img, pix2pix, controlnet, ddpm."""
+    import torch
+
+    from executors import tiny_models
+
+    torch.set_num_threads(1)
+    root = Path(tempfile.mkdtemp(prefix="retouch-tiny-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return tiny_models.build_all(root)
+
+
+def photo(size: int = SIZE) -> Image.Image:
+    """The astronaut photo, ``size`` x ``size`` RGB."""
+    return Image.fromarray(skimage.data.astronaut()).resize((size, size), Image.Resampling.LANCZOS)
+
+
+def box_mask(size: tuple[int, int], *boxes: tuple[int, int, int, int]) -> np.ndarray:
+    """Bool (H, W), True inside each XYXY box. ``size`` is (W, H)."""
+    m = np.zeros((size[1], size[0]), dtype=bool)
+    for x0, y0, x1, y1 in boxes:
+        m[y0:y1, x0:x1] = True
+    return m
+
+
+def write(tmp: Path, name: str, img: Image.Image | np.ndarray) -> Path:
+    p = tmp / name
+    (img if isinstance(img, Image.Image) else Image.fromarray(
+        np.where(img, 255, 0).astype(np.uint8))).save(p)
+    return p
+
+
+def tiny_plan(tmp: Path, edit: str, *, image: Image.Image | None = None,
+              mask: np.ndarray | None = None, resize_to: int = SIZE, crop: Any = None,
+              **kw: Any) -> EditPlan:
+    """Plan ``edit`` on ``image`` (default: the 64 px photo) with 2 steps, at test size."""
+    img = image if image is not None else photo()
+    img_path = write(tmp, "source.png", img)
+    mask_path = str(write(tmp, "mask.png", mask)) if mask is not None else None
+    request = build_request(str(img_path), edit, mask=mask_path, steps=kw.pop("steps", 2), **kw)
+    plan = make_plan(request, analyze(request))
+    update: dict[str, Any] = {"resize_to": resize_to}
+    if crop is not None:
+        update["enabled"] = crop
+    return plan.model_copy(update={"crop": plan.crop.model_copy(update=update)})
+
+
+def outside_equal(a: Image.Image, b: Image.Image, edit: np.ndarray) -> bool:
+    """Whether two images of one mode are byte-identical wherever ``edit`` is False."""
+    x, y = np.asarray(a), np.asarray(b)
+    return x.shape == y.shape and bool(np.array_equal(x[~edit], y[~edit]))
