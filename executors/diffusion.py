@@ -21,7 +21,7 @@ from executors import crop
 from executors.calls import ModelCall
 from executors.composite import color_match
 from executors.loading import ModelRef, load_pipeline, resolve_controlnet
-from executors.pipelines import PipelineSpec, pipeline_for
+from executors.pipelines import PipelineSpec, article, pipeline_for
 from executors.steps import StepReporter
 from planner.errors import ExecutorError
 from planner.plan import BBOX_SMALL
@@ -78,7 +78,9 @@ def load_executor(
     cn = plan.controlnet.type if plan.controlnet else None
     spec = pipeline_for(ref.family, plan.mode, cn)
     if spec is None:  # resolve_model only returns families that can run the mode
-        raise ExecutorError(f"no pipeline runs a {plan.mode} edit with {ref.family}")
+        raise ExecutorError(
+            f"no pipeline runs {article(plan.mode)} {plan.mode} edit with {ref.family}"
+        )
     cn_path = (
         resolve_controlnet(plan.controlnet.id, allow_download=allow_download)
         if (plan.controlnet)

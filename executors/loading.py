@@ -26,6 +26,7 @@ from executors.pipelines import (
     SUPPORTED_FAMILIES,
     TRANSFORMER_CLASSES,
     PipelineSpec,
+    article,
     pipeline_for,
 )
 from planner.errors import ExecutorError, InputError, ModelMissingError
@@ -170,7 +171,7 @@ def _check_folder(path: Path, name: str, plan: EditPlan, cn: str | None) -> Fami
         need = _describe(want[0]) if want else "a model this executor does not run yet"
         extra = f" with an {cn} ControlNet" if cn else ""
         raise InputError(
-            f"model {name} holds {_describe(family)}; a {plan.mode} edit{extra} needs {need}"
+            f"model {name} holds {_describe(family)}; {article(plan.mode)} {plan.mode} edit{extra} needs {need}"
             + (f" (e.g. {REGISTRY[want[0]].default_id})" if want else "")
         )
     return family
@@ -207,7 +208,7 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
             return ModelRef(_check_folder(path, model_id, plan, cn), model_id, path, source)
     if not candidates:
         raise ModelMissingError(
-            f"the diffusers executor cannot run a {plan.mode} edit with {plan.model.family} yet "
+            f"the diffusers executor cannot run {article(plan.mode)} {plan.mode} edit with {plan.model.family} yet "
             f"(it runs {', '.join(sorted(SUPPORTED_FAMILIES))}); pass --model with one of those"
         )
     first = candidates[0]
@@ -349,8 +350,9 @@ def _load(
             "missing): pip install torch diffusers transformers"
         ) from exc
     # newer diffusers name it dtype (torch_dtype is deprecated there), older ones torch_dtype
-    dtype_key = "dtype" if hasattr(diffusers.utils.deprecation_utils, "_resolve_dtype") else (
-        "torch_dtype")
+    dtype_key = (
+        "dtype" if hasattr(diffusers.utils.deprecation_utils, "_resolve_dtype") else ("torch_dtype")
+    )
     typed: dict[str, Any] = {dtype_key: getattr(torch, dtype), "local_files_only": True}
     kwargs = dict(typed)
     try:

@@ -65,3 +65,8 @@ FAMILY_SIGNATURE: dict[Family, str] = {
 def pipeline_for(family: Family, mode: Mode, controlnet: str | None) -> PipelineSpec | None:
     """The pipeline that runs ``mode`` with a ``family`` model (and ControlNet type), or None."""
     return PIPELINES.get((family, mode, controlnet))
+
+
+def article(word: str) -> str:
+    """'an' before a vowel, else 'a' (for messages: 'an inpaint edit', 'a repaint edit')."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

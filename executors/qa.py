@@ -2,8 +2,8 @@
 
 ``check(source, result, edit_mask, plan)`` runs every item of ``plan.qa`` (planner/checklist.py: ids,
 thresholds, fixes) on the pixels and returns a ``QAReport``: per item the measured value, the limit,
-pass / fail / skipped and, when it failed, the fix as changes to the plan. ``apply_fixes`` applies
-those changes; executors/retry.py loops run -> check -> fix. The measures themselves live in
+pass / fail / skipped and, when it failed, the fix as changes to the plan. ``apply_fixes``
+(executors/qa_fixes.py) applies them; executors/retry.py loops run -> check -> fix. The measures live in
 executors/qa_measures.py. Only ``prompt-adherence`` needs weights (CLIP, executors/qa_clip.py, the
 one place torch is imported); without them it is reported ``skipped``, never passed. Everything else
 uses numpy, Pillow and (lazily) OpenCV and scikit-image.
@@ -21,9 +21,10 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from executors import qa_measures as m
+from executors.qa_fixes import LIMITS, apply_fixes
 from planner import checklist as cl
-from planner.errors import InputError, PlanError
-from planner.schema import EditPlan, Fix, PlanChange, QAItem, RuleHit
+from planner.errors import InputError
+from planner.schema import EditPlan, Fix, QAItem
 
 
 class QAResult(BaseModel):
@@ -376,71 +377,12 @@ _PIXEL_MEASURES: dict[str, Callable[[QAItem, _Context], QAResult]] = {
 }
 
 
-# ------------------------------------------------------------------------------------------ fixes
-
-# Bounds a fix may move a plan field within (inclusive); ints stay ints.
-LIMITS: dict[str, tuple[float, float]] = {
-    "strength": (0.05, 1.0),
-    "guidance.text": (0.0, 100.0),
-    "guidance.image": (1.0, 10.0),
-    "mask.dilate_px": (0, 256),
-    "mask.feather_px": (0, 256),
-    "seed": (0, 2**32 - 1),
-    "steps": (1, 500),
-}
-
-
-def _apply_change(data: dict, change: PlanChange, check_id: str) -> bool:
-    """Apply one change to a plan dict in place. Returns whether the value changed."""
-    *path, leaf = change.field.split(".")
-    node = data
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    if not isinstance(node, dict) or leaf not in node:
-        raise PlanError(
-            f"the {check_id} fix changes {change.field!r}, which a plan does not have; "
-            "regenerate the plan with `retouch plan`"
-        )
-    old = node[leaf]
-    if change.op == "set":
-        new = change.value
-    elif old is None or isinstance(old, bool) or not isinstance(change.value, int | float):
-        return False  # nothing to add to or multiply (e.g. no image guidance for this family)
-    else:
-        new = old + change.value if change.op == "add" else old * change.value
-        lo, hi = LIMITS.get(change.field, (-np.inf, np.inf))
-        new = min(max(new, lo), hi)
-        new = int(round(new)) if isinstance(old, int) else round(float(new), 4)
-    node[leaf] = new
-    return new != old
-
-
-def apply_fixes(plan: EditPlan, report: QAReport) -> EditPlan:
-    """A copy of ``plan`` with every failed item's fix applied, each recorded as a ``qa-fix-<id>``
-    rule hit. A change that cannot apply (adding to a null field) is left out; returns a plan equal
-    to ``plan`` when nothing changed. The structure band follows a changed strength."""
-    data = plan.model_dump()
-    for item in report.failed:
-        if item.fix is None:
-            continue
-        changed = [_apply_change(data, change, item.id) for change in item.fix.changes]
-        if any(changed):
-            why = (
-                f"QA {item.id} failed ({item.value} against {item.threshold}): {item.fix.summary}."
-            )
-            data["rules"].append(RuleHit(id=f"qa-fix-{item.id}", why=why).model_dump())
-    if data["strength"] != plan.strength and data["strength"] is not None:
-        s = data["strength"]
-        data["qa"] = [
-            cl.structure(s, data["mode"]).model_dump() if q["id"] == "structure" else q
-            for q in data["qa"]
-        ]
-        if data["strength_sweep"]:
-            data["strength_sweep"] = [round(max(0.05, s - 0.1), 2), s, round(min(0.95, s + 0.1), 2)]
-    try:
-        return EditPlan.model_validate(data)
-    except ValueError as exc:
-        first = " ".join(str(exc).splitlines()[:2])
-        raise PlanError(
-            f"applying the QA fixes made an invalid plan ({first}); edit plan.json by hand"
-        ) from exc
+__all__ = [
+    "LIMITS",
+    "QAReport",
+    "QAResult",
+    "apply_fixes",
+    "check",
+    "default_checklist",
+    "regenerated_region",
+]

@@ -52,8 +52,9 @@ JUMP_N_SAMPLE = 10  # the RePaint paper's r
 class RePaintExecutor:
     """Fill the masked region with RePaint resampling. ``pipe``: a RePaintPipeline."""
 
-    def __init__(self, pipe: Any, jump_length: int = JUMP_LENGTH,
-                 jump_n_sample: int = JUMP_N_SAMPLE) -> None:
+    def __init__(
+        self, pipe: Any, jump_length: int = JUMP_LENGTH, jump_n_sample: int = JUMP_N_SAMPLE
+    ) -> None:
         self.pipe = pipe
         self.jump_length = jump_length
         self.jump_n_sample = jump_n_sample
@@ -74,8 +75,9 @@ class RePaintExecutor:
         mask = torch.from_numpy(keep)[None, None]
         with _reporting(self.pipe, call.reporter), warnings.catch_warnings():
             # the pipeline warns that its own image preprocessing is deprecated, even for tensors
-            warnings.filterwarnings("ignore", message="The preprocess method is deprecated",
-                                    category=FutureWarning)
+            warnings.filterwarnings(
+                "ignore", message="The preprocess method is deprecated", category=FutureWarning
+            )
             return run_pipeline(
                 self.pipe,
                 image=image,

@@ -30,6 +30,7 @@ from executors import imagemodes, masks
 from executors.classical import ClassicalExecutor, extend_canvas
 from executors.composite import composite, stitch_weights
 from executors.loading import ModelRef, pick_device, pick_dtype, resolve_model, wants_download
+from executors.pipelines import article
 from executors.steps import StepReporter
 from planner.errors import InputError, ModelMissingError
 from planner.imageio import open_image, read_mask
@@ -274,63 +275,125 @@ def _run_classical(plan: EditPlan, canvas: np.ndarray, edit: np.ndarray) -> _Sta
     fill = ClassicalExecutor()
     t0 = time.perf_counter()
     gen = canvas if plan.mode == "outpaint" else fill(canvas, edit)
-    return _Stage(gen, None, [], "cpu", None, None, {"model": time.perf_counter() - t0},
-                  {"classical_method": fill.method, "classical_radius": fill.radius})
+    return _Stage(
+        gen,
+        None,
+        [],
+        "cpu",
+        None,
+        None,
+        {"model": time.perf_counter() - t0},
+        {"classical_method": fill.method, "classical_radius": fill.radius},
+    )
 
 
-def _run_model(plan: EditPlan, ref: ModelRef, canvas: np.ndarray, edit: np.ndarray | None,
-               control: np.ndarray | None, *, device: str | None, dtype: str | None,
-               reporter: StepReporter, allow_download: bool) -> _Stage:
+def _run_model(
+    plan: EditPlan,
+    ref: ModelRef,
+    canvas: np.ndarray,
+    edit: np.ndarray | None,
+    control: np.ndarray | None,
+    *,
+    device: str | None,
+    dtype: str | None,
+    reporter: StepReporter,
+    allow_download: bool,
+) -> _Stage:
     from executors.diffusion import run_diffusers
     from executors.instruct import DEFAULT_IMAGE_GUIDANCE
     from executors.repaint import JUMP_LENGTH, JUMP_N_SAMPLE
 
     dev = pick_device(device)
     dt = pick_dtype(dtype, dev, ref.family)
-    res = run_diffusers(plan, ref, canvas, edit, control, device=dev, dtype=dt, reporter=reporter,
-                        allow_download=allow_download)
+    res = run_diffusers(
+        plan,
+        ref,
+        canvas,
+        edit,
+        control,
+        device=dev,
+        dtype=dt,
+        reporter=reporter,
+        allow_download=allow_download,
+    )
     h, w = canvas.shape[:2]
     params: dict[str, ParamValue] = {
-        "model_source": ref.source, "cached": res.cached, "offload": plan.model.offload,
+        "model_source": ref.source,
+        "cached": res.cached,
+        "offload": plan.model.offload,
         "crop": len(res.tiles) > 1 or res.tiles[0].box != (0, 0, w, h),
         "work_sizes": ";".join(f"{t.work_size[0]}x{t.work_size[1]}" for t in res.tiles),
-        "color_match": res.color_matched, "prompt": plan.prompt.positive,
-        "negative_prompt": plan.prompt.negative or None}
+        "color_match": res.color_matched,
+        "prompt": plan.prompt.positive,
+        "negative_prompt": plan.prompt.negative or None,
+    }
     if plan.mode == "instruct":
         params["image_guidance"] = plan.guidance.image or DEFAULT_IMAGE_GUIDANCE
     if plan.controlnet is not None:
-        params.update(controlnet_id=plan.controlnet.id,
-                      conditioning_scale=plan.controlnet.conditioning_scale)
+        params.update(
+            controlnet_id=plan.controlnet.id, conditioning_scale=plan.controlnet.conditioning_scale
+        )
     if plan.mode == "repaint":
         params.update(jump_length=min(JUMP_LENGTH, plan.steps), jump_n_sample=JUMP_N_SAMPLE)
-    return _Stage(res.gen, res.raw, [t.box for t in res.tiles], dev, dt, res.spec.pipeline,
-                  res.timings, params)
+    return _Stage(
+        res.gen,
+        res.raw,
+        [t.box for t in res.tiles],
+        dev,
+        dt,
+        res.spec.pipeline,
+        res.timings,
+        params,
+    )
 
 
-def _provenance(plan: EditPlan, chosen: str, ref: ModelRef | None, stage: _Stage,
-                edit: np.ndarray | None, timings: dict[str, float],
-                params: dict[str, ParamValue]) -> Provenance:
+def _provenance(
+    plan: EditPlan,
+    chosen: str,
+    ref: ModelRef | None,
+    stage: _Stage,
+    edit: np.ndarray | None,
+    timings: dict[str, float],
+    params: dict[str, ParamValue],
+) -> Provenance:
     model_run = chosen == "diffusers"
     guidance_image = None
     if model_run and plan.mode == "instruct":
         guidance_image = params.get("image_guidance")
     return Provenance(
-        executor=chosen, model_id=ref.id if ref else None, family=ref.family if ref else None,
-        pipeline=stage.pipeline, device=stage.device, dtype=stage.dtype, seed=plan.seed,
+        executor=chosen,
+        model_id=ref.id if ref else None,
+        family=ref.family if ref else None,
+        pipeline=stage.pipeline,
+        device=stage.device,
+        dtype=stage.dtype,
+        seed=plan.seed,
         steps=plan.steps if model_run else None,
         strength=plan.strength if model_run and plan.mode == "sdedit" else None,
         guidance_text=plan.guidance.text if model_run and plan.mode != "repaint" else None,
         guidance_image=guidance_image if isinstance(guidance_image, float) else None,
-        mask_sha256=_png_sha256(edit) if edit is not None else None, crop_boxes=stage.boxes,
-        timings={k: round(v, 4) for k, v in timings.items()}, params=params)
+        mask_sha256=_png_sha256(edit) if edit is not None else None,
+        crop_boxes=stage.boxes,
+        timings={k: round(v, 4) for k, v in timings.items()},
+        params=params,
+    )
 
 
-def run_plan(plan: EditPlan, *, image: Image.Image | None = None, mask: np.ndarray | None = None,
-             control: Image.Image | None = None, model: str | None = None,
-             executor: ExecutorChoice = "auto", device: str | None = None,
-             dtype: str | None = None, progress: Callable[[int, int], None] | None = None,
-             cancel: threading.Event | None = None, sam_checkpoint: str | None = None,
-             allow_download: bool = False) -> RunOutput:
+def run_plan(
+    plan: EditPlan,
+    *,
+    image: Image.Image | None = None,
+    mask: np.ndarray | None = None,
+    control: Image.Image | None = None,
+    model: str | None = None,
+    executor: ExecutorChoice = "auto",
+    device: str | None = None,
+    dtype: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    sam_checkpoint: str | None = None,
+    allow_download: bool = False,
+) -> RunOutput:
     """Carry out ``plan``; see the module docstring for the stages.
 
     ``image`` replaces reading ``plan.request.image``; ``mask`` replaces the plan's mask source
@@ -349,10 +412,14 @@ def run_plan(plan: EditPlan, *, image: Image.Image | None = None, mask: np.ndarr
     edit = resolve_mask(plan, img, mask=mask, sam_checkpoint=sam_checkpoint)
     timings = {"mask": time.perf_counter() - t0}
     if edit is None and plan.mode in MASKED_MODES:
-        raise InputError(f"a {plan.mode} edit needs a mask; give --mask, --point/--box or --extend")
+        raise InputError(
+            f"{article(plan.mode)} {plan.mode} edit needs a mask; give --mask, --point/--box or --extend"
+        )
     if edit is not None and not edit.any():
-        raise InputError("the edit mask is empty (nothing to regenerate); paint the region white "
-                         "or give SAM points on the object")
+        raise InputError(
+            "the edit mask is empty (nothing to regenerate); paint the region white "
+            "or give SAM points on the object"
+        )
     size = canvas_size(plan, img.size)
     control_rgb = _control(plan, control, size)
     # 2. executor
@@ -366,8 +433,17 @@ def run_plan(plan: EditPlan, *, image: Image.Image | None = None, mask: np.ndarr
             raise InputError("the classical fill needs a mask")
         stage = _run_classical(plan, canvas, edit)
     else:
-        stage = _run_model(plan, ref, canvas, edit, control_rgb, device=device, dtype=dtype,
-                           reporter=reporter, allow_download=allow_download)
+        stage = _run_model(
+            plan,
+            ref,
+            canvas,
+            edit,
+            control_rgb,
+            device=device,
+            dtype=dtype,
+            reporter=reporter,
+            allow_download=allow_download,
+        )
     timings.update(stage.timings)
     # 5. composite: outside the mask the source, byte for byte, in its own mode
     t0 = time.perf_counter()
@@ -378,9 +454,15 @@ def run_plan(plan: EditPlan, *, image: Image.Image | None = None, mask: np.ndarr
     timings["composite"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
     params: dict[str, ParamValue] = {
-        "mode": plan.mode, "intent": plan.intent, "executor_reason": why, "source_mode": img.mode,
-        "dilate_px": plan.mask.dilate_px, "feather_px": plan.mask.feather_px,
-        "invert": plan.mask.invert, "prefill": "mirror-blur" if offset != (0, 0) or (
-            canvas.shape != src.rgb.shape) else None, **stage.params}
+        "mode": plan.mode,
+        "intent": plan.intent,
+        "executor_reason": why,
+        "source_mode": img.mode,
+        "dilate_px": plan.mask.dilate_px,
+        "feather_px": plan.mask.feather_px,
+        "invert": plan.mask.invert,
+        "prefill": "mirror-blur" if offset != (0, 0) or (canvas.shape != src.rgb.shape) else None,
+        **stage.params,
+    }
     provenance = _provenance(plan, chosen, ref, stage, edit, timings, params)
     return RunOutput(image=result, raw=stage.raw, edit_mask=region, provenance=provenance)

@@ -15,13 +15,19 @@ the fix (planner/errors.py); a crash is logged to stderr and reported without it
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ResourceNotFoundError,
+    ToolError,
+    UnexpectedToolError,
+)
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import (
@@ -71,10 +77,11 @@ class RetouchServer(MCPServer):
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             cause = exc.__cause__
-            if isinstance(cause, ValidationError) and name in self.input_models:
-                text = _schema_error(name, cause, self.input_models[name])
-            elif isinstance(cause, RetouchError):
+            crashed = isinstance(exc, UnexpectedToolError)  # raised by our code, not the arguments
+            if isinstance(cause, RetouchError):
                 text = str(cause)
+            elif isinstance(cause, ValidationError) and not crashed and name in self.input_models:
+                text = _schema_error(name, cause, self.input_models[name])
             elif cause is None:
                 text = str(exc)
             else:
@@ -93,16 +100,11 @@ def _result(out: BaseModel, summary: str, shown: tool_edit.Shown,
             links: list[ResourceLink]) -> CallToolResult:
     """Structured content plus a summary, inline images and links to the full-size files."""
     blocks: list[Any] = [TextContent(text=summary)]
-    blocks += [ImageContent(data=tools_b64(data), mime_type=mime) for data, mime in shown.images]
+    blocks += [ImageContent(data=base64.b64encode(data).decode("ascii"), mime_type=mime)
+               for data, mime in shown.images]
     blocks += links
     blocks.append(TextContent(text=out.model_dump_json()))
     return CallToolResult(content=blocks, structured_content=out.model_dump(mode="json"))
-
-
-def tools_b64(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode("ascii")
 
 
 def _model_tool(name: str, title: str, description: str, input_model: type[BaseModel],
@@ -148,7 +150,7 @@ def build_tools(cfg: ServerConfig) -> list[Tool]:
         return await anyio.to_thread.run_sync(tool_plan.render_skill_doc, cfg, args)
 
     async def check_edit(args: tools.CheckEditInput, ctx: Context) -> tools.CheckEditOutput:
-        return await anyio.to_thread.run_sync(tool_edit.check_edit, cfg, args)
+        return await tool_edit.check_edit(cfg, args)
 
     async def list_models(args: tools.ListModelsInput, ctx: Context) -> tools.ListModelsOutput:
         return await tool_models.list_models(cfg, args)
@@ -172,7 +174,8 @@ def build_tools(cfg: ServerConfig) -> list[Tool]:
             links.insert(1, _link(out.mask, "mask.png", "the edit mask used"))
         return _result(out, summary, shown, links)
 
-    b64 = " Images may be given as a path or as base64 (see image_base64)."
+    b64 = (" The image is a path under the server's roots, or base64 in image_base64: at most 3 MiB "
+           "decoded, and over HTTP the whole request is bounded by the transport's 4 MiB body limit.")
     return [
         _model_tool("plan_edit", "Plan an image edit",
                     "Plan an edit of an image: returns the explained plan (mode, model, mask "

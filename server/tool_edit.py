@@ -95,7 +95,7 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
         outputs.atomic_write(extra, png)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     bbox = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-    out = MakeMaskOutput(mask=outputs.file_ref(cfg.out_dir, path),
+    out = MakeMaskOutput(image=str(image_path), mask=outputs.file_ref(cfg.out_dir, path),
                          output=str(extra) if extra else None, method=found.method, score=float(found.score), note=found.note,
                          area=float(mask.mean()), bbox=bbox,
                          provenance=sw.provenance({"method": found.method,
@@ -146,7 +146,7 @@ async def run_edit(cfg: ServerConfig, args: RunEditInput,
     run_dir = cfg.out_dir / "runs" / run_id
 
     # 2. the edit and its QA, on the GPU worker
-    def job(cancel: threading.Event, progress: Callable[[int, int], None] | None):  # noqa: ANN202
+    def job(cancel: threading.Event, progress: Callable[[int, int], None] | None):  # type: ignore[no-untyped-def]
         run = feature("executors.run", "run_edit")
         qa = feature("executors.qa", "QA")
         image = cfg.load_image(image_path)
@@ -193,17 +193,23 @@ async def run_edit(cfg: ServerConfig, args: RunEditInput,
 # ------------------------------------------------------------------------------------- check_edit
 
 
-def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput:
-    """Measure a result against a plan's checklist (CPU only; writes nothing)."""
+async def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput:
+    """Measure a result against a plan's checklist. Writes nothing. Runs on the GPU worker because
+    the prompt-adherence check loads CLIP (torch) when its weights are present."""
     sw = Stopwatch("check_edit")
-    qa = feature("executors.qa", "check_edit")
     plan = load_plan_ref(cfg, args.plan, sw) if args.plan else None
-    source = cfg.load_image(sw.read("source", cfg.image_file(args.source, None, "source")), "source")
-    result = cfg.load_image(sw.read("result", cfg.image_file(args.result, None, "result")), "result")
-    mask = None
-    if args.mask:
-        mask = read_mask(sw.read("mask", cfg.input_file(args.mask, "mask")), result.size)
-    report = qa.check(source, result, mask, plan)
+    source_path = sw.read("source", cfg.image_file(args.source, None, "source"))
+    result_path = sw.read("result", cfg.image_file(args.result, None, "result"))
+    mask_path = sw.read("mask", cfg.input_file(args.mask, "mask")) if args.mask else None
+
+    def job(cancel: threading.Event, progress: object):  # type: ignore[no-untyped-def]
+        qa = feature("executors.qa", "check_edit")
+        source = cfg.load_image(source_path, "source")
+        result = cfg.load_image(result_path, "result")
+        mask = read_mask(mask_path, result.size) if mask_path else None
+        return qa.check(source, result, mask, plan)
+
+    report = await cfg.worker.run(job)
     fixes = [c for item in report.items if item.status == "fail" and item.fix for c in item.fix.changes]
     return CheckEditOutput(qa=report, passed=report.passed, fixes=fixes,
                            provenance=sw.provenance({"checklist": "plan" if plan else "default",

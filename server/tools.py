@@ -128,6 +128,8 @@ class MakeMaskInput(_In):
 
 
 class MakeMaskOutput(_Out):
+    image: str = Field(description="Path of the image that was segmented (a base64 upload is saved "
+                       "under the output folder's inputs/: pass this path on to plan_edit).")
     mask: FileRef = Field(description="The mask, L-mode PNG, white (255) = edit.")
     output: str | None = Field(default=None, description="The extra copy written to `output`.")
     method: Literal["sam", "grabcut"] = Field(description="How the mask was made.")

@@ -19,8 +19,14 @@ from planner.schema import Hardware
 from server.cli import run_guarded
 from server.commands import options as o
 
-FORMATS = {".png": "PNG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG",
-           ".jpeg": "JPEG"}
+FORMATS = {
+    ".png": "PNG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+}
 LOSSY = ("JPEG",)
 PANEL_PX = 512  # height of each comparison panel (at most the canvas height)
 
@@ -36,8 +42,11 @@ def detect_hardware() -> Hardware:
 
     if torch.cuda.is_available():
         total = torch.cuda.get_device_properties(0).total_memory / 2**30
-        fits = [(spec.vram_gb, name) for name, spec in HARDWARE.items()
-                if name != "cpu" and spec.vram_gb <= total * 1.05]
+        fits = [
+            (spec.vram_gb, name)
+            for name, spec in HARDWARE.items()
+            if name != "cpu" and spec.vram_gb <= total * 1.05
+        ]
         return max(fits)[1] if fits else "gpu-8gb"
     if torch.backends.mps.is_available():
         return "gpu-16gb"
@@ -58,18 +67,25 @@ def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any])
 
     r = plan.request
     if not _same_file(image, r.image):
-        raise InputError(f"IMAGE {image} is not the plan's image {r.image}; give the plan's image "
-                         "or plan again for this one")
+        raise InputError(
+            f"IMAGE {image} is not the plan's image {r.image}; give the plan's image "
+            "or plan again for this one"
+        )
     if edit.strip() != r.edit:
-        raise InputError(f'EDIT "{edit}" is not the plan\'s edit "{r.edit}"; give the plan\'s edit '
-                         "text or plan again")
+        raise InputError(
+            f'EDIT "{edit}" is not the plan\'s edit "{r.edit}"; give the plan\'s edit '
+            "text or plan again"
+        )
     if given["mask"] is not None and (r.mask is None or not _same_file(given["mask"], r.mask)):
-        raise InputError(f"--mask {given['mask']} is not the plan's mask ({r.mask}); drop it or "
-                         "plan again")
+        raise InputError(
+            f"--mask {given['mask']} is not the plan's mask ({r.mask}); drop it or plan again"
+        )
     for opt in ("point", "box", "extend"):
         if given[opt]:
-            raise InputError(f"--{opt} cannot change a saved plan; drop it (the plan's own is used) "
-                             "or plan again without --plan")
+            raise InputError(
+                f"--{opt} cannot change a saved plan; drop it (the plan's own is used) "
+                "or plan again without --plan"
+            )
 
 
 def _save_atomic(img: Any, path: Path) -> None:
@@ -90,8 +106,9 @@ def _save_atomic(img: Any, path: Path) -> None:
         os.replace(tmp, path)
     except (OSError, ValueError, KeyError) as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write a {img.mode} image as {fmt} to {path} ({exc}); use "
-                         "--out RESULT.png") from exc
+        raise InputError(
+            f"cannot write a {img.mode} image as {fmt} to {path} ({exc}); use --out RESULT.png"
+        ) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -110,13 +127,15 @@ def comparison_image(source: Any, edit_mask: Any, result: Any, offset: tuple[int
     canvas = np.asarray(imagemodes.split(result).rgb)
     src = np.full_like(canvas, 128)
     s = imagemodes.split(source).rgb
-    src[offset[1]:offset[1] + s.shape[0], offset[0]:offset[0] + s.shape[1]] = s
+    src[offset[1] : offset[1] + s.shape[0], offset[0] : offset[0] + s.shape[1]] = s
     mask = np.repeat(np.where(edit_mask, 255, 0).astype(np.uint8)[..., None], 3, axis=2)
     h = min(PANEL_PX, canvas.shape[0])
     w = max(1, round(canvas.shape[1] * h / canvas.shape[0]))
     gap = np.full((h, 4, 3), 255, dtype=np.uint8)
-    panels = [np.asarray(Image.fromarray(p).resize((w, h), Image.Resampling.LANCZOS))
-              for p in (src, mask, canvas)]
+    panels = [
+        np.asarray(Image.fromarray(p).resize((w, h), Image.Resampling.LANCZOS))
+        for p in (src, mask, canvas)
+    ]
     return Image.fromarray(np.hstack([panels[0], gap, panels[1], gap, panels[2]]))
 
 
@@ -132,9 +151,14 @@ class _StepBar:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
         if self.progress is None:
-            self.progress = Progress("diffusion", BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), console=Console(stderr=True),
-                                     transient=True)
+            self.progress = Progress(
+                "diffusion",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.progress.start()
             self.task = self.progress.add_task("steps", total=total)
         self.progress.update(self.task, completed=step, total=total)
@@ -153,30 +177,52 @@ def edit_cmd(
     extend: o.ExtendOpt = None,
     scene: o.Scene = None,
     priority: o.PriorityOpt = "balanced",
-    hardware: Annotated[Hardware | None, typer.Option(
-        "--hardware", help="Hardware class to plan for; default: this machine's.")] = None,
-    plan_file: Annotated[Path | None, typer.Option(
-        "--plan", help="Carry out this plan.json instead of planning (IMAGE and EDIT must match).")
+    hardware: Annotated[
+        Hardware | None,
+        typer.Option("--hardware", help="Hardware class to plan for; default: this machine's."),
     ] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", help="Model folder or Hugging Face id instead of the plan's.")] = None,
-    executor: Annotated[Literal["auto", "diffusers", "classical"], typer.Option(
-        "--executor", help="auto: the plan's, or the weight-free fill when its model is missing "
-        "and the edit is a removal or extension.")] = "auto",
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Carry out this plan.json instead of planning (IMAGE and EDIT must match).",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model folder or Hugging Face id instead of the plan's."),
+    ] = None,
+    executor: Annotated[
+        Literal["auto", "diffusers", "classical"],
+        typer.Option(
+            "--executor",
+            help="auto: the plan's, or the weight-free fill when its model is missing "
+            "and the edit is a removal or extension.",
+        ),
+    ] = "auto",
     steps: o.Steps = None,
     seed: o.Seed = None,
-    control: Annotated[Path | None, typer.Option(
-        "--control", help="ControlNet control image (an OpenPose skeleton), the image's size.")
+    control: Annotated[
+        Path | None,
+        typer.Option(
+            "--control", help="ControlNet control image (an OpenPose skeleton), the image's size."
+        ),
     ] = None,
     sam: Annotated[str | None, typer.Option("--sam", help="Segment Anything checkpoint.")] = None,
-    device: Annotated[str | None, typer.Option(
-        "--device", help="cpu, cuda, cuda:N or mps; default: the best present.")] = None,
-    allow_download: Annotated[bool, typer.Option(
-        "--allow-download", help="Let diffusers download a missing model (or set "
-        "RETOUCH_ALLOW_DOWNLOAD=1).")] = False,
-    out: Annotated[Path, typer.Option(
-        "--out", help="Result image (.png, .webp, .tif; .jpg is lossy).")] = Path(
-        "outputs/edit/result.png"),
+    device: Annotated[
+        str | None,
+        typer.Option("--device", help="cpu, cuda, cuda:N or mps; default: the best present."),
+    ] = None,
+    allow_download: Annotated[
+        bool,
+        typer.Option(
+            "--allow-download",
+            help="Let diffusers download a missing model (or set RETOUCH_ALLOW_DOWNLOAD=1).",
+        ),
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Result image (.png, .webp, .tif; .jpg is lossy).")
+    ] = Path("outputs/edit/result.png"),
 ) -> None:
     """Carry out an edit: write RESULT, plan.json, the skill doc and comparison.png beside it."""
 
@@ -186,13 +232,15 @@ def edit_cmd(
         from planner.render import load_plan, write_outputs
 
         if out.suffix.lower() not in FORMATS:
-            raise InputError(f"--out {out} has no image suffix retouch writes; use .png, .webp, "
-                             ".tif or .jpg")
+            raise InputError(
+                f"--out {out} has no image suffix retouch writes; use .png, .webp, .tif or .jpg"
+            )
         # 1. the plan: read and checked, or made for this machine
         if plan_file is not None:
             plan = load_plan(plan_file)
-            _check_plan_matches(plan, image, edit, {"mask": mask, "point": point, "box": box,
-                                                    "extend": extend})
+            _check_plan_matches(
+                plan, image, edit, {"mask": mask, "point": point, "box": box, "extend": extend}
+            )
             updates = {k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}
             plan = plan.model_copy(update=updates)
         else:
@@ -200,9 +248,19 @@ def edit_cmd(
             from server.requests import build_request
 
             hw = hardware or ("cpu" if device == "cpu" else detect_hardware())
-            request = build_request(image, edit, mask=mask, points=point, box=box, extend=extend,
-                                    scene=scene, priority=priority, hardware=hw, seed=seed,
-                                    steps=steps)
+            request = build_request(
+                image,
+                edit,
+                mask=mask,
+                points=point,
+                box=box,
+                extend=extend,
+                scene=scene,
+                priority=priority,
+                hardware=hw,
+                seed=seed,
+                steps=steps,
+            )
             plan = make_plan(request, analyze(request))
         # 2. the inputs, read here so relative paths are the caller's
         source = open_image(image)
@@ -213,9 +271,18 @@ def edit_cmd(
 
         bar = _StepBar()
         try:
-            result = run_plan(plan, image=source, mask=raw_mask, control=control_img, model=model,
-                              executor=executor, device=device, progress=bar,
-                              sam_checkpoint=sam, allow_download=allow_download)
+            result = run_plan(
+                plan,
+                image=source,
+                mask=raw_mask,
+                control=control_img,
+                model=model,
+                executor=executor,
+                device=device,
+                progress=bar,
+                sam_checkpoint=sam,
+                allow_download=allow_download,
+            )
         finally:
             bar.close()
         # 4. the files
@@ -227,20 +294,31 @@ def edit_cmd(
         atomic_write(prov_path, (result.provenance.model_dump_json(indent=2) + "\n").encode())
         e = plan.request.extend
         offset = (e.left, e.top) if plan.mode == "outpaint" and e is not None else (0, 0)
-        _save_atomic(comparison_image(source, result.edit_mask, result.image, offset),
-                     out.parent / "comparison.png")
+        _save_atomic(
+            comparison_image(source, result.edit_mask, result.image, offset),
+            out.parent / "comparison.png",
+        )
         p = result.provenance
-        who = "classical fill (OpenCV)" if p.executor == "classical" else (
-            f"{p.pipeline} with {p.model_id} on {p.device} ({p.dtype})")
-        typer.echo(f"result  {out}  ({result.image.size[0]}x{result.image.size[1]} "
-                   f"{result.image.mode})")
+        who = (
+            "classical fill (OpenCV)"
+            if p.executor == "classical"
+            else (f"{p.pipeline} with {p.model_id} on {p.device} ({p.dtype})")
+        )
+        typer.echo(
+            f"result  {out}  ({result.image.size[0]}x{result.image.size[1]} {result.image.mode})"
+        )
         typer.echo(f"ran     {plan.mode}: {who}; {p.params.get('executor_reason')}")
-        typer.echo(f"region  {result.edit_mask.mean():.1%} of the canvas; "
-                   f"{p.timings.get('total', 0.0):.2f} s")
+        typer.echo(
+            f"region  {result.edit_mask.mean():.1%} of the canvas; "
+            f"{p.timings.get('total', 0.0):.2f} s"
+        )
         typer.echo(f"wrote   {plan_path}, {doc.name}, {prov_path.name}, comparison.png")
         if FORMATS[out.suffix.lower()] in LOSSY:
-            typer.echo("note: JPEG is lossy, so pixels outside the region are not the source's "
-                       "exactly; write .png to keep them", err=True)
+            typer.echo(
+                "note: JPEG is lossy, so pixels outside the region are not the source's "
+                "exactly; write .png to keep them",
+                err=True,
+            )
 
     run_guarded(body)
 

@@ -53,14 +53,24 @@ def box_mask(size: tuple[int, int], *boxes: tuple[int, int, int, int]) -> np.nda
 
 def write(tmp: Path, name: str, img: Image.Image | np.ndarray) -> Path:
     p = tmp / name
-    (img if isinstance(img, Image.Image) else Image.fromarray(
-        np.where(img, 255, 0).astype(np.uint8))).save(p)
+    (
+        img
+        if isinstance(img, Image.Image)
+        else Image.fromarray(np.where(img, 255, 0).astype(np.uint8))
+    ).save(p)
     return p
 
 
-def tiny_plan(tmp: Path, edit: str, *, image: Image.Image | None = None,
-              mask: np.ndarray | None = None, resize_to: int = SIZE, crop: Any = None,
-              **kw: Any) -> EditPlan:
+def tiny_plan(
+    tmp: Path,
+    edit: str,
+    *,
+    image: Image.Image | None = None,
+    mask: np.ndarray | None = None,
+    resize_to: int = SIZE,
+    crop: Any = None,
+    **kw: Any,
+) -> EditPlan:
     """Plan ``edit`` on ``image`` (default: the 64 px photo) with 2 steps, at test size."""
     img = image if image is not None else photo()
     img_path = write(tmp, "source.png", img)

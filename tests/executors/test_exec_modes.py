@@ -23,14 +23,22 @@ from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, t
 BOX = (20, 18, 40, 36)
 
 
-def _direct(cls_name: str, folder: Path, **kwargs):  # type: ignore[no-untyped-def]
+def _direct(
+    cls_name: str,
+    folder: Path,
+    load: dict | None = None,  # type: ignore[type-arg]
+    **kwargs,
+):  # type: ignore[no-untyped-def]
     """Call a freshly loaded diffusers pipeline the way a user would; first image."""
     import diffusers
 
-    pipe = getattr(diffusers, cls_name).from_pretrained(folder, local_files_only=True)
+    pipe = getattr(diffusers, cls_name).from_pretrained(
+        folder, local_files_only=True, **(load or {})
+    )
     pipe.set_progress_bar_config(disable=True)
-    return pipe(generator=torch.Generator("cpu").manual_seed(kwargs.pop("seed")),
-                **kwargs).images[0]
+    return pipe(generator=torch.Generator("cpu").manual_seed(kwargs.pop("seed")), **kwargs).images[
+        0
+    ]
 
 
 def _same(a: Image.Image, b: Image.Image) -> bool:
@@ -43,10 +51,18 @@ def test_inpaint_raw_equals_direct_call_and_keeps_outside(tmp_path: Path) -> Non
     assert plan.mode == "inpaint" and plan.model.family == "sd-inpaint"
     out = run_plan(plan, model=str(tiny_dirs()["inpaint"]), executor="diffusers")
     direct = _direct(
-        "StableDiffusionInpaintPipeline", tiny_dirs()["inpaint"], prompt=plan.prompt.positive,
-        negative_prompt=plan.prompt.negative or None, image=photo(),
-        mask_image=masks.to_pil(out.edit_mask), height=SIZE, width=SIZE, num_inference_steps=2,
-        guidance_scale=plan.guidance.text, seed=plan.seed)
+        "StableDiffusionInpaintPipeline",
+        tiny_dirs()["inpaint"],
+        prompt=plan.prompt.positive,
+        negative_prompt=plan.prompt.negative or None,
+        image=photo(),
+        mask_image=masks.to_pil(out.edit_mask),
+        height=SIZE,
+        width=SIZE,
+        num_inference_steps=2,
+        guidance_scale=plan.guidance.text,
+        seed=plan.seed,
+    )
     assert out.raw is not None and _same(out.raw, direct)
     assert out.image.size == (SIZE, SIZE) and out.image.mode == "RGB"
     # the mask was dilated by the plan, and only it changed
@@ -54,8 +70,11 @@ def test_inpaint_raw_equals_direct_call_and_keeps_outside(tmp_path: Path) -> Non
     assert outside_equal(out.image, photo(), out.edit_mask)
     assert not np.array_equal(np.asarray(out.image)[mask], np.asarray(photo())[mask])
     p = out.provenance
-    assert (p.executor, p.family, p.pipeline) == ("diffusers", "sd-inpaint",
-                                                  "StableDiffusionInpaintPipeline")
+    assert (p.executor, p.family, p.pipeline) == (
+        "diffusers",
+        "sd-inpaint",
+        "StableDiffusionInpaintPipeline",
+    )
     assert p.crop_boxes == [(0, 0, SIZE, SIZE)] and p.steps == 2 and p.dtype == "float32"
     assert p.mask_sha256 is not None and len(p.mask_sha256) == 64
 
@@ -91,9 +110,16 @@ def test_sdedit_masked_is_composited_and_raw_is_img2img(tmp_path: Path) -> None:
     assert plan.mode == "sdedit" and plan.strength is not None
     out = run_plan(plan, model=str(tiny_dirs()["img2img"]), executor="diffusers")
     direct = _direct(
-        "StableDiffusionImg2ImgPipeline", tiny_dirs()["img2img"], prompt=plan.prompt.positive,
-        negative_prompt=plan.prompt.negative or None, image=photo(), strength=plan.strength,
-        num_inference_steps=2, guidance_scale=plan.guidance.text, seed=plan.seed)
+        "StableDiffusionImg2ImgPipeline",
+        tiny_dirs()["img2img"],
+        prompt=plan.prompt.positive,
+        negative_prompt=plan.prompt.negative or None,
+        image=photo(),
+        strength=plan.strength,
+        num_inference_steps=2,
+        guidance_scale=plan.guidance.text,
+        seed=plan.seed,
+    )
     assert out.raw is not None and _same(out.raw, direct)
     assert outside_equal(out.image, photo(), out.edit_mask)
     assert out.provenance.strength == plan.strength
@@ -112,10 +138,16 @@ def test_instruct_raw_equals_direct_call(tmp_path: Path) -> None:
     assert plan.mode == "instruct" and plan.model.family == "instruct-pix2pix"
     out = run_plan(plan, model=str(tiny_dirs()["pix2pix"]), executor="diffusers")
     direct = _direct(
-        "StableDiffusionInstructPix2PixPipeline", tiny_dirs()["pix2pix"],
-        prompt=plan.prompt.positive, negative_prompt=plan.prompt.negative or None, image=photo(),
-        num_inference_steps=2, guidance_scale=plan.guidance.text,
-        image_guidance_scale=plan.guidance.image, seed=plan.seed)
+        "StableDiffusionInstructPix2PixPipeline",
+        tiny_dirs()["pix2pix"],
+        prompt=plan.prompt.positive,
+        negative_prompt=plan.prompt.negative or None,
+        image=photo(),
+        num_inference_steps=2,
+        guidance_scale=plan.guidance.text,
+        image_guidance_scale=plan.guidance.image,
+        seed=plan.seed,
+    )
     assert out.raw is not None and _same(out.raw, direct) and _same(out.image, direct)
     assert out.provenance.guidance_image == plan.guidance.image
 
@@ -126,22 +158,41 @@ def test_controlnet_inpaint_raw_equals_direct_call(tmp_path: Path) -> None:
     mask = box_mask((SIZE, SIZE), BOX)
     plan = tiny_plan(tmp_path, "fix the hand", mask=mask, crop=False)
     assert plan.controlnet is not None
-    plan = plan.model_copy(update={"controlnet": plan.controlnet.model_copy(
-        update={"id": str(tiny_dirs()["controlnet"])})})
-    pose = Image.fromarray((np.random.default_rng(1).random((SIZE, SIZE, 3)) * 255).astype(np.uint8))
+    plan = plan.model_copy(
+        update={
+            "controlnet": plan.controlnet.model_copy(update={"id": str(tiny_dirs()["controlnet"])})
+        }
+    )
+    pose = Image.fromarray(
+        (np.random.default_rng(1).random((SIZE, SIZE, 3)) * 255).astype(np.uint8)
+    )
     with pytest.raises(InputError, match="--control POSE.png"):
         run_plan(plan, model=str(tiny_dirs()["inpaint"]), executor="diffusers")
     with pytest.raises(InputError, match="control image is 32x32"):
-        run_plan(plan, model=str(tiny_dirs()["inpaint"]), executor="diffusers",
-                 control=pose.resize((32, 32)))
+        run_plan(
+            plan,
+            model=str(tiny_dirs()["inpaint"]),
+            executor="diffusers",
+            control=pose.resize((32, 32)),
+        )
     out = run_plan(plan, model=str(tiny_dirs()["inpaint"]), executor="diffusers", control=pose)
     cn = diffusers.ControlNetModel.from_pretrained(tiny_dirs()["controlnet"])
     direct = _direct(
-        "StableDiffusionControlNetInpaintPipeline", tiny_dirs()["inpaint"], controlnet=cn,
-        prompt=plan.prompt.positive, negative_prompt=plan.prompt.negative or None, image=photo(),
-        mask_image=masks.to_pil(out.edit_mask), control_image=pose, height=SIZE, width=SIZE,
-        num_inference_steps=2, guidance_scale=plan.guidance.text,
-        controlnet_conditioning_scale=plan.controlnet.conditioning_scale, seed=plan.seed)
+        "StableDiffusionControlNetInpaintPipeline",
+        tiny_dirs()["inpaint"],
+        load={"controlnet": cn},
+        prompt=plan.prompt.positive,
+        negative_prompt=plan.prompt.negative or None,
+        image=photo(),
+        mask_image=masks.to_pil(out.edit_mask),
+        control_image=pose,
+        height=SIZE,
+        width=SIZE,
+        num_inference_steps=2,
+        guidance_scale=plan.guidance.text,
+        controlnet_conditioning_scale=plan.controlnet.conditioning_scale,
+        seed=plan.seed,
+    )
     assert out.raw is not None and _same(out.raw, direct)
     assert outside_equal(out.image, photo(), out.edit_mask)
     assert out.provenance.pipeline == "StableDiffusionControlNetInpaintPipeline"
@@ -153,7 +204,9 @@ def test_repaint_fills_region_deterministically(tmp_path: Path) -> None:
     assert plan.mode == "repaint"
     steps: list[tuple[int, int]] = []
     model = str(tiny_dirs()["ddpm"])
-    a = run_plan(plan, model=model, executor="diffusers", progress=lambda s, t: steps.append((s, t)))
+    a = run_plan(
+        plan, model=model, executor="diffusers", progress=lambda s, t: steps.append((s, t))
+    )
     b = run_plan(plan, model=model, executor="diffusers")
     assert _same(a.image, b.image) and a.image.size == (SIZE, SIZE)
     assert outside_equal(a.image, photo(), a.edit_mask)
@@ -188,8 +241,9 @@ def test_run_plan_from_a_worker_thread(tmp_path: Path) -> None:
     model = str(tiny_dirs()["inpaint"])
     main = run_plan(plan, model=model, executor="diffusers")
     box: dict[str, object] = {}
-    t = threading.Thread(target=lambda: box.update(out=run_plan(plan, model=model,
-                                                                executor="diffusers")))
+    t = threading.Thread(
+        target=lambda: box.update(out=run_plan(plan, model=model, executor="diffusers"))
+    )
     t.start()
     t.join()
     assert _same(box["out"].image, main.image)  # type: ignore[attr-defined]

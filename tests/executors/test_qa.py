@@ -18,7 +18,7 @@ from planner.schema import EditPlan, EditRequest, Extend, Fix, PlanChange
 from tests.conftest import box_mask
 
 BOX = (300, 60, 364, 124)  # 64x64 over the astronaut's flag/background
-SEAM_IDS = ("outside-unchanged", "seam", "color-shift", "saturation", "blank", "size-mode")
+PIXEL_IDS = ("outside-unchanged", "seam", "color-shift", "saturation", "blank", "size-mode")
 
 
 def by_id(report: QAReport) -> dict:
@@ -67,7 +67,7 @@ def test_exact_paste_raises_no_alarm(photos: dict, name: str, box: tuple) -> Non
     report = check(src, src.copy(), mask)
     items = by_id(report)
     assert report.passed
-    for cid in SEAM_IDS:
+    for cid in PIXEL_IDS:
         assert items[cid].status == "pass", items[cid]
     assert items["outside-unchanged"].value == 0
     assert items["seam"].value <= 1.0  # the source's own edge is the reference: never above it

@@ -229,6 +229,42 @@ def test_published_configs_have_the_published_parameter_counts() -> None:
         assert sum(p.numel() for p in module.parameters()) == count, name
 
 
+def test_published_components_fit_together_at_real_size_on_meta() -> None:
+    """Real-size encoders feed real-size denoisers: shapes only, on the meta device (no memory)."""
+    from tests.bench.real_size import new_module
+
+    def ids(n: int) -> torch.Tensor:
+        return torch.zeros(1, n, dtype=torch.long)
+
+    with torch.device("meta"):
+        clip = new_module("clip_l", tiny=False)(ids(77), output_hidden_states=True)
+        bigg = new_module("openclip_bigg", tiny=False)(ids(77), output_hidden_states=True)
+        t5 = new_module("t5_xxl", tiny=False)(ids(512))[0]
+        sd = new_module("sd15_inpaint_unet", tiny=False)
+        eps = sd(torch.randn(1, 9, 64, 64), 1, encoder_hidden_states=clip.last_hidden_state).sample
+        assert eps.shape == (1, 4, 64, 64)
+        sdxl = new_module("sdxl_inpaint_unet", tiny=False)
+        text = torch.cat([clip.hidden_states[-2], bigg.hidden_states[-2]], dim=-1)  # (1, 77, 2048)
+        cond = {"text_embeds": bigg.text_embeds, "time_ids": torch.zeros(1, 6)}
+        eps = sdxl(torch.randn(1, 9, 128, 128), 1, text, added_cond_kwargs=cond).sample
+        assert eps.shape == (1, 4, 128, 128)
+        vae = new_module("flux_vae", tiny=False)
+        latents = vae.encode(torch.randn(1, 3, 1024, 1024)).latent_dist.mean
+        assert latents.shape == (1, 16, 128, 128)
+        tokens = 64 * 64  # 1024 px / 8 (VAE) / 2 (2x2 packing), squared
+        for name, channels, seq in [("flux_fill", 384, tokens), ("flux_kontext", 64, 2 * tokens)]:
+            out = new_module(name, tiny=False)(
+                hidden_states=torch.randn(1, seq, channels),
+                encoder_hidden_states=t5,
+                pooled_projections=clip.pooler_output,
+                timestep=torch.ones(1),
+                img_ids=torch.zeros(seq, 3),
+                txt_ids=torch.zeros(512, 3),
+                guidance=torch.ones(1),
+            ).sample
+            assert out.shape == (1, seq, 64), name  # 16 latent channels x 2x2
+
+
 def test_build_on_device_materialises_buffers_and_params() -> None:
     from tests.bench.real_size import build_on_device
 

@@ -187,6 +187,9 @@ async def test_progress_per_step_only_when_asked_and_cancel_between_steps(
         done.clear()
         result = await client.call_tool("run_edit", args)
         assert not result.is_error and seen == [] and len(done) == n
+        again = RunEditOutput.model_validate(result.structured_content).provenance.executor
+        assert out.provenance.executor["params"]["cached"] is False
+        assert again["params"]["cached"] is True  # loaded once per process, kept warm
         # 3. cancelling the request stops the run between steps
         done.clear()
 

@@ -158,6 +158,11 @@ async def test_a_mask_of_the_wrong_size_is_a_tool_error(cfg: ServerConfig,
     text = await tool_error(cfg, "check_edit", {"source": "photo.png", "result": "photo.png",
                                                 "mask": "small.png"})
     assert "mask is 10x10" in text
+    async with Client(build_server(cfg)) as client:
+        planned = await client.call_tool("plan_edit", {"image": "photo.png", "edit": "sunset"})
+    text = await tool_error(cfg, "run_edit", {"plan": planned.structured_content["plan_id"],
+                                              "mask": "small.png"})
+    assert "mask is 10x10, image is 48x32" in text
 
 
 async def test_oversized_images_are_refused_before_decoding(layout: dict[str, Path]) -> None:

@@ -136,6 +136,19 @@ async def test_argument_mistakes_are_one_line_tool_errors(cfg: ServerConfig) -> 
     assert "inverted" in text
 
 
+async def test_a_crash_is_reported_without_its_details(cfg: ServerConfig,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from server import tool_plan
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(tool_plan, "plan_edit", broken)
+    text = error_text(await call(cfg, "plan_edit", {"image": "photo.png", "edit": "x"}))
+    assert text.startswith("internal error in plan_edit (RuntimeError)")
+    assert "secret" not in text
+
+
 async def test_render_skill_doc_renders_the_stored_plan(cfg: ServerConfig) -> None:
     planned = PlanEditOutput.model_validate((await call(cfg, "plan_edit", {
         "image": "photo.png", "edit": "remove the object", "mask": "mask.png"})).structured_content)
@@ -178,6 +191,7 @@ async def test_make_mask_segments_writes_the_mask_and_shows_an_overlay(cfg: Serv
     result = await call(cfg, "make_mask", {"image": "photo.png", "sam": {"box": box}})
     assert not result.is_error, result.content[0].text
     out = MakeMaskOutput.model_validate(result.structured_content)
+    assert out.image == str(work / "photo.png")
     mask = np.asarray(Image.open(out.mask.path))
     assert mask.shape == (128, 128) and set(np.unique(mask)) <= {0, 255}
     assert out.area == pytest.approx((mask == 255).mean())
