@@ -96,7 +96,7 @@ def canvas_size(plan: EditPlan, size: tuple[int, int]) -> tuple[int, int]:
     return size
 
 
-def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> np.ndarray:
+def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tuple[np.ndarray, str]:
     if plan.request.sam is None or plan.request.sam.empty:
         raise InputError(
             "the plan's mask comes from Segment Anything but its request has no "
@@ -110,11 +110,42 @@ def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> np.
             "installed; pass a mask with --mask instead"
         ) from exc
     rgb = Image.fromarray(imagemodes.split(image).rgb)
-    return masks.normalize(
-        segment(
-            rgb, plan.request.sam, checkpoint=checkpoint, sam_type=plan.mask.sam_model or "vit_b"
-        ).mask
+    found = segment(
+        rgb, plan.request.sam, checkpoint=checkpoint, sam_type=plan.mask.sam_model or "vit_b"
     )
+    return masks.normalize(found.mask), str(getattr(found, "method", "sam"))
+
+
+def _resolve(
+    plan: EditPlan, image: Image.Image, mask: np.ndarray | None, sam_checkpoint: str | None
+) -> tuple[np.ndarray | None, str]:
+    """(edit mask after invert and dilate, or None; where the mask came from)."""
+    want = canvas_size(plan, image.size)
+    source = plan.mask.source
+    if mask is not None:
+        raw, how = masks.normalize(mask), "passed in"
+    elif source == "none":
+        return None, "none"
+    elif source == "given":
+        if plan.request.mask is None:
+            raise InputError(
+                "the plan's mask source is 'given' but its request names no mask "
+                "file; pass --mask MASK.png"
+            )
+        raw, how = read_mask(plan.request.mask, image.size), "file"
+    elif source == "canvas":
+        if plan.request.extend is None or not plan.request.extend.any:
+            raise InputError("the plan outpaints but its request has no --extend; re-plan with one")
+        raw, how = masks.canvas(image.size, plan.request.extend), "canvas"
+    else:
+        raw, how = _sam_mask(plan, image, sam_checkpoint)
+    if raw.shape != (want[1], want[0]):
+        raise InputError(
+            f"mask is {raw.shape[1]}x{raw.shape[0]}, image is {want[0]}x{want[1]}; "
+            "they must match: resize the mask to the image (nearest-neighbour)"
+        )
+    edit = masks.invert(raw) if plan.mask.invert else raw
+    return masks.dilate(edit, plan.mask.dilate_px), how
 
 
 def resolve_mask(
@@ -128,35 +159,11 @@ def resolve_mask(
 
     ``mask`` (any array masks.normalize reads) replaces the plan's mask source, e.g. a SAM mask the
     caller already made; otherwise the plan's source decides: given -> the request's mask file,
-    canvas -> the new canvas area, sam-points/sam-box -> Segment Anything, none -> None. The plan's
-    ``invert`` and ``dilate_px`` are then applied.
+    canvas -> the new canvas area, sam-points/sam-box -> executors.segment (Segment Anything, or
+    its GrabCut fallback without a checkpoint), none -> None. The plan's ``invert`` and
+    ``dilate_px`` are then applied.
     """
-    want = canvas_size(plan, image.size)
-    source = plan.mask.source
-    if mask is not None:
-        raw = masks.normalize(mask)
-    elif source == "none":
-        return None
-    elif source == "given":
-        if plan.request.mask is None:
-            raise InputError(
-                "the plan's mask source is 'given' but its request names no mask "
-                "file; pass --mask MASK.png"
-            )
-        raw = read_mask(plan.request.mask, image.size)
-    elif source == "canvas":
-        if plan.request.extend is None or not plan.request.extend.any:
-            raise InputError("the plan outpaints but its request has no --extend; re-plan with one")
-        raw = masks.canvas(image.size, plan.request.extend)
-    else:
-        raw = _sam_mask(plan, image, sam_checkpoint)
-    if raw.shape != (want[1], want[0]):
-        raise InputError(
-            f"mask is {raw.shape[1]}x{raw.shape[0]}, image is {want[0]}x{want[1]}; "
-            "they must match: resize the mask to the image (nearest-neighbour)"
-        )
-    edit = masks.invert(raw) if plan.mask.invert else raw
-    return masks.dilate(edit, plan.mask.dilate_px)
+    return _resolve(plan, image, mask, sam_checkpoint)[0]
 
 
 def _source(plan: EditPlan, image: Image.Image | None) -> Image.Image:
@@ -409,7 +416,7 @@ def run_plan(
     img = _source(plan, image)
     src = imagemodes.split(img)
     t0 = time.perf_counter()
-    edit = resolve_mask(plan, img, mask=mask, sam_checkpoint=sam_checkpoint)
+    edit, mask_from = _resolve(plan, img, mask, sam_checkpoint)
     timings = {"mask": time.perf_counter() - t0}
     if edit is None and plan.mode in MASKED_MODES:
         raise InputError(
@@ -455,6 +462,7 @@ def run_plan(
     timings["total"] = time.perf_counter() - start
     params: dict[str, ParamValue] = {
         "mode": plan.mode,
+        "mask_from": mask_from,
         "intent": plan.intent,
         "executor_reason": why,
         "source_mode": img.mode,

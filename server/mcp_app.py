@@ -2,7 +2,8 @@
 
     build_server(cfg) -> RetouchServer (an mcp 2.x MCPServer)
     ├── tools       plan_edit, make_mask, run_edit, check_edit, render_skill_doc, list_models
-    │               (schemas: server/tools.py; code: server/tool_plan.py, tool_edit.py, tool_models.py)
+    │               (schemas: server/tools.py; code: server/tool_plan.py, tool_edit.py,
+    │               tool_models.py)
     ├── resources   retouch://out/<path>.{png,jpg,json,md}: files under the output folder
     │               skill://retouch-editing/...: the Agent Skill (server/skills_ext.py)
     └── prompt      edit-image: plan -> mask -> edit -> check
@@ -18,7 +19,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
@@ -37,7 +38,7 @@ from mcp_types import (
     TextContent,
     ToolAnnotations,
 )
-from pydantic import BaseModel, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from server import tool_edit, tool_models, tool_plan, tools
 from server.skills_ext import SkillsExtension, legacy_advertisement
@@ -57,8 +58,7 @@ def _schema_error(name: str, exc: ValidationError, model: type[BaseModel]) -> st
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err.get("loc", ()))
     if err.get("type") == "extra_forbidden":
-        return (f"{name} has no argument {where!r}; it takes: "
-                f"{', '.join(model.model_fields)}")
+        return f"{name} has no argument {where!r}; it takes: {', '.join(model.model_fields)}"
     if err.get("type") == "missing":
         return f"{name}: {where} is required"
     msg = err.get("msg", "invalid value").removeprefix("Value error, ")
@@ -86,46 +86,71 @@ class RetouchServer(MCPServer):
                 text = str(exc)
             else:
                 log.error("tool %s crashed", name, exc_info=cause)
-                text = (f"internal error in {name} ({type(cause).__name__}); the server's log on "
-                        "stderr has the traceback: please report it")
+                text = (
+                    f"internal error in {name} ({type(cause).__name__}); the server's log on "
+                    "stderr has the traceback: please report it"
+                )
             return CallToolResult(content=[TextContent(text=text)], is_error=True)
 
 
 def _link(ref: tools.FileRef, name: str, description: str) -> ResourceLink:
-    return ResourceLink(uri=ref.uri, name=name, description=description, mime_type=ref.mime_type,
-                        size=ref.size)
+    return ResourceLink(
+        uri=ref.uri, name=name, description=description, mime_type=ref.mime_type, size=ref.size
+    )
 
 
-def _result(out: BaseModel, summary: str, shown: tool_edit.Shown,
-            links: list[ResourceLink]) -> CallToolResult:
+def _result(
+    out: BaseModel, summary: str, shown: tool_edit.Shown, links: list[ResourceLink]
+) -> CallToolResult:
     """Structured content plus a summary, inline images and links to the full-size files."""
     blocks: list[Any] = [TextContent(text=summary)]
-    blocks += [ImageContent(data=base64.b64encode(data).decode("ascii"), mime_type=mime)
-               for data, mime in shown.images]
+    blocks += [
+        ImageContent(data=base64.b64encode(data).decode("ascii"), mime_type=mime)
+        for data, mime in shown.images
+    ]
     blocks += links
     blocks.append(TextContent(text=out.model_dump_json()))
     return CallToolResult(content=blocks, structured_content=out.model_dump(mode="json"))
 
 
-def _model_tool(name: str, title: str, description: str, input_model: type[BaseModel],
-                output_model: type[BaseModel], run: Callable[[Any, Context], Awaitable[Any]],
-                annotations: ToolAnnotations) -> Tool:
+def _model_tool(
+    name: str,
+    title: str,
+    description: str,
+    input_model: type[BaseModel],
+    output_model: type[BaseModel],
+    run: Callable[[Any, Context], Awaitable[Any]],
+    annotations: ToolAnnotations,
+) -> Tool:
     """A Tool whose arguments are exactly ``input_model``'s fields (unknown ones refused)."""
     args_model = create_model(f"{name}Arguments", __base__=(input_model, ArgModelBase))
 
     async def fn(ctx: Context, **kwargs: Any) -> Any:
         return await run(input_model.model_validate(kwargs), ctx)
 
-    return Tool(fn=fn, name=name, title=title, description=description,
-                parameters=args_model.model_json_schema(by_alias=True),
-                fn_metadata=FuncMetadata(arg_model=args_model, output_model=output_model),
-                is_async=True, context_kwarg="ctx", annotations=annotations)
+    return Tool(
+        fn=fn,
+        name=name,
+        title=title,
+        description=description,
+        parameters=args_model.model_json_schema(by_alias=True),
+        fn_metadata=FuncMetadata(arg_model=args_model, output_model=output_model),
+        is_async=True,
+        context_kwarg="ctx",
+        annotations=annotations,
+    )
 
 
-def _hints(title: str, *, read_only: bool, destructive: bool = False,
-           idempotent: bool) -> ToolAnnotations:
-    return ToolAnnotations(title=title, read_only_hint=read_only, destructive_hint=destructive,
-                           idempotent_hint=idempotent, open_world_hint=False)
+def _hints(
+    title: str, *, read_only: bool, destructive: bool = False, idempotent: bool
+) -> ToolAnnotations:
+    return ToolAnnotations(
+        title=title,
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
 
 
 def _progress_reporter(ctx: Context) -> Callable[[int, int], Awaitable[None]]:
@@ -139,14 +164,20 @@ def _progress_reporter(ctx: Context) -> Callable[[int, int], Awaitable[None]]:
     return report
 
 
+def _verdict(out: tools.RunEditOutput) -> str:
+    failed = [f"{i.id} {i.value} vs {i.threshold}" for i in out.qa.items if i.status == "fail"]
+    return f"FAILED ({', '.join(failed)})" if failed else "passed"
+
+
 def build_tools(cfg: ServerConfig) -> list[Tool]:
     """The six tools, bound to ``cfg``."""
 
     async def plan_edit(args: tools.PlanEditInput, ctx: Context) -> tools.PlanEditOutput:
         return await anyio.to_thread.run_sync(tool_plan.plan_edit, cfg, args)
 
-    async def render_skill_doc(args: tools.RenderSkillDocInput,
-                               ctx: Context) -> tools.RenderSkillDocOutput:
+    async def render_skill_doc(
+        args: tools.RenderSkillDocInput, ctx: Context
+    ) -> tools.RenderSkillDocOutput:
         return await anyio.to_thread.run_sync(tool_plan.render_skill_doc, cfg, args)
 
     async def check_edit(args: tools.CheckEditInput, ctx: Context) -> tools.CheckEditOutput:
@@ -157,66 +188,102 @@ def build_tools(cfg: ServerConfig) -> list[Tool]:
 
     async def make_mask(args: tools.MakeMaskInput, ctx: Context) -> CallToolResult:
         out, shown = await tool_edit.make_mask(cfg, args)
-        summary = (f"Mask by {out.method} (score {out.score:.2f}) covers {out.area:.1%} of the image, "
-                   f"box {out.bbox}; saved to {out.mask.path}. {out.note}")
+        summary = (
+            f"Mask by {out.method} (score {out.score:.2f}) covers {out.area:.1%} of the image, "
+            f"box {out.bbox}; saved to {out.mask.path}. {out.note}"
+        )
         return _result(out, summary, shown, [_link(out.mask, "mask.png", "the mask, white = edit")])
 
     async def run_edit(args: tools.RunEditInput, ctx: Context) -> CallToolResult:
         out, shown = await tool_edit.run_edit(cfg, args, _progress_reporter(ctx))
-        verdict = "passed" if out.qa.passed else "FAILED (" + ", ".join(
-            f"{i.id}={i.value:g} vs {i.threshold:g}" for i in out.qa.items if i.status == "fail") + ")"
-        summary = (f"Run {out.run_id}: result {out.result.path} ({out.result.uri}); QA {verdict}. "
-                   f"{out.next_step}. The images below are a preview and source|result.")
-        links = [_link(out.result, "result.png", "full-size result"),
-                 _link(out.comparison, "comparison.jpg", "source | result"),
-                 _link(out.plan_file, "plan.json", "the plan as run")]
+        summary = (
+            f"Run {out.run_id}: result {out.result.path} ({out.result.uri}); QA {_verdict(out)}. "
+            f"{out.next_step}. The images below are a preview and source|result."
+        )
+        links = [
+            _link(out.result, "result.png", "full-size result"),
+            _link(out.comparison, "comparison.jpg", "source | result"),
+            _link(out.plan_file, "plan.json", "the plan as run"),
+        ]
         if out.mask is not None:
             links.insert(1, _link(out.mask, "mask.png", "the edit mask used"))
         return _result(out, summary, shown, links)
 
-    b64 = (" The image is a path under the server's roots, or base64 in image_base64: at most 3 MiB "
-           "decoded, and over HTTP the whole request is bounded by the transport's 4 MiB body limit.")
+    b64 = (
+        " The image is a path under the server's roots, or base64 in image_base64: at most 3 MiB "
+        "decoded, and over HTTP the whole request is bounded by the transport's 4 MiB body limit."
+    )
     return [
-        _model_tool("plan_edit", "Plan an image edit",
-                    "Plan an edit of an image: returns the explained plan (mode, model, mask "
-                    "preparation, guidance, strength, prompts, QA checklist, rules that fired), its "
-                    "plan_id, the skill doc, and the estimated time and GPU memory before anything "
-                    "runs. No GPU, no weights." + b64,
-                    tools.PlanEditInput, tools.PlanEditOutput, plan_edit,
-                    _hints("Plan an image edit", read_only=False, idempotent=True)),
-        _model_tool("make_mask", "Make an edit mask",
-                    "Segment the object marked by points and/or a box (Segment Anything when a "
-                    "checkpoint is available, else GrabCut) and save it as a mask (white = edit); "
-                    "returns the mask's path and a red overlay preview." + b64,
-                    tools.MakeMaskInput, tools.MakeMaskOutput, make_mask,
-                    _hints("Make an edit mask", read_only=False, idempotent=False)),
-        _model_tool("run_edit", "Run an image edit",
-                    "Run a plan (by plan_id or plan.json path, or a request planned on the spot) on "
-                    "the GPU worker and measure the result: returns an inline preview, a small "
-                    "source|result comparison, links to the full-size files, the QA report and the "
-                    "provenance (model, seed, every parameter, mask hash, timings). overrides change "
-                    "any plan field for a rerun. Sends progress per denoising step when the request "
-                    "carries a progress token; cancelling stops between steps.",
-                    tools.RunEditInput, tools.RunEditOutput, run_edit,
-                    _hints("Run an image edit", read_only=False, idempotent=False)),
-        _model_tool("check_edit", "Check an edited image",
-                    "Measure an edited image against a plan's QA checklist (outside-unchanged, seam, "
-                    "colour shift, saturation, structure...): each check's value, limit, pass/fail "
-                    "and, when it fails, the fix as plan changes. Writes nothing.",
-                    tools.CheckEditInput, tools.CheckEditOutput, check_edit,
-                    _hints("Check an edited image", read_only=True, idempotent=True)),
-        _model_tool("render_skill_doc", "Render a plan's skill doc",
-                    "Render a plan to its skill-editing-pipeline.md (the explained, runnable recipe) "
-                    "and return the text and the file.",
-                    tools.RenderSkillDocInput, tools.RenderSkillDocOutput, render_skill_doc,
-                    _hints("Render a plan's skill doc", read_only=False, idempotent=True)),
-        _model_tool("list_models", "List local models",
-                    "What this machine can run: the device (and the hardware class to plan for), "
-                    "each model family with its memory needs and whether its weights are in the "
-                    "local Hugging Face cache or the given folders, and SAM checkpoints. Downloads "
-                    "nothing.",
-                    tools.ListModelsInput, tools.ListModelsOutput, list_models,
-                    _hints("List local models", read_only=True, idempotent=True)),
+        _model_tool(
+            "plan_edit",
+            "Plan an image edit",
+            "Plan an edit of an image: returns the explained plan (mode, model, mask "
+            "preparation, guidance, strength, prompts, QA checklist, rules that fired), its "
+            "plan_id, the skill doc, and the estimated time and GPU memory before anything "
+            "runs. No GPU, no weights." + b64,
+            tools.PlanEditInput,
+            tools.PlanEditOutput,
+            plan_edit,
+            _hints("Plan an image edit", read_only=False, idempotent=True),
+        ),
+        _model_tool(
+            "make_mask",
+            "Make an edit mask",
+            "Segment the object marked by points and/or a box (Segment Anything when a "
+            "checkpoint is available, else GrabCut) and save it as a mask (white = edit); "
+            "returns the mask's path and a red overlay preview." + b64,
+            tools.MakeMaskInput,
+            tools.MakeMaskOutput,
+            make_mask,
+            _hints("Make an edit mask", read_only=False, idempotent=False),
+        ),
+        _model_tool(
+            "run_edit",
+            "Run an image edit",
+            "Run a plan (by plan_id or plan.json path, or a request planned on the spot) on "
+            "the GPU worker and measure the result: returns an inline preview, a small "
+            "source|result comparison, links to the full-size files, the QA report and the "
+            "provenance (model, seed, every parameter, mask hash, timings). overrides change "
+            "any plan field for a rerun. Sends progress per denoising step when the request "
+            "carries a progress token; cancelling stops between steps.",
+            tools.RunEditInput,
+            tools.RunEditOutput,
+            run_edit,
+            _hints("Run an image edit", read_only=False, idempotent=False),
+        ),
+        _model_tool(
+            "check_edit",
+            "Check an edited image",
+            "Measure an edited image against a plan's QA checklist (outside-unchanged, seam, "
+            "colour shift, saturation, structure...): each check's value, limit, pass/fail "
+            "and, when it fails, the fix as plan changes. Writes nothing.",
+            tools.CheckEditInput,
+            tools.CheckEditOutput,
+            check_edit,
+            _hints("Check an edited image", read_only=True, idempotent=True),
+        ),
+        _model_tool(
+            "render_skill_doc",
+            "Render a plan's skill doc",
+            "Render a plan to its skill-editing-pipeline.md (the explained, runnable recipe) "
+            "and return the text and the file.",
+            tools.RenderSkillDocInput,
+            tools.RenderSkillDocOutput,
+            render_skill_doc,
+            _hints("Render a plan's skill doc", read_only=False, idempotent=True),
+        ),
+        _model_tool(
+            "list_models",
+            "List local models",
+            "What this machine can run: the device (and the hardware class to plan for), "
+            "each model family with its memory needs and whether its weights are in the "
+            "local Hugging Face cache or the given folders, and SAM checkpoints. Downloads "
+            "nothing.",
+            tools.ListModelsInput,
+            tools.ListModelsOutput,
+            list_models,
+            _hints("List local models", read_only=True, idempotent=True),
+        ),
     ]
 
 
@@ -236,17 +303,31 @@ def _reader(cfg: ServerConfig, ext: str) -> Callable[[str], str | bytes]:
 
 def add_resources(app: MCPServer, cfg: ServerConfig) -> None:
     """retouch://out/<path>.<ext>: the files under the output folder, one template per type."""
-    for ext, mime in (("png", "image/png"), ("jpg", "image/jpeg"), ("json", "application/json"),
-                      ("md", "text/markdown")):
-        app.resource(f"retouch://out/{{+path}}.{ext}", name=f"output-{ext}", mime_type=mime,
-                     description=f"A .{ext} file under the output folder: plans, skill docs, "
-                     "masks, results, previews, provenance.")(_reader(cfg, ext))
+    for ext, mime in (
+        ("png", "image/png"),
+        ("jpg", "image/jpeg"),
+        ("json", "application/json"),
+        ("md", "text/markdown"),
+    ):
+        app.resource(
+            f"retouch://out/{{+path}}.{ext}",
+            name=f"output-{ext}",
+            mime_type=mime,
+            description=f"A .{ext} file under the output folder: plans, skill docs, "
+            "masks, results, previews, provenance.",
+        )(_reader(cfg, ext))
 
 
 def add_prompt(app: MCPServer) -> None:
-    @app.prompt(name="edit-image", title="Edit an image with retouch",
-                description="Walks through plan -> mask -> edit -> check for one image edit.")
-    def edit_image(image: str, edit: str) -> str:
+    @app.prompt(
+        name="edit-image",
+        title="Edit an image with retouch",
+        description="Walks through plan -> mask -> edit -> check for one image edit.",
+    )
+    def edit_image(
+        image: Annotated[str, Field(description="Path of the image to edit, under the roots.")],
+        edit: Annotated[str, Field(description="The edit in plain words, e.g. 'remove the sign'.")],
+    ) -> str:
         return (
             f"Edit the image {image!r}: {edit}.\n"
             "1. Look at the image and write `scene`: one sentence describing the whole image as it "
@@ -262,11 +343,12 @@ def add_prompt(app: MCPServer) -> None:
             "6. Read the QA report. If a check failed, rerun run_edit with overrides = that "
             "check's fix changes (at most twice), or explain the failure. check_edit re-measures "
             "any result.\n"
-            "7. Report the result path, what was done (provenance: model, seed, steps) and QA.")
+            "7. Report the result path, what was done (provenance: model, seed, steps) and QA."
+        )
 
 
 class BearerToken:
-    """TokenVerifier for one shared secret (``retouch serve --token``), compared in constant time."""
+    """TokenVerifier for one shared secret (``retouch serve --token``), constant-time compare."""
 
     def __init__(self, token: str) -> None:
         self._token = token.encode()
@@ -281,21 +363,31 @@ class BearerToken:
         return None
 
 
-def build_server(cfg: ServerConfig, token: str | None = None,
-                 url: str = "http://127.0.0.1") -> RetouchServer:
+def build_server(
+    cfg: ServerConfig, token: str | None = None, url: str = "http://127.0.0.1"
+) -> RetouchServer:
     """The server. ``token``: require ``Authorization: Bearer <token>`` on HTTP (``url`` is the
     server's own address, named as the token issuer)."""
     auth: dict[str, Any] = {}
     if token:
         from mcp.server.auth.settings import AuthSettings
 
-        auth = {"token_verifier": BearerToken(token),
-                "auth": AuthSettings(issuer_url=url, resource_server_url=None)}
+        auth = {
+            "token_verifier": BearerToken(token),
+            "auth": AuthSettings(issuer_url=url, resource_server_url=None),
+        }
     tool_list = build_tools(cfg)
-    app = RetouchServer("retouch", title="retouch", version=retouch_version(),
-                        instructions=INSTRUCTIONS, tools=tool_list,
-                        extensions=[SkillsExtension()], middleware=[legacy_advertisement],
-                        log_level="WARNING", **auth)
+    app = RetouchServer(
+        "retouch",
+        title="retouch",
+        version=retouch_version(),
+        instructions=INSTRUCTIONS,
+        tools=tool_list,
+        extensions=[SkillsExtension()],
+        middleware=[legacy_advertisement],
+        log_level="WARNING",
+        **auth,
+    )
     app.input_models = {t.name: t.fn_metadata.arg_model for t in tool_list}
     add_resources(app, cfg)
     add_prompt(app)

@@ -1,7 +1,7 @@
 """Files the MCP tools write under the output folder, and the small images they show inline.
 
-Layout of the output folder (``retouch serve --out DIR``, default ``outputs/``), every file served as
-``retouch://out/<path relative to DIR>``:
+Layout of the output folder (``retouch serve --out DIR``, default ``outputs/``); every file is
+served as ``retouch://out/<path relative to DIR>``:
 
     inputs/<sha256[:16]>.<ext>           base64 uploads, bytes as received
     plans/<plan_id>/plan.json, skill-editing-pipeline.md
@@ -32,8 +32,14 @@ from server.tools import MAX_BASE64_BYTES, FileRef
 PREVIEW_PX = 512
 PREVIEW_MAX_BYTES = 300_000
 COMPARE_PX = 256
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
-        ".json": "application/json", ".md": "text/markdown"}
+MIME = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".json": "application/json",
+    ".md": "text/markdown",
+}
 URI_PREFIX = "retouch://out/"
 
 
@@ -69,8 +75,12 @@ def encode_png(img: Image.Image) -> bytes:
 def file_ref(out_dir: Path, path: Path) -> FileRef:
     """FileRef of a file inside the output folder."""
     rel = path.relative_to(out_dir).as_posix()
-    return FileRef(path=str(path), uri=URI_PREFIX + rel, size=path.stat().st_size,
-                   mime_type=MIME.get(path.suffix.lower(), "application/octet-stream"))
+    return FileRef(
+        path=str(path),
+        uri=URI_PREFIX + rel,
+        size=path.stat().st_size,
+        mime_type=MIME.get(path.suffix.lower(), "application/octet-stream"),
+    )
 
 
 def decode_base64_image(data: str, what: str = "image_base64") -> tuple[bytes, str]:
@@ -79,19 +89,23 @@ def decode_base64_image(data: str, what: str = "image_base64") -> tuple[bytes, s
     if text.startswith("data:"):
         text = text.partition(",")[2]
     if len(text) > MAX_BASE64_BYTES * 4 // 3 + 4:
-        raise InputError(f"{what} is {len(text)} characters, over the {MAX_BASE64_BYTES // 2**20} MiB "
-                         "image limit; pass a path to the file instead")
+        raise InputError(
+            f"{what} is {len(text)} characters, over the {MAX_BASE64_BYTES // 2**20} MiB "
+            "image limit; pass a path to the file instead"
+        )
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InputError(f"{what} is not valid base64 ({exc}); send the file's bytes base64-encoded"
-                         ) from exc
+        raise InputError(
+            f"{what} is not valid base64 ({exc}); send the file's bytes base64-encoded"
+        ) from exc
     try:
         with Image.open(io.BytesIO(raw)) as im:
             fmt = (im.format or "").upper()
     except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"{what} does not decode to an image Pillow can read; send a PNG, JPEG or "
-                         "WebP") from exc
+        raise InputError(
+            f"{what} does not decode to an image Pillow can read; send a PNG, JPEG or WebP"
+        ) from exc
     ext = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}.get(fmt)
     if ext is None:
         raise InputError(f"{what} is a {fmt or 'unknown'} image; send a PNG, JPEG or WebP")
@@ -99,7 +113,7 @@ def decode_base64_image(data: str, what: str = "image_base64") -> tuple[bytes, s
 
 
 def store_upload(out_dir: Path, data: str, what: str = "image_base64") -> Path:
-    """Save a base64 upload as inputs/<sha256[:16]><ext> (same bytes -> same file). Returns its path."""
+    """Save a base64 upload as inputs/<sha256[:16]><ext> (same bytes, same file); its path."""
     raw, ext = decode_base64_image(data, what)
     path = out_dir / "inputs" / f"{hashlib.sha256(raw).hexdigest()[:16]}{ext}"
     if not path.exists():
@@ -149,8 +163,9 @@ def _outline(mask: np.ndarray) -> np.ndarray:
     return mask & ~inner
 
 
-def comparison(source: Image.Image, result: Image.Image, mask: np.ndarray | None,
-               height: int = COMPARE_PX) -> bytes:
+def comparison(
+    source: Image.Image, result: Image.Image, mask: np.ndarray | None, height: int = COMPARE_PX
+) -> bytes:
     """JPEG: source (edit region outlined in red) | result, both ``height`` px tall."""
     panels = []
     for img, outline in ((source, mask), (result, None)):

@@ -1,4 +1,4 @@
-"""Path confinement for the MCP server: every file a tool reads or writes lies under a configured root.
+"""Path confinement for the MCP server: every file a tool reads or writes lies under a root.
 
 Checked the way the reference filesystem MCP server does it: the path is made absolute, symlinks are
 resolved (``os.path.realpath``), and the real path must lie inside a root's real path. A file that
@@ -18,9 +18,11 @@ from planner.errors import InputError
 
 
 class Roots:
-    """The folders tools may touch. ``base`` is where relative paths start (the working directory)."""
+    """The folders tools may touch; ``base`` is where relative paths start (the working dir)."""
 
-    def __init__(self, dirs: Sequence[str | os.PathLike[str]], base: str | os.PathLike[str] | None = None):
+    def __init__(
+        self, dirs: Sequence[str | os.PathLike[str]], base: str | os.PathLike[str] | None = None
+    ):
         if not dirs:
             raise InputError("no root folders configured; pass --root DIR at least once")
         self.base = Path(os.path.realpath(base if base is not None else os.getcwd()))
@@ -28,7 +30,9 @@ class Roots:
         for d in dirs:
             real = Path(os.path.realpath(self.base / Path(d).expanduser()))
             if not real.is_dir():
-                raise InputError(f"root {d} is not an existing folder; create it or drop --root {d}")
+                raise InputError(
+                    f"root {d} is not an existing folder; create it or drop --root {d}"
+                )
             if real not in self.dirs:
                 self.dirs.append(real)
 
@@ -47,24 +51,28 @@ class Roots:
             raise InputError(f"{what} path contains a NUL byte; give a plain file path")
         p = Path(raw).expanduser()
         if ".." in p.parts:
-            raise InputError(f"{what} path {raw} contains '..'; give it without '..', under "
-                             f"{self.describe()}")
+            raise InputError(
+                f"{what} path {raw} contains '..'; give it without '..', under {self.describe()}"
+            )
         return p if p.is_absolute() else self.base / p
 
     def _refuse(self, raw: str | os.PathLike[str], what: str, real: Path) -> InputError:
         shown = f"{raw} (resolves to {real})" if os.fspath(raw) != str(real) else os.fspath(raw)
-        return InputError(f"{what} {shown} is outside the folders this server may use ({self.describe()}); "
-                          "move the file under one of them or start the server with --root DIR")
+        return InputError(
+            f"{what} {shown} is outside the folders this server may use ({self.describe()}); "
+            "move the file under one of them or start the server with --root DIR"
+        )
 
     def resolve_input(self, path: str | os.PathLike[str], what: str = "image") -> Path:
-        """Real path of an existing file inside a root; InputError if missing, outside or not a file."""
+        """Real path of an existing file inside a root; InputError if missing, outside, a dir."""
         p = self._checked(path, what)
         real = Path(os.path.realpath(p))
         if not self.contains(real):
             raise self._refuse(path, what, real)
         if not real.exists():
-            raise InputError(f"{what} not found: {path}; check the path (relative paths start at "
-                             f"{self.base})")
+            raise InputError(
+                f"{what} not found: {path}; check the path (relative paths start at {self.base})"
+            )
         if not real.is_file():
             raise InputError(f"{what} {path} is not a file; give the path of a file")
         return real
@@ -80,7 +88,7 @@ class Roots:
         return real
 
     def resolve_output(self, path: str | os.PathLike[str], what: str = "output") -> Path:
-        """Where to write ``path``: its parent's real path (created if needed) must lie inside a root."""
+        """Where to write ``path``: its parent's real path (created if needed) must be in a root."""
         p = self._checked(path, what)
         if p.is_symlink():
             real = Path(os.path.realpath(p))
@@ -92,8 +100,9 @@ class Roots:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"cannot create folder {parent} ({exc.strerror}); pick another {what} "
-                             "path") from exc
+            raise InputError(
+                f"cannot create folder {parent} ({exc.strerror}); pick another {what} path"
+            ) from exc
         # mkdir may have followed a symlinked component created meanwhile: check again.
         parent = Path(os.path.realpath(parent))
         if not self.contains(parent):

@@ -7,7 +7,7 @@ describe them:
 - ``skills/list`` -> ``{skills: [Skill], ttlMs, cacheScope}``
 - ``skills/get {uri}`` -> ``{skill: Skill, ttlMs, cacheScope}``; an unknown URI is error -32602.
 
-A ``Skill`` entry carries the SKILL.md frontmatter verbatim (as parsed YAML) and a complete manifest:
+A ``Skill`` entry carries the SKILL.md frontmatter verbatim (parsed YAML) and a complete manifest:
 every file with ``digest`` = ``sha256:<64 hex>`` of its raw bytes and ``size`` in bytes. Files are
 read from disk on every call, so the manifest and the served bytes always agree.
 
@@ -57,7 +57,9 @@ class Skill(BaseModel):
     model_config = ConfigDict(extra="forbid")
     uri: str = Field(description="Resource URI of the skill's SKILL.md.")
     frontmatter: dict[str, Any] = Field(description="SKILL.md YAML frontmatter, verbatim.")
-    resources: list[SkillResource] = Field(description="Every file of the skill, SKILL.md included.")
+    resources: list[SkillResource] = Field(
+        description="Every file of the skill, SKILL.md included."
+    )
 
 
 class GetSkillParams(RequestParams):
@@ -65,7 +67,7 @@ class GetSkillParams(RequestParams):
 
 
 def split_frontmatter(text: str) -> str | None:
-    """The YAML between a leading ``---`` line and the next ``---`` line, or None if there is none."""
+    """The YAML between a leading ``---`` line and the next ``---`` line; None if there is none."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].rstrip("\r\n").rstrip(" \t") != "---":
         return None
@@ -116,7 +118,9 @@ class SkillsExtension(Extension):
 
     def __init__(self, root: Path = DEFAULT_SKILLS_DIR) -> None:
         self.root = root
-        self.folders = sorted(p.parent for p in root.glob(f"*/{SKILL_FILE}")) if root.is_dir() else []
+        self.folders = (
+            sorted(p.parent for p in root.glob(f"*/{SKILL_FILE}")) if root.is_dir() else []
+        )
         for folder in self.folders:  # fail at start-up, not on the first skills/list
             name = read_frontmatter(folder / SKILL_FILE)["name"]
             if name != folder.name:
@@ -135,10 +139,18 @@ class SkillsExtension(Extension):
         manifest = []
         for f in self._files(folder):
             data = f.read_bytes()
-            manifest.append(SkillResource(uri=self.uri(folder, f), size=len(data),
-                                          digest="sha256:" + hashlib.sha256(data).hexdigest()))
-        return Skill(uri=self.uri(folder, folder / SKILL_FILE),
-                     frontmatter=read_frontmatter(folder / SKILL_FILE), resources=manifest)
+            manifest.append(
+                SkillResource(
+                    uri=self.uri(folder, f),
+                    size=len(data),
+                    digest="sha256:" + hashlib.sha256(data).hexdigest(),
+                )
+            )
+        return Skill(
+            uri=self.uri(folder, folder / SKILL_FILE),
+            frontmatter=read_frontmatter(folder / SKILL_FILE),
+            resources=manifest,
+        )
 
     def settings(self) -> dict[str, Any]:
         return {}
@@ -149,15 +161,26 @@ class SkillsExtension(Extension):
             front = read_frontmatter(folder / SKILL_FILE)
             for f in self._files(folder):
                 is_entry = f == folder / SKILL_FILE
-                out.append(ResourceBinding(SkillFile(
-                    uri=self.uri(folder, f), path=f, mime_type=_mime(f),
-                    name=front["name"] if is_entry else f"{front['name']}/{f.relative_to(folder)}",
-                    description=front["description"] if is_entry else None)))
+                out.append(
+                    ResourceBinding(
+                        SkillFile(
+                            uri=self.uri(folder, f),
+                            path=f,
+                            mime_type=_mime(f),
+                            name=front["name"]
+                            if is_entry
+                            else f"{front['name']}/{f.relative_to(folder)}",
+                            description=front["description"] if is_entry else None,
+                        )
+                    )
+                )
         return out
 
     def methods(self) -> Sequence[MethodBinding]:
-        return (MethodBinding("skills/list", PaginatedRequestParams, self._list),
-                MethodBinding("skills/get", GetSkillParams, self._get))
+        return (
+            MethodBinding("skills/list", PaginatedRequestParams, self._list),
+            MethodBinding("skills/get", GetSkillParams, self._get),
+        )
 
     async def _list(self, ctx: Any, params: PaginatedRequestParams) -> dict[str, Any]:
         skills = [self.entry(f).model_dump(mode="json") for f in self.folders]
@@ -166,8 +189,13 @@ class SkillsExtension(Extension):
     async def _get(self, ctx: Any, params: GetSkillParams) -> dict[str, Any]:
         for folder in self.folders:
             if self.uri(folder, folder / SKILL_FILE) == params.uri:
-                return {"skill": self.entry(folder).model_dump(mode="json"), "ttlMs": LIST_TTL_MS,
-                        "cacheScope": "public"}
+                return {
+                    "skill": self.entry(folder).model_dump(mode="json"),
+                    "ttlMs": LIST_TTL_MS,
+                    "cacheScope": "public",
+                }
         known = ", ".join(self.uri(f, f / SKILL_FILE) for f in self.folders) or "none"
-        raise MCPError(code=INVALID_PARAMS,
-                       message=f"{params.uri} is not a skill this server serves (serves: {known})")
+        raise MCPError(
+            code=INVALID_PARAMS,
+            message=f"{params.uri} is not a skill this server serves (serves: {known})",
+        )

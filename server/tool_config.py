@@ -1,4 +1,4 @@
-"""What every MCP tool shares: the roots, the output folder, the limits, the GPU worker, provenance."""
+"""What every MCP tool shares: roots, output folder, limits, the GPU worker, provenance."""
 
 from __future__ import annotations
 
@@ -47,16 +47,22 @@ class ServerConfig:
     worker: GpuWorker = field(default_factory=gpu_worker)
 
     @classmethod
-    def create(cls, roots: list[str] | None = None, out: str | os.PathLike[str] = "outputs",
-               base: str | os.PathLike[str] | None = None, **limits: int) -> ServerConfig:
+    def create(
+        cls,
+        roots: list[str] | None = None,
+        out: str | os.PathLike[str] = "outputs",
+        base: str | os.PathLike[str] | None = None,
+        **limits: int,
+    ) -> ServerConfig:
         """Roots default to the working directory; the output folder is always a root too."""
         here = Path(base if base is not None else os.getcwd())
         out_dir = (here / Path(out).expanduser()).resolve()
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"cannot create the output folder {out_dir} ({exc.strerror}); pass "
-                             "--out DIR") from exc
+            raise InputError(
+                f"cannot create the output folder {out_dir} ({exc.strerror}); pass --out DIR"
+            ) from exc
         dirs = [*(roots or [str(here)]), str(out_dir)]
         return cls(roots=Roots(dirs, base=here), out_dir=out_dir, **limits)
 
@@ -67,16 +73,21 @@ class ServerConfig:
         real = self.roots.resolve_input(path, what)
         size = real.stat().st_size
         if size > self.max_file_bytes:
-            raise InputError(f"{what} {path} is {_size(size)}, over this server's "
-                             f"{_size(self.max_file_bytes)} limit; downscale or recompress it")
+            raise InputError(
+                f"{what} {path} is {_size(size)}, over this server's "
+                f"{_size(self.max_file_bytes)} limit; downscale or recompress it"
+            )
         return real
 
     def image_file(self, path: str | None, b64: str | None, what: str = "image") -> Path:
         """The image a tool works on: a confined path, or a base64 upload saved under inputs/."""
         if (path is None) == (b64 is None):
             raise InputError(f"give exactly one of {what} (a path) and {what}_base64")
-        real = store_upload(self.out_dir, b64, f"{what}_base64") if b64 is not None else self.input_file(
-            path, what)
+        real = (
+            store_upload(self.out_dir, b64, f"{what}_base64")
+            if b64 is not None
+            else self.input_file(path, what)
+        )
         self.check_pixels(real, what)
         return real
 
@@ -92,8 +103,10 @@ class ServerConfig:
         except OSError:
             return  # not an image: open_image says so with the right message
         if w * h > self.max_pixels:
-            raise InputError(f"{what} {path.name} is {w}x{h} = {w * h} pixels, over this server's "
-                             f"{self.max_pixels}-pixel limit; downscale it")
+            raise InputError(
+                f"{what} {path.name} is {w}x{h} = {w * h} pixels, over this server's "
+                f"{self.max_pixels}-pixel limit; downscale it"
+            )
 
     def load_image(self, path: Path, what: str = "image") -> Image.Image:
         self.check_pixels(path, what)
@@ -104,17 +117,21 @@ class ServerConfig:
         if PLAN_ID.fullmatch(ref):
             path = self.out_dir / "plans" / ref / "plan.json"
             if not path.is_file():
-                raise InputError(f"no plan with id {ref} in {self.out_dir / 'plans'}; call plan_edit "
-                                 "first or pass the path of a plan.json")
+                raise InputError(
+                    f"no plan with id {ref} in {self.out_dir / 'plans'}; call plan_edit "
+                    "first or pass the path of a plan.json"
+                )
             return path
         return self.input_file(ref, "plan")
 
     def new_output(self, path: str, what: str = "output") -> Path:
-        """A confined path that does not exist yet (tools never overwrite a file they did not make)."""
+        """A confined path that does not exist yet (tools never overwrite others' files)."""
         target = self.roots.resolve_output(path, what)
         if target.exists() or target.is_symlink():
-            raise InputError(f"{what} {path} already exists; give a new file name (retouch does not "
-                             "overwrite files)")
+            raise InputError(
+                f"{what} {path} already exists; give a new file name (retouch does not "
+                "overwrite files)"
+            )
         return target
 
 
@@ -131,7 +148,11 @@ class Stopwatch:
         return path
 
     def provenance(self, executor: dict | None = None) -> ToolProvenance:
-        return ToolProvenance(tool=self.tool, retouch_version=retouch_version(),
-                              created=datetime.now(UTC).isoformat(timespec="seconds"),
-                              seconds=round(time.perf_counter() - self.t0, 3), inputs=self.inputs,
-                              executor=executor)
+        return ToolProvenance(
+            tool=self.tool,
+            retouch_version=retouch_version(),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            seconds=round(time.perf_counter() - self.t0, 3),
+            inputs=self.inputs,
+            executor=executor,
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -42,10 +43,13 @@ def feature(module: str, what: str) -> ModuleType:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name and module.startswith(exc.name):
-            raise ModelMissingError(f"{what} is not available yet in this build ({module} is missing)"
-                                    "; update retouch") from exc
-        raise ModelMissingError(f"{what} needs {exc.name}, which is not installed; run "
-                                "`pip install -e .` in the retouch repository") from exc
+            raise ModelMissingError(
+                f"{what} is not available yet in this build ({module} is missing); update retouch"
+            ) from exc
+        raise ModelMissingError(
+            f"{what} needs {exc.name}, which is not installed; run "
+            "`pip install -e .` in the retouch repository"
+        ) from exc
 
 
 def _stamp() -> str:
@@ -73,9 +77,18 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
         segment = feature("executors.segment", "make_mask")
         masks = feature("executors.masks", "make_mask")
         image = cfg.load_image(image_path)
-        found = segment.segment(image, args.sam, checkpoint=str(checkpoint) if checkpoint else None,
-                                sam_type=args.sam_type)
+        found = segment.segment(
+            image,
+            args.sam,
+            checkpoint=str(checkpoint) if checkpoint else None,
+            sam_type=args.sam_type,
+        )
         mask = found.mask
+        if not mask.any():
+            raise InputError(
+                f"the prompt selected nothing ({found.method}); click on the object "
+                "(label 1) or draw a box around it"
+            )
         if args.invert:
             mask = masks.invert(mask)
         if args.dilate_px:
@@ -84,8 +97,7 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
 
     mask, found, image = await cfg.worker.run(job)
     if not mask.any():
-        raise InputError("the prompt selected nothing; click on the object (label 1) or draw a box "
-                         "around it")
+        raise InputError("the mask is empty after invert; the object covers the whole image")
     # 2. write the mask and describe it
     mask_id = f"{_stamp()}-{hashlib.sha256(mask.tobytes()).hexdigest()[:8]}"
     path = cfg.out_dir / "masks" / f"{mask_id}.png"
@@ -95,14 +107,25 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
         outputs.atomic_write(extra, png)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     bbox = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-    out = MakeMaskOutput(image=str(image_path), mask=outputs.file_ref(cfg.out_dir, path),
-                         output=str(extra) if extra else None, method=found.method, score=float(found.score), note=found.note,
-                         area=float(mask.mean()), bbox=bbox,
-                         provenance=sw.provenance({"method": found.method,
-                                                   "sam_type": found.sam_type,
-                                                   "prompt": args.sam.model_dump(mode="json"),
-                                                   "invert": args.invert,
-                                                   "dilate_px": args.dilate_px}))
+    out = MakeMaskOutput(
+        image=str(image_path),
+        mask=outputs.file_ref(cfg.out_dir, path),
+        output=str(extra) if extra else None,
+        method=found.method,
+        score=float(found.score),
+        note=found.note,
+        area=float(mask.mean()),
+        bbox=bbox,
+        provenance=sw.provenance(
+            {
+                "method": found.method,
+                "sam_type": found.sam_type,
+                "prompt": args.sam.model_dump(mode="json"),
+                "invert": args.invert,
+                "dilate_px": args.dilate_px,
+            }
+        ),
+    )
     return out, Shown([(outputs.mask_overlay(image, mask), "image/jpeg")])
 
 
@@ -112,12 +135,15 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
 def _confine_weights(cfg: ServerConfig, plan: EditPlan) -> None:
     """Model folders named by path (a plan file or an override can name any) must lie in a root;
     Hugging Face ids resolve in the local cache and are left alone."""
-    for what, ident in (("model.id", plan.model.id),
-                        ("controlnet.id", plan.controlnet.id if plan.controlnet else None)):
+    for what, ident in (
+        ("model.id", plan.model.id),
+        ("controlnet.id", plan.controlnet.id if plan.controlnet else None),
+    ):
         if ident is None:
             continue
-        looks_like_path = ident.startswith(("/", ".", "~")) or ident.endswith("/") or ident.count(
-            "/") > 1
+        looks_like_path = (
+            ident.startswith(("/", ".", "~")) or ident.endswith("/") or ident.count("/") > 1
+        )
         if looks_like_path or (cfg.roots.base / ident).exists():
             cfg.roots.resolve_input_dir(ident, what)
 
@@ -130,19 +156,24 @@ def _plan_for(cfg: ServerConfig, args: RunEditInput, sw: Stopwatch) -> EditPlan:
     return make_request_plan(cfg, args.request, sw)
 
 
-async def run_edit(cfg: ServerConfig, args: RunEditInput,
-                   on_progress: Progress | None = None) -> tuple[RunEditOutput, Shown]:
+async def run_edit(
+    cfg: ServerConfig, args: RunEditInput, on_progress: Progress | None = None
+) -> tuple[RunEditOutput, Shown]:
     sw = Stopwatch("run_edit")
     # 1. the plan (overrides applied) and every file it reads, confined to the roots
     plan = apply_overrides(_plan_for(cfg, args, sw), args.overrides)
     image_path = sw.read("image", cfg.image_file(plan.request.image, None))
     mask_ref = args.mask or plan.request.mask
     mask_path = sw.read("mask", cfg.input_file(mask_ref, "mask")) if mask_ref else None
-    control_path = sw.read("control", cfg.image_file(args.control, None, "control")) if (
-        args.control) else None
+    control_path = (
+        sw.read("control", cfg.image_file(args.control, None, "control"))
+        if (args.control)
+        else None
+    )
     _confine_weights(cfg, plan)
     extra = cfg.new_output(args.output) if args.output else None
-    run_id = f"{_stamp()}-{hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:8]}"
+    plan_hash = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:8]
+    run_id = f"{_stamp()}-{plan_hash}-{secrets.token_hex(2)}"  # unique even for the same plan
     run_dir = cfg.out_dir / "runs" / run_id
 
     # 2. the edit and its QA, on the GPU worker
@@ -152,8 +183,15 @@ async def run_edit(cfg: ServerConfig, args: RunEditInput,
         image = cfg.load_image(image_path)
         mask = read_mask(mask_path, image.size) if mask_path else None
         control = cfg.load_image(control_path, "control") if control_path else None
-        out = run.run_plan(plan, image=image, mask=mask, control=control, executor=args.executor,
-                           progress=progress, cancel=cancel)
+        out = run.run_plan(
+            plan,
+            image=image,
+            mask=mask,
+            control=control,
+            executor=args.executor,
+            progress=progress,
+            cancel=cancel,
+        )
         return image, out, qa.check(image, out.image, out.edit_mask, plan)
 
     image, out, report = await cfg.worker.run(job, on_progress=on_progress)
@@ -178,15 +216,25 @@ async def run_edit(cfg: ServerConfig, args: RunEditInput,
     outputs.atomic_write(run_dir / "qa.json", report.model_dump_json(indent=2).encode())
     ref = outputs.file_ref
     failed = [item.id for item in report.items if item.status == "fail"]
-    step = ("QA passed: show the user the result" if report.passed else
-            f"QA failed ({', '.join(failed)}): rerun run_edit with the same plan and the failed "
-            "checks' fix changes as overrides, or tell the user")
+    step = (
+        "QA passed: show the user the result"
+        if report.passed
+        else f"QA failed ({', '.join(failed)}): rerun run_edit with the same plan and the failed "
+        "checks' fix changes as overrides, or tell the user"
+    )
     result = RunEditOutput(
-        run_id=run_id, result=ref(cfg.out_dir, result_path), output=str(extra) if extra else None,
+        run_id=run_id,
+        result=ref(cfg.out_dir, result_path),
+        output=str(extra) if extra else None,
         mask=ref(cfg.out_dir, mask_file) if mask_file else None,
-        preview=ref(cfg.out_dir, preview_path), comparison=ref(cfg.out_dir, run_dir / "comparison.jpg"),
-        plan_file=ref(cfg.out_dir, run_dir / "plan.json"), applied=args.overrides, qa=report,
-        next_step=step, provenance=provenance)
+        preview=ref(cfg.out_dir, preview_path),
+        comparison=ref(cfg.out_dir, run_dir / "comparison.jpg"),
+        plan_file=ref(cfg.out_dir, run_dir / "plan.json"),
+        applied=args.overrides,
+        qa=report,
+        next_step=step,
+        provenance=provenance,
+    )
     return result, Shown([(small, mime), (compare, "image/jpeg")])
 
 
@@ -210,7 +258,14 @@ async def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput
         return qa.check(source, result, mask, plan)
 
     report = await cfg.worker.run(job)
-    fixes = [c for item in report.items if item.status == "fail" and item.fix for c in item.fix.changes]
-    return CheckEditOutput(qa=report, passed=report.passed, fixes=fixes,
-                           provenance=sw.provenance({"checklist": "plan" if plan else "default",
-                                                     "items": [i.id for i in report.items]}))
+    fixes = [
+        c for item in report.items if item.status == "fail" and item.fix for c in item.fix.changes
+    ]
+    return CheckEditOutput(
+        qa=report,
+        passed=report.passed,
+        fixes=fixes,
+        provenance=sw.provenance(
+            {"checklist": "plan" if plan else "default", "items": [i.id for i in report.items]}
+        ),
+    )

@@ -53,21 +53,33 @@ def hardware_class(memory_gb: float | None) -> Hardware:
     """The largest planner hardware class whose memory this device has."""
     if memory_gb is None:
         return "cpu"
-    fits = [(spec.vram_gb, name) for name, spec in HARDWARE.items()
-            if name != "cpu" and spec.vram_gb <= memory_gb + 0.5]
+    fits = [
+        (spec.vram_gb, name)
+        for name, spec in HARDWARE.items()
+        if name != "cpu" and spec.vram_gb <= memory_gb + 0.5
+    ]
     return max(fits)[1] if fits else "cpu"
 
 
 def _driver_device() -> DeviceInfo:
     """The GPU as the NVIDIA driver reports it (nvidia-smi), without loading torch."""
     try:
-        line = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total",
-                               "--format=csv,noheader,nounits"], capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip().splitlines()[0]
+        line = (
+            subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[0]
+        )
         name, mib = (part.strip() for part in line.split(","))
         gb = round(float(mib) / 1024, 1)
-        return DeviceInfo(kind="cuda", name=name, memory_gb=gb, source="driver",
-                          hardware=hardware_class(gb))
+        return DeviceInfo(
+            kind="cuda", name=name, memory_gb=gb, source="driver", hardware=hardware_class(gb)
+        )
     except (OSError, subprocess.SubprocessError, IndexError, ValueError):
         return DeviceInfo(kind="cpu", source="none", hardware="cpu")
 
@@ -79,8 +91,9 @@ def _torch_device(cancel: threading.Event, progress: object) -> DeviceInfo:
         return DeviceInfo(kind="cpu", source="torch", hardware="cpu")
     props = torch.cuda.get_device_properties(0)
     gb = round(props.total_memory / 2**30, 1)
-    return DeviceInfo(kind="cuda", name=props.name, memory_gb=gb, source="torch",
-                      hardware=hardware_class(gb))
+    return DeviceInfo(
+        kind="cuda", name=props.name, memory_gb=gb, source="torch", hardware=hardware_class(gb)
+    )
 
 
 async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOutput:
@@ -97,15 +110,27 @@ async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOut
     local = await anyio.to_thread.run_sync(local_families, dirs)
     families = []
     for spec in REGISTRY.values():
-        where = local.get(spec.family) or await anyio.to_thread.run_sync(loading.local_path,
-                                                                         spec.default_id)
-        families.append(FamilyInfo(family=spec.family, default_id=spec.default_id,
-                                   pipeline=spec.pipeline, modes=list(spec.modes),
-                                   vram_gb=spec.vram_gb, offload_vram_gb=spec.offload_vram_gb,
-                                   installed=where is not None,
-                                   local_path=str(where) if where else None,
-                                   fetch_hint=spec.fetch_hint))
-    return ListModelsOutput(device=device, hf_cache=str(constants.HF_HUB_CACHE), families=families,
-                            sam_checkpoints=sam_checkpoints(dirs),
-                            classical="OpenCV fill for removal and canvas extension; no weights",
-                            provenance=sw.provenance())
+        where = local.get(spec.family) or await anyio.to_thread.run_sync(
+            loading.local_path, spec.default_id
+        )
+        families.append(
+            FamilyInfo(
+                family=spec.family,
+                default_id=spec.default_id,
+                pipeline=spec.pipeline,
+                modes=list(spec.modes),
+                vram_gb=spec.vram_gb,
+                offload_vram_gb=spec.offload_vram_gb,
+                installed=where is not None,
+                local_path=str(where) if where else None,
+                fetch_hint=spec.fetch_hint,
+            )
+        )
+    return ListModelsOutput(
+        device=device,
+        hf_cache=str(constants.HF_HUB_CACHE),
+        families=families,
+        sam_checkpoints=sam_checkpoints(dirs),
+        classical="OpenCV fill for removal and canvas extension; no weights",
+        provenance=sw.provenance(),
+    )

@@ -55,27 +55,46 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
     # 1. the image: a confined path, or a base64 upload saved under OUT/inputs/
     image = cfg.image_file(args.image, args.image_base64)
     try:
-        request = EditRequest(image=str(image), edit=args.edit, mask=args.mask, sam=args.sam,
-                              extend=args.extend, scene=args.scene, preferences=args.preferences)
+        request = EditRequest(
+            image=str(image),
+            edit=args.edit,
+            mask=args.mask,
+            sam=args.sam,
+            extend=args.extend,
+            scene=args.scene,
+            preferences=args.preferences,
+        )
     except ValidationError as exc:
         raise InputError(validation_message(exc)) from None
     # 2. plan and store it
     plan = make_request_plan(cfg, request, sw)
     pid, path, doc = store_plan(cfg, plan)
     classical = plan.executor == "classical"
-    estimate = Estimate(seconds=plan.latency.total_s, cold_load_s=plan.latency.cold_load_s,
-                        vram_gb=0.0 if classical else plan.model.vram_gb,
-                        hardware=plan.latency.hardware, offload=plan.model.offload)
+    estimate = Estimate(
+        seconds=plan.latency.total_s,
+        cold_load_s=plan.latency.cold_load_s,
+        vram_gb=0.0 if classical else plan.model.vram_gb,
+        hardware=plan.latency.hardware,
+        offload=plan.model.offload,
+    )
     if plan.mask.source in ("sam-points", "sam-box"):
-        step = (f"call make_mask with the same image and sam prompt, check the mask, then run_edit "
-                f"with plan={pid!r} and mask=<the mask's path>")
+        step = (
+            f"call make_mask with the same image and sam prompt, check the mask, then run_edit "
+            f"with plan={pid!r} and mask=<the mask's path>"
+        )
     else:
         step = f"call run_edit with plan={pid!r}"
     if plan.warnings:
         step += f"; first consider the plan's warnings ({len(plan.warnings)})"
-    return PlanEditOutput(plan_id=pid, plan=plan, plan_file=file_ref(cfg.out_dir, path),
-                          skill_doc=file_ref(cfg.out_dir, doc), estimate=estimate, next_step=step,
-                          provenance=sw.provenance())
+    return PlanEditOutput(
+        plan_id=pid,
+        plan=plan,
+        plan_file=file_ref(cfg.out_dir, path),
+        skill_doc=file_ref(cfg.out_dir, doc),
+        estimate=estimate,
+        next_step=step,
+        provenance=sw.provenance(),
+    )
 
 
 def load_plan_ref(cfg: ServerConfig, ref: str, sw: Stopwatch) -> EditPlan:
@@ -88,8 +107,11 @@ def render_skill_doc(cfg: ServerConfig, args: RenderSkillDocInput) -> RenderSkil
     sw = Stopwatch("render_skill_doc")
     plan = load_plan_ref(cfg, args.plan, sw)
     _, _, doc = store_plan(cfg, plan)
-    return RenderSkillDocOutput(skill_doc=file_ref(cfg.out_dir, doc),
-                                markdown=doc.read_text(encoding="utf-8"), provenance=sw.provenance())
+    return RenderSkillDocOutput(
+        skill_doc=file_ref(cfg.out_dir, doc),
+        markdown=doc.read_text(encoding="utf-8"),
+        provenance=sw.provenance(),
+    )
 
 
 def _fields(data: dict[str, Any], prefix: str = "") -> list[str]:
@@ -119,16 +141,24 @@ def apply_overrides(plan: EditPlan, changes: list[PlanChange]) -> EditPlan:
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
         if not isinstance(node, dict) or leaf not in node:
-            raise InputError(f"override field {change.field!r} is not a plan field; use one of "
-                             f"{', '.join(_fields(data))}")
+            raise InputError(
+                f"override field {change.field!r} is not a plan field; use one of "
+                f"{', '.join(_fields(data))}"
+            )
         old = node[leaf]
         if change.op == "set":
             node[leaf] = change.value
             continue
-        if isinstance(old, bool) or not isinstance(old, int | float) or isinstance(
-                change.value, bool) or not isinstance(change.value, int | float):
-            raise InputError(f"override {change.op} on {change.field!r} needs numbers (it is "
-                             f"{old!r}); use op 'set'")
+        if (
+            isinstance(old, bool)
+            or not isinstance(old, int | float)
+            or isinstance(change.value, bool)
+            or not isinstance(change.value, int | float)
+        ):
+            raise InputError(
+                f"override {change.op} on {change.field!r} needs numbers (it is "
+                f"{old!r}); use op 'set'"
+            )
         new = old + change.value if change.op == "add" else old * change.value
         node[leaf] = int(round(new)) if isinstance(old, int) else round(float(new), 4)
     try:

@@ -66,8 +66,10 @@ class ToolProvenance(_Out):
     seconds: float = Field(description="Wall-clock seconds the tool took.")
     inputs: list[InputFile] = Field(default_factory=list, description="Files read, with hashes.")
     executor: dict[str, Any] | None = Field(
-        default=None, description="The executor's own provenance record (model id, seed, every "
-        "parameter, mask hash, timings per stage), when an executor ran.")
+        default=None,
+        description="The executor's own provenance record (model id, seed, every "
+        "parameter, mask hash, timings per stage), when an executor ran.",
+    )
 
 
 class Estimate(_Out):
@@ -82,20 +84,32 @@ class Estimate(_Out):
 
 
 class PlanEditInput(_In):
-    image: str | None = Field(default=None, description="Path of the source image (PNG, JPEG, "
-                              "WebP...). Give this or image_base64.")
+    image: str | None = Field(
+        default=None,
+        description="Path of the source image (PNG, JPEG, WebP...). Give this or image_base64.",
+    )
     image_base64: str | None = Field(default=None, description=BASE64_NOTE)
     edit: str = Field(description=EditRequest.model_fields["edit"].description)
-    mask: str | None = Field(default=None, description="Path of a mask the size of the image; "
-                             "white = edit (e.g. the mask make_mask wrote).")
-    sam: SamPrompt | None = Field(default=None, description="Segment Anything prompt (points with "
-                                  "labels and/or a box, pixels) saying where to edit.")
-    extend: Extend | None = Field(default=None, description="Outpainting: pixels of new canvas "
-                                  "per side.")
-    scene: str | None = Field(default=None, description=EditRequest.model_fields["scene"].description)
-    preferences: Preferences = Field(default_factory=Preferences,
-                                     description="Priority, hardware class, family allow-list, seed, "
-                                     "steps.")
+    mask: str | None = Field(
+        default=None,
+        description="Path of a mask the size of the image; "
+        "white = edit (e.g. the mask make_mask wrote).",
+    )
+    sam: SamPrompt | None = Field(
+        default=None,
+        description="Segment Anything prompt (points with "
+        "labels and/or a box, pixels) saying where to edit.",
+    )
+    extend: Extend | None = Field(
+        default=None, description="Outpainting: pixels of new canvas per side."
+    )
+    scene: str | None = Field(
+        default=None, description=EditRequest.model_fields["scene"].description
+    )
+    preferences: Preferences = Field(
+        default_factory=Preferences,
+        description="Priority, hardware class, family allow-list, seed, steps.",
+    )
 
 
 class PlanEditOutput(_Out):
@@ -114,30 +128,47 @@ class PlanEditOutput(_Out):
 class MakeMaskInput(_In):
     image: str | None = Field(default=None, description="Path of the image to segment.")
     image_base64: str | None = Field(default=None, description=BASE64_NOTE)
-    sam: SamPrompt = Field(description="Points on the object (label 1; 0 = background) and/or a box "
-                           "around it, pixels of the image.")
-    invert: bool = Field(default=False, description="Return everything but the object (e.g. to "
-                         "replace the background around a subject).")
-    dilate_px: int = Field(default=0, ge=0, le=256, description="Grow the mask by this many pixels.")
-    sam_type: Literal["vit_b", "vit_l", "vit_h"] = Field(default="vit_b", description="SAM size the "
-                                                          "checkpoint is.")
-    checkpoint: str | None = Field(default=None, description="Path of a SAM .pth checkpoint; null "
-                                   "uses $RETOUCH_SAM_CHECKPOINT, else the GrabCut fallback.")
-    output: str | None = Field(default=None, description="Also write the mask PNG here (must not "
-                               "exist yet). It is always kept under the output folder's masks/.")
+    sam: SamPrompt = Field(
+        description="Points on the object (label 1; 0 = background) and/or a box "
+        "around it, pixels of the image."
+    )
+    invert: bool = Field(
+        default=False,
+        description="Return everything but the object (e.g. to "
+        "replace the background around a subject).",
+    )
+    dilate_px: int = Field(
+        default=0, ge=0, le=256, description="Grow the mask by this many pixels."
+    )
+    sam_type: Literal["vit_b", "vit_l", "vit_h"] = Field(
+        default="vit_b", description="SAM size the checkpoint is."
+    )
+    checkpoint: str | None = Field(
+        default=None,
+        description="Path of a SAM .pth checkpoint; null "
+        "uses $RETOUCH_SAM_CHECKPOINT, else the GrabCut fallback.",
+    )
+    output: str | None = Field(
+        default=None,
+        description="Also write the mask PNG here (must not "
+        "exist yet). It is always kept under the output folder's masks/.",
+    )
 
 
 class MakeMaskOutput(_Out):
-    image: str = Field(description="Path of the image that was segmented (a base64 upload is saved "
-                       "under the output folder's inputs/: pass this path on to plan_edit).")
+    image: str = Field(
+        description="Path of the image that was segmented (a base64 upload is saved "
+        "under the output folder's inputs/: pass this path on to plan_edit)."
+    )
     mask: FileRef = Field(description="The mask, L-mode PNG, white (255) = edit.")
     output: str | None = Field(default=None, description="The extra copy written to `output`.")
     method: Literal["sam", "grabcut"] = Field(description="How the mask was made.")
     score: float = Field(description="SAM's predicted IoU or GrabCut's separation proxy, 0..1.")
     note: str = Field(description="How the mask was made and how good to expect it.")
     area: float = Field(description="Fraction of the image the mask covers, 0..1.")
-    bbox: tuple[int, int, int, int] | None = Field(description="Bounding box of the mask, XYXY "
-                                                   "pixels, exclusive end; null if empty.")
+    bbox: tuple[int, int, int, int] | None = Field(
+        description="Bounding box of the mask, XYXY pixels, exclusive end; null if empty."
+    )
     provenance: ToolProvenance = Field(description="How this mask was made.")
 
 
@@ -145,22 +176,41 @@ class MakeMaskOutput(_Out):
 
 
 class RunEditInput(_In):
-    plan: str | None = Field(default=None, description="plan_id from plan_edit, or the path of a "
-                             "plan.json. Give this or request.")
-    request: EditRequest | None = Field(default=None, description="Plan and run in one call "
-                                        "(paths only; upload base64 images with plan_edit first).")
-    mask: str | None = Field(default=None, description="Mask path to use instead of the plan's own "
-                             "(e.g. from make_mask when the plan's mask source is sam-*).")
-    control: str | None = Field(default=None, description="ControlNet control image (an OpenPose "
-                                "skeleton the size of the image), when the plan uses a ControlNet.")
-    overrides: list[PlanChange] = Field(default_factory=list, description="Changes to any plan field "
-                                        "for this run (a QA fix's changes can be passed as they are), "
-                                        "e.g. {field: 'seed', op: 'set', value: 7}.")
+    plan: str | None = Field(
+        default=None,
+        description="plan_id from plan_edit, or the path of a plan.json. Give this or request.",
+    )
+    request: EditRequest | None = Field(
+        default=None,
+        description="Plan and run in one call "
+        "(paths only; upload base64 images with plan_edit first).",
+    )
+    mask: str | None = Field(
+        default=None,
+        description="Mask path to use instead of the plan's own "
+        "(e.g. from make_mask when the plan's mask source is sam-*).",
+    )
+    control: str | None = Field(
+        default=None,
+        description="ControlNet control image (an OpenPose "
+        "skeleton the size of the image), when the plan uses a ControlNet.",
+    )
+    overrides: list[PlanChange] = Field(
+        default_factory=list,
+        description="Changes to any plan field "
+        "for this run (a QA fix's changes can be passed as they are), "
+        "e.g. {field: 'seed', op: 'set', value: 7}.",
+    )
     executor: Literal["auto", "diffusers", "classical"] = Field(
-        default="auto", description="auto: the plan's executor if it can run here, else the "
-        "weight-free classical fill where the mode allows it.")
-    output: str | None = Field(default=None, description="Also write the full-size result here "
-                               "(must not exist yet). It is always kept in the run folder.")
+        default="auto",
+        description="auto: the plan's executor if it can run here, else the "
+        "weight-free classical fill where the mode allows it.",
+    )
+    output: str | None = Field(
+        default=None,
+        description="Also write the full-size result here "
+        "(must not exist yet). It is always kept in the run folder.",
+    )
 
 
 class RunEditOutput(_Out):
@@ -174,7 +224,9 @@ class RunEditOutput(_Out):
     applied: list[PlanChange] = Field(description="The overrides that were applied.")
     qa: QAReport = Field(description="The result measured against the plan's QA checklist.")
     next_step: str = Field(description="What to do next, in one sentence.")
-    provenance: ToolProvenance = Field(description="Model, seed, every parameter, mask hash, timings.")
+    provenance: ToolProvenance = Field(
+        description="Model, seed, every parameter, mask hash, timings."
+    )
 
 
 # ------------------------------------------------------------------------------------- check_edit
@@ -183,21 +235,29 @@ class RunEditOutput(_Out):
 class CheckEditInput(_In):
     source: str = Field(description="Path of the source image the edit started from.")
     result: str = Field(description="Path of the edited image.")
-    mask: str | None = Field(default=None, description="Path of the edit mask on the result's grid "
-                             "(white = edited); null for a whole-image edit or an outpaint plan.")
-    plan: str | None = Field(default=None, description="plan_id or plan.json path: its checklist and "
-                             "thresholds are used; null uses the default checklist.")
+    mask: str | None = Field(
+        default=None,
+        description="Path of the edit mask on the result's grid "
+        "(white = edited); null for a whole-image edit or an outpaint plan.",
+    )
+    plan: str | None = Field(
+        default=None,
+        description="plan_id or plan.json path: its checklist and "
+        "thresholds are used; null uses the default checklist.",
+    )
 
 
 class CheckEditOutput(_Out):
     qa: QAReport = Field(description="Every checklist item: value, limit, pass/fail/skipped, fix.")
     passed: bool = Field(description="True when no check failed.")
-    fixes: list[PlanChange] = Field(description="The failed checks' fixes as plan changes; pass them "
-                                    "as run_edit overrides to retry.")
+    fixes: list[PlanChange] = Field(
+        description="The failed checks' fixes as plan changes; pass them "
+        "as run_edit overrides to retry."
+    )
     provenance: ToolProvenance = Field(description="What was measured.")
 
 
-# ------------------------------------------------------------------------------------- render_skill_doc
+# ------------------------------------------------------------------------------- render_skill_doc
 
 
 class RenderSkillDocInput(_In):
@@ -214,10 +274,16 @@ class RenderSkillDocOutput(_Out):
 
 
 class ListModelsInput(_In):
-    dirs: list[str] = Field(default_factory=list, description="Extra folders to search for model "
-                            "directories and SAM checkpoints (under the server's roots).")
-    probe_device: bool = Field(default=False, description="Load torch (once, on the GPU worker) to "
-                               "report the CUDA device exactly; otherwise the driver is read.")
+    dirs: list[str] = Field(
+        default_factory=list,
+        description="Extra folders to search for model "
+        "directories and SAM checkpoints (under the server's roots).",
+    )
+    probe_device: bool = Field(
+        default=False,
+        description="Load torch (once, on the GPU worker) to "
+        "report the CUDA device exactly; otherwise the driver is read.",
+    )
 
 
 class DeviceInfo(_Out):
@@ -225,8 +291,10 @@ class DeviceInfo(_Out):
     name: str | None = Field(default=None, description="GPU name, if any.")
     memory_gb: float | None = Field(default=None, description="GPU memory, GiB, if known.")
     source: Literal["torch", "driver", "none"] = Field(description="How this was found out.")
-    hardware: Hardware = Field(description="The planner's hardware class that fits this device; "
-                               "pass it in preferences.hardware.")
+    hardware: Hardware = Field(
+        description="The planner's hardware class that fits this device; "
+        "pass it in preferences.hardware."
+    )
 
 
 class FamilyInfo(_Out):

@@ -92,8 +92,9 @@ class GpuWorker:
                 self._thread.join(timeout=30)
                 self._thread = None
 
-    async def run(self, fn: JobFn, *,
-                  on_progress: Callable[[int, int], Awaitable[None]] | None = None) -> Any:
+    async def run(
+        self, fn: JobFn, *, on_progress: Callable[[int, int], Awaitable[None]] | None = None
+    ) -> Any:
         """Run ``fn(cancel, progress)`` on the worker and await its result from the event loop.
 
         ``on_progress(step, total)`` is awaited on the loop for every progress report; without it
@@ -111,6 +112,7 @@ class GpuWorker:
 
         progress: ProgressFn | None = None
         if on_progress is not None:
+
             def progress(step: int, total: int) -> None:
                 post(("progress", step, total))
 

@@ -38,20 +38,38 @@ def transport_security(host: str, extra_hosts: list[str]):  # type: ignore[no-un
 
 
 def serve_cmd(
-    http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP instead of stdio.")] = False,
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve streamable HTTP instead of stdio.")
+    ] = False,
     host: Annotated[str, typer.Option("--host", help="HTTP address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="HTTP port.")] = 8765,
-    token: Annotated[str | None, typer.Option(
-        "--token", envvar=TOKEN_ENV, show_envvar=True,
-        help="Require this bearer token on HTTP requests.")] = None,
-    root: Annotated[list[Path] | None, typer.Option(
-        "--root", help="Folder tools may read and write; repeat. Default: the working directory "
-        "(the output folder is always allowed).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder for plans, masks and results."
-                                      )] = Path("outputs"),
-    allowed_host: Annotated[list[str] | None, typer.Option(
-        "--allowed-host", help="Extra Host name clients may use over HTTP (DNS-rebinding "
-        "protection); repeat.")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar=TOKEN_ENV,
+            show_envvar=True,
+            help="Require this bearer token on HTTP requests.",
+        ),
+    ] = None,
+    root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--root",
+            help="Folder tools may read and write; repeat. Default: the working directory "
+            "(the output folder is always allowed).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder for plans, masks and results.")
+    ] = Path("outputs"),
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="Extra Host name clients may use over HTTP (DNS-rebinding protection); repeat.",
+        ),
+    ] = None,
 ) -> None:
     """Run the MCP server (stdio by default; --http for streamable HTTP on 127.0.0.1)."""
 
@@ -64,20 +82,29 @@ def serve_cmd(
         cfg = ServerConfig.create(roots=[str(r) for r in root] if root else None, out=out)
         if not http:
             if token:
-                typer.echo("retouch: --token applies to --http only; stdio is already local",
-                           err=True)
+                typer.echo(
+                    "retouch: --token applies to --http only; stdio is already local", err=True
+                )
             build_server(cfg).run("stdio")
             return
         if host not in LOOPBACK and not token:
-            raise InputError(f"--host {host} exposes the server beyond this machine; also pass "
-                             f"--token (or set {TOKEN_ENV})")
+            raise InputError(
+                f"--host {host} exposes the server beyond this machine; also pass "
+                f"--token (or set {TOKEN_ENV})"
+            )
         url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
         app = build_server(cfg, token=token, url=url)
-        typer.echo(f"retouch: MCP over streamable HTTP at {url}/mcp"
-                   f"{' (bearer token required)' if token else ''}; roots: {cfg.roots.describe()}",
-                   err=True)
-        app.run("streamable-http", host=host, port=port,
-                transport_security=transport_security(host, allowed_host or []))
+        typer.echo(
+            f"retouch: MCP over streamable HTTP at {url}/mcp"
+            f"{' (bearer token required)' if token else ''}; roots: {cfg.roots.describe()}",
+            err=True,
+        )
+        app.run(
+            "streamable-http",
+            host=host,
+            port=port,
+            transport_security=transport_security(host, allowed_host or []),
+        )
 
     run_guarded(body)
 

@@ -23,10 +23,15 @@ processors), fp16 for SD/SDXL and bf16 for Flux:
 Steps: 30 for SD/SDXL, 28 for Flux (``--steps`` overrides). ``s / edit`` is the wall time of the
 whole edit (text encoding, VAE encode/decode, crop/paste included), ``s / step`` the steady-state
 denoising step (time between the first and last step callbacks / (steps - 1)), ``peak`` is
-``torch.cuda.max_memory_allocated`` during the edit. A time budget (``--budget-s``, default 540 s,
-counted from the start) keeps the whole run under 10 minutes on one H100: the native row runs while
-the budget lasts, the full-frame and compile rows only where the estimate fits the family's share;
-what does not fit is listed as skipped. Without a CUDA GPU it prints "no CUDA GPU: skipped", exit 0.
+``torch.cuda.max_memory_allocated`` during the edit (weights included). Every timed row follows a
+2-step warm-up call at the same size.
+
+Budget (``--budget-s``, default 500 s, counted from the start) keeps the run under 10 minutes on one
+H100. Pass 1 builds each family in turn and measures rows 1-2 (row 2 only if its estimate fits the
+family's share); pass 2 rebuilds each family and measures row 3 while the budget lasts. What does
+not fit is listed as skipped; the table is rewritten to ``--out`` after every family. On a GPU run an
+error in one row or family (out of memory, compiler failure) is reported in the table and the run
+goes on. Without a CUDA GPU it prints "no CUDA GPU: skipped" and exits 0.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -50,6 +56,9 @@ from tests.bench.real_size import FAMILIES, Family, build_pipeline  # noqa: E402
 
 COMPILE_ESTIMATE_S = {"unet": 90.0, "transformer": 45.0}
 """Rough compile cost on an H100 (whole UNet; Flux's repeated blocks only), for the budget only."""
+
+BUILD_ESTIMATE_S = 15.0
+"""Building the largest family (Flux: 17 B parameters) on the GPU, for the budget only."""
 
 MIN_FAMILY_S = 45.0
 """A family is not even built when less than this is left of the budget."""
@@ -197,6 +206,7 @@ class FamilyBench:
         native = self.fam.native
         self.case = make_case(2 * native if fam.masked else native)
         self.first = "crop" if fam.masked else "native"
+        self.first_label = "crop -> native" if fam.masked else "native"
         self.estimate = 0.0  # seconds for one full row, from the first warm-up
 
     def measure(self, mode: str, steps: int, repeats: int) -> Measured:
@@ -230,7 +240,7 @@ class FamilyBench:
 
     def first_row(self, left_s: float) -> tuple[Row, Measured | None]:
         """crop -> native (masked families) or native (Kontext): the row that always runs first."""
-        label = "crop -> native" if self.fam.masked else "native"
+        label = self.first_label
         self.estimate = self.warm(self.first)
         if self.estimate > left_s:
             note = f"skipped: needs ~{self.estimate:.0f} s, {left_s:.0f} s left"
@@ -252,14 +262,13 @@ class FamilyBench:
         note = f"crop -> native is {m.edit_s / base.edit_s:.1f}x faster"
         return self.row("full frame", frame, False, m, note)
 
-    def compile_row(self, base: Measured, left_s: float) -> Row:
-        """The first row again with the denoiser compiled (whole UNet; Flux: repeated blocks)."""
+    def compile_row(self, base: Measured) -> Row:
+        """The first row again with the denoiser compiled (whole UNet; Flux: repeated blocks).
+
+        ``base`` is the eager first row measured earlier; the budget was checked by the caller.
+        """
         import torch
 
-        label = f"{'crop -> native' if self.fam.masked else 'native'} + compile"
-        need = COMPILE_ESTIMATE_S[self.fam.denoiser] + 2 * self.estimate
-        if need > left_s:
-            return self.row(label, self.fam.native, True, None, f"skipped: needs ~{need:.0f} s")
         start = time.perf_counter()
         if self.fam.denoiser == "unet":
             self.denoiser.to(memory_format=torch.channels_last)
@@ -270,7 +279,7 @@ class FamilyBench:
         compile_s = time.perf_counter() - start
         m = self.measure(self.first, self.steps, self.repeats)
         note = f"compile + warm-up {compile_s:.0f} s; {base.edit_s / m.edit_s:.2f}x vs eager"
-        return self.row(label, self.fam.native, True, m, note)
+        return self.row(self.first_label + " + compile", self.fam.native, True, m, note)
 
 
 class Budget:
@@ -281,36 +290,50 @@ class Budget:
         return self.deadline - time.perf_counter()
 
 
-def bench_family(fam: Family, args: argparse.Namespace, budget: Budget, share: float) -> list[Row]:
-    """All rows of one family. The first row may use the whole budget; the others its share.
+def _guarded(make_row: Callable[[], Row], fallback: Row, tiny: bool) -> Row:
+    """``make_row()``; on a GPU run a failure (out of memory, compiler error) becomes the row's
+    note so that the rows measured so far survive. A tiny run re-raises it."""
+    try:
+        return make_row()
+    except Exception as exc:  # reported in the table; the run goes on
+        if tiny:
+            raise
+        fallback.note = f"error: {exc!r}"[:160]
+        return fallback
 
-    A failure in an optional row (out of memory at full frame, a compiler error) becomes that row's
-    note on a GPU run, so the rows already measured survive; a tiny run re-raises it.
-    """
+
+def eager_rows(
+    fam: Family, args: argparse.Namespace, budget: Budget, share: float
+) -> tuple[list[Row], Measured | None]:
+    """Pass 1 for one family: the first row (may use the whole budget), then the full-frame row
+    (only within the family's ``share``). Returns the rows and the first row's measurement."""
     if budget.left() < MIN_FAMILY_S and not args.tiny:
-        return [Row(fam.name, "-", 0, 0, "-", "-", False, 0, note="skipped: budget spent")]
+        return [Row(fam.name, "-", 0, 0, "-", "-", False, 0, note="skipped: budget spent")], None
     family = Budget(min(share, budget.left()))
     bench = FamilyBench(fam, args)
     first, base = bench.first_row(budget.left())
-    rows = [first]
     _log(f"[{fam.name}] {first}")
-    if base is None:
-        return rows
-    optional: list[tuple[str, Callable[[], Row]]] = []
-    if fam.masked:
-        optional.append(("full frame", lambda: bench.full_frame_row(base, family.left())))
-    if args.compile == "on" or (args.compile == "auto" and args.device == "cuda"):
-        left = family.left, budget.left
-        optional.append(("compile", lambda: bench.compile_row(base, min(f() for f in left))))
-    for label, make_row in optional:
-        try:
-            rows.append(make_row())
-        except Exception as exc:  # reported in the table; the run goes on
-            if args.tiny:
-                raise
-            rows.append(bench.row(label, 0, label == "compile", None, f"error: {exc!r}"[:160]))
+    rows = [first]
+    if base is not None and fam.masked:
+        fallback = bench.row("full frame", bench.case.image.size[0], False, None, "")
+        full = bench.full_frame_row
+        rows.append(_guarded(lambda: full(base, family.left()), fallback, args.tiny))
         _log(f"[{fam.name}] {rows[-1]}")
-    return rows
+    return rows, base
+
+
+def compiled_row(fam: Family, args: argparse.Namespace, budget: Budget, base: Measured) -> Row:
+    """Pass 2 for one family: rebuild it and measure the first row with the denoiser compiled."""
+    label = ("crop -> native" if fam.masked else "native") + " + compile"
+    need = BUILD_ESTIMATE_S + COMPILE_ESTIMATE_S[fam.denoiser] + 3 * base.edit_s
+    if need > budget.left() and not args.tiny:
+        note = f"skipped: needs ~{need:.0f} s, {budget.left():.0f} s left"
+        return Row(fam.name, label, 0, 0, "-", "-", True, 0, note=note)
+    bench = FamilyBench(fam, args)
+    fallback = bench.row(label, bench.fam.native, True, None, "")
+    row = _guarded(lambda: bench.compile_row(base), fallback, args.tiny)
+    _log(f"[{fam.name}] {row}")
+    return row
 
 
 # 3. table and entry point ----------------------------------------------------------------------
@@ -334,6 +357,26 @@ def render(rows: list[Row], header: str) -> str:
             f"| {num(r.step_s, '.3f')} | {num(r.peak_gib, '.1f')} | {r.note} |"
         )
     return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def _released(name: str, args: argparse.Namespace, rows: list[Row]) -> Iterator[None]:
+    """Free the family's GPU memory and compiled graphs afterwards; on a GPU run, a failure to
+    build or run it becomes an error row instead of ending the run."""
+    import torch
+
+    try:
+        yield
+    except (MemoryError, RuntimeError) as exc:  # torch.cuda.OutOfMemoryError is a RuntimeError
+        if args.tiny:
+            raise
+        _log(f"[{name}] failed: {exc!r}")
+        rows.append(Row(name, "-", 0, 0, "-", "-", False, 0, note=f"error: {exc!r}"[:160]))
+    finally:
+        gc.collect()
+        if args.device == "cuda":
+            torch._dynamo.reset()
+            torch.cuda.empty_cache()
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -363,7 +406,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=None, help="override 30 (SD/SDXL) / 28 (Flux)")
     p.add_argument("--repeats", type=int, default=1, help="timed runs per row (median)")
     p.add_argument("--compile", choices=("auto", "on", "off"), default="auto")
-    p.add_argument("--budget-s", type=float, default=540.0, help="whole-run time budget")
+    p.add_argument("--budget-s", type=float, default=500.0, help="whole-run time budget, s")
     p.add_argument("--out", type=Path, default=None, help="also write the markdown table here")
     args = p.parse_args(argv)
     unknown = sorted(set(args.families.split(",")) - set(FAMILIES))
@@ -391,24 +434,29 @@ def main(argv: list[str] | None = None) -> int:
     diffusers.utils.logging.set_verbosity_error()  # "modules kept in float32" on every .to(dtype)
     budget = Budget(args.budget_s - (time.perf_counter() - started))
     names = args.families.split(",")
-    rows: list[Row] = []
-    for i, name in enumerate(names):
-        share = budget.left() / (len(names) - i)
-        try:
-            rows += bench_family(FAMILIES[name], args, budget, share)
-        except (MemoryError, torch.cuda.OutOfMemoryError, RuntimeError) as exc:
-            if args.tiny:
-                raise
-            _log(f"[{name}] failed: {exc!r}")
-            rows.append(Row(name, "-", 0, 0, "-", "-", False, 0, note=f"error: {exc}"[:120]))
-        finally:
-            gc.collect()
-            if args.device == "cuda":
-                torch._dynamo.reset()
-                torch.cuda.empty_cache()
-        if args.out:  # after every family, so a run stopped from outside keeps its rows
-            write_atomic(args.out, render(rows, _header(args, time.perf_counter() - started)))
-    print(render(rows, _header(args, time.perf_counter() - started)))
+    rows: dict[str, list[Row]] = {name: [] for name in names}
+    bases: dict[str, Measured] = {}
+
+    def flush() -> None:  # after every family, so a run stopped from outside keeps its rows
+        if args.out:
+            table = [r for name in names for r in rows[name]]
+            write_atomic(args.out, render(table, _header(args, time.perf_counter() - started)))
+
+    for i, name in enumerate(names):  # pass 1: eager rows, every family first
+        with _released(name, args, rows[name]):
+            rows[name], base = eager_rows(
+                FAMILIES[name], args, budget, budget.left() / (len(names) - i)
+            )
+            if base is not None:
+                bases[name] = base
+        flush()
+    if args.compile == "on" or (args.compile == "auto" and args.device == "cuda"):
+        for name in [n for n in names if n in bases]:  # pass 2: compiled, while the budget lasts
+            with _released(name, args, rows[name]):
+                rows[name].append(compiled_row(FAMILIES[name], args, budget, bases[name]))
+            flush()
+    table = [r for name in names for r in rows[name]]
+    print(render(table, _header(args, time.perf_counter() - started)))
     return 0
 
 

@@ -73,7 +73,7 @@ def tiny_plan(
 ) -> EditPlan:
     """Plan ``edit`` on ``image`` (default: the 64 px photo) with 2 steps, at test size."""
     img = image if image is not None else photo()
-    img_path = write(tmp, "source.png", img)
+    img_path = write(tmp, "source.tif" if img.mode in ("CMYK", "F") else "source.png", img)
     mask_path = str(write(tmp, "mask.png", mask)) if mask is not None else None
     request = build_request(str(img_path), edit, mask=mask_path, steps=kw.pop("steps", 2), **kw)
     plan = make_plan(request, analyze(request))

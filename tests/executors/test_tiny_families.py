@@ -207,6 +207,26 @@ def test_gpu_latency_without_a_gpu_skips_cleanly(monkeypatch: pytest.MonkeyPatch
     assert capsys.readouterr().out == "no CUDA GPU: skipped\n"
 
 
+def test_gpu_latency_refuses_real_sizes_on_the_cpu(capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.bench import gpu_latency
+
+    assert gpu_latency.main(["--device", "cpu"]) == 2
+    assert "--tiny" in capsys.readouterr().out
+
+
+def test_gpu_latency_reports_a_failed_row_and_goes_on() -> None:
+    from tests.bench.gpu_latency import Row, _guarded
+
+    def boom() -> Row:
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    fallback = Row("flux-fill", "full frame", 2048, 2048, "bfloat16", "SDPA", False, 28)
+    row = _guarded(boom, fallback, tiny=False)
+    assert row.edit_s is None and row.note.startswith("error: OutOfMemoryError")
+    with pytest.raises(torch.cuda.OutOfMemoryError):
+        _guarded(boom, fallback, tiny=True)
+
+
 def test_published_configs_have_the_published_parameter_counts() -> None:
     """Built on the meta device (no memory): counts match the released checkpoints."""
     from accelerate import init_empty_weights

@@ -1,6 +1,6 @@
-"""run_edit end to end through an in-memory client: the weight-free classical fill on a real photo,
-and a tiny random SD-inpaint model (built in-process, loaded through retouch's real loading path) for
-progress per denoising step and cancellation between steps."""
+"""run_edit end to end through an in-memory client: the weight-free classical fill on a real
+photo, and a tiny random SD-inpaint model (built in-process, loaded through retouch's real loading
+path) for progress per denoising step and cancellation between steps."""
 
 from __future__ import annotations
 
@@ -46,17 +46,22 @@ def cfg(work: Path) -> ServerConfig:
 
 
 async def plan(client: Client, **extra: object) -> PlanEditOutput:
-    result = await client.call_tool("plan_edit", {"image": "photo.png", "mask": "mask.png",
-                                                  "edit": "remove the object", **extra})
+    result = await client.call_tool(
+        "plan_edit",
+        {"image": "photo.png", "mask": "mask.png", "edit": "remove the object", **extra},
+    )
     assert not result.is_error, result.content[0].text
     return PlanEditOutput.model_validate(result.structured_content)
 
 
-async def test_classical_removal_keeps_alpha_icc_and_every_pixel_outside(cfg: ServerConfig,
-                                                                         work: Path) -> None:
+async def test_classical_removal_keeps_alpha_icc_and_every_pixel_outside(
+    cfg: ServerConfig, work: Path
+) -> None:
     async with Client(build_server(cfg)) as client:
         planned = await plan(client, scene="an astronaut in front of a grey backdrop")
-        result = await client.call_tool("run_edit", {"plan": planned.plan_id, "output": "final.png"})
+        result = await client.call_tool(
+            "run_edit", {"plan": planned.plan_id, "output": "final.png"}
+        )
         assert not result.is_error, result.content[0].text
         out = RunEditOutput.model_validate(result.structured_content)
         linked = {c.uri for c in result.content if c.type == "resource_link"}
@@ -93,9 +98,11 @@ async def test_classical_removal_keeps_alpha_icc_and_every_pixel_outside(cfg: Se
 async def test_overrides_change_the_run_and_are_recorded(cfg: ServerConfig) -> None:
     async with Client(build_server(cfg)) as client:
         planned = await plan(client)
-        changes = [{"field": "mask.dilate_px", "op": "set", "value": 0},
-                   {"field": "mask.feather_px", "op": "set", "value": 0},
-                   {"field": "seed", "op": "add", "value": 5}]
+        changes = [
+            {"field": "mask.dilate_px", "op": "set", "value": 0},
+            {"field": "mask.feather_px", "op": "set", "value": 0},
+            {"field": "seed", "op": "add", "value": 5},
+        ]
         result = await client.call_tool("run_edit", {"plan": planned.plan_id, "overrides": changes})
     out = RunEditOutput.model_validate(result.structured_content)
     assert [c.model_dump() for c in out.applied] == changes
@@ -110,8 +117,10 @@ async def test_overrides_change_the_run_and_are_recorded(cfg: ServerConfig) -> N
 
 async def test_run_edit_plans_a_request_on_the_spot(cfg: ServerConfig, work: Path) -> None:
     async with Client(build_server(cfg)) as client:
-        result = await client.call_tool("run_edit", {"request": {
-            "image": "photo.png", "mask": "mask.png", "edit": "remove the object"}})
+        result = await client.call_tool(
+            "run_edit",
+            {"request": {"image": "photo.png", "mask": "mask.png", "edit": "remove the object"}},
+        )
     out = RunEditOutput.model_validate(result.structured_content)
     assert Path(out.result.path).is_file() and out.provenance.executor["executor"] == "classical"
 
@@ -138,21 +147,25 @@ def tiny_inpaint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def tiny_overrides(model: Path, steps: int) -> list[dict]:
-    return [{"field": "model.id", "op": "set", "value": str(model)},
-            {"field": "steps", "op": "set", "value": steps},
-            {"field": "crop.enabled", "op": "set", "value": False}]
+    return [
+        {"field": "model.id", "op": "set", "value": str(model)},
+        {"field": "steps", "op": "set", "value": steps},
+        {"field": "crop.enabled", "op": "set", "value": False},
+    ]
 
 
 @pytest.fixture
 def tiny_cfg(cfg: ServerConfig, tiny_inpaint: Path) -> ServerConfig:
     """The tiny model must lie under a root: its folder is added as one."""
-    return ServerConfig.create(roots=[str(cfg.roots.base), str(tiny_inpaint)], out=cfg.out_dir,
-                               base=cfg.roots.base)
+    return ServerConfig.create(
+        roots=[str(cfg.roots.base), str(tiny_inpaint)], out=cfg.out_dir, base=cfg.roots.base
+    )
 
 
 @pytest.mark.slow
 async def test_progress_per_step_only_when_asked_and_cancel_between_steps(
-        tiny_cfg: ServerConfig, tiny_inpaint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tiny_cfg: ServerConfig, tiny_inpaint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from executors import steps
 
     done: list[int] = []
@@ -169,8 +182,9 @@ async def test_progress_per_step_only_when_asked_and_cancel_between_steps(
         seen.append((progress, total, message))
 
     async with Client(build_server(tiny_cfg)) as client:
-        planned = await plan(client, edit="replace the sky with a sunset",
-                             scene="an astronaut under a sunset sky")
+        planned = await plan(
+            client, edit="replace the sky with a sunset", scene="an astronaut under a sunset sky"
+        )
         # 1. with a progress callback (a progress token on the wire): one notification per step
         #    (PNDM runs one warm-up step more than asked: the count is what the pipeline ran)
         args = {"plan": planned.plan_id, "overrides": tiny_overrides(tiny_inpaint, 3)}
@@ -205,3 +219,17 @@ async def test_progress_per_step_only_when_asked_and_cancel_between_steps(
         assert 2 <= len(done) < 10
         runs = sorted((tiny_cfg.out_dir / "runs").iterdir())
         assert len(runs) == 2  # the cancelled run wrote nothing
+
+
+def test_inline_images_stay_small_even_for_large_noisy_images() -> None:
+    from server import outputs
+
+    rng = np.random.default_rng(0)
+    for mode in ("RGB", "RGBA"):
+        noise = Image.fromarray(rng.integers(0, 256, (1500, 2000, len(mode)), dtype=np.uint8), mode)
+        data, mime = outputs.preview(noise)
+        assert len(data) <= outputs.PREVIEW_MAX_BYTES
+        assert mime == ("image/png" if mode == "RGBA" else "image/jpeg")
+        assert max(Image.open(io.BytesIO(data)).size) <= outputs.PREVIEW_PX
+        compare = outputs.comparison(noise, noise, None)
+        assert len(compare) < 300_000 and Image.open(io.BytesIO(compare)).size[1] == 256

@@ -53,16 +53,20 @@ async def test_skills_list_describes_every_file_with_digest_and_size(cfg: Server
         assert skill["uri"] == "skill://retouch-editing/SKILL.md"
         files = sorted(p for p in SKILL_DIR.rglob("*") if p.is_file())
         manifest = {r["uri"]: r for r in skill["resources"]}
-        assert set(manifest) == {f"skill://retouch-editing/{p.relative_to(SKILL_DIR).as_posix()}"
-                                 for p in files}
+        assert set(manifest) == {
+            f"skill://retouch-editing/{p.relative_to(SKILL_DIR).as_posix()}" for p in files
+        }
         for path in files:
             entry = manifest[f"skill://retouch-editing/{path.relative_to(SKILL_DIR).as_posix()}"]
             data = path.read_bytes()
             assert entry["size"] == len(data)
             assert entry["digest"] == "sha256:" + hashlib.sha256(data).hexdigest()
             read = (await client.read_resource(entry["uri"])).contents[0]
-            served = read.text.encode() if getattr(read, "text", None) is not None else base64.b64decode(
-                read.blob)
+            served = (
+                read.text.encode()
+                if getattr(read, "text", None) is not None
+                else base64.b64decode(read.blob)
+            )
             assert served == data  # the bytes a host verifies against the digest
         text = (SKILL_DIR / "SKILL.md").read_text()
         assert skill["frontmatter"] == yaml.safe_load(split_frontmatter(text))
@@ -115,8 +119,14 @@ def test_mcp_inspector_strict_tools_and_verified_skills(tmp_path: Path) -> None:
         pytest.skip(f"{CHECK} is not on this machine")
     if not (Path(sys.executable).parent / "retouch").exists():
         pytest.skip("the retouch console script is not installed in this environment")
-    proc = subprocess.run([str(CHECK)], cwd=tmp_path, env=_inspector_env(), capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [str(CHECK)],
+        cwd=tmp_path,
+        env=_inspector_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if proc.returncode == 2 and "could not install the Inspector" in proc.stderr:
         pytest.skip("the MCP Inspector could not be installed (no npm registry access)")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,5 +1,6 @@
-"""`retouch serve` as a real process: stdio with the SDK's client (and nothing but protocol on stdout),
-and streamable HTTP on loopback with and without a bearer token, DNS-rebinding protection on."""
+"""`retouch serve` as a real process: stdio with the SDK's client (and nothing but protocol on
+stdout), and streamable HTTP on loopback with and without a bearer token, DNS-rebinding protection
+on."""
 
 from __future__ import annotations
 
@@ -49,14 +50,19 @@ def server_env() -> dict[str, str]:
 
 async def test_stdio_session_with_the_sdk_client_loads_no_torch(work: Path) -> None:
     report = work / "modules.txt"
-    params = StdioServerParameters(command=sys.executable,
-                                   args=["-c", REPORT.format(heavy=HEAVY), str(report)],
-                                   cwd=str(work), env=server_env())
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-c", REPORT.format(heavy=HEAVY), str(report)],
+        cwd=str(work),
+        env=server_env(),
+    )
     async with Client(params) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
         assert {"plan_edit", "run_edit", "make_mask"} <= tools
         assert "io.modelcontextprotocol/skills" in (client.server_capabilities.extensions or {})
-        result = await client.call_tool("plan_edit", {"image": "photo.png", "edit": "make it sunset"})
+        result = await client.call_tool(
+            "plan_edit", {"image": "photo.png", "edit": "make it sunset"}
+        )
         assert not result.is_error, result.content[0].text
         assert result.structured_content["plan"]["mode"] == "instruct"
         refused = await client.call_tool("plan_edit", {"image": "/etc/passwd", "edit": "x"})
@@ -71,20 +77,44 @@ async def test_stdio_session_with_the_sdk_client_loads_no_torch(work: Path) -> N
 
 def test_stdout_carries_only_protocol_messages(work: Path) -> None:
     lines = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "test", "version": "1"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "test", "version": "1"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
-            "name": "plan_edit", "arguments": {"image": "photo.png", "edit": "make it sunset"}}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
-            "name": "run_edit", "arguments": {"plan": "nope.json"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {
+                "name": "plan_edit",
+                "arguments": {"image": "photo.png", "edit": "make it sunset"},
+            },
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "run_edit", "arguments": {"plan": "nope.json"}},
+        },
         {"jsonrpc": "2.0", "id": 5, "method": "skills/list"},
     ]
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=work,
-                            env=server_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve"],
+        cwd=work,
+        env=server_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     replies = []
     try:
         for message in lines:
@@ -114,9 +144,14 @@ def free_port() -> int:
 
 def start_http(work: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--http", "--port",
-                             str(port), *extra], cwd=work, env=server_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--http", "--port", str(port), *extra],
+        cwd=work,
+        env=server_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -148,8 +183,16 @@ def http_server(work: Path):  # type: ignore[no-untyped-def]
             proc.kill()
 
 
-INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
@@ -158,14 +201,19 @@ async def test_http_with_a_token_refuses_requests_without_it(http_server, work: 
     async with httpx2.AsyncClient(timeout=30) as http:
         bare = await http.post(url, json=INIT, headers=ACCEPT)
         wrong = await http.post(url, json=INIT, headers={**ACCEPT, "Authorization": "Bearer nope"})
-        rebind = await http.post(url, json=INIT, headers={
-            **ACCEPT, "Authorization": "Bearer s3cret-token", "Host": "evil.example:80"})
+        rebind = await http.post(
+            url,
+            json=INIT,
+            headers={**ACCEPT, "Authorization": "Bearer s3cret-token", "Host": "evil.example:80"},
+        )
     assert bare.status_code == 401 and wrong.status_code == 401
     assert rebind.status_code == 421  # DNS-rebinding protection: unknown Host header
     authed = httpx2.AsyncClient(headers={"Authorization": "Bearer s3cret-token"}, timeout=60)
     async with authed, Client(streamable_http_client(url, http_client=authed)) as client:
         assert "check_edit" in {t.name for t in (await client.list_tools()).tools}
-        result = await client.call_tool("plan_edit", {"image": "photo.png", "edit": "make it sunset"})
+        result = await client.call_tool(
+            "plan_edit", {"image": "photo.png", "edit": "make it sunset"}
+        )
         assert not result.is_error, result.content[0].text
 
 
@@ -180,8 +228,13 @@ async def test_http_without_a_token_serves_loopback_clients(http_server) -> None
 
 
 def test_exposing_http_beyond_loopback_needs_a_token(work: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "server.cli", "serve", "--http", "--host",
-                           "0.0.0.0"], cwd=work, env=server_env(), capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--http", "--host", "0.0.0.0"],
+        cwd=work,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: --host 0.0.0.0 exposes the server")

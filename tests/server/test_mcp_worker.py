@@ -1,4 +1,4 @@
-"""The GPU worker: one thread for every job, FIFO, progress to the loop, cancellation between steps."""
+"""The GPU worker: one thread for all jobs, FIFO, progress to the loop, cancelling between steps."""
 
 from __future__ import annotations
 
