@@ -121,12 +121,13 @@ def run_diffusers(
     if plan.guidance.kind == "distilled":
         negative = None
     # 3. one model call per tile, pasted into a copy of the canvas
-    t0 = time.perf_counter()
+    timings.update(model=0.0, stitch=0.0)
     gen = canvas.copy()
     raw: Image.Image | None = None
     matched = False
     for tile in tiles:
         reporter.check()
+        t0 = time.perf_counter()
         call = ModelCall(
             image=crop.cut(tile, canvas),
             mask=crop.cut_mask(tile, edit) if edit is not None else None,
@@ -141,7 +142,10 @@ def run_diffusers(
             reporter=reporter,
             conditioning_scale=plan.controlnet.conditioning_scale if plan.controlnet else None,
         )
+        t1 = time.perf_counter()
         out = runner(call)
+        t2 = time.perf_counter()
+        timings["model"] += t2 - t1
         raw = out if raw is None else raw
         x0, y0, x1, y1 = tile.box
         patch = crop.paste_back(tile, out)
@@ -156,7 +160,7 @@ def run_diffusers(
             matched = matched or fixed is not patch
             patch = fixed
         gen[y0:y1, x0:x1] = patch
-    timings["model"] = time.perf_counter() - t0
+        timings["stitch"] += time.perf_counter() - t2 + (t1 - t0)
     if raw is None:  # plan_tiles always gives at least one tile
         raise ExecutorError("no model call was made; the canvas is empty")
     return DiffusionResult(gen, raw, tiles, spec, cached, matched, timings)

@@ -14,8 +14,11 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import anyio.to_thread
 import numpy as np
 from PIL import Image
 
@@ -165,11 +168,8 @@ async def run_edit(
     image_path = sw.read("image", cfg.image_file(plan.request.image, None))
     mask_ref = args.mask or plan.request.mask
     mask_path = sw.read("mask", cfg.input_file(mask_ref, "mask")) if mask_ref else None
-    control_path = (
-        sw.read("control", cfg.image_file(args.control, None, "control"))
-        if (args.control)
-        else None
-    )
+    control = args.control
+    control_path = sw.read("control", cfg.image_file(control, None, "control")) if control else None
     _confine_weights(cfg, plan)
     extra = cfg.new_output(args.output) if args.output else None
     plan_hash = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:8]
@@ -195,25 +195,10 @@ async def run_edit(
         return image, out, qa.check(image, out.image, out.edit_mask, plan)
 
     image, out, report = await cfg.worker.run(job, on_progress=on_progress)
-    # 3. the files: result (alpha + ICC kept), mask, preview, comparison, plan, provenance
-    result_path = run_dir / "result.png"
-    png = outputs.encode_png(out.image)
-    outputs.atomic_write(result_path, png)
-    if extra is not None:
-        outputs.atomic_write(extra, png)
-    mask_file = None
-    if out.edit_mask is not None:
-        mask_file = run_dir / "mask.png"
-        outputs.atomic_write(mask_file, outputs.encode_png(array_to_mask(out.edit_mask)))
-    small, mime = outputs.preview(out.image)
-    preview_path = run_dir / ("preview.png" if mime == "image/png" else "preview.jpg")
-    outputs.atomic_write(preview_path, small)
-    compare = outputs.comparison(image, out.image, out.edit_mask)
-    outputs.atomic_write(run_dir / "comparison.jpg", compare)
-    outputs.atomic_write(run_dir / "plan.json", (plan.model_dump_json(indent=2) + "\n").encode())
+    # 3. the files, written off the event loop
+    files = await anyio.to_thread.run_sync(_write_run, run_dir, image, out, report, plan, extra)
     provenance = sw.provenance(out.provenance.model_dump(mode="json"))
     outputs.atomic_write(run_dir / "provenance.json", provenance.model_dump_json(indent=2).encode())
-    outputs.atomic_write(run_dir / "qa.json", report.model_dump_json(indent=2).encode())
     ref = outputs.file_ref
     failed = [item.id for item in report.items if item.status == "fail"]
     step = (
@@ -224,18 +209,57 @@ async def run_edit(
     )
     result = RunEditOutput(
         run_id=run_id,
-        result=ref(cfg.out_dir, result_path),
+        result=ref(cfg.out_dir, files.result),
         output=str(extra) if extra else None,
-        mask=ref(cfg.out_dir, mask_file) if mask_file else None,
-        preview=ref(cfg.out_dir, preview_path),
-        comparison=ref(cfg.out_dir, run_dir / "comparison.jpg"),
-        plan_file=ref(cfg.out_dir, run_dir / "plan.json"),
+        mask=ref(cfg.out_dir, files.mask) if files.mask else None,
+        preview=ref(cfg.out_dir, files.preview),
+        comparison=ref(cfg.out_dir, files.comparison),
+        plan_file=ref(cfg.out_dir, files.plan),
         applied=args.overrides,
         qa=report,
         next_step=step,
         provenance=provenance,
     )
-    return result, Shown([(small, mime), (compare, "image/jpeg")])
+    return result, Shown(files.shown)
+
+
+@dataclass
+class RunFiles:
+    result: Path
+    mask: Path | None
+    preview: Path
+    comparison: Path
+    plan: Path
+    shown: list[tuple[bytes, str]]
+
+
+def _write_run(
+    run_dir: Path, image: Image.Image, out: Any, report: Any, plan: EditPlan, extra: Path | None
+) -> RunFiles:
+    """result.png (mode, alpha and ICC kept), mask.png, preview, comparison.jpg, plan and QA."""
+    png = outputs.encode_png(out.image)
+    outputs.atomic_write(run_dir / "result.png", png)
+    if extra is not None:
+        outputs.atomic_write(extra, png)
+    mask = None
+    if out.edit_mask is not None:
+        mask = run_dir / "mask.png"
+        outputs.atomic_write(mask, outputs.encode_png(array_to_mask(out.edit_mask)))
+    small, mime = outputs.preview(out.image)
+    preview = run_dir / ("preview.png" if mime == "image/png" else "preview.jpg")
+    outputs.atomic_write(preview, small)
+    compare = outputs.comparison(image, out.image, out.edit_mask)
+    outputs.atomic_write(run_dir / "comparison.jpg", compare)
+    outputs.atomic_write(run_dir / "plan.json", (plan.model_dump_json(indent=2) + "\n").encode())
+    outputs.atomic_write(run_dir / "qa.json", report.model_dump_json(indent=2).encode())
+    return RunFiles(
+        result=run_dir / "result.png",
+        mask=mask,
+        preview=preview,
+        comparison=run_dir / "comparison.jpg",
+        plan=run_dir / "plan.json",
+        shown=[(small, mime), (compare, "image/jpeg")],
+    )
 
 
 # ------------------------------------------------------------------------------------- check_edit
