@@ -29,16 +29,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from executors import imagemodes, masks
 from executors.classical import ClassicalExecutor, extend_canvas
 from executors.composite import composite, stitch_weights
-from executors.loading import ModelRef, pick_device, pick_dtype, resolve_model, wants_download
+from executors.editmask import canvas_size, resolve_mask, resolve_with_source
+from executors.loading import ModelRef, pick_device, pick_dtype, wants_download
 from executors.pipelines import article
+from executors.select import choose_executor
 from executors.steps import StepReporter
-from planner.errors import InputError, ModelMissingError
-from planner.imageio import open_image, read_mask
+from planner.errors import InputError
+from planner.imageio import open_image
 from planner.schema import EditPlan
 
+__all__ = ["Provenance", "RunOutput", "choose_executor", "resolve_mask", "run_plan"]
+
 ExecutorChoice = Literal["auto", "diffusers", "classical"]
-CLASSICAL_INTENTS = ("remove", "extend")
-CLASSICAL_MODES = ("inpaint", "outpaint", "repaint")
 MASKED_MODES = ("inpaint", "outpaint", "repaint")
 ParamValue = str | float | int | bool | None
 
@@ -70,7 +72,8 @@ class Provenance(BaseModel):
         "the whole canvas when crop was off; empty for classical."
     )
     timings: dict[str, float] = Field(
-        description="Seconds per stage (mask, load, model, composite, total)."
+        description="Seconds per stage: mask, load, model (the pipeline calls), stitch, composite, "
+        "total."
     )
     params: dict[str, ParamValue] = Field(description="Every other parameter used.")
 
@@ -86,84 +89,6 @@ class RunOutput:
 
 
 # ------------------------------------------------------------------------------------ inputs
-
-
-def canvas_size(plan: EditPlan, size: tuple[int, int]) -> tuple[int, int]:
-    """(W, H) of the result: the source's, extended for outpainting."""
-    e = plan.request.extend
-    if plan.mode == "outpaint" and e is not None and e.any:
-        return size[0] + e.left + e.right, size[1] + e.top + e.bottom
-    return size
-
-
-def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tuple[np.ndarray, str]:
-    if plan.request.sam is None or plan.request.sam.empty:
-        raise InputError(
-            "the plan's mask comes from Segment Anything but its request has no "
-            "--point or --box; re-plan with one"
-        )
-    try:
-        from executors.segment import segment
-    except ImportError as exc:
-        raise ModelMissingError(
-            "the Segment Anything executor (executors.segment) is not "
-            "installed; pass a mask with --mask instead"
-        ) from exc
-    rgb = Image.fromarray(imagemodes.split(image).rgb)
-    found = segment(
-        rgb, plan.request.sam, checkpoint=checkpoint, sam_type=plan.mask.sam_model or "vit_b"
-    )
-    return masks.normalize(found.mask), str(getattr(found, "method", "sam"))
-
-
-def _resolve(
-    plan: EditPlan, image: Image.Image, mask: np.ndarray | None, sam_checkpoint: str | None
-) -> tuple[np.ndarray | None, str]:
-    """(edit mask after invert and dilate, or None; where the mask came from)."""
-    want = canvas_size(plan, image.size)
-    source = plan.mask.source
-    if mask is not None:
-        raw, how = masks.normalize(mask), "passed in"
-    elif source == "none":
-        return None, "none"
-    elif source == "given":
-        if plan.request.mask is None:
-            raise InputError(
-                "the plan's mask source is 'given' but its request names no mask "
-                "file; pass --mask MASK.png"
-            )
-        raw, how = read_mask(plan.request.mask, image.size), "file"
-    elif source == "canvas":
-        if plan.request.extend is None or not plan.request.extend.any:
-            raise InputError("the plan outpaints but its request has no --extend; re-plan with one")
-        raw, how = masks.canvas(image.size, plan.request.extend), "canvas"
-    else:
-        raw, how = _sam_mask(plan, image, sam_checkpoint)
-    if raw.shape != (want[1], want[0]):
-        raise InputError(
-            f"mask is {raw.shape[1]}x{raw.shape[0]}, image is {want[0]}x{want[1]}; "
-            "they must match: resize the mask to the image (nearest-neighbour)"
-        )
-    edit = masks.invert(raw) if plan.mask.invert else raw
-    return masks.dilate(edit, plan.mask.dilate_px), how
-
-
-def resolve_mask(
-    plan: EditPlan,
-    image: Image.Image,
-    *,
-    mask: np.ndarray | None = None,
-    sam_checkpoint: str | None = None,
-) -> np.ndarray | None:
-    """The edit mask on the result canvas: bool (H, W), True = regenerate; None = whole image.
-
-    ``mask`` (any array masks.normalize reads) replaces the plan's mask source, e.g. a SAM mask the
-    caller already made; otherwise the plan's source decides: given -> the request's mask file,
-    canvas -> the new canvas area, sam-points/sam-box -> executors.segment (Segment Anything, or
-    its GrabCut fallback without a checkpoint), none -> None. The plan's ``invert`` and
-    ``dilate_px`` are then applied.
-    """
-    return _resolve(plan, image, mask, sam_checkpoint)[0]
 
 
 def _source(plan: EditPlan, image: Image.Image | None) -> Image.Image:
@@ -204,51 +129,6 @@ def _control(
             f"{size[0]}x{size[1]}; they must match"
         )
     return np.asarray(control.convert("RGB"))
-
-
-# ------------------------------------------------------------------------------------ executor
-
-
-def classical_can_run(plan: EditPlan) -> bool:
-    """The weight-free fill can do removals and canvas extensions, nothing generative."""
-    return (
-        plan.mode in CLASSICAL_MODES
-        and plan.intent in CLASSICAL_INTENTS
-        and plan.controlnet is None
-    )
-
-
-def choose_executor(
-    plan: EditPlan, requested: str, model: str | None, allow_download: bool
-) -> tuple[Literal["diffusers", "classical"], ModelRef | None, str]:
-    """(executor, model found or None, why)."""
-    if requested not in ("auto", "diffusers", "classical"):
-        raise InputError(f"executor {requested!r} is not auto, diffusers or classical")
-    if requested == "classical":
-        if not classical_can_run(plan):
-            raise InputError(
-                f"the classical fill only removes objects and extends the canvas; this "
-                f"{plan.intent} edit ({plan.mode}) needs a diffusion model: use --executor "
-                f"diffusers (model {plan.model.id})"
-            )
-        return "classical", None, "asked for"
-    if (
-        requested == "auto"
-        and plan.executor == "classical"
-        and model is None
-        and (classical_can_run(plan))
-    ):
-        return "classical", None, "the plan chose the weight-free fill"
-    try:
-        ref = resolve_model(plan, model, allow_download=allow_download)
-    except ModelMissingError as exc:
-        if requested == "auto" and model is None and classical_can_run(plan):
-            return "classical", None, f"no diffusion model on this machine ({exc})"
-        raise
-    return "diffusers", ref, "asked for" if requested == "diffusers" else "the plan's model is here"
-
-
-# ------------------------------------------------------------------------------------ run
 
 
 def _png_sha256(edit: np.ndarray) -> str:
@@ -416,7 +296,7 @@ def run_plan(
     img = _source(plan, image)
     src = imagemodes.split(img)
     t0 = time.perf_counter()
-    edit, mask_from = _resolve(plan, img, mask, sam_checkpoint)
+    edit, mask_from = resolve_with_source(plan, img, mask, sam_checkpoint)
     timings = {"mask": time.perf_counter() - t0}
     if edit is None and plan.mode in MASKED_MODES:
         raise InputError(

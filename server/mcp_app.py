@@ -1,10 +1,12 @@
 """The retouch MCP server: tools, resources, the ``edit-image`` prompt and the skills extension.
 
     build_server(cfg) -> RetouchServer (an mcp 2.x MCPServer)
-    ├── tools       plan_edit, make_mask, run_edit, check_edit, render_skill_doc, list_models
-    │               (schemas: server/tools.py; code: server/tool_plan.py, tool_edit.py,
-    │               tool_models.py)
+    ├── tools       plan_edit, make_mask, run_edit, check_edit, render_skill_doc, list_models,
+    │               history, revert
+    │               (schemas: server/tools.py, server/history_hooks.py; code: server/tool_plan.py,
+    │               tool_edit.py, tool_models.py, tool_history.py)
     ├── resources   retouch://out/<path>.{png,jpg,json,md}: files under the output folder
+    │               retouch://version/<id>.png: a history version's image (mcp_resources.py)
     │               skill://retouch-editing/...: the Agent Skill (server/skills_ext.py)
     └── prompt      edit-image: plan -> mask -> edit -> check
 
@@ -19,16 +21,11 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import (
-    ResourceError,
-    ResourceNotFoundError,
-    ToolError,
-    UnexpectedToolError,
-)
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import (
@@ -38,9 +35,12 @@ from mcp_types import (
     TextContent,
     ToolAnnotations,
 )
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, ValidationError, create_model
 
-from server import tool_edit, tool_models, tool_plan, tools
+from server import tool_edit, tool_history, tool_models, tool_plan, tools
+from server.history import HistoryTree, format_tree
+from server.history_hooks import HistoryInput, RevertInput, RevertOutput
+from server.mcp_resources import add_prompt, add_resources
 from server.skills_ext import SkillsExtension, legacy_advertisement
 from server.tool_config import ServerConfig, retouch_version
 
@@ -50,7 +50,10 @@ INSTRUCTIONS = """\
 retouch plans, runs and checks image edits (object removal, sky/background replacement, canvas \
 extension, region restyle, whole-image instruction edits). Workflow: plan_edit -> (make_mask when \
 the plan's mask source is sam-*) -> run_edit -> read its QA report (check_edit re-measures any \
-result). Paths must lie under the server's roots. The full guide is the skill \
+result). Paths must lie under the server's roots. Give run_edit a session (one per conversation) \
+and each result becomes a version: edit it next with image '@current' (or '@ID', \
+'@current~1') and the same session; history lists the versions as a tree, revert goes back \
+(editing an older version starts a branch; nothing is overwritten). The full guide is the skill \
 skill://retouch-editing/SKILL.md (resources/read, or the skills extension)."""
 
 
@@ -170,7 +173,7 @@ def _verdict(out: tools.RunEditOutput) -> str:
 
 
 def build_tools(cfg: ServerConfig) -> list[Tool]:
-    """The six tools, bound to ``cfg``."""
+    """The eight tools, bound to ``cfg``."""
 
     async def plan_edit(args: tools.PlanEditInput, ctx: Context) -> tools.PlanEditOutput:
         return await anyio.to_thread.run_sync(tool_plan.plan_edit, cfg, args)
@@ -207,7 +210,30 @@ def build_tools(cfg: ServerConfig) -> list[Tool]:
         ]
         if out.mask is not None:
             links.insert(1, _link(out.mask, "mask.png", "the edit mask used"))
+        if out.version_uri is not None:
+            summary += f" Recorded as version @{out.version} of session {out.session!r}."
+            links.append(
+                ResourceLink(
+                    uri=out.version_uri,
+                    name=f"version-{out.version}.png",
+                    description=f"version @{out.version} in the history store",
+                    mime_type="image/png",
+                    size=out.result.size,
+                )
+            )
         return _result(out, summary, shown, links)
+
+    async def history(args: HistoryInput, ctx: Context) -> CallToolResult:
+        tree = await anyio.to_thread.run_sync(tool_history.history, cfg, args)
+        return _result(tree, format_tree(tree), tool_edit.Shown([]), [])
+
+    async def revert(args: RevertInput, ctx: Context) -> CallToolResult:
+        out = await anyio.to_thread.run_sync(tool_history.revert, cfg, args)
+        summary = (
+            f"Session {out.session!r}: current is now @{out.current.id} ({out.current.edit}). "
+            f"{out.next_step}."
+        )
+        return _result(out, summary, tool_edit.Shown([]), [])
 
     b64 = (
         " The image is a path under the server's roots, or base64 in image_base64: at most 3 MiB "
@@ -284,67 +310,30 @@ def build_tools(cfg: ServerConfig) -> list[Tool]:
             list_models,
             _hints("List local models", read_only=True, idempotent=True),
         ),
+        _model_tool(
+            "history",
+            "Show a session's versions",
+            "The versions of a session (one per conversation) as a tree: each version's id, "
+            "parent, time, edit and children (two children = a branch), and which one is "
+            "current (the next run_edit with image '@current' starts there). Writes nothing.",
+            HistoryInput,
+            HistoryTree,
+            history,
+            _hints("Show a session's versions", read_only=True, idempotent=True),
+        ),
+        _model_tool(
+            "revert",
+            "Go back to an earlier version",
+            "Make an earlier version of a session current (undo: version '@current~1'), so the "
+            "next edit starts from it; an edit from a version that already has children starts "
+            "a branch. Nothing is deleted: every version stays addressable as @ID.",
+            RevertInput,
+            RevertOutput,
+            revert,
+            # not idempotent: a relative version (@current~1) goes further back on every call
+            _hints("Go back to an earlier version", read_only=False, idempotent=False),
+        ),
     ]
-
-
-def _reader(cfg: ServerConfig, ext: str) -> Callable[[str], str | bytes]:
-    def read(path: str) -> str | bytes:
-        real = (cfg.out_dir / f"{path}.{ext}").resolve()
-        if cfg.out_dir not in real.parents or not real.is_file():
-            raise ResourceNotFoundError(f"no file {path}.{ext} in the output folder")
-        try:
-            data = real.read_bytes()
-        except OSError as exc:
-            raise ResourceError(f"cannot read {path}.{ext} ({exc.strerror})") from exc
-        return data.decode("utf-8") if ext in ("json", "md") else data
-
-    return read
-
-
-def add_resources(app: MCPServer, cfg: ServerConfig) -> None:
-    """retouch://out/<path>.<ext>: the files under the output folder, one template per type."""
-    for ext, mime in (
-        ("png", "image/png"),
-        ("jpg", "image/jpeg"),
-        ("json", "application/json"),
-        ("md", "text/markdown"),
-    ):
-        app.resource(
-            f"retouch://out/{{+path}}.{ext}",
-            name=f"output-{ext}",
-            mime_type=mime,
-            description=f"A .{ext} file under the output folder: plans, skill docs, "
-            "masks, results, previews, provenance.",
-        )(_reader(cfg, ext))
-
-
-def add_prompt(app: MCPServer) -> None:
-    @app.prompt(
-        name="edit-image",
-        title="Edit an image with retouch",
-        description="Walks through plan -> mask -> edit -> check for one image edit.",
-    )
-    def edit_image(
-        image: Annotated[str, Field(description="Path of the image to edit, under the roots.")],
-        edit: Annotated[str, Field(description="The edit in plain words, e.g. 'remove the sign'.")],
-    ) -> str:
-        return (
-            f"Edit the image {image!r}: {edit}.\n"
-            "1. Look at the image and write `scene`: one sentence describing the whole image as it "
-            "should look after the edit.\n"
-            "2. Decide where: a mask path, a Segment Anything prompt (points {x, y, label} in "
-            "pixels, label 1 on the object, 0 on background, or a box [x0, y0, x1, y1]), a canvas "
-            "extension for outpainting, or nothing for a whole-image change.\n"
-            f"3. Call plan_edit with image={image!r}, edit={edit!r}, scene and the region. Read "
-            "the plan's rules, warnings and estimate; tell the user the time and memory it needs.\n"
-            "4. If plan.mask.source is sam-points or sam-box, call make_mask with the same image "
-            "and prompt, look at the overlay, adjust the points if it is wrong.\n"
-            "5. Call run_edit with the plan_id (and mask=<the mask path> from step 4).\n"
-            "6. Read the QA report. If a check failed, rerun run_edit with overrides = that "
-            "check's fix changes (at most twice), or explain the failure. check_edit re-measures "
-            "any result.\n"
-            "7. Report the result path, what was done (provenance: model, seed, steps) and QA."
-        )
 
 
 class BearerToken:

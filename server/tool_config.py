@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -18,6 +20,9 @@ from server.outputs import sha256_file, store_upload
 from server.roots import Roots
 from server.tools import InputFile, ToolProvenance
 from server.worker import GpuWorker, gpu_worker
+
+if TYPE_CHECKING:
+    from server.store import Store
 
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 PLAN_ID = re.compile(r"[0-9a-f]{12}")
@@ -38,13 +43,21 @@ def retouch_version() -> str:
 
 @dataclass
 class ServerConfig:
-    """The server's own configuration; tools never widen it."""
+    """The server's own configuration; tools never widen it.
+
+    ``data_dir`` is the edit-history store's folder (None: $RETOUCH_DATA_DIR, else the user data
+    directory). The store lies outside the roots on purpose: tools read a version's image through
+    the store by its reference (``@ID``), never through a path an agent gives.
+    """
 
     roots: Roots
     out_dir: Path
     max_pixels: int = field(default_factory=max_pixels)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     worker: GpuWorker = field(default_factory=gpu_worker)
+    data_dir: Path | None = None
+    _store: Store | None = field(default=None, init=False, repr=False)
+    _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def create(
@@ -52,9 +65,11 @@ class ServerConfig:
         roots: list[str] | None = None,
         out: str | os.PathLike[str] = "outputs",
         base: str | os.PathLike[str] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
         **limits: int,
     ) -> ServerConfig:
-        """Roots default to the working directory; the output folder is always a root too."""
+        """Roots default to the working directory; the output folder is always a root too.
+        ``data_dir`` (relative to ``base``) is the history store's folder; None: the default."""
         here = Path(base if base is not None else os.getcwd())
         out_dir = (here / Path(out).expanduser()).resolve()
         try:
@@ -64,7 +79,18 @@ class ServerConfig:
                 f"cannot create the output folder {out_dir} ({exc.strerror}); pass --out DIR"
             ) from exc
         dirs = [*(roots or [str(here)]), str(out_dir)]
-        return cls(roots=Roots(dirs, base=here), out_dir=out_dir, **limits)
+        data = (here / Path(data_dir).expanduser()).resolve() if data_dir is not None else None
+        return cls(roots=Roots(dirs, base=here), out_dir=out_dir, data_dir=data, **limits)
+
+    @property
+    def store(self) -> Store:
+        """The edit-history store, opened on first use (so ``initialize`` touches no disk)."""
+        with self._store_lock:
+            if self._store is None:
+                from server.store import Store
+
+                self._store = Store(self.data_dir)
+            return self._store
 
     # ----------------------------------------------------------------------------- inputs
 
@@ -143,11 +169,16 @@ class Stopwatch:
         self.t0 = time.perf_counter()
         self.inputs: list[InputFile] = []
 
-    def read(self, role: str, path: Path) -> Path:
-        self.inputs.append(InputFile(role=role, path=str(path), sha256=sha256_file(path)))
+    def read(self, role: str, path: Path, version: str | None = None) -> Path:
+        """Record an input file (``version``: the history version id it is the image of)."""
+        self.inputs.append(
+            InputFile(role=role, path=str(path), sha256=sha256_file(path), version=version)
+        )
         return path
 
-    def provenance(self, executor: dict | None = None) -> ToolProvenance:
+    def provenance(
+        self, executor: dict | None = None, version: str | None = None
+    ) -> ToolProvenance:
         return ToolProvenance(
             tool=self.tool,
             retouch_version=retouch_version(),
@@ -155,4 +186,5 @@ class Stopwatch:
             seconds=round(time.perf_counter() - self.t0, 3),
             inputs=self.inputs,
             executor=executor,
+            version=version,
         )

@@ -26,7 +26,9 @@ from planner.errors import InputError, ModelMissingError
 from planner.imageio import array_to_mask, read_mask
 from planner.schema import EditPlan
 from server import outputs
+from server.history_hooks import record_edit
 from server.tool_config import ServerConfig, Stopwatch
+from server.tool_history import VERSION_URI, image_source, load_source, run_session
 from server.tool_plan import apply_overrides, load_plan_ref, make_request_plan
 from server.tools import (
     CheckEditInput,
@@ -72,14 +74,15 @@ class Shown:
 async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOutput, Shown]:
     sw = Stopwatch("make_mask")
     # 1. check inputs before anything loads
-    image_path = sw.read("image", cfg.image_file(args.image, args.image_base64))
+    src = image_source(cfg, args.image, args.image_base64, args.session)
+    sw.read("image", src.path, src.version_id)
     checkpoint = cfg.input_file(args.checkpoint, "checkpoint") if args.checkpoint else None
     extra = cfg.new_output(args.output) if args.output else None
 
     def job(cancel: threading.Event, progress: object) -> tuple[np.ndarray, object, Image.Image]:
         segment = feature("executors.segment", "make_mask")
         masks = feature("executors.masks", "make_mask")
-        image = cfg.load_image(image_path)
+        image = load_source(cfg, src)
         found = segment.segment(
             image,
             args.sam,
@@ -111,7 +114,7 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     bbox = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
     out = MakeMaskOutput(
-        image=str(image_path),
+        image=src.ref,
         mask=outputs.file_ref(cfg.out_dir, path),
         output=str(extra) if extra else None,
         method=found.method,
@@ -156,7 +159,7 @@ def _plan_for(cfg: ServerConfig, args: RunEditInput, sw: Stopwatch) -> EditPlan:
         raise InputError("give exactly one of plan (a plan_id or plan.json path) and request")
     if args.plan is not None:
         return load_plan_ref(cfg, args.plan, sw)
-    return make_request_plan(cfg, args.request, sw)
+    return make_request_plan(cfg, args.request, sw, args.session)
 
 
 async def run_edit(
@@ -165,7 +168,11 @@ async def run_edit(
     sw = Stopwatch("run_edit")
     # 1. the plan (overrides applied) and every file it reads, confined to the roots
     plan = apply_overrides(_plan_for(cfg, args, sw), args.overrides)
-    image_path = sw.read("image", cfg.image_file(plan.request.image, None))
+    src = image_source(cfg, plan.request.image, None, args.session)
+    sw.read("image", src.path, src.version_id)
+    session, parent = run_session(args.session, src)
+    if session is not None:
+        await anyio.to_thread.run_sync(lambda: cfg.store)  # a broken store fails before the run
     mask_ref = args.mask or plan.request.mask
     mask_path = sw.read("mask", cfg.input_file(mask_ref, "mask")) if mask_ref else None
     control = args.control
@@ -180,7 +187,7 @@ async def run_edit(
     def job(cancel: threading.Event, progress: Callable[[int, int], None] | None):  # type: ignore[no-untyped-def]
         run = feature("executors.run", "run_edit")
         qa = feature("executors.qa", "QA")
-        image = cfg.load_image(image_path)
+        image = load_source(cfg, src)
         mask = read_mask(mask_path, image.size) if mask_path else None
         control = cfg.load_image(control_path, "control") if control_path else None
         out = run.run_plan(
@@ -197,7 +204,23 @@ async def run_edit(
     image, out, report = await cfg.worker.run(job, on_progress=on_progress)
     # 3. the files, written off the event loop
     files = await anyio.to_thread.run_sync(_write_run, run_dir, image, out, report, plan, extra)
-    provenance = sw.provenance(out.provenance.model_dump(mode="json"))
+    # 4. the history: the result (after QA) becomes the session's new current version
+    version = None
+    if session is not None:
+        version = await anyio.to_thread.run_sync(
+            lambda: record_edit(
+                cfg.store,
+                session,
+                parent,
+                plan.request,
+                plan,
+                out,
+                files.comparison.read_bytes(),
+                report,
+            )
+        )
+    vid = version.id if version else None
+    provenance = sw.provenance(out.provenance.model_dump(mode="json"), version=vid)
     outputs.atomic_write(run_dir / "provenance.json", provenance.model_dump_json(indent=2).encode())
     ref = outputs.file_ref
     failed = [item.id for item in report.items if item.status == "fail"]
@@ -207,6 +230,11 @@ async def run_edit(
         else f"QA failed ({', '.join(failed)}): rerun run_edit with the same plan and the failed "
         "checks' fix changes as overrides, or tell the user"
     )
+    if vid is not None:
+        step += (
+            f"; recorded as @{vid} in session {session!r} (edit it next with image '@current'; "
+            "undo with revert to '@current~1')"
+        )
     result = RunEditOutput(
         run_id=run_id,
         result=ref(cfg.out_dir, files.result),
@@ -218,6 +246,10 @@ async def run_edit(
         applied=args.overrides,
         qa=report,
         next_step=step,
+        version=vid,
+        session=session if vid else None,
+        parent=parent if vid else None,
+        version_uri=VERSION_URI.format(id=vid) if vid else None,
         provenance=provenance,
     )
     return result, Shown(files.shown)
@@ -270,16 +302,18 @@ async def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput
     the prompt-adherence check loads CLIP (torch) when its weights are present."""
     sw = Stopwatch("check_edit")
     plan = load_plan_ref(cfg, args.plan, sw) if args.plan else None
-    source_path = sw.read("source", cfg.image_file(args.source, None, "source"))
-    result_path = sw.read("result", cfg.image_file(args.result, None, "result"))
+    source = image_source(cfg, args.source, None, args.session, "source")
+    result = image_source(cfg, args.result, None, args.session, "result")
+    sw.read("source", source.path, source.version_id)
+    sw.read("result", result.path, result.version_id)
     mask_path = sw.read("mask", cfg.input_file(args.mask, "mask")) if args.mask else None
 
     def job(cancel: threading.Event, progress: object):  # type: ignore[no-untyped-def]
         qa = feature("executors.qa", "check_edit")
-        source = cfg.load_image(source_path, "source")
-        result = cfg.load_image(result_path, "result")
-        mask = read_mask(mask_path, result.size) if mask_path else None
-        return qa.check(source, result, mask, plan)
+        before = load_source(cfg, source, "source")
+        after = load_source(cfg, result, "result")
+        mask = read_mask(mask_path, after.size) if mask_path else None
+        return qa.check(before, after, mask, plan)
 
     report = await cfg.worker.run(job)
     fixes = [

@@ -18,6 +18,7 @@ from planner.schema import EditPlan, EditRequest, PlanChange
 from server.outputs import file_ref
 from server.requests import validation_message
 from server.tool_config import ServerConfig, Stopwatch
+from server.tool_history import image_source, load_source
 from server.tools import (
     Estimate,
     PlanEditInput,
@@ -40,23 +41,27 @@ def store_plan(cfg: ServerConfig, plan: EditPlan) -> tuple[str, Path, Path]:
     return pid, path, doc
 
 
-def make_request_plan(cfg: ServerConfig, request: EditRequest, sw: Stopwatch) -> EditPlan:
-    """Analyze and plan a request whose image (and mask) paths are confined to the roots."""
+def make_request_plan(
+    cfg: ServerConfig, request: EditRequest, sw: Stopwatch, session: str | None = None
+) -> EditPlan:
+    """Analyze and plan a request whose image is a confined path or a history version (looked up
+    in ``session``; the plan names it by its full id) and whose mask is a confined path."""
     from planner import analyze, make_plan
 
-    image = sw.read("image", cfg.image_file(request.image, None))
+    src = image_source(cfg, request.image, None, session)
+    sw.read("image", src.path, src.version_id)
     mask = sw.read("mask", cfg.input_file(request.mask, "mask")) if request.mask else None
-    request = request.model_copy(update={"image": str(image), "mask": str(mask) if mask else None})
-    return make_plan(request, analyze(request, cfg.load_image(image)))
+    request = request.model_copy(update={"image": src.ref, "mask": str(mask) if mask else None})
+    return make_plan(request, analyze(request, load_source(cfg, src)))
 
 
 def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
     sw = Stopwatch("plan_edit")
-    # 1. the image: a confined path, or a base64 upload saved under OUT/inputs/
-    image = cfg.image_file(args.image, args.image_base64)
+    # 1. the image: a confined path, a base64 upload saved under OUT/inputs/, or a version
+    src = image_source(cfg, args.image, args.image_base64, args.session)
     try:
         request = EditRequest(
-            image=str(image),
+            image=src.ref,
             edit=args.edit,
             mask=args.mask,
             sam=args.sam,
@@ -67,7 +72,7 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
     except ValidationError as exc:
         raise InputError(validation_message(exc)) from None
     # 2. plan and store it
-    plan = make_request_plan(cfg, request, sw)
+    plan = make_request_plan(cfg, request, sw, args.session)
     pid, path, doc = store_plan(cfg, plan)
     classical = plan.executor == "classical"
     estimate = Estimate(
@@ -84,6 +89,10 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
         )
     else:
         step = f"call run_edit with plan={pid!r}"
+    if args.session and src.version is None:
+        step += f" and session={args.session!r} to record the result as a version"
+    elif src.version is not None:
+        step += f"; its result is recorded in session {src.version.session!r}"
     if plan.warnings:
         step += f"; first consider the plan's warnings ({len(plan.warnings)})"
     return PlanEditOutput(

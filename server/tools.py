@@ -4,6 +4,8 @@ Inputs forbid unknown fields, so a misspelt argument is an error the agent sees,
 default. Outputs are the tools' ``structuredContent``; images travel beside them as content blocks
 and resource links. Paths are relative to the server's working directory or absolute, and must lie
 under the server's roots (``retouch serve --root DIR``). Pixels and XYXY boxes as in planner/schema.
+Wherever a tool takes an image it also takes a history version reference (``@ID``, ``@current``,
+``@current~1``) with a ``session``; the image is then read from the history store, not a path.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ BASE64_NOTE = (
     "images pass a path instead."
 )
 
+VERSION_NOTE = (
+    "or a history version: @ID (its 12 hex characters, or a unique prefix of 4+), @current (the "
+    "session's current version) or either with ~N (N versions back: @current~1 is the one before)"
+)
+
+SESSION_NOTE = (
+    "The session (one per conversation: letters, digits, '.', '_', ':' or '-') that a version "
+    "reference is looked up in; it must hold the version. Needed for @current."
+)
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -55,6 +67,11 @@ class InputFile(_Out):
     role: str = Field(description="What the file was: image, mask, plan, result...")
     path: str = Field(description="Absolute path that was read.")
     sha256: str = Field(description="SHA-256 of the file's bytes, hex.")
+    version: str | None = Field(
+        default=None,
+        description="The history version this image is (12 hex id), when the tool was given a "
+        "version reference; path is then the store's copy.",
+    )
 
 
 class ToolProvenance(_Out):
@@ -69,6 +86,10 @@ class ToolProvenance(_Out):
         default=None,
         description="The executor's own provenance record (model id, seed, every "
         "parameter, mask hash, timings per stage), when an executor ran.",
+    )
+    version: str | None = Field(
+        default=None,
+        description="The history version this result was recorded as (12 hex id), when it was.",
     )
 
 
@@ -86,9 +107,11 @@ class Estimate(_Out):
 class PlanEditInput(_In):
     image: str | None = Field(
         default=None,
-        description="Path of the source image (PNG, JPEG, WebP...). Give this or image_base64.",
+        description="Path of the source image (PNG, JPEG, WebP...), " + VERSION_NOTE + ". Give "
+        "this or image_base64.",
     )
     image_base64: str | None = Field(default=None, description=BASE64_NOTE)
+    session: str | None = Field(default=None, description=SESSION_NOTE)
     edit: str = Field(description=EditRequest.model_fields["edit"].description)
     mask: str | None = Field(
         default=None,
@@ -126,8 +149,11 @@ class PlanEditOutput(_Out):
 
 
 class MakeMaskInput(_In):
-    image: str | None = Field(default=None, description="Path of the image to segment.")
+    image: str | None = Field(
+        default=None, description="Path of the image to segment, " + VERSION_NOTE + "."
+    )
     image_base64: str | None = Field(default=None, description=BASE64_NOTE)
+    session: str | None = Field(default=None, description=SESSION_NOTE)
     sam: SamPrompt = Field(
         description="Points on the object (label 1; 0 = background) and/or a box "
         "around it, pixels of the image."
@@ -140,8 +166,8 @@ class MakeMaskInput(_In):
     dilate_px: int = Field(
         default=0, ge=0, le=256, description="Grow the mask by this many pixels."
     )
-    sam_type: Literal["vit_b", "vit_l", "vit_h"] = Field(
-        default="vit_b", description="SAM size the checkpoint is."
+    sam_type: Literal["vit_b", "vit_l", "vit_h", "auto"] = Field(
+        default="vit_b", description="SAM size the checkpoint is; auto reads it from the file."
     )
     checkpoint: str | None = Field(
         default=None,
@@ -158,7 +184,8 @@ class MakeMaskInput(_In):
 class MakeMaskOutput(_Out):
     image: str = Field(
         description="Path of the image that was segmented (a base64 upload is saved "
-        "under the output folder's inputs/: pass this path on to plan_edit)."
+        "under the output folder's inputs/: pass this path on to plan_edit), or @ID when it "
+        "was a history version."
     )
     mask: FileRef = Field(description="The mask, L-mode PNG, white (255) = edit.")
     output: str | None = Field(default=None, description="The extra copy written to `output`.")
@@ -211,6 +238,13 @@ class RunEditInput(_In):
         description="Also write the full-size result here "
         "(must not exist yet). It is always kept in the run folder.",
     )
+    session: str | None = Field(
+        default=None,
+        description="Record the result as a new version of this session (one per "
+        "conversation) and make it current; then edit it next with image '@current'. Defaults to "
+        "the session of the version the plan's image names; null with a file image records "
+        "nothing. A version reference in a request is looked up in it.",
+    )
 
 
 class RunEditOutput(_Out):
@@ -224,6 +258,19 @@ class RunEditOutput(_Out):
     applied: list[PlanChange] = Field(description="The overrides that were applied.")
     qa: QAReport = Field(description="The result measured against the plan's QA checklist.")
     next_step: str = Field(description="What to do next, in one sentence.")
+    version: str | None = Field(
+        default=None,
+        description="Id of the history version the result was recorded as (refer to it as "
+        "@ID); null when no session was given.",
+    )
+    session: str | None = Field(default=None, description="The session it was recorded in.")
+    parent: str | None = Field(
+        default=None,
+        description="The version this edit started from; null when the source was a file.",
+    )
+    version_uri: str | None = Field(
+        default=None, description="Resource URI of the version's image: retouch://version/<id>.png."
+    )
     provenance: ToolProvenance = Field(
         description="Model, seed, every parameter, mask hash, timings."
     )
@@ -233,8 +280,11 @@ class RunEditOutput(_Out):
 
 
 class CheckEditInput(_In):
-    source: str = Field(description="Path of the source image the edit started from.")
-    result: str = Field(description="Path of the edited image.")
+    source: str = Field(
+        description="Path of the source image the edit started from, " + VERSION_NOTE + "."
+    )
+    result: str = Field(description="Path of the edited image, or a history version (@ID...).")
+    session: str | None = Field(default=None, description=SESSION_NOTE)
     mask: str | None = Field(
         default=None,
         description="Path of the edit mask on the result's grid "

@@ -1,5 +1,8 @@
 """``retouch serve``: the MCP server over stdio (default) or streamable HTTP.
 
+Versions of the edit history live in ``--data-dir`` (else $RETOUCH_DATA_DIR, else the user data
+directory), outside the roots: tools read them by reference (``@ID``), never by path.
+
 Under stdio nothing but protocol goes to stdout (logs go to stderr). Over HTTP the server binds to
 127.0.0.1 unless told otherwise, keeps the SDK's DNS-rebinding protection on (Host and Origin must
 name an allowed host), and with ``--token`` (or $RETOUCH_MCP_TOKEN) requires
@@ -63,6 +66,15 @@ def serve_cmd(
     out: Annotated[
         Path, typer.Option("--out", help="Output folder for plans, masks and results.")
     ] = Path("outputs"),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Edit-history store folder (default: $RETOUCH_DATA_DIR, else the user data "
+            "directory); opened on the first tool that records or reads a version.",
+            show_default=False,
+        ),
+    ] = None,
     allowed_host: Annotated[
         list[str] | None,
         typer.Option(
@@ -79,7 +91,9 @@ def serve_cmd(
         from server.tool_config import ServerConfig
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="retouch: %(message)s")
-        cfg = ServerConfig.create(roots=[str(r) for r in root] if root else None, out=out)
+        cfg = ServerConfig.create(
+            roots=[str(r) for r in root] if root else None, out=out, data_dir=data_dir
+        )
         if not http:
             if token:
                 typer.echo(

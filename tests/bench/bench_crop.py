@@ -45,8 +45,9 @@ def main() -> None:
         m = np.zeros((s, s), dtype=bool)
         m[s // 2 : s // 2 + 80, s // 3 : s // 3 + 80] = True
         masks.to_pil(m).save(tmp / "mask.png")
-        request = build_request(str(tmp / "source.png"), "remove the sign",
-                                mask=str(tmp / "mask.png"), steps=args.steps)
+        request = build_request(
+            str(tmp / "source.png"), "remove the sign", mask=str(tmp / "mask.png"), steps=args.steps
+        )
         plan = make_plan(request, analyze(request))
         crop_on = plan.model_copy(update={"crop": plan.crop.model_copy(update={"enabled": True})})
         crop_off = plan.model_copy(update={"crop": plan.crop.model_copy(update={"enabled": False})})
@@ -61,13 +62,17 @@ def main() -> None:
                 times[name].append(time.perf_counter() - t0)
         src = np.asarray(img)
         c, f = statistics.median(times["crop"]), statistics.median(times["full"])
-        print(f"image {s}x{s}, mask 80x80 ({m.mean():.3%}), {args.steps} steps, tiny SD inpaint "
-              f"(VAE factor 8), {args.repeats} repeat(s), medians")
+        print(
+            f"image {s}x{s}, mask 80x80 ({m.mean():.3%}), {args.steps} steps, tiny SD inpaint "
+            f"(VAE factor 8), {args.repeats} repeat(s), medians"
+        )
         for name, t in (("crop-and-stitch", c), ("full frame", f)):
             out = outs["crop" if name.startswith("crop") else "full"]
             kept = np.array_equal(np.asarray(out.image)[~out.edit_mask], src[~out.edit_mask])
-            print(f"{name:16s} {t:8.2f} s  model ran on {out.provenance.params['work_sizes']}  "
-                  f"outside kept: {kept}")
+            print(
+                f"{name:16s} {t:8.2f} s  model ran on {out.provenance.params['work_sizes']}  "
+                f"outside kept: {kept}"
+            )
         print(f"speed-up {f / c:.1f}x  (target >= 4x)")
 
 

@@ -20,8 +20,18 @@ from tests.executors.exec_support import box_mask, outside_equal, tiny_plan
 def _gradient(w: int = 96, h: int = 64) -> np.ndarray:
     x = np.linspace(0, 255, w)
     y = np.linspace(0, 80, h)[:, None]
-    return np.stack([np.tile(x, (h, 1)), np.tile(255 - x, (h, 1)) * 0.5 + y,
-                     np.full((h, w), 128.0) + 0 * y], axis=2).round().astype(np.uint8)
+    return (
+        np.stack(
+            [
+                np.tile(x, (h, 1)),
+                np.tile(255 - x, (h, 1)) * 0.5 + y,
+                np.full((h, w), 128.0) + 0 * y,
+            ],
+            axis=2,
+        )
+        .round()
+        .astype(np.uint8)
+    )
 
 
 @pytest.mark.parametrize("method", ["telea", "ns"])

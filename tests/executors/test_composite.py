@@ -60,8 +60,9 @@ def test_color_match_in_a_run_changes_only_the_region(tmp_path: Path) -> None:
     assert plan.color_match  # the planner asks for it after a diffusion fill
     model = str(tiny_dirs()["inpaint"])
     on = run_plan(plan, model=model, executor="diffusers")
-    off = run_plan(plan.model_copy(update={"color_match": False}), model=model,
-                   executor="diffusers")
+    off = run_plan(
+        plan.model_copy(update={"color_match": False}), model=model, executor="diffusers"
+    )
     assert on.provenance.params["color_match"] is True
     assert off.provenance.params["color_match"] is False
     assert outside_equal(on.image, photo(), on.edit_mask)

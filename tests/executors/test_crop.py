@@ -83,8 +83,9 @@ def test_crop_path_places_each_output_in_its_box(tmp_path: Path) -> None:
     img = photo(size)
     mask = box_mask((size, size), (6, 8, 18, 20), (70, 72, 84, 86))
     plan = tiny_plan(tmp_path, "remove the sign", image=img, mask=mask, crop=True, resize_to=32)
-    plan = plan.model_copy(update={
-        "color_match": False, "crop": plan.crop.model_copy(update={"padding_px": 8})})
+    plan = plan.model_copy(
+        update={"color_match": False, "crop": plan.crop.model_copy(update={"padding_px": 8})}
+    )
     out = run_plan(plan, image=img, model=str(tiny_dirs()["inpaint"]), executor="diffusers")
     edit = out.edit_mask
     want_boxes = crop.crop_boxes(edit, padding=8, multiple_of=8)
@@ -99,12 +100,20 @@ def test_crop_path_places_each_output_in_its_box(tmp_path: Path) -> None:
     for x0, y0, x1, y1 in want_boxes:
         ws = crop.work_size((x1 - x0, y1 - y0), 32, 8)
         tile_img = Image.fromarray(np.ascontiguousarray(src[y0:y1, x0:x1])).resize(
-            ws, Image.Resampling.LANCZOS)
+            ws, Image.Resampling.LANCZOS
+        )
         soft = np.asarray(masks.to_pil(edit[y0:y1, x0:x1]).resize(ws, Image.Resampling.BILINEAR))
-        res = pipe(prompt=plan.prompt.positive, negative_prompt=plan.prompt.negative or None,
-                   image=tile_img, mask_image=masks.to_pil(soft > 0), height=ws[1], width=ws[0],
-                   num_inference_steps=2, guidance_scale=plan.guidance.text,
-                   generator=torch.Generator("cpu").manual_seed(plan.seed)).images[0]
+        res = pipe(
+            prompt=plan.prompt.positive,
+            negative_prompt=plan.prompt.negative or None,
+            image=tile_img,
+            mask_image=masks.to_pil(soft > 0),
+            height=ws[1],
+            width=ws[0],
+            num_inference_steps=2,
+            guidance_scale=plan.guidance.text,
+            generator=torch.Generator("cpu").manual_seed(plan.seed),
+        ).images[0]
         gen[y0:y1, x0:x1] = np.asarray(res.resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS))
     want = composite(src, gen, stitch_weights(edit, plan.mask.feather_px))
     assert np.array_equal(np.asarray(out.image), want)
@@ -115,9 +124,12 @@ def test_crop_path_places_each_output_in_its_box(tmp_path: Path) -> None:
 def test_auto_crop_decides_on_the_mask(tmp_path: Path, enabled: str) -> None:
     from executors.diffusion import use_crop
 
-    plan = tiny_plan(tmp_path, "remove the sign", mask=box_mask((64, 64), (2, 2, 8, 8)),
-                     crop=enabled)
+    plan = tiny_plan(
+        tmp_path, "remove the sign", mask=box_mask((64, 64), (2, 2, 8, 8)), crop=enabled
+    )
     assert use_crop(plan, box_mask((64, 64), (2, 2, 8, 8)))
     assert not use_crop(plan, box_mask((64, 64), (0, 0, 60, 60)))
-    assert not use_crop(plan.model_copy(update={"crop": plan.crop.model_copy(
-        update={"enabled": False})}), box_mask((64, 64), (2, 2, 8, 8)))
+    assert not use_crop(
+        plan.model_copy(update={"crop": plan.crop.model_copy(update={"enabled": False})}),
+        box_mask((64, 64), (2, 2, 8, 8)),
+    )

@@ -22,8 +22,7 @@ from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, t
 BOX = (20, 18, 40, 36)
 
 
-def _plan(tmp_path: Path, image: Image.Image | None = None, edit: str = "remove the sign",
-          **kw):  # type: ignore[no-untyped-def]
+def _plan(tmp_path: Path, image: Image.Image | None = None, edit: str = "remove the sign", **kw):  # type: ignore[no-untyped-def]
     img = image if image is not None else photo()
     return tiny_plan(tmp_path, edit, image=img, mask=box_mask(img.size, BOX), crop=False, **kw)
 
@@ -56,8 +55,9 @@ def test_mask_passed_in_replaces_the_plans_and_is_prepared(tmp_path: Path) -> No
     edit = resolve_mask(plan, photo(), mask=given)
     assert edit is not None and edit[given].all() and not edit[40:, 40:].any()
     assert edit.sum() > given.sum()  # dilated by the plan's dilate_px
-    inverted = plan.model_copy(update={"mask": plan.mask.model_copy(
-        update={"invert": True, "dilate_px": 0})})
+    inverted = plan.model_copy(
+        update={"mask": plan.mask.model_copy(update={"invert": True, "dilate_px": 0})}
+    )
     assert np.array_equal(resolve_mask(inverted, photo(), mask=given), ~given)
 
 
@@ -67,8 +67,13 @@ def _modes() -> dict[str, Image.Image]:
     rgba = rgb.convert("RGBA")
     rgba.putalpha(Image.fromarray(np.tile(np.linspace(0, 255, SIZE, dtype=np.uint8), (SIZE, 1))))
     return {
-        "RGBA": rgba, "LA": rgba.convert("LA"), "L": rgb.convert("L"), "1": rgb.convert("1"),
-        "P": rgb.quantize(32), "I;16": Image.fromarray(gray * 257 + 3), "CMYK": rgb.convert("CMYK"),
+        "RGBA": rgba,
+        "LA": rgba.convert("LA"),
+        "L": rgb.convert("L"),
+        "1": rgb.convert("1"),
+        "P": rgb.quantize(32),
+        "I;16": Image.fromarray(gray * 257 + 3),
+        "CMYK": rgb.convert("CMYK"),
     }
 
 
@@ -91,8 +96,9 @@ def test_modes_round_trip_with_outside_bytes_kept(tmp_path: Path, mode: str) -> 
 
 def test_rgba_through_a_diffusion_model_keeps_alpha(tmp_path: Path) -> None:
     img = _modes()["RGBA"]
-    out = run_plan(_plan(tmp_path, img), image=img, model=str(tiny_dirs()["inpaint"]),
-                   executor="diffusers")
+    out = run_plan(
+        _plan(tmp_path, img), image=img, model=str(tiny_dirs()["inpaint"]), executor="diffusers"
+    )
     res, src = np.asarray(out.image), np.asarray(img)
     assert out.image.mode == "RGBA" and np.array_equal(res[..., 3], src[..., 3])
     assert outside_equal(out.image, img, out.edit_mask)
@@ -124,10 +130,13 @@ def test_exif_rotated_photo_is_edited_upright(tmp_path: Path) -> None:
     stored.save(path, exif=exif)
     shown = open_image(path)
     assert shown.size == (48, 64) and np.array_equal(np.asarray(shown), np.asarray(upright))
-    plan = tiny_plan(tmp_path, "remove the sign", image=shown, mask=box_mask((48, 64), BOX),
-                     crop=False)
-    from_file = run_plan(plan.model_copy(update={"request": plan.request.model_copy(
-        update={"image": str(path)})}), executor="classical")
+    plan = tiny_plan(
+        tmp_path, "remove the sign", image=shown, mask=box_mask((48, 64), BOX), crop=False
+    )
+    from_file = run_plan(
+        plan.model_copy(update={"request": plan.request.model_copy(update={"image": str(path)})}),
+        executor="classical",
+    )
     with Image.open(path) as raw:
         raw.load()
         passed = run_plan(plan, image=raw, executor="classical")  # not yet transposed

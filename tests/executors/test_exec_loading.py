@@ -75,7 +75,11 @@ def test_model_from_the_hf_cache(tmp_path: Path, hf_cache: Path) -> None:
     cache_model(hf_cache, SD_INPAINT_ID, tiny_dirs()["inpaint"])
     out = run_plan(_plan(tmp_path, "add a dragon"))
     p = out.provenance
-    assert (p.executor, p.model_id, p.params["model_source"]) == ("diffusers", SD_INPAINT_ID, "cache")
+    assert (p.executor, p.model_id, p.params["model_source"]) == (
+        "diffusers",
+        SD_INPAINT_ID,
+        "cache",
+    )
 
 
 def test_alternate_family_is_used_when_the_planned_one_is_not_run_here(
@@ -144,8 +148,11 @@ def test_controlnet_missing_or_wrong(tmp_path: Path, hf_cache: Path) -> None:
     pose = photo()
     with pytest.raises(ModelMissingError, match=plan.controlnet.id):
         run_plan(plan, model=str(tiny_dirs()["inpaint"]), control=pose)
-    wrong = plan.model_copy(update={"controlnet": plan.controlnet.model_copy(
-        update={"id": str(tiny_dirs()["inpaint"])})})
+    wrong = plan.model_copy(
+        update={
+            "controlnet": plan.controlnet.model_copy(update={"id": str(tiny_dirs()["inpaint"])})
+        }
+    )
     with pytest.raises(InputError, match="not a ControlNet folder"):
         run_plan(wrong, model=str(tiny_dirs()["inpaint"]), control=pose)
 
@@ -153,12 +160,19 @@ def test_controlnet_missing_or_wrong(tmp_path: Path, hf_cache: Path) -> None:
 def test_detect_family_from_json_only(tmp_path: Path) -> None:
     dirs = tiny_dirs()
     got = {k: loading.detect_family(dirs[k]) for k in ("inpaint", "img2img", "pix2pix", "ddpm")}
-    assert got == {"inpaint": "sd-inpaint", "img2img": "sd", "pix2pix": "instruct-pix2pix",
-                   "ddpm": "ddpm"}
+    assert got == {
+        "inpaint": "sd-inpaint",
+        "img2img": "sd",
+        "pix2pix": "instruct-pix2pix",
+        "ddpm": "ddpm",
+    }
     sdxl = tmp_path / "sdxl"
     (sdxl / "unet").mkdir(parents=True)
-    (sdxl / "model_index.json").write_text(json.dumps(
-        {"_class_name": "StableDiffusionXLInpaintPipeline", "text_encoder_2": ["x", "y"]}))
+    (sdxl / "model_index.json").write_text(
+        json.dumps(
+            {"_class_name": "StableDiffusionXLInpaintPipeline", "text_encoder_2": ["x", "y"]}
+        )
+    )
     (sdxl / "unet" / "config.json").write_text(json.dumps({"in_channels": 9}))
     assert loading.detect_family(sdxl) == "sdxl-inpaint"
     with pytest.raises(InputError, match="SDXL inpaint model"):
@@ -185,8 +199,11 @@ def test_device_and_dtype_choice() -> None:
     with pytest.raises(InputError, match="cpu, cuda"):
         loading.pick_device("tpu")
     assert loading.pick_device("cpu") == "cpu"
-    want = "cuda" if torch.cuda.is_available() else (
-        "mps" if torch.backends.mps.is_available() else "cpu")
+    want = (
+        "cuda"
+        if torch.cuda.is_available()
+        else ("mps" if torch.backends.mps.is_available() else "cpu")
+    )
     assert loading.pick_device(None) == want
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="no CUDA GPU"):
@@ -204,8 +221,11 @@ def test_pipeline_cache_loads_once_and_evicts(
     b, cached_b = loading.load_pipeline(spec, ref, device="cpu", dtype="float32")
     assert a is b and (cached_a, cached_b) == (False, True)
     monkeypatch.setenv(loading.CACHE_SIZE_ENV, "1")
-    ref2 = loading.resolve_model(_plan(tmp_path, "make the sign look like a watercolor"),
-                                 str(tiny_dirs()["img2img"]), allow_download=False)
+    ref2 = loading.resolve_model(
+        _plan(tmp_path, "make the sign look like a watercolor"),
+        str(tiny_dirs()["img2img"]),
+        allow_download=False,
+    )
     loading.load_pipeline(PIPELINES[("sd", "sdedit", None)], ref2, device="cpu", dtype="float32")
     c, cached_c = loading.load_pipeline(spec, ref, device="cpu", dtype="float32")
     assert c is not a and cached_c is False  # evicted by the other pipeline
@@ -213,7 +233,21 @@ def test_pipeline_cache_loads_once_and_evicts(
 
 
 def test_float_dtype_override_reaches_the_weights(tmp_path: Path) -> None:
-    out = run_plan(_plan(tmp_path), model=str(tiny_dirs()["inpaint"]), executor="diffusers",
-                   dtype="bfloat16")
+    out = run_plan(
+        _plan(tmp_path), model=str(tiny_dirs()["inpaint"]), executor="diffusers", dtype="bfloat16"
+    )
     assert out.provenance.dtype == "bfloat16"
     assert np.asarray(out.image).shape == (SIZE, SIZE, 3)
+
+
+@pytest.mark.gpu
+def test_cuda_defaults_to_fp16_and_offload_runs(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    model = str(tiny_dirs()["inpaint"])
+    out = run_plan(plan, model=model, executor="diffusers", device="cuda")
+    assert (out.provenance.device, out.provenance.dtype) == ("cuda", "float16")
+    assert outside_equal(out.image, photo(), out.edit_mask)
+    offload = plan.model_copy(update={"model": plan.model.model_copy(update={"offload": True})})
+    out2 = run_plan(offload, model=model, executor="diffusers", device="cuda")
+    assert out2.provenance.params["offload"] is True
+    assert outside_equal(out2.image, photo(), out2.edit_mask)

@@ -39,12 +39,26 @@ def test_classical_edit_writes_result_and_files(
     astronaut.save(src, icc_profile=icc)
     mask = write_mask((512, 512), (344, 0, 474, 292))
     out = tmp_path / "run" / "result.png"
-    r = invoke("edit", str(src), "remove the space shuttle model", "--mask", str(mask),
-               "--executor", "classical", "--out", str(out))
+    r = invoke(
+        "edit",
+        str(src),
+        "remove the space shuttle model",
+        "--mask",
+        str(mask),
+        "--executor",
+        "classical",
+        "--out",
+        str(out),
+    )
     assert r.exit_code == 0, r.output
     assert "classical fill" in r.stdout
-    for name in ("result.png", "plan.json", "skill-editing-pipeline.md", "provenance.json",
-                 "comparison.png"):
+    for name in (
+        "result.png",
+        "plan.json",
+        "skill-editing-pipeline.md",
+        "provenance.json",
+        "comparison.png",
+    ):
         assert (out.parent / name).is_file(), name
     with Image.open(out) as res:
         assert res.info.get("icc_profile") == icc
@@ -71,9 +85,23 @@ def test_diffusers_edit_on_a_tiny_model(tmp_path: Path) -> None:
     m[8:56, 8:56] = 255  # large: no crop, the model runs at 64 px
     Image.fromarray(m).save(mask)
     out = tmp_path / "res.png"
-    r = invoke("edit", str(img), "remove the sign", "--mask", str(mask), "--executor",
-               "diffusers", "--model", str(tiny_dirs()["inpaint"]), "--steps", "2", "--seed", "3",
-               "--out", str(out))
+    r = invoke(
+        "edit",
+        str(img),
+        "remove the sign",
+        "--mask",
+        str(mask),
+        "--executor",
+        "diffusers",
+        "--model",
+        str(tiny_dirs()["inpaint"]),
+        "--steps",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
     assert r.exit_code == 0, r.output
     prov = json.loads((tmp_path / "provenance.json").read_text())
     assert prov["pipeline"] == "StableDiffusionInpaintPipeline" and prov["seed"] == 3
@@ -85,27 +113,46 @@ def test_diffusers_edit_on_a_tiny_model(tmp_path: Path) -> None:
 def test_edit_with_a_saved_plan(tmp_path: Path, astronaut_path: Path, write_mask) -> None:
     mask = write_mask((512, 512), (300, 60, 365, 125))
     plan_dir = tmp_path / "plan"
-    r = invoke("plan", str(astronaut_path), "remove the sign", "--mask", str(mask),
-               "--hardware", "cpu", "--out", str(plan_dir))
+    r = invoke(
+        "plan",
+        str(astronaut_path),
+        "remove the sign",
+        "--mask",
+        str(mask),
+        "--hardware",
+        "cpu",
+        "--out",
+        str(plan_dir),
+    )
     assert r.exit_code == 0, r.output
     plan_file = plan_dir / "plan.json"
     out = tmp_path / "edit" / "result.png"
-    r = invoke("edit", str(astronaut_path), "remove the sign", "--plan", str(plan_file), "--out",
-               str(out))
+    r = invoke(
+        "edit", str(astronaut_path), "remove the sign", "--plan", str(plan_file), "--out", str(out)
+    )
     assert r.exit_code == 0, r.output
     assert out.is_file()
     r = invoke("edit", str(astronaut_path), "remove the flag", "--plan", str(plan_file))
     assert r.exit_code == 2 and "is not the plan's edit" in r.stderr
-    r = invoke("edit", str(astronaut_path), "remove the sign", "--plan", str(plan_file),
-               "--point", "10,10")
+    r = invoke(
+        "edit", str(astronaut_path), "remove the sign", "--plan", str(plan_file), "--point", "10,10"
+    )
     assert r.exit_code == 2 and "--point cannot change a saved plan" in r.stderr
 
 
-def test_missing_model_exit_4(tmp_path: Path, astronaut_path: Path, write_mask,
-                              empty_hf_cache: None) -> None:
+def test_missing_model_exit_4(
+    tmp_path: Path, astronaut_path: Path, write_mask, empty_hf_cache: None
+) -> None:
     mask = write_mask((512, 512), (300, 60, 365, 125))
-    r = invoke("edit", str(astronaut_path), "add a dragon", "--mask", str(mask), "--out",
-               str(tmp_path / "r.png"))
+    r = invoke(
+        "edit",
+        str(astronaut_path),
+        "add a dragon",
+        "--mask",
+        str(mask),
+        "--out",
+        str(tmp_path / "r.png"),
+    )
     assert r.exit_code == 4
     assert r.stderr.startswith("error: ") and "huggingface-cli download" in r.stderr
     assert not (tmp_path / "r.png").exists()
@@ -113,9 +160,25 @@ def test_missing_model_exit_4(tmp_path: Path, astronaut_path: Path, write_mask,
 
 def test_bad_output_name_and_jpeg_note(tmp_path: Path, astronaut_path: Path, write_mask) -> None:
     mask = write_mask((512, 512), (300, 60, 365, 125))
-    r = invoke("edit", str(astronaut_path), "remove the sign", "--mask", str(mask),
-               "--out", str(tmp_path / "r.gif"))
+    r = invoke(
+        "edit",
+        str(astronaut_path),
+        "remove the sign",
+        "--mask",
+        str(mask),
+        "--out",
+        str(tmp_path / "r.gif"),
+    )
     assert r.exit_code == 2 and "no image suffix" in r.stderr
-    r = invoke("edit", str(astronaut_path), "remove the sign", "--mask", str(mask),
-               "--executor", "classical", "--out", str(tmp_path / "r.jpg"))
+    r = invoke(
+        "edit",
+        str(astronaut_path),
+        "remove the sign",
+        "--mask",
+        str(mask),
+        "--executor",
+        "classical",
+        "--out",
+        str(tmp_path / "r.jpg"),
+    )
     assert r.exit_code == 0 and "JPEG is lossy" in r.stderr

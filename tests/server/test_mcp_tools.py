@@ -29,6 +29,7 @@ from server.tools import (
 
 pytestmark = pytest.mark.anyio
 TOOLS = {"plan_edit", "make_mask", "run_edit", "check_edit", "render_skill_doc", "list_models"}
+HISTORY_TOOLS = {"history", "revert"}  # answer about the store, not a result: no provenance
 
 
 @pytest.fixture
@@ -67,18 +68,20 @@ def error_text(result) -> str:  # type: ignore[no-untyped-def]
 async def test_tools_are_listed_with_schemas_and_honest_annotations(cfg: ServerConfig) -> None:
     async with Client(build_server(cfg)) as client:
         listed = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(listed) == TOOLS
-    for tool in listed.values():
+    assert set(listed) == TOOLS | HISTORY_TOOLS
+    for name, tool in listed.items():
         assert tool.input_schema["type"] == "object"
         assert tool.input_schema["additionalProperties"] is False
-        assert tool.output_schema is not None and "provenance" in tool.output_schema["properties"]
+        assert tool.output_schema is not None
+        assert ("provenance" in tool.output_schema["properties"]) == (name in TOOLS)
         assert tool.annotations.open_world_hint is False
         assert tool.annotations.destructive_hint is False
         assert tool.description
     read_only = {n for n, t in listed.items() if t.annotations.read_only_hint}
-    assert read_only == {"check_edit", "list_models"}
+    assert read_only == {"check_edit", "list_models", "history"}
     idempotent = {n for n, t in listed.items() if t.annotations.idempotent_hint}
-    assert idempotent == {"plan_edit", "check_edit", "render_skill_doc", "list_models"}
+    # revert moves the current pointer: '@current~1' twice goes back twice, so not idempotent
+    assert idempotent == {"plan_edit", "check_edit", "render_skill_doc", "list_models", "history"}
     assert "image_base64" in listed["plan_edit"].input_schema["properties"]
     assert "4 MiB" in listed["plan_edit"].input_schema["properties"]["image_base64"]["description"]
 
@@ -349,7 +352,7 @@ def test_building_the_server_and_listing_tools_imports_no_torch(tmp_path: Path) 
         "from server.tool_config import ServerConfig\n"
         "async def main():\n"
         f"    async with Client(build_server(ServerConfig.create(base={str(tmp_path)!r}))) as c:\n"
-        "        assert len((await c.list_tools()).tools) == 6\n"
+        "        assert len((await c.list_tools()).tools) == 8\n"
         "anyio.run(main)\n"
         "print(sorted(m for m in ('torch', 'diffusers', 'cv2') if m in sys.modules))\n"
     )
