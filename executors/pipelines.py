@@ -1,11 +1,14 @@
 """Which diffusers pipeline runs which (family, mode, ControlNet), and which retouch executor drives it.
 
-Plain data, no torch: reading this table says what the diffusers executor can run today (the SD 1.x
-/ 2.x family, InstructPix2Pix and RePaint on a DDPM). Adding a family (SDXL, Flux) means adding rows
-here and, where the call differs, an executor class.
+Plain data, no torch: reading this table says what the diffusers executor can run: the SD 1.x / 2.x
+family, SDXL (inpaint and img2img), Flux.1 Fill, Flux.1 Kontext, InstructPix2Pix and RePaint on a
+DDPM. Adding a family means adding rows here and, where the call differs, an executor class.
 
     key                                   pipeline class                              executor
     (family, mode, controlnet type|None)  diffusers class name (a string)             executors.<module>
+
+``load`` holds extra ``from_pretrained`` keyword arguments: SDXL pipelines are loaded with
+``add_watermarker=False``, since an invisible watermark would change pixels of every result.
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ from dataclasses import dataclass
 
 from planner.schema import Family, Mode
 
+LoadOption = tuple[str, bool | int | float | str]
+
 
 @dataclass(frozen=True)
 class PipelineSpec:
     pipeline: str  # diffusers class name
     executor: str  # module under executors/ whose EXECUTOR class drives it
     scheduler: str | None = None  # diffusers scheduler class to swap in on load (RePaint needs one)
+    load: tuple[LoadOption, ...] = ()  # extra from_pretrained keyword arguments
 
+
+NO_WATERMARK: tuple[LoadOption, ...] = (("add_watermarker", False),)
 
 PIPELINES: dict[tuple[Family, Mode, str | None], PipelineSpec] = {
     ("sd-inpaint", "inpaint", None): PipelineSpec("StableDiffusionInpaintPipeline", "inpaint"),
@@ -28,10 +36,22 @@ PIPELINES: dict[tuple[Family, Mode, str | None], PipelineSpec] = {
     ("sd-inpaint", "inpaint", "openpose"): PipelineSpec(
         "StableDiffusionControlNetInpaintPipeline", "controlnet"
     ),
+    ("sdxl-inpaint", "inpaint", None): PipelineSpec(
+        "StableDiffusionXLInpaintPipeline", "inpaint", load=NO_WATERMARK
+    ),
+    ("sdxl-inpaint", "outpaint", None): PipelineSpec(
+        "StableDiffusionXLInpaintPipeline", "inpaint", load=NO_WATERMARK
+    ),
+    ("flux-fill", "inpaint", None): PipelineSpec("FluxFillPipeline", "fill"),
+    ("flux-fill", "outpaint", None): PipelineSpec("FluxFillPipeline", "fill"),
     ("sd", "sdedit", None): PipelineSpec("StableDiffusionImg2ImgPipeline", "sdedit"),
+    ("sdxl", "sdedit", None): PipelineSpec(
+        "StableDiffusionXLImg2ImgPipeline", "sdedit", load=NO_WATERMARK
+    ),
     ("instruct-pix2pix", "instruct", None): PipelineSpec(
         "StableDiffusionInstructPix2PixPipeline", "instruct"
     ),
+    ("flux-kontext", "instruct", None): PipelineSpec("FluxKontextPipeline", "kontext"),
     ("ddpm", "repaint", None): PipelineSpec("RePaintPipeline", "repaint", "RePaintScheduler"),
 }
 

@@ -1,7 +1,9 @@
-"""``retouch demo``: the main job end to end on a real sample photo (scikit-image's astronaut).
+"""``retouch demo``: the main job end to end on a real sample photo (scikit-image's rocket).
 
-Removes the space-shuttle model behind the astronaut: writes the source photo and its mask, plans the
-edit, and writes the skill doc and plan.json into OUT.
+Removes the lightning mast to the right of the rocket: writes the source photo and a mask over the
+mast, then runs ``retouch edit`` on them — plan (rules, skill doc, plan.json), carry out (on this
+machine: the weight-free OpenCV fill unless a GPU and the plan's weights are present), QA check —
+and writes everything into OUT. No network and no weights are needed.
 """
 
 from __future__ import annotations
@@ -13,16 +15,13 @@ import typer
 
 from server.cli import run_guarded
 
-DEMO_EDIT = "remove the space shuttle model in the background"
-DEMO_SCENE = (
-    "studio portrait of an astronaut in an orange flight suit in front of a mottled grey "
-    "backdrop, American flag on the left"
-)
-DEMO_BOX = (344, 0, 474, 292)  # XYXY around the shuttle model in skimage.data.astronaut()
+DEMO_EDIT = "remove the lightning mast on the right"
+DEMO_SCENE = "a white rocket on its launch pad at dusk under a deep blue sky, floodlights below"
+DEMO_BOX = (434, 118, 468, 402)  # XYXY around the right-hand mast in skimage.data.rocket()
 
 
 def write_sample(out: Path) -> tuple[Path, Path]:
-    """Write the astronaut photo and a mask over the shuttle model; return their paths."""
+    """Write the rocket photo and a mask over the mast (255 = edit); return their paths."""
     import numpy as np
     import skimage.data
     from PIL import Image
@@ -30,7 +29,7 @@ def write_sample(out: Path) -> tuple[Path, Path]:
     from planner.imageio import array_to_mask
 
     out.mkdir(parents=True, exist_ok=True)
-    photo = skimage.data.astronaut()
+    photo = skimage.data.rocket()
     source = out / "source.png"
     Image.fromarray(photo).save(source)
     edit = np.zeros(photo.shape[:2], dtype=bool)
@@ -46,23 +45,22 @@ def demo_cmd(
         Path, typer.Option("--out", help="Folder for everything the demo writes.")
     ] = Path("outputs/demo"),
 ) -> None:
-    """Run the main job on a sample photo: plan (and, where available, edit and check) a removal."""
+    """Run the main job on a sample photo: mask, plan, edit and QA-check a removal."""
 
     def body() -> None:
-        from server.commands.plan import plan_request
-        from server.requests import build_request
+        from server.commands.edit import edit_cmd
 
         source, mask = write_sample(out)
-        request = build_request(str(source), DEMO_EDIT, mask=str(mask), scene=DEMO_SCENE)
-        plan, doc = plan_request(request, out)
-        typer.echo(f"source  {source}  ({plan.facts.width}x{plan.facts.height})")
-        typer.echo(f"mask    {mask}  ({plan.facts.mask_area:.1%} of the image)")
-        typer.echo(
-            f"plan    {plan.mode} with {plan.model.family}, dilate {plan.mask.dilate_px} px, "
-            f"text CFG {plan.guidance.text}, crop {plan.crop.enabled}"
+        typer.echo(f"source  {source}  (scikit-image rocket photo)")
+        typer.echo(f"mask    {mask}  (box {','.join(map(str, DEMO_BOX))} over the mast)")
+        typer.echo(f'edit    "{DEMO_EDIT}"')
+        edit_cmd(
+            image=str(source),
+            edit=DEMO_EDIT,
+            mask=str(mask),
+            scene=DEMO_SCENE,
+            out=out / "result.png",
         )
-        typer.echo(f"        rules: {', '.join(r.id for r in plan.rules)}")
-        typer.echo(f"doc     {doc}")
 
     run_guarded(body)
 

@@ -18,6 +18,7 @@ import typer
 from planner.schema import Hardware
 from server.cli import run_guarded
 from server.commands import options as o
+from server.commands.history import DataDir
 
 FORMATS = {
     ".png": "PNG",
@@ -223,6 +224,24 @@ def edit_cmd(
     out: Annotated[
         Path, typer.Option("--out", help="Result image (.png, .webp, .tif; .jpg is lossy).")
     ] = Path("outputs/edit/result.png"),
+    max_retries: Annotated[
+        int,
+        typer.Option(
+            "--max-retries",
+            min=0,
+            max=10,
+            help="When QA fails, apply its fixes to the plan and run again, up to N more times.",
+        ),
+    ] = 0,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            help="Record the result as a new version of this history session; IMAGE may then "
+            "be @VERSION (e.g. @current, @current~1).",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Carry out an edit: write RESULT, plan.json, the skill doc and comparison.png beside it."""
 
@@ -235,11 +254,24 @@ def edit_cmd(
             raise InputError(
                 f"--out {out} has no image suffix retouch writes; use .png, .webp, .tif or .jpg"
             )
+        # 0. the source: a file, or with --session a version of the history (@VERSION)
+        store = parent = None
+        image_path = image
+        if session is not None:
+            from server.history_hooks import source_path
+            from server.store import Store
+
+            store = Store(data_dir)
+            image_path = str(source_path(image, store, session))
+        elif image.startswith("@"):
+            raise InputError(
+                f"{image} is a version reference; give --session NAME to read it from the history"
+            )
         # 1. the plan: read and checked, or made for this machine
         if plan_file is not None:
             plan = load_plan(plan_file)
             _check_plan_matches(
-                plan, image, edit, {"mask": mask, "point": point, "box": box, "extend": extend}
+                plan, image_path, edit, {"mask": mask, "point": point, "box": box, "extend": extend}
             )
             updates = {k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}
             plan = plan.model_copy(update=updates)
@@ -249,7 +281,7 @@ def edit_cmd(
 
             hw = hardware or ("cpu" if device == "cpu" else detect_hardware())
             request = build_request(
-                image,
+                image_path,
                 edit,
                 mask=mask,
                 points=point,
@@ -263,16 +295,24 @@ def edit_cmd(
             )
             plan = make_plan(request, analyze(request))
         # 2. the inputs, read here so relative paths are the caller's
-        source = open_image(image)
+        if store is not None:
+            from server.history_hooks import resolve_source
+
+            source, parent = resolve_source(image, store, session)
+        else:
+            source = open_image(image_path)
         raw_mask = read_mask(mask, source.size) if mask and plan.mask.source == "given" else None
         control_img = open_image(control, what="control image") if control else None
-        # 3. run, with a progress bar over the diffusion steps
+        # 3. run and check, re-planning with the QA fixes while retries remain
+        from executors.qa import check
+        from executors.retry import best_attempt, edit_with_retries
         from executors.run import run_plan
 
         bar = _StepBar()
-        try:
-            result = run_plan(
-                plan,
+
+        def run_once(p: Any) -> Any:
+            return run_plan(
+                p,
                 image=source,
                 mask=raw_mask,
                 control=control_img,
@@ -283,8 +323,18 @@ def edit_cmd(
                 sam_checkpoint=sam,
                 allow_download=allow_download,
             )
+
+        def check_once(p: Any, output: Any) -> Any:
+            # the checklist of what actually ran (a classical fallback used no prompt)
+            ran = p.model_copy(update={"executor": output.provenance.executor})
+            return check(source, output.image, output.edit_mask, ran)
+
+        try:
+            attempts = edit_with_retries(plan, run_once, check_once, max_retries)
         finally:
             bar.close()
+        best = best_attempt(attempts)
+        plan, result, report = best.plan, best.output, best.report
         # 4. the files
         _save_atomic(result.image, out)
         doc, plan_path = write_outputs(plan, out.parent)
@@ -292,12 +342,20 @@ def edit_cmd(
         from server.outputs import atomic_write
 
         atomic_write(prov_path, (result.provenance.model_dump_json(indent=2) + "\n").encode())
+        atomic_write(out.parent / "qa.json", (report.model_dump_json(indent=2) + "\n").encode())
+        if len(attempts) > 1:
+            _write_attempts(attempts, out)
         e = plan.request.extend
         offset = (e.left, e.top) if plan.mode == "outpaint" and e is not None else (0, 0)
-        _save_atomic(
-            comparison_image(source, result.edit_mask, result.image, offset),
-            out.parent / "comparison.png",
-        )
+        comparison = comparison_image(source, result.edit_mask, result.image, offset)
+        _save_atomic(comparison, out.parent / "comparison.png")
+        version = None
+        if store is not None:
+            from server.history_hooks import record_edit
+
+            version = record_edit(
+                store, session, parent, plan.request, plan, result, comparison, report
+            )
         p = result.provenance
         who = (
             "classical fill (OpenCV)"
@@ -312,7 +370,10 @@ def edit_cmd(
             f"region  {result.edit_mask.mean():.1%} of the canvas; "
             f"{p.timings.get('total', 0.0):.2f} s"
         )
-        typer.echo(f"wrote   {plan_path}, {doc.name}, {prov_path.name}, comparison.png")
+        typer.echo(f"wrote   {plan_path}, {doc.name}, {prov_path.name}, qa.json, comparison.png")
+        _echo_report(report, attempts, best.index)
+        if version is not None:
+            typer.echo(f"version @{version.id} in session {session} (parent {parent or 'none'})")
         if FORMATS[out.suffix.lower()] in LOSSY:
             typer.echo(
                 "note: JPEG is lossy, so pixels outside the region are not the source's "
@@ -320,7 +381,38 @@ def edit_cmd(
                 err=True,
             )
 
+        if not report.passed:
+            from planner.errors import QAFailed
+
+            failed = ", ".join(item.id for item in report.failed)
+            raise QAFailed(
+                f"QA failed ({failed}) after {len(attempts)} attempt(s); the result is written, "
+                "see qa.json for the fixes or rerun with --max-retries N"
+            )
+
     run_guarded(body)
+
+
+def _echo_report(report: Any, attempts: list[Any], kept: int) -> None:
+    """One line per QA item: status, id, value against its threshold."""
+    if len(attempts) > 1:
+        typer.echo(f"attempts {len(attempts)} (kept attempt {kept + 1}; all under attempts/)")
+    for item in report.items:
+        value = "-" if item.value is None else f"{item.value:.3g}"
+        limit = "" if item.threshold is None else f" (limit {item.threshold:g})"
+        typer.echo(f"qa      {item.status:<7} {item.id:<18} {value}{limit}")
+
+
+def _write_attempts(attempts: list[Any], out: Path) -> None:
+    """Every attempt's result, plan and QA report under OUT_DIR/attempts/N/."""
+    from server.outputs import atomic_write
+
+    for a in attempts:
+        folder = out.parent / "attempts" / str(a.index + 1)
+        folder.mkdir(parents=True, exist_ok=True)
+        _save_atomic(a.output.image, folder / "result.png")
+        atomic_write(folder / "plan.json", (a.plan.model_dump_json(indent=2) + "\n").encode())
+        atomic_write(folder / "qa.json", (a.report.model_dump_json(indent=2) + "\n").encode())
 
 
 def register(app: typer.Typer) -> None:
