@@ -6,7 +6,8 @@ it; a folder holding another family (a text-to-image UNet where an inpaint UNet 
 InputError that says what the folder holds and what the edit needs.
 
 Loaded pipelines are kept in a small per-process cache (load once, reuse), guarded by a lock so any
-one thread (the CLI's main thread, the MCP server's worker thread) can use it.
+one thread (the CLI's main thread, the MCP server's worker thread) can use it. Each loaded
+pipeline's VAE gets retouch's encode cache (``executors.latents``: latent reuse across edits).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from executors import latents
 from executors.pipelines import (
     FAMILY_SIGNATURE,
     SD_UNET_CHANNELS,
@@ -136,6 +138,11 @@ def detect_family(folder: Path) -> Family | None:
         return None
     if index.get("_class_name") in TRANSFORMER_CLASSES:
         return TRANSFORMER_CLASSES[index["_class_name"]]
+    transformer = _read_json(folder / "transformer" / "config.json") or {}
+    if transformer.get("_class_name") == "FluxTransformer2DModel":
+        # Fill's transformer also takes the masked image and the folded mask: in > out channels
+        fill = transformer.get("in_channels", 0) > transformer.get("out_channels", 0) > 0
+        return "flux-fill" if fill else None  # a text-to-image Flux cannot be told from Kontext
     unet = _read_json(folder / "unet" / "config.json") or {}
     if unet.get("_class_name") == "UNet2DModel":
         return "ddpm"
@@ -161,6 +168,15 @@ def _needed(plan: EditPlan, cn: str | None) -> list[Family]:
 
 def _check_folder(path: Path, name: str, plan: EditPlan, cn: str | None) -> Family:
     family = detect_family(path)
+    held = (_read_json(path / "model_index.json") or {}).get("_class_name")
+    if family is None and isinstance(held, str):
+        want = _needed(plan, cn)
+        need = _describe(want[0]) if want else "a model this executor does not run yet"
+        raise InputError(
+            f"model {name} holds a {held} model, which retouch does not run; "
+            f"{article(plan.mode)} {plan.mode} edit needs {need}"
+            + (f" (e.g. {REGISTRY[want[0]].default_id})" if want else "")
+        )
     if family is None:
         raise InputError(
             f"model {name} ({path}) is not a diffusers model folder (no readable model_index.json "
@@ -292,9 +308,10 @@ def _cache_size() -> int:
 
 
 def clear_cache() -> None:
-    """Drop every cached pipeline (frees their memory once nothing else holds them)."""
+    """Drop every cached pipeline and latent (frees their memory once nothing else holds them)."""
     with _LOCK:
         _CACHE.clear()
+    latents.clear()
 
 
 def load_pipeline(
@@ -354,7 +371,7 @@ def _load(
         "dtype" if hasattr(diffusers.utils.deprecation_utils, "_resolve_dtype") else ("torch_dtype")
     )
     typed: dict[str, Any] = {dtype_key: getattr(torch, dtype), "local_files_only": True}
-    kwargs = dict(typed)
+    kwargs = {**typed, **dict(spec.load)}
     try:
         if controlnet is not None:
             kwargs["controlnet"] = diffusers.ControlNetModel.from_pretrained(controlnet, **typed)
@@ -374,4 +391,7 @@ def _load(
     else:
         pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
+    vae = getattr(pipe, "vae", None)
+    if vae is not None:
+        latents.install(vae)
     return pipe
