@@ -61,10 +61,13 @@ def plan_cmd(
         if json_out:
             typer.echo(plan.model_dump_json(indent=2))
         else:
-            typer.echo(
-                f"{plan.mode} with {plan.model.family} ({plan.model.id}); rules: "
-                f"{', '.join(r.id for r in plan.rules)}"
+            runner = (
+                f"the classical fill (weight-free; {plan.model.family} where weights exist)"
+                if plan.executor == "classical"
+                else f"{plan.model.family} ({plan.model.id})"
             )
+            typer.echo(f"{plan.mode} with {runner}; rules: {', '.join(r.id for r in plan.rules)}")
+            typer.echo(f"estimate {plan.latency.total_s:.2f} s on {plan.latency.hardware} (warm)")
             typer.echo(f"wrote {doc} and {doc.parent / 'plan.json'}")
 
     run_guarded(body)
