@@ -49,17 +49,20 @@ def extend_canvas(rgb: np.ndarray, extend: Extend) -> np.ndarray:
 
 
 class ClassicalExecutor:
-    """OpenCV fill. ``method``: telea (default) or ns; ``radius``: neighbourhood in px."""
+    """OpenCV fill. ``method``: telea (default) or ns; ``radius``: neighbourhood in px;
+    ``texture``: add the surroundings' fine grain back to the smooth fill (see executors/texture.py
+    and tests/bench/bench_texture_fill.py for the measurements that made it the default)."""
 
-    def __init__(self, method: Method = "telea", radius: int = 5) -> None:
+    def __init__(self, method: Method = "telea", radius: int = 5, texture: bool = True) -> None:
         if method not in ("telea", "ns"):
             raise InputError(f"classical fill method {method!r} is not telea or ns")
         if radius < 1:
             raise InputError(f"classical fill radius {radius} must be at least 1 px")
         self.method = method
         self.radius = radius
+        self.texture = texture  # quilt the ring's fine grain back in (executors/texture.py)
 
-    def __call__(self, rgb: np.ndarray, edit: np.ndarray) -> np.ndarray:
+    def __call__(self, rgb: np.ndarray, edit: np.ndarray, seed: int = 0) -> np.ndarray:
         """Fill ``edit`` (bool (H, W), True = fill) in ``rgb`` (uint8 (H, W, 3)); returns a new array.
 
         Only the region's padded bounding box is processed (the fill reads ``radius`` px around the
@@ -97,4 +100,8 @@ class ClassicalExecutor:
         hole = edit[y0:y1, x0:x1].astype(np.uint8) * 255
         filled = cv2.inpaint(patch, hole, self.radius, flag)
         out[y0:y1, x0:x1] = np.where(hole[..., None] > 0, filled, patch)
+        if self.texture:
+            from executors.texture import add_texture
+
+            out = add_texture(out, rgb, edit, seed=seed)
         return out

@@ -5,6 +5,10 @@ one model call (crop-and-stitch: one per mask region; otherwise the whole canvas
 the tile's pixels and the conditioning mask at its working size; what comes back is resized to the
 tile's box and pasted into a copy of the canvas. The final composite (executors.composite) decides
 which of those pixels reach the result.
+
+Working sizes: the tile's box resized to the native side (crop) or padded to the runner's multiple
+(8 for SD/SDXL, 16 for Flux); a runner with its own ``work_size`` (Flux Kontext, trained on a fixed
+set of resolutions) sets it for every tile. VAE encodes are counted per edit (executors.latents).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from executors import crop
+from executors import crop, latents
 from executors.calls import ModelCall
 from executors.composite import color_match
 from executors.loading import ModelRef, load_pipeline, resolve_controlnet
@@ -37,6 +41,7 @@ class DiffusionResult:
     spec: PipelineSpec
     cached: bool
     color_matched: bool
+    encodes: latents.Tally  # VAE encodes of this edit and how many the latent cache answered
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -71,6 +76,14 @@ def plan_tiles(
     ]
 
 
+def fit_tiles(tiles: list[crop.Tile], runner: Any, native: int) -> list[crop.Tile]:
+    """Tiles at the runner's own working sizes, when it has them (Flux Kontext's trained sizes)."""
+    sizer = getattr(runner, "work_size", None)
+    if sizer is None:
+        return tiles
+    return [crop.Tile(t.box, sizer(t.size, native)) for t in tiles]
+
+
 def load_executor(
     plan: EditPlan, ref: ModelRef, *, device: str, dtype: str, allow_download: bool
 ) -> tuple[Any, PipelineSpec, bool]:
@@ -93,6 +106,32 @@ def load_executor(
     return module.EXECUTOR(pipe), spec, cached
 
 
+def tile_call(
+    plan: EditPlan,
+    tile: crop.Tile,
+    canvas: np.ndarray,
+    edit: np.ndarray | None,
+    control: np.ndarray | None,
+    reporter: StepReporter,
+) -> ModelCall:
+    """The model call for one tile: its pixels, masks and the plan's settings at working size."""
+    negative = plan.prompt.negative.strip() or None
+    return ModelCall(
+        image=crop.cut(tile, canvas),
+        mask=crop.cut_mask(tile, edit) if edit is not None else None,
+        control=crop.cut(tile, control) if control is not None else None,
+        prompt=plan.prompt.positive,
+        negative=None if plan.guidance.kind == "distilled" else negative,
+        steps=plan.steps,
+        guidance_text=plan.guidance.text,
+        guidance_image=plan.guidance.image,
+        strength=plan.strength,
+        seed=plan.seed,
+        reporter=reporter,
+        conditioning_scale=plan.controlnet.conditioning_scale if plan.controlnet else None,
+    )
+
+
 def run_diffusers(
     plan: EditPlan,
     ref: ModelRef,
@@ -111,56 +150,43 @@ def run_diffusers(
     runner, spec, cached = load_executor(
         plan, ref, device=device, dtype=dtype, allow_download=allow_download
     )
-    timings = {"load": time.perf_counter() - t0}
-    # 2. the tiles
+    timings = {"load": time.perf_counter() - t0, "model": 0.0, "stitch": 0.0}
+    # 2. the tiles, at the runner's working sizes
     h, w = canvas.shape[:2]
     multiple = max(plan.crop.multiple_of, runner.multiple_of)
-    tiles = plan_tiles(plan, edit, (w, h), native=native_side(plan, ref), multiple_of=multiple)
+    native = native_side(plan, ref)
+    tiles = plan_tiles(plan, edit, (w, h), native=native, multiple_of=multiple)
+    tiles = fit_tiles(tiles, runner, native)
     reporter.calls = len(tiles)
-    negative = plan.prompt.negative.strip() or None
-    if plan.guidance.kind == "distilled":
-        negative = None
-    # 3. one model call per tile, pasted into a copy of the canvas
-    timings.update(model=0.0, stitch=0.0)
+    # 3. one model call per tile, pasted into a copy of the canvas; VAE encodes counted
     gen = canvas.copy()
     raw: Image.Image | None = None
     matched = False
-    for tile in tiles:
-        reporter.check()
-        t0 = time.perf_counter()
-        call = ModelCall(
-            image=crop.cut(tile, canvas),
-            mask=crop.cut_mask(tile, edit) if edit is not None else None,
-            control=crop.cut(tile, control) if control is not None else None,
-            prompt=plan.prompt.positive,
-            negative=negative,
-            steps=plan.steps,
-            guidance_text=plan.guidance.text,
-            guidance_image=plan.guidance.image,
-            strength=plan.strength,
-            seed=plan.seed,
-            reporter=reporter,
-            conditioning_scale=plan.controlnet.conditioning_scale if plan.controlnet else None,
-        )
-        t1 = time.perf_counter()
-        out = runner(call)
-        t2 = time.perf_counter()
-        timings["model"] += t2 - t1
-        raw = out if raw is None else raw
-        x0, y0, x1, y1 = tile.box
-        patch = crop.paste_back(tile, out)
-        # 4. colour match the region to the ring around it, inside this tile
-        if plan.color_match and edit is not None and not edit.all():
-            fixed = color_match(
-                patch,
-                canvas[y0:y1, x0:x1],
-                edit[y0:y1, x0:x1],
-                ring_px=max(8, plan.mask.feather_px),
-            )
-            matched = matched or fixed is not patch
-            patch = fixed
-        gen[y0:y1, x0:x1] = patch
-        timings["stitch"] += time.perf_counter() - t2 + (t1 - t0)
+    with latents.counting() as tally:
+        for tile in tiles:
+            reporter.check()
+            t0 = time.perf_counter()
+            call = tile_call(plan, tile, canvas, edit, control, reporter)
+            t1 = time.perf_counter()
+            out = runner(call)
+            t2 = time.perf_counter()
+            timings["model"] += t2 - t1
+            raw = out if raw is None else raw
+            x0, y0, x1, y1 = tile.box
+            patch = crop.paste_back(tile, out)
+            # 4. colour match the region to the ring around it, inside this tile
+            if plan.color_match and edit is not None and not edit.all():
+                fixed = color_match(
+                    patch,
+                    canvas[y0:y1, x0:x1],
+                    edit[y0:y1, x0:x1],
+                    ring_px=max(8, plan.mask.feather_px),
+                )
+                matched = matched or fixed is not patch
+                patch = fixed
+            gen[y0:y1, x0:x1] = patch
+            timings["stitch"] += time.perf_counter() - t2 + (t1 - t0)
     if raw is None:  # plan_tiles always gives at least one tile
         raise ExecutorError("no model call was made; the canvas is empty")
-    return DiffusionResult(gen, raw, tiles, spec, cached, matched, timings)
+    timings["vae_encode"] = tally.seconds
+    return DiffusionResult(gen, raw, tiles, spec, cached, matched, tally, timings)

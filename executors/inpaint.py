@@ -1,8 +1,15 @@
-"""Inpainting and outpainting with a 9-channel inpaint model (StableDiffusionInpaintPipeline).
+"""Inpainting and outpainting with a 9-channel inpaint model: SD 1.x/2.x or SDXL.
 
-The UNet sees the noisy latent, the VAE-encoded source with the region blanked, and the mask
+``StableDiffusionInpaintPipeline`` and ``StableDiffusionXLInpaintPipeline`` take the same call. The
+UNet sees the noisy latent, the VAE-encoded source with the region blanked, and the mask
 (4 + 4 + 1 channels), so it fills the region in the context around it. Outpainting is the same
 call on the extended canvas with the new area as the mask.
+
+SDXL specifics: both text encoders get the prompt (``prompt_2`` defaults to it); its size
+conditioning (original and target size, 6 added time ids with no aesthetic score) defaults to the
+tile's size; ``strength`` is passed as 1.0 (the SDXL default, 0.9999, keeps a trace of the
+blanked source); the VAE is upcast to fp32 inside the pipeline where its config says
+``force_upcast``; the pipeline is loaded with ``add_watermarker=False`` (executors.pipelines).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from executors.calls import ModelCall, check_call, generator, run_pipeline, step
 
 
 class InpaintExecutor:
-    """Regenerate the masked region of ``call.image``. ``pipe``: a StableDiffusionInpaintPipeline."""
+    """Regenerate the masked region of ``call.image``. ``pipe``: an SD or SDXL inpaint pipeline."""
 
     def __init__(self, pipe: Any) -> None:
         self.pipe = pipe

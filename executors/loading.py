@@ -166,16 +166,22 @@ def _needed(plan: EditPlan, cn: str | None) -> list[Family]:
     return [f for f in order if pipeline_for(f, plan.mode, cn) is not None]  # type: ignore[arg-type]
 
 
+def _need_text(plan: EditPlan, cn: str | None) -> str:
+    """What the plan's edit needs, for messages: 'an inpaint edit needs ... (e.g. <id>)'."""
+    want = _needed(plan, cn)
+    need = _describe(want[0]) if want else "a model this executor does not run yet"
+    extra = f" with an {cn} ControlNet" if cn else ""
+    example = f" (e.g. {REGISTRY[want[0]].default_id})" if want else ""
+    return f"{article(plan.mode)} {plan.mode} edit{extra} needs {need}{example}"
+
+
 def _check_folder(path: Path, name: str, plan: EditPlan, cn: str | None) -> Family:
     family = detect_family(path)
     held = (_read_json(path / "model_index.json") or {}).get("_class_name")
     if family is None and isinstance(held, str):
-        want = _needed(plan, cn)
-        need = _describe(want[0]) if want else "a model this executor does not run yet"
         raise InputError(
             f"model {name} holds a {held} model, which retouch does not run; "
-            f"{article(plan.mode)} {plan.mode} edit needs {need}"
-            + (f" (e.g. {REGISTRY[want[0]].default_id})" if want else "")
+            + _need_text(plan, cn)
         )
     if family is None:
         raise InputError(
@@ -183,13 +189,7 @@ def _check_folder(path: Path, name: str, plan: EditPlan, cn: str | None) -> Fami
             "with a UNet config); give a folder saved with save_pretrained or a Hugging Face id"
         )
     if pipeline_for(family, plan.mode, cn) is None:
-        want = _needed(plan, cn)
-        need = _describe(want[0]) if want else "a model this executor does not run yet"
-        extra = f" with an {cn} ControlNet" if cn else ""
-        raise InputError(
-            f"model {name} holds {_describe(family)}; {article(plan.mode)} {plan.mode} edit{extra} needs {need}"
-            + (f" (e.g. {REGISTRY[want[0]].default_id})" if want else "")
-        )
+        raise InputError(f"model {name} holds {_describe(family)}; " + _need_text(plan, cn))
     return family
 
 

@@ -7,7 +7,8 @@ run_plan
              on this machine and the task is a removal or an extension; generative edits
              without weights are a ModelMissingError, never a fake result
 3. canvas    the source, or for outpainting the extended canvas pre-filled by mirroring
-4. model     classical fill, or the diffusers pipeline per tile (executors.diffusion)
+4. model     classical fill, or the diffusers pipeline per tile (executors.diffusion); a VAE
+             encode of pixels already encoded reuses their latents (executors.latents)
 5. composite stitch weights = the edit mask feathered inward; pixels outside the mask are
              the source's exactly; the source's mode, alpha and ICC profile come back
 """
@@ -73,9 +74,12 @@ class Provenance(BaseModel):
     )
     timings: dict[str, float] = Field(
         description="Seconds per stage: mask, load, model (the pipeline calls), stitch, composite, "
-        "total."
+        "total; vae_encode is the part of model spent in VAE encodes."
     )
-    params: dict[str, ParamValue] = Field(description="Every other parameter used.")
+    params: dict[str, ParamValue] = Field(
+        description="Every other parameter used (latent_reuse: whether a VAE encode of this edit "
+        "was answered from the latent cache)."
+    )
 
 
 @dataclass
@@ -161,7 +165,7 @@ class _Stage:
 def _run_classical(plan: EditPlan, canvas: np.ndarray, edit: np.ndarray) -> _Stage:
     fill = ClassicalExecutor()
     t0 = time.perf_counter()
-    gen = canvas if plan.mode == "outpaint" else fill(canvas, edit)
+    gen = canvas if plan.mode == "outpaint" else fill(canvas, edit, seed=plan.seed)
     return _Stage(
         gen,
         None,
@@ -170,7 +174,11 @@ def _run_classical(plan: EditPlan, canvas: np.ndarray, edit: np.ndarray) -> _Sta
         None,
         None,
         {"model": time.perf_counter() - t0},
-        {"classical_method": fill.method, "classical_radius": fill.radius},
+        {
+            "classical_method": fill.method,
+            "classical_radius": fill.radius,
+            "classical_texture": fill.texture,
+        },
     )
 
 
@@ -204,6 +212,7 @@ def _run_model(
         allow_download=allow_download,
     )
     h, w = canvas.shape[:2]
+    distilled = plan.guidance.kind == "distilled"
     params: dict[str, ParamValue] = {
         "model_source": ref.source,
         "cached": res.cached,
@@ -212,9 +221,13 @@ def _run_model(
         "work_sizes": ";".join(f"{t.work_size[0]}x{t.work_size[1]}" for t in res.tiles),
         "color_match": res.color_matched,
         "prompt": plan.prompt.positive,
-        "negative_prompt": plan.prompt.negative or None,
+        "negative_prompt": None if distilled else plan.prompt.negative or None,
+        "guidance_kind": plan.guidance.kind,
+        "vae_encodes": res.encodes.encodes,
+        "vae_encode_hits": res.encodes.hits,
+        "latent_reuse": res.encodes.hits > 0,
     }
-    if plan.mode == "instruct":
+    if plan.mode == "instruct" and ref.family == "instruct-pix2pix":  # Kontext has no image scale
         params["image_guidance"] = plan.guidance.image or DEFAULT_IMAGE_GUIDANCE
     if plan.controlnet is not None:
         params.update(

@@ -1,4 +1,4 @@
-"""SDEdit: img2img with strength t/T (StableDiffusionImg2ImgPipeline).
+"""SDEdit: img2img with strength t/T (SD or SDXL: StableDiffusion[XL]Img2ImgPipeline).
 
 The source is noised to step t and denoised with the new prompt: t/T = 0.3 stays close to the
 source, 0.6 keeps coarse structure, 0.9 keeps little. Confined to a mask, the result is composited
@@ -16,7 +16,7 @@ from planner.errors import InputError
 
 
 class SDEditExecutor:
-    """Re-noise and denoise ``call.image`` at ``call.strength``. ``pipe``: StableDiffusionImg2Img."""
+    """Re-noise and denoise ``call.image`` at ``call.strength``. ``pipe``: an SD or SDXL img2img."""
 
     def __init__(self, pipe: Any) -> None:
         self.pipe = pipe

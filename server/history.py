@@ -79,20 +79,24 @@ class Version(BaseModel):
 
     id: str = Field(description="Version id, 12 hex characters; refer to it as @ID.")
     session: str = Field(description="The session (conversation) it belongs to.")
-    parent: str | None = Field(description="The version it was edited from; null when edited "
-                               "from a file.")
+    parent: str | None = Field(
+        description="The version it was edited from; null when edited from a file."
+    )
     created: str = Field(description="When it was recorded, ISO 8601 UTC.")
     edit: str = Field(description="The edit in words.")
     image_sha256: str = Field(description="sha256 of the result image's PNG file in the store.")
-    mask_sha256: str | None = Field(default=None, description="sha256 of the edit mask's PNG "
-                                    "(L, 255 = edited), if any.")
-    comparison_sha256: str | None = Field(default=None, description="sha256 of the before/after "
-                                          "comparison PNG, if any.")
+    mask_sha256: str | None = Field(
+        default=None, description="sha256 of the edit mask's PNG (L, 255 = edited), if any."
+    )
+    comparison_sha256: str | None = Field(
+        default=None, description="sha256 of the before/after comparison PNG, if any."
+    )
     request: dict | None = Field(default=None, description="The EditRequest, as JSON.")
     plan: dict | None = Field(default=None, description="The EditPlan, as JSON.")
     qa: dict | None = Field(default=None, description="The QA report, as JSON.")
-    provenance: dict | None = Field(default=None, description="How the result was made "
-                                    "(executor, model, seed...), as JSON.")
+    provenance: dict | None = Field(
+        default=None, description="How the result was made (executor, model, seed...), as JSON."
+    )
 
 
 class SessionInfo(BaseModel):
@@ -113,8 +117,9 @@ class GcReport(BaseModel):
 
     versions_removed: list[str] = Field(description="Ids of the pruned versions (keep_days only).")
     files_removed: int = Field(ge=0, description="Unreferenced object files deleted.")
-    temp_files_removed: int = Field(ge=0, description="Stale temp files (from killed writes) "
-                                    "deleted.")
+    temp_files_removed: int = Field(
+        ge=0, description="Stale temp files (from killed writes) deleted."
+    )
     bytes_freed: int = Field(ge=0, description="Bytes of files deleted.")
     files_kept: int = Field(ge=0, description="Object files still referenced.")
 
@@ -133,8 +138,10 @@ class VersionNode(BaseModel):
     edit: str = Field(description="The edit in words, as requested.")
     current: bool = Field(description="True for the session's current version.")
     children: list[str] = Field(
-        default_factory=list, description="Ids of the versions edited from this one, oldest first; "
-        "more than one means the history branches here.")
+        default_factory=list,
+        description="Ids of the versions edited from this one, oldest first; "
+        "more than one means the history branches here.",
+    )
 
 
 class HistoryTree(BaseModel):
@@ -156,8 +163,9 @@ def build_tree(session: str, rows: Iterable, current: str | None) -> HistoryTree
     """
     nodes: dict[str, VersionNode] = {}
     for v in rows:
-        nodes[v.id] = VersionNode(id=v.id, parent=v.parent, created=v.created, edit=v.edit,
-                                  current=v.id == current)
+        nodes[v.id] = VersionNode(
+            id=v.id, parent=v.parent, created=v.created, edit=v.edit, current=v.id == current
+        )
     roots = []
     for node in nodes.values():
         if node.parent in nodes:
@@ -179,8 +187,10 @@ def format_tree(tree: HistoryTree) -> str:
         *   9f8e7d6c5b4a  2026-01-02 10:03:42Z  make the sky cooler  (branch from @a1b2c3d4e5f6)
     """
     by_id = {n.id: n for n in tree.versions}
-    lines = [f"session {tree.session}: {len(tree.versions)} version(s), current "
-             f"{'@' + tree.current if tree.current else 'none'}"]
+    lines = [
+        f"session {tree.session}: {len(tree.versions)} version(s), current "
+        f"{'@' + tree.current if tree.current else 'none'}"
+    ]
     # iterative depth-first walk: a session may hold thousands of versions in one chain
     stack: list[tuple[str, int, bool]] = [(r, 0, False) for r in reversed(tree.roots)]
     while stack:
@@ -188,8 +198,10 @@ def format_tree(tree: HistoryTree) -> str:
         node = by_id[node_id]
         when = node.created.replace("T", " ")[:19] + "Z"
         note = f"  (branch from @{node.parent})" if branch else ""
-        lines.append(f"{'*' if node.current else ' '} {'  ' * depth}{node.id}  {when}  "
-                     f"{_one_line(node.edit)}{note}")
+        lines.append(
+            f"{'*' if node.current else ' '} {'  ' * depth}{node.id}  {when}  "
+            f"{_one_line(node.edit)}{note}"
+        )
         for i, child in reversed(list(enumerate(node.children))):
             stack.append((child, depth + (i > 0), i > 0))
     return "\n".join(lines)

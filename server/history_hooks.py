@@ -66,8 +66,9 @@ def record_edit(
     """
     edit = getattr(request, "edit", None) or getattr(getattr(plan, "request", None), "edit", None)
     if not edit:
-        raise InputError("record_edit needs the EditRequest (or a plan holding one) for the edit "
-                         "text")
+        raise InputError(
+            "record_edit needs the EditRequest (or a plan holding one) for the edit text"
+        )
     if isinstance(comparison, bytes | bytearray):
         try:
             with Image.open(io.BytesIO(comparison)) as im:
@@ -75,10 +76,18 @@ def record_edit(
                 comparison = im.copy()
         except OSError as exc:
             raise InputError(f"the comparison image cannot be decoded ({exc})") from exc
-    return store.add_version(session, parent=parent, edit=edit, image=output.image,
-                             mask=getattr(output, "edit_mask", None), comparison=comparison,
-                             request=request, plan=plan, qa=qa_report,
-                             provenance=getattr(output, "provenance", None))
+    return store.add_version(
+        session,
+        parent=parent,
+        edit=edit,
+        image=output.image,
+        mask=getattr(output, "edit_mask", None),
+        comparison=comparison,
+        request=request,
+        plan=plan,
+        qa=qa_report,
+        provenance=getattr(output, "provenance", None),
+    )
 
 
 # ------------------------------------------------------------------------- the MCP tools' models
@@ -98,8 +107,10 @@ class RevertInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     session: str = Field(description="The session to move.")
-    version: str = Field(description="The version to make current: @ID, an id prefix, or "
-                         "@current~N (N versions back; @current~1 = undo the last edit).")
+    version: str = Field(
+        description="The version to make current: @ID, an id prefix, or "
+        "@current~N (N versions back; @current~1 = undo the last edit)."
+    )
 
 
 class RevertOutput(BaseModel):
@@ -120,6 +131,9 @@ def history_tool(store: Store, args: HistoryInput) -> HistoryTree:
 def revert_tool(store: Store, args: RevertInput) -> RevertOutput:
     """The ``revert`` tool: make an earlier version current (nothing is deleted)."""
     version = store.revert(args.session, args.version)
-    return RevertOutput(session=args.session, current=version,
-                        next_step=f"the next run_edit with image '@current' edits @{version.id}; "
-                        "an edit from it starts a new branch if it already has children")
+    return RevertOutput(
+        session=args.session,
+        current=version,
+        next_step=f"the next run_edit with image '@current' edits @{version.id}; "
+        "an edit from it starts a new branch if it already has children",
+    )

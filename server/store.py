@@ -64,8 +64,20 @@ DB_NAME = "history.sqlite3"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
 TEMP_GRACE_S = 3600.0
-_COLUMNS = ("id", "session", "parent", "created", "edit", "image_sha256", "mask_sha256",
-            "comparison_sha256", "request", "plan", "qa", "provenance")
+_COLUMNS = (
+    "id",
+    "session",
+    "parent",
+    "created",
+    "edit",
+    "image_sha256",
+    "mask_sha256",
+    "comparison_sha256",
+    "request",
+    "plan",
+    "qa",
+    "provenance",
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,      -- global creation order
@@ -128,8 +140,10 @@ class Store:
         try:
             self.objects.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the data directory {self.data_dir} ({exc.strerror}); "
-                             "set RETOUCH_DATA_DIR or --data-dir to a writable folder") from exc
+            raise StoreError(
+                f"cannot create the data directory {self.data_dir} ({exc.strerror}); "
+                "set RETOUCH_DATA_DIR or --data-dir to a writable folder"
+            ) from exc
         self._retry(self._init_schema)
 
     # ------------------------------------------------------------------------------ connections
@@ -172,15 +186,21 @@ class Store:
                 if ("locked" in text or "busy" in text) and attempt < attempts - 1:
                     time.sleep(0.05 * (attempt + 1) + secrets.randbelow(50) / 1000)
                     continue
-                raise StoreError(f"the history database {self.db_path} failed ({text}); if "
-                                 "another retouch is writing, retry; else check the disk") from exc
+                raise StoreError(
+                    f"the history database {self.db_path} failed ({text}); if "
+                    "another retouch is writing, retry; else check the disk"
+                ) from exc
             except sqlite3.IntegrityError as exc:
-                raise StoreError(f"the history database {self.db_path} refused the change "
-                                 f"({exc}); the version it refers to may have been removed; "
-                                 "retry") from exc
+                raise StoreError(
+                    f"the history database {self.db_path} refused the change "
+                    f"({exc}); the version it refers to may have been removed; "
+                    "retry"
+                ) from exc
             except sqlite3.DatabaseError as exc:
-                raise StoreError(f"{self.db_path} is not a readable history database ({exc}); "
-                                 "move it aside or point --data-dir elsewhere") from exc
+                raise StoreError(
+                    f"{self.db_path} is not a readable history database ({exc}); "
+                    "move it aside or point --data-dir elsewhere"
+                ) from exc
         raise AssertionError("unreachable")
 
     def _init_schema(self) -> None:
@@ -190,8 +210,10 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
             have = conn.execute("PRAGMA user_version").fetchone()[0]
             if have > SCHEMA_VERSION:
-                raise StoreError(f"{self.db_path} was written by a newer retouch (schema {have}, "
-                                 f"this one reads {SCHEMA_VERSION}); upgrade retouch")
+                raise StoreError(
+                    f"{self.db_path} was written by a newer retouch (schema {have}, "
+                    f"this one reads {SCHEMA_VERSION}); upgrade retouch"
+                )
             if have < SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
                 for stmt in filter(str.strip, _SCHEMA.split(";")):
@@ -255,9 +277,19 @@ class Store:
             blobs["comparison"] = encode_png(comparison)
         shas = {k: self.put_file(v) for k, v in blobs.items()}
         created = utc_now()
-        fields = [session, parent, created, edit, shas["image"], shas.get("mask"),
-                  shas.get("comparison"), _as_json(request), _as_json(plan), _as_json(qa),
-                  _as_json(provenance)]
+        fields = [
+            session,
+            parent,
+            created,
+            edit,
+            shas["image"],
+            shas.get("mask"),
+            shas.get("comparison"),
+            _as_json(request),
+            _as_json(plan),
+            _as_json(qa),
+            _as_json(provenance),
+        ]
 
         # 3. one transaction: re-check files under the lock, insert the row, move the pointer
         def insert() -> str:
@@ -269,15 +301,25 @@ class Store:
                         self.files.write_atomic(self.object_path(sha), blobs[kind])
                 while True:
                     vid = _new_id()
-                    if conn.execute("SELECT 1 FROM versions WHERE id >= ? AND id < ?",
-                                    (vid[:8], vid[:8] + "g")).fetchone() is None:
+                    if (
+                        conn.execute(
+                            "SELECT 1 FROM versions WHERE id >= ? AND id < ?",
+                            (vid[:8], vid[:8] + "g"),
+                        ).fetchone()
+                        is None
+                    ):
                         break  # keep 8-character prefixes unique too
-                conn.execute(f"INSERT INTO versions ({', '.join(_COLUMNS)}) VALUES "
-                             f"({', '.join('?' * len(_COLUMNS))})", [vid, *fields])
+                conn.execute(
+                    f"INSERT INTO versions ({', '.join(_COLUMNS)}) VALUES "
+                    f"({', '.join('?' * len(_COLUMNS))})",
+                    [vid, *fields],
+                )
                 conn.execute(
                     "INSERT INTO sessions (name, current, created, updated) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(name) DO UPDATE SET current = excluded.current, "
-                    "updated = excluded.updated", (session, vid, created, created))
+                    "updated = excluded.updated",
+                    (session, vid, created, created),
+                )
                 return vid
 
         return self.get(self._retry(insert))
@@ -285,18 +327,24 @@ class Store:
     def _check_parent(self, conn: sqlite3.Connection, parent: str, session: str) -> None:
         row = conn.execute("SELECT session FROM versions WHERE id = ?", (parent,)).fetchone()
         if row is None:
-            raise StoreError(f"parent version @{parent} does not exist; pass an id from "
-                             f"`retouch history {session}`")
+            raise StoreError(
+                f"parent version @{parent} does not exist; pass an id from "
+                f"`retouch history {session}`"
+            )
         if row["session"] != session:
-            raise StoreError(f"parent version @{parent} belongs to session {row['session']!r}, "
-                             f"not {session!r}; export it with `retouch show` and edit the file")
+            raise StoreError(
+                f"parent version @{parent} belongs to session {row['session']!r}, "
+                f"not {session!r}; export it with `retouch show` and edit the file"
+            )
 
     def get(self, version_id: str) -> Version:
         """The version with exactly this id; StoreError if there is none."""
         rows = self._fetch("SELECT * FROM versions WHERE id = ?", (version_id,))
         if not rows:
-            raise StoreError(f"no version @{version_id} in {self.data_dir}; list versions with "
-                             "`retouch history SESSION`")
+            raise StoreError(
+                f"no version @{version_id} in {self.data_dir}; list versions with "
+                "`retouch history SESSION`"
+            )
         return _to_version(rows[0])
 
     def _fetch(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
@@ -325,8 +373,10 @@ class Store:
             version = self._by_prefix(parsed.base, ref, session)
         for step in range(parsed.back):
             if version.parent is None:
-                raise StoreError(f"{ref!r} goes back {parsed.back} versions but @{version.id} "
-                                 f"(after {step}) was edited from a file; it has no parent")
+                raise StoreError(
+                    f"{ref!r} goes back {parsed.back} versions but @{version.id} "
+                    f"(after {step}) was edited from a file; it has no parent"
+                )
             version = self.get(version.parent)
         return version
 
@@ -338,25 +388,35 @@ class Store:
         else:
             rows = self._fetch(sql + " AND session = ? ORDER BY seq LIMIT 2", (*span, session))
         if len(rows) > 1:
-            raise StoreError(f"{ref!r} is ambiguous (several versions start with it); give more "
-                             "characters of the id")
+            raise StoreError(
+                f"{ref!r} is ambiguous (several versions start with it); give more "
+                "characters of the id"
+            )
         if rows:
             return _to_version(rows[0])
         if session is not None:
             elsewhere = self._fetch(sql + " LIMIT 1", span)
             if elsewhere:
-                raise StoreError(f"version {ref!r} belongs to session "
-                                 f"{elsewhere[0]['session']!r}, not {session!r}; use a version "
-                                 f"of {session!r}")
-            raise StoreError(f"no version {ref!r} in session {session!r}; list its versions with "
-                             f"`retouch history {session}`")
-        raise StoreError(f"no version {ref!r} in {self.data_dir}; list sessions with `retouch "
-                         "history`, versions with `retouch history SESSION`")
+                raise StoreError(
+                    f"version {ref!r} belongs to session "
+                    f"{elsewhere[0]['session']!r}, not {session!r}; use a version "
+                    f"of {session!r}"
+                )
+            raise StoreError(
+                f"no version {ref!r} in session {session!r}; list its versions with "
+                f"`retouch history {session}`"
+            )
+        raise StoreError(
+            f"no version {ref!r} in {self.data_dir}; list sessions with `retouch "
+            "history`, versions with `retouch history SESSION`"
+        )
 
     def current(self, session: str) -> Version | None:
         """The session's current version, or None when the session has none."""
-        rows = self._fetch("SELECT v.* FROM sessions s JOIN versions v ON v.id = s.current "
-                           "WHERE s.name = ?", (session,))
+        rows = self._fetch(
+            "SELECT v.* FROM sessions s JOIN versions v ON v.id = s.current WHERE s.name = ?",
+            (session,),
+        )
         return _to_version(rows[0]) if rows else None
 
     def history(self, session: str) -> list[Version]:
@@ -372,17 +432,20 @@ class Store:
         def read() -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
             with self._db() as conn:
                 conn.execute("BEGIN")
-                rows = conn.execute("SELECT * FROM versions WHERE session = ? ORDER BY seq",
-                                    (session,)).fetchall()
-                cur = conn.execute("SELECT current FROM sessions WHERE name = ?",
-                                   (session,)).fetchall()
+                rows = conn.execute(
+                    "SELECT * FROM versions WHERE session = ? ORDER BY seq", (session,)
+                ).fetchall()
+                cur = conn.execute(
+                    "SELECT current FROM sessions WHERE name = ?", (session,)
+                ).fetchall()
                 conn.execute("COMMIT")
                 return rows, cur
 
         rows, cur = self._retry(read)
         if not rows:
-            raise StoreError(f"no session {session!r} in {self.data_dir}; list sessions with "
-                             "`retouch history`")
+            raise StoreError(
+                f"no session {session!r} in {self.data_dir}; list sessions with `retouch history`"
+            )
         return [_to_version(r) for r in rows], cur[0]["current"] if cur else None
 
     def tree(self, session: str) -> HistoryTree:
@@ -393,9 +456,12 @@ class Store:
         """Every session, most recently updated first."""
         rows = self._fetch(
             "SELECT s.name, s.current, s.updated, COUNT(v.id) AS n FROM sessions s "
-            "LEFT JOIN versions v ON v.session = s.name GROUP BY s.name ORDER BY s.updated DESC")
-        return [SessionInfo(name=r["name"], current=r["current"], versions=r["n"],
-                            updated=r["updated"]) for r in rows]
+            "LEFT JOIN versions v ON v.session = s.name GROUP BY s.name ORDER BY s.updated DESC"
+        )
+        return [
+            SessionInfo(name=r["name"], current=r["current"], versions=r["n"], updated=r["updated"])
+            for r in rows
+        ]
 
     def revert(self, session: str, ref: str) -> Version:
         """Make an earlier version of ``session`` current (the next edit starts from it). Nothing
@@ -404,12 +470,18 @@ class Store:
 
         def move() -> None:
             with self._db(write=True) as conn:
-                if conn.execute("SELECT 1 FROM versions WHERE id = ?",
-                                (version.id,)).fetchone() is None:  # pruned by gc meanwhile
-                    raise StoreError(f"version @{version.id} was just removed by `retouch gc`; "
-                                     f"pick another from `retouch history {session}`")
-                conn.execute("UPDATE sessions SET current = ?, updated = ? WHERE name = ?",
-                             (version.id, utc_now(), session))
+                if (
+                    conn.execute("SELECT 1 FROM versions WHERE id = ?", (version.id,)).fetchone()
+                    is None
+                ):  # pruned by gc meanwhile
+                    raise StoreError(
+                        f"version @{version.id} was just removed by `retouch gc`; "
+                        f"pick another from `retouch history {session}`"
+                    )
+                conn.execute(
+                    "UPDATE sessions SET current = ?, updated = ? WHERE name = ?",
+                    (version.id, utc_now(), session),
+                )
 
         self._retry(move)
         return version
@@ -434,8 +506,13 @@ class Store:
 
     # -------------------------------------------------------------------------- housekeeping
 
-    def gc(self, keep_days: float | None = None, *, temp_grace_s: float = TEMP_GRACE_S,
-           now: datetime | None = None) -> GcReport:
+    def gc(
+        self,
+        keep_days: float | None = None,
+        *,
+        temp_grace_s: float = TEMP_GRACE_S,
+        now: datetime | None = None,
+    ) -> GcReport:
         """Collect garbage (policy in the module docstring). ``keep_days`` None keeps every
         version; ``temp_grace_s`` spares younger temp files; ``now`` is for tests."""
         from server.store_gc import collect_files, prune_versions
@@ -457,8 +534,13 @@ class Store:
                 return collect_files(conn, self.objects, temp_grace_s)
 
         files, temps, freed, kept = self._retry(sweep)
-        return GcReport(versions_removed=removed, files_removed=files, temp_files_removed=temps,
-                        bytes_freed=freed, files_kept=kept)
+        return GcReport(
+            versions_removed=removed,
+            files_removed=files,
+            temp_files_removed=temps,
+            bytes_freed=freed,
+            files_kept=kept,
+        )
 
     def verify(self) -> list[str]:
         """Consistency problems, one line each (empty when the store is sound): rows pointing at

@@ -92,8 +92,10 @@ class ObjectFiles:
                 finally:
                     os.close(fd)
         except OSError as exc:
-            raise StoreError(f"cannot write {path} ({exc.strerror or exc}); check free space and "
-                             f"permissions of {self.root}") from exc
+            raise StoreError(
+                f"cannot write {path} ({exc.strerror or exc}); check free space and "
+                f"permissions of {self.root}"
+            ) from exc
 
     def read(self, sha: str) -> bytes:
         """The bytes of an object, checked against its sha256; StoreError if missing or damaged."""
@@ -101,9 +103,12 @@ class ObjectFiles:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise StoreError(f"object {sha[:12]} is missing from {self.root}; the store was "
-                             "modified by hand; restore the file from a backup") from None
+            raise StoreError(
+                f"object {sha[:12]} is missing from {self.root}; the store was "
+                "modified by hand; restore the file from a backup"
+            ) from None
         if sha256(data).hexdigest() != sha:
-            raise StoreError(f"object {path} is damaged (its sha256 does not match); restore it "
-                             "from a backup")
+            raise StoreError(
+                f"object {path} is damaged (its sha256 does not match); restore it from a backup"
+            )
         return data

@@ -41,13 +41,16 @@ def referenced_files(conn: sqlite3.Connection) -> set[str]:
     """Every sha256 some version points at."""
     refs: set[str] = set()
     for col in _FILE_COLUMNS:
-        refs.update(r[0] for r in conn.execute(f"SELECT DISTINCT {col} FROM versions "
-                                               f"WHERE {col} IS NOT NULL"))
+        refs.update(
+            r[0]
+            for r in conn.execute(f"SELECT DISTINCT {col} FROM versions WHERE {col} IS NOT NULL")
+        )
     return refs
 
 
-def collect_files(conn: sqlite3.Connection, objects: Path,
-                  temp_grace_s: float) -> tuple[int, int, int, int]:
+def collect_files(
+    conn: sqlite3.Connection, objects: Path, temp_grace_s: float
+) -> tuple[int, int, int, int]:
     """Delete object files no version points at, and temp files older than ``temp_grace_s``.
     Files with other names are left alone. Returns (objects deleted, temp files deleted, bytes
     freed, objects kept)."""
@@ -97,13 +100,15 @@ def find_problems(store: Store) -> list[str]:
             elif sha256(path.read_bytes()).hexdigest() != sha:
                 problems.append(f"version {v['id']}: {col} file {path.name} is damaged")
         if v["parent"] is not None and session_of.get(v["parent"]) != v["session"]:
-            problems.append(f"version {v['id']}: parent {v['parent']} is not in session "
-                            f"{v['session']}")
+            problems.append(
+                f"version {v['id']}: parent {v['parent']} is not in session {v['session']}"
+            )
     named = {s["name"] for s in sessions}
     for s in sessions:
         if session_of.get(s["current"]) != s["name"]:
-            problems.append(f"session {s['name']}: current {s['current']} is not one of its "
-                            "versions")
+            problems.append(
+                f"session {s['name']}: current {s['current']} is not one of its versions"
+            )
     for name in sorted({v["session"] for v in versions} - named):
         problems.append(f"session {name}: has versions but no session record")
     return problems

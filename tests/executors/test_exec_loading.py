@@ -82,12 +82,12 @@ def test_model_from_the_hf_cache(tmp_path: Path, hf_cache: Path) -> None:
     )
 
 
-def test_alternate_family_is_used_when_the_planned_one_is_not_run_here(
+def test_alternate_family_is_used_when_the_planned_one_is_not_here(
     tmp_path: Path, hf_cache: Path
 ) -> None:
     plan = tiny_plan(tmp_path, "extend the photo", extend="0,0,16,0", crop=False)
     assert plan.model.family == "sdxl-inpaint" and "sd-inpaint" in plan.model.alternates
-    with pytest.raises(ModelMissingError, match="planned sdxl-inpaint"):
+    with pytest.raises(ModelMissingError, match=r"\(sdxl-inpaint\) is not on this machine"):
         run_plan(plan, executor="diffusers")
     cache_model(hf_cache, SD_INPAINT_ID, tiny_dirs()["inpaint"])
     out = run_plan(plan, executor="diffusers")
@@ -175,7 +175,9 @@ def test_detect_family_from_json_only(tmp_path: Path) -> None:
     )
     (sdxl / "unet" / "config.json").write_text(json.dumps({"in_channels": 9}))
     assert loading.detect_family(sdxl) == "sdxl-inpaint"
-    with pytest.raises(InputError, match="SDXL inpaint model"):
+    (sdxl / "unet" / "config.json").write_text(json.dumps({"in_channels": 4}))
+    assert loading.detect_family(sdxl) == "sdxl"
+    with pytest.raises(InputError, match="holds an SDXL model .4-channel UNet"):
         run_plan(_plan(tmp_path), model=str(sdxl), executor="diffusers")
 
 

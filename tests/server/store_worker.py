@@ -41,9 +41,16 @@ def add_one(store: Store, session: str, rng: np.random.Generator, n: int) -> str
     current = store.current(session)
     image = _image(rng)
     mask = rng.random((48, 48)) > 0.5
-    v = store.add_version(session, parent=current.id if current else None, edit=f"edit {n}",
-                          image=image, mask=mask, comparison=_image(rng),
-                          request={"edit": f"edit {n}"}, qa={"passed": True})
+    v = store.add_version(
+        session,
+        parent=current.id if current else None,
+        edit=f"edit {n}",
+        image=image,
+        mask=mask,
+        comparison=_image(rng),
+        request={"edit": f"edit {n}"},
+        qa={"passed": True},
+    )
     return v.id
 
 
@@ -93,6 +100,7 @@ def _arm(point: str, at: int, which: int) -> None:
 
         Store._db = db  # type: ignore[method-assign]
     elif point == "in-transaction":
+
         class Killer(sqlite3.Connection):
             def execute(self, sql: str, *args):  # type: ignore[no-untyped-def, override]
                 cur = super().execute(sql, *args)

@@ -198,8 +198,21 @@ def test_max_retries_keeps_every_attempt(tmp_path: Path) -> None:
     m[8:56, 8:56] = 255
     Image.fromarray(m).save(mask)
     out = tmp_path / "res.png"
-    args = ["edit", str(img), "remove the sign", "--mask", str(mask), "--executor", "diffusers",
-            "--model", str(tiny_dirs()["inpaint"]), "--steps", "2", "--out", str(out)]
+    args = [
+        "edit",
+        str(img),
+        "remove the sign",
+        "--mask",
+        str(mask),
+        "--executor",
+        "diffusers",
+        "--model",
+        str(tiny_dirs()["inpaint"]),
+        "--steps",
+        "2",
+        "--out",
+        str(out),
+    ]
     r = invoke(*args, "--max-retries", "2")
     attempts = sorted((tmp_path / "attempts").iterdir())
     assert 2 <= len(attempts) <= 3, r.output  # the noise fails QA, so at least one retry ran
@@ -221,11 +234,27 @@ def test_session_records_versions_and_reads_refs(tmp_path: Path) -> None:
     Image.fromarray(m).save(mask)
     store = tmp_path / "store"
     base = ["--executor", "classical", "--session", "chat", "--data-dir", str(store)]
-    r1 = invoke("edit", str(img), "remove the dot", "--mask", str(mask), *base, "--out",
-                str(tmp_path / "a" / "r.png"))
+    r1 = invoke(
+        "edit",
+        str(img),
+        "remove the dot",
+        "--mask",
+        str(mask),
+        *base,
+        "--out",
+        str(tmp_path / "a" / "r.png"),
+    )
     assert r1.exit_code == 0, r1.output
-    r2 = invoke("edit", "@current", "remove the dot", "--mask", str(mask), *base, "--out",
-                str(tmp_path / "b" / "r.png"))
+    r2 = invoke(
+        "edit",
+        "@current",
+        "remove the dot",
+        "--mask",
+        str(mask),
+        *base,
+        "--out",
+        str(tmp_path / "b" / "r.png"),
+    )
     assert r2.exit_code == 0, r2.output
     hist = invoke("history", "chat", "--json", "--data-dir", str(store))
     versions = json.loads(hist.stdout)

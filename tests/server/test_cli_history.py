@@ -32,8 +32,14 @@ def chat(data: Path) -> dict[str, str]:
     store = Store(data)
     mask = np.zeros((24, 24), dtype=bool)
     mask[2:6, 2:6] = True
-    a = store.add_version("chat", parent=None, edit="remove the sign", image=_img(0), mask=mask,
-                          comparison=_img(9, "RGB")).id
+    a = store.add_version(
+        "chat",
+        parent=None,
+        edit="remove the sign",
+        image=_img(0),
+        mask=mask,
+        comparison=_img(9, "RGB"),
+    ).id
     b = store.add_version("chat", parent=a, edit="make the sky warmer", image=_img(1)).id
     c = store.add_version("chat", parent=b, edit="warmer still", image=_img(2)).id
     d = store.add_version("chat", parent=a, edit="make the sky cooler", image=_img(3, "RGB")).id
@@ -88,8 +94,17 @@ def test_show_writes_files(data: Path, chat: dict[str, str], tmp_path: Path) -> 
     store = Store(data)
     a = store.get(chat["a"])
     out, mask, cmp_ = tmp_path / "a.png", tmp_path / "m.png", tmp_path / "c.png"
-    r = invoke(data, "show", "@" + chat["a"][:5], "--out", str(out), "--mask", str(mask),
-               "--comparison", str(cmp_))
+    r = invoke(
+        data,
+        "show",
+        "@" + chat["a"][:5],
+        "--out",
+        str(out),
+        "--mask",
+        str(mask),
+        "--comparison",
+        str(cmp_),
+    )
     assert r.exit_code == 0, r.output
     assert out.read_bytes() == store.object_path(a.image_sha256).read_bytes()  # byte for byte
     assert np.array_equal(np.asarray(Image.open(mask)) >= 128, store.load_mask(a))
@@ -103,41 +118,56 @@ def test_show_writes_files(data: Path, chat: dict[str, str], tmp_path: Path) -> 
     assert np.array_equal(np.asarray(Image.open(tif)), np.asarray(_img(0)))
 
 
-@pytest.mark.parametrize(("args", "code", "needle"), [
-    (["show", "@0000aaaa", "--out", "x.png"], 6, "no version '@0000aaaa'"),
-    (["show", "not-a-ref"], 6, "is not a version reference"),
-    (["show", "@current"], 6, "needs a session"),
-    (["revert", "chat", "@ffffffffffff"], 6, "no version"),
-    (["revert", "nosuch", "@current"], 6, "no versions yet"),
-    (["history", "nosuch"], 6, "no session 'nosuch'"),
-    (["history", "bad name"], 2, "session name"),
-    (["gc", "--keep-days", "-1"], 2, "negative"),
-])
-def test_bad_references_are_one_line_errors(data: Path, chat: dict[str, str], args: list[str],
-                                            code: int, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["show", "@0000aaaa", "--out", "x.png"], 6, "no version '@0000aaaa'"),
+        (["show", "not-a-ref"], 6, "is not a version reference"),
+        (["show", "@current"], 6, "needs a session"),
+        (["revert", "chat", "@ffffffffffff"], 6, "no version"),
+        (["revert", "nosuch", "@current"], 6, "no versions yet"),
+        (["history", "nosuch"], 6, "no session 'nosuch'"),
+        (["history", "bad name"], 2, "session name"),
+        (["gc", "--keep-days", "-1"], 2, "negative"),
+    ],
+)
+def test_bad_references_are_one_line_errors(
+    data: Path, chat: dict[str, str], args: list[str], code: int, needle: str
+) -> None:
     _one_error_line(invoke(data, *args), code, needle)
 
 
 def test_foreign_version_is_refused(data: Path, chat: dict[str, str], tmp_path: Path) -> None:
-    _one_error_line(invoke(data, "revert", "chat", chat["o"]), 6,
-                    "belongs to session 'other', not 'chat'")
+    _one_error_line(
+        invoke(data, "revert", "chat", chat["o"]), 6, "belongs to session 'other', not 'chat'"
+    )
     out = tmp_path / "o.png"
-    _one_error_line(invoke(data, "show", chat["o"], "--session", "chat", "--out", str(out)), 6,
-                    "belongs to session 'other'")
+    _one_error_line(
+        invoke(data, "show", chat["o"], "--session", "chat", "--out", str(out)),
+        6,
+        "belongs to session 'other'",
+    )
     assert not out.exists()
     assert Store(data).current("chat").id == chat["d"]
 
 
-def test_show_refuses_what_it_cannot_write(data: Path, chat: dict[str, str],
-                                           tmp_path: Path) -> None:
-    _one_error_line(invoke(data, "show", chat["b"], "--out", str(tmp_path / "b.jpg")), 2,
-                    "transparency")
-    _one_error_line(invoke(data, "show", chat["b"], "--mask", str(tmp_path / "m.png")), 2,
-                    "has no mask")
-    _one_error_line(invoke(data, "show", chat["b"], "--out", str(tmp_path / "b.xyz")), 2,
-                    "unknown image suffix")
-    _one_error_line(invoke(data, "show", chat["b"], "--out", str(tmp_path / "no" / "b.png")), 2,
-                    "does not exist")
+def test_show_refuses_what_it_cannot_write(
+    data: Path, chat: dict[str, str], tmp_path: Path
+) -> None:
+    _one_error_line(
+        invoke(data, "show", chat["b"], "--out", str(tmp_path / "b.jpg")), 2, "transparency"
+    )
+    _one_error_line(
+        invoke(data, "show", chat["b"], "--mask", str(tmp_path / "m.png")), 2, "has no mask"
+    )
+    _one_error_line(
+        invoke(data, "show", chat["b"], "--out", str(tmp_path / "b.xyz")), 2, "unknown image suffix"
+    )
+    _one_error_line(
+        invoke(data, "show", chat["b"], "--out", str(tmp_path / "no" / "b.png")),
+        2,
+        "does not exist",
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing half-written
 
 

@@ -39,8 +39,9 @@ def store(tmp_path: Path) -> Store:
 def _chain(store: Store, session: str, n: int, seed: int = 0) -> list[str]:
     ids: list[str] = []
     for i in range(n):
-        v = store.add_version(session, parent=ids[-1] if ids else None, edit=f"edit {i}",
-                              image=_img(seed * 100 + i))
+        v = store.add_version(
+            session, parent=ids[-1] if ids else None, edit=f"edit {i}", image=_img(seed * 100 + i)
+        )
         ids.append(v.id)
     return ids
 
@@ -54,9 +55,17 @@ def test_image_keeps_alpha_and_icc_and_files_are_content_addressed(store: Store)
     image.info["icc_profile"] = icc
     mask = np.zeros((32, 32), dtype=bool)
     mask[4:12, 8:20] = True
-    v = store.add_version("chat", parent=None, edit="remove the sign", image=image, mask=mask,
-                          comparison=_img(2), request={"edit": "remove the sign"},
-                          qa={"passed": True, "checks": [1, 2]}, provenance={"seed": 3})
+    v = store.add_version(
+        "chat",
+        parent=None,
+        edit="remove the sign",
+        image=image,
+        mask=mask,
+        comparison=_img(2),
+        request={"edit": "remove the sign"},
+        qa={"passed": True, "checks": [1, 2]},
+        provenance={"seed": 3},
+    )
     back = store.load_image(v)
     assert back.mode == "RGBA" and back.info.get("icc_profile") == icc
     assert np.array_equal(np.asarray(back), np.asarray(image))
@@ -66,7 +75,9 @@ def test_image_keeps_alpha_and_icc_and_files_are_content_addressed(store: Store)
         assert sha is not None
         assert sha256(store.object_path(sha).read_bytes()).hexdigest() == sha
     got = store.get(v.id)
-    assert got == v and got.qa == {"passed": True, "checks": [1, 2]} and got.provenance == {"seed": 3}
+    assert (
+        got == v and got.qa == {"passed": True, "checks": [1, 2]} and got.provenance == {"seed": 3}
+    )
     assert got.created.endswith("Z") and datetime.fromisoformat(got.created).tzinfo is not None
     # the same pixels again: a new version, no new file
     before = _objects(store)
@@ -94,13 +105,16 @@ def test_encode_png_is_deterministic() -> None:
     assert encode_png(_img(5, "RGBA")) == encode_png(_img(5, "RGBA"))
 
 
-@pytest.mark.parametrize(("kwargs", "err", "needle"), [
-    ({"session": "bad name"}, InputError, "session name"),
-    ({"session": ""}, InputError, "session name"),
-    ({"edit": "  "}, InputError, "edit must be"),
-    ({"image": np.zeros((4, 4, 3))}, InputError, "PIL image"),
-    ({"parent": "0123456789ab"}, StoreError, "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "err", "needle"),
+    [
+        ({"session": "bad name"}, InputError, "session name"),
+        ({"session": ""}, InputError, "session name"),
+        ({"edit": "  "}, InputError, "edit must be"),
+        ({"image": np.zeros((4, 4, 3))}, InputError, "PIL image"),
+        ({"parent": "0123456789ab"}, StoreError, "does not exist"),
+    ],
+)
 def test_add_version_checks_inputs(store: Store, kwargs: dict, err: type, needle: str) -> None:
     args = {"session": "s", "parent": None, "edit": "e", "image": _img(0)} | kwargs
     session = args.pop("session")
@@ -126,8 +140,9 @@ def test_refs_resolve_every_form(store: Store) -> None:
     assert store.resolve(b).id == b  # no session: any session's version
 
 
-@pytest.mark.parametrize("ref", ["", "@", "zz12", "abc", "@current~", "current~-1", "a/b",
-                                 "../etc", "@abcd ef"])
+@pytest.mark.parametrize(
+    "ref", ["", "@", "zz12", "abc", "@current~", "current~-1", "a/b", "../etc", "@abcd ef"]
+)
 def test_malformed_ref_is_a_store_error(store: Store, ref: str) -> None:
     with pytest.raises(StoreError, match="not a version reference"):
         store.resolve(ref, "chat")
@@ -169,8 +184,9 @@ def test_revert_then_edit_starts_a_branch(store: Store) -> None:
     assert store.revert("chat", "current~2").id == v1
     assert store.current("chat").id == v1
     assert [v.id for v in store.history("chat")] == [v1, v2, v3]  # nothing deleted
-    v4 = store.add_version("chat", parent=store.current("chat").id, edit="cooler sky",
-                           image=_img(40)).id
+    v4 = store.add_version(
+        "chat", parent=store.current("chat").id, edit="cooler sky", image=_img(40)
+    ).id
     assert store.current("chat").id == v4 and store.get(v3).parent == v2  # v3 untouched
     tree = store.tree("chat")
     nodes = {n.id: n for n in tree.versions}
@@ -264,7 +280,9 @@ def test_file_collected_before_the_transaction_is_rewritten(store: Store, monkey
         return sha
 
     monkeypatch.setattr(Store, "put_file", put_then_collected)
-    v = store.add_version("chat", parent=None, edit="e", image=_img(3), mask=np.ones((32, 32), bool))
+    v = store.add_version(
+        "chat", parent=None, edit="e", image=_img(3), mask=np.ones((32, 32), bool)
+    )
     assert store.verify() == []
     assert np.array_equal(np.asarray(store.load_image(v)), np.asarray(_img(3)))
 
@@ -272,8 +290,9 @@ def test_file_collected_before_the_transaction_is_rewritten(store: Store, monkey
 def _age(store: Store, vid: str, days: float) -> None:
     when = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
     with sqlite3.connect(store.db_path) as conn:
-        conn.execute("UPDATE versions SET created = ? WHERE id = ?", (when.replace("+00:00", "Z"),
-                                                                      vid))
+        conn.execute(
+            "UPDATE versions SET created = ? WHERE id = ?", (when.replace("+00:00", "Z"), vid)
+        )
 
 
 def test_gc_keep_days_prunes_old_dead_branches_only(store: Store) -> None:

@@ -19,8 +19,9 @@ from server.store import Store
 WORKER = Path(__file__).with_name("store_worker.py")
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="uses fork, SIGKILL and /proc")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="uses fork, SIGKILL and /proc"
+)
 
 
 def _all_files_referenced(store: Store) -> None:
@@ -36,8 +37,12 @@ def _all_files_referenced(store: Store) -> None:
 def test_writers_killed_at_random_points_leave_the_store_consistent(tmp_path: Path) -> None:
     rounds = 30
     report = tmp_path / "report.json"
-    subprocess.run([sys.executable, str(WORKER), "crash", str(tmp_path), str(rounds), "7",
-                    str(report)], check=True, env=ENV, timeout=120)
+    subprocess.run(
+        [sys.executable, str(WORKER), "crash", str(tmp_path), str(rounds), "7", str(report)],
+        check=True,
+        env=ENV,
+        timeout=120,
+    )
     entries = json.loads(report.read_text())
     assert len(entries) == rounds
     for n, e in enumerate(entries):
@@ -69,9 +74,14 @@ def test_concurrent_writers_all_recorded_while_gc_runs(tmp_path: Path) -> None:
     writers, count = 4, 12
     data = tmp_path / "data"
     acks = [tmp_path / f"acks-{i}.txt" for i in range(writers)]
-    procs = [subprocess.Popen([sys.executable, str(WORKER), "write", str(data), "chat",
-                               str(count), str(a)], env=ENV, stderr=subprocess.PIPE)
-             for a in acks]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), "write", str(data), "chat", str(count), str(a)],
+            env=ENV,
+            stderr=subprocess.PIPE,
+        )
+        for a in acks
+    ]
     sweeps = 0
     deadline = time.monotonic() + 120
     while any(p.poll() is None for p in procs) and time.monotonic() < deadline:

@@ -32,8 +32,14 @@ def photo(tmp_path: Path, coffee: Image.Image) -> Path:
     return p
 
 
-def _edit(store: Store, session: str, source: str, tmp_path: Path, box: tuple[int, ...],
-          comparison_as_bytes: bool = False):  # type: ignore[no-untyped-def]
+def _edit(
+    store: Store,
+    session: str,
+    source: str,
+    tmp_path: Path,
+    box: tuple[int, ...],
+    comparison_as_bytes: bool = False,
+):  # type: ignore[no-untyped-def]
     """What `retouch edit SOURCE "remove the spot" --mask M --session S` does with the hooks."""
     from executors.qa import check
     from executors.run import run_plan
@@ -42,16 +48,18 @@ def _edit(store: Store, session: str, source: str, tmp_path: Path, box: tuple[in
 
     image, parent = resolve_source(source, store, session)
     mask = np.zeros((image.height, image.width), dtype=np.uint8)
-    mask[box[1]:box[3], box[0]:box[2]] = 255
+    mask[box[1] : box[3], box[0] : box[2]] = 255
     mask_path = tmp_path / f"mask-{box[0]}.png"
     Image.fromarray(mask, "L").save(mask_path)
-    request = build_request(str(source_path(source, store, session)), "remove the spot",
-                            mask=str(mask_path))
+    request = build_request(
+        str(source_path(source, store, session)), "remove the spot", mask=str(mask_path)
+    )
     plan = make_plan(request, analyze(request))
     out = run_plan(plan, image=image, executor="classical")
     report = check(image, out.image, out.edit_mask, plan)
     comparison: Image.Image | bytes = Image.fromarray(
-        np.hstack([np.asarray(image.convert("RGB")), np.asarray(out.image.convert("RGB"))]))
+        np.hstack([np.asarray(image.convert("RGB")), np.asarray(out.image.convert("RGB"))])
+    )
     if comparison_as_bytes:
         buf = io.BytesIO()
         comparison.save(buf, format="JPEG")
