@@ -4,7 +4,8 @@ A diffusion-free fill (Telea, Navier-Stokes) propagates colour inward and leaves
 fine texture, the tell-tale smear. This module re-synthesises only the high-frequency part: the
 photo's detail layer (image minus its Gaussian blur) is quilted into the hole from blocks of the
 known ring around it, picking blocks whose detail energy is typical for that ring (never an edge
-or a highlight), and added to the fill. The fill's low frequencies (colour, shading) are unchanged.
+or a highlight), and applied to the fill as a brightness modulation. The fill's low frequencies
+(colour, shading) are unchanged, and hue and saturation are kept, so no colour is invented.
 """
 
 from __future__ import annotations
@@ -89,5 +90,11 @@ def _quilt(filled: np.ndarray, source: np.ndarray, hole: np.ndarray, seed: int) 
             bh = min(BLOCK, texture.shape[0] - y)
             bw = min(BLOCK, texture.shape[1] - x)
             texture[y : y + bh, x : x + bw] = detail[sy : sy + bh, sx : sx + bw]
-    out = filled.astype(np.float32) + np.where(hole[..., None], texture, 0.0)
+    # grain is brightness: each pixel of the fill is scaled by (1 + detail / its luminance), which
+    # keeps hue and HSV saturation exactly, so no colour is invented; capped so nothing clips
+    base = filled.astype(np.float32)
+    lum = base.mean(axis=2)
+    factor = 1.0 + texture.mean(axis=2) / np.maximum(lum, 8.0)
+    factor = np.clip(factor, 0.0, 255.0 / np.maximum(base.max(axis=2), 1.0))
+    out = base * np.where(hole, factor, 1.0)[..., None]
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import tempfile
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from planner.atomic import atomic_write
 from planner.errors import InputError
 from planner.schema import EditPlan
 
@@ -64,17 +64,6 @@ def render(plan: EditPlan, plan_path: str = PLAN_NAME) -> str:
     )
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_outputs(plan: EditPlan, out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write DIR/skill-editing-pipeline.md and DIR/plan.json; each file appears whole or not at all."""
     out = Path(out_dir)
@@ -90,8 +79,8 @@ def write_outputs(plan: EditPlan, out_dir: str | os.PathLike[str]) -> tuple[Path
     doc = render(plan, str(plan_path))
     payload = plan.model_dump_json(indent=2) + "\n"
     try:
-        _atomic_write(plan_path, payload)
-        _atomic_write(out / DOC_NAME, doc)
+        atomic_write(plan_path, payload)
+        atomic_write(out / DOC_NAME, doc)
     except OSError as exc:
         raise InputError(
             f"cannot write to {out} ({exc.strerror}); check the folder's permissions"

@@ -7,9 +7,7 @@ diffusion steps.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -91,6 +89,7 @@ def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any])
 
 def _save_atomic(img: Any, path: Path) -> None:
     """Write ``img`` to ``path`` in the format its suffix names, whole or not at all."""
+    from planner.atomic import atomic_save
     from planner.errors import InputError
 
     fmt = FORMATS[path.suffix.lower()]
@@ -99,20 +98,12 @@ def _save_atomic(img: Any, path: Path) -> None:
         kwargs["quality"] = 95
     if img.info.get("icc_profile"):
         kwargs["icc_profile"] = img.info["icc_profile"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        img.save(tmp, format=fmt, **kwargs)
-        os.replace(tmp, path)
+        atomic_save(path, lambda tmp: img.save(tmp, format=fmt, **kwargs))
     except (OSError, ValueError, KeyError) as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise InputError(
             f"cannot write a {img.mode} image as {fmt} to {path} ({exc}); use --out RESULT.png"
         ) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def comparison_image(source: Any, edit_mask: Any, result: Any, offset: tuple[int, int]) -> Any:

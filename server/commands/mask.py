@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -50,15 +48,9 @@ Out = Annotated[
 
 def write_png(image, path: Path) -> None:  # type: ignore[no-untyped-def]
     """Save a PIL image as PNG atomically: a temp file beside ``path``, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from planner.atomic import atomic_save
+
+    atomic_save(path, lambda tmp: image.save(tmp, format="PNG"))
 
 
 def mask_cmd(

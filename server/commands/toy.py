@@ -8,14 +8,12 @@ OUT/toy-report.md with a plot of the masked-fraction sweep, OUT/toy-sweep.png. `
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from planner.atomic import atomic_save
 from server.cli import run_guarded
 
 if TYPE_CHECKING:
@@ -135,7 +133,7 @@ def plot_sweep(report: ToyReport, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    _atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+    atomic_save(path, lambda tmp: fig.savefig(tmp, format="png"))
 
 
 def prepare_out(out: Path) -> None:
@@ -161,24 +159,12 @@ def write_report(report: ToyReport, seed: int, out: Path) -> tuple[Path, Path]:
     try:
         plot_sweep(report, png)
         text = render_markdown(report, seed)
-        _atomic(doc, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        atomic_save(doc, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     except OSError as exc:
         raise InputError(
             f"cannot write to {out} ({exc.strerror}); check the folder's permissions"
         ) from exc
     return doc, png
-
-
-def _atomic(path: Path, write: Callable[[str], object]) -> None:
-    """Call ``write(tmp)`` on a temp file beside ``path``, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def toy_cmd(

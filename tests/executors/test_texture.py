@@ -58,3 +58,18 @@ def test_flat_surroundings_leave_the_fill_alone() -> None:
     hole = _hole((64, 64), (20, 20, 40, 40))
     filled = ClassicalExecutor(texture=False)(img, hole)
     assert np.array_equal(add_texture(filled, img, hole), filled)
+
+
+def test_grain_keeps_saturation_on_vivid_colours() -> None:
+    import cv2
+    from PIL import Image
+
+    # at 64 px the ring is flag and orange suit: additive grain would clip a channel there
+    img = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((64, 64)))
+    hole = _hole((64, 64), (12, 12, 38, 38))
+    filled = ClassicalExecutor(texture=False)(img, hole)
+    out = add_texture(filled, img, hole)
+    assert not np.array_equal(out, filled)  # grain was added
+    sat = lambda a: cv2.cvtColor(a, cv2.COLOR_RGB2HSV)[..., 1].astype(int)[hole]  # noqa: E731
+    vivid = sat(filled) > 60  # where hue is defined well enough to compare
+    assert np.abs(sat(out) - sat(filled))[vivid].max() <= 6  # only rounding moves it

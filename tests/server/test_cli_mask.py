@@ -197,7 +197,7 @@ def test_failed_write_leaves_the_old_file_and_no_temp(
     out.write_bytes(b"old")
 
     def broken_save(self, fp, format=None, **kw):  # type: ignore[no-untyped-def]
-        fp.write(b"half a png")
+        Path(fp).write_bytes(b"half a png")  # retouch saves to a temp path, then renames
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)

@@ -179,7 +179,11 @@ async def test_make_mask_and_check_edit_take_versions(cfg: ServerConfig) -> None
             await ok(
                 client,
                 "make_mask",
-                {"image": "@current", "session": "chat", "sam": {"box": [20, 20, 70, 80]}},
+                {
+                    "image": "@current",
+                    "session": "chat",
+                    "sam": {"points": [{"x": 40, "y": 65}]},
+                },  # the suit
             )
         )
         checked = CheckEditOutput.model_validate(
