@@ -17,6 +17,19 @@ from executors.steps import StepReporter
 from planner.errors import ExecutorError, InputError, RetouchError
 
 
+class PipelineExecutor:
+    """Base of the per-mode executors: holds one diffusers pipeline; ``__call__(ModelCall)`` is the
+    one entry point each subclass defines."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+
+    @property
+    def multiple_of(self) -> int:
+        """Image sides must be multiples of this (the VAE's downscale factor)."""
+        return int(self.pipe.vae_scale_factor)
+
+
 @dataclass(frozen=True)
 class ModelCall:
     """Inputs of one model call on one tile, all at the model's working size (W, H)."""

@@ -6,22 +6,20 @@ may not have); it keeps the pose while the prompt re-describes the subject.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PIL import Image
 
-from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+from executors.calls import (
+    ModelCall,
+    PipelineExecutor,
+    check_call,
+    generator,
+    run_pipeline,
+    step_hooks,
+)
 
 
-class ControlNetInpaintExecutor:
+class ControlNetInpaintExecutor(PipelineExecutor):
     """Masked regeneration steered by ``call.control``. ``pipe``: StableDiffusionControlNetInpaint."""
-
-    def __init__(self, pipe: Any) -> None:
-        self.pipe = pipe
-
-    @property
-    def multiple_of(self) -> int:
-        return int(self.pipe.vae_scale_factor)
 
     def __call__(self, call: ModelCall) -> Image.Image:
         """One call -> the pipeline's output image (RGB, ``call.image.size``)."""

@@ -14,23 +14,20 @@ blanked source); the VAE is upcast to fp32 inside the pipeline where its config 
 
 from __future__ import annotations
 
-from typing import Any
-
 from PIL import Image
 
-from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+from executors.calls import (
+    ModelCall,
+    PipelineExecutor,
+    check_call,
+    generator,
+    run_pipeline,
+    step_hooks,
+)
 
 
-class InpaintExecutor:
+class InpaintExecutor(PipelineExecutor):
     """Regenerate the masked region of ``call.image``. ``pipe``: an SD or SDXL inpaint pipeline."""
-
-    def __init__(self, pipe: Any) -> None:
-        self.pipe = pipe
-
-    @property
-    def multiple_of(self) -> int:
-        """Image sides must be multiples of this (the VAE's downscale factor)."""
-        return int(self.pipe.vae_scale_factor)
 
     def __call__(self, call: ModelCall) -> Image.Image:
         """One call -> the pipeline's output image (RGB, ``call.image.size``)."""

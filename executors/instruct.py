@@ -6,24 +6,22 @@ with the source; 1.0-2.0, higher keeps more).
 
 from __future__ import annotations
 
-from typing import Any
-
 from PIL import Image
 
-from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+from executors.calls import (
+    ModelCall,
+    PipelineExecutor,
+    check_call,
+    generator,
+    run_pipeline,
+    step_hooks,
+)
 
 DEFAULT_IMAGE_GUIDANCE = 1.5
 
 
-class InstructExecutor:
+class InstructExecutor(PipelineExecutor):
     """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: InstructPix2Pix pipeline."""
-
-    def __init__(self, pipe: Any) -> None:
-        self.pipe = pipe
-
-    @property
-    def multiple_of(self) -> int:
-        return int(self.pipe.vae_scale_factor)
 
     def __call__(self, call: ModelCall) -> Image.Image:
         """One call -> the pipeline's output image (RGB, ``call.image.size``)."""

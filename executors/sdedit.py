@@ -7,23 +7,21 @@ back by the caller (executors.run), so only the region changes.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PIL import Image
 
-from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+from executors.calls import (
+    ModelCall,
+    PipelineExecutor,
+    check_call,
+    generator,
+    run_pipeline,
+    step_hooks,
+)
 from planner.errors import InputError
 
 
-class SDEditExecutor:
+class SDEditExecutor(PipelineExecutor):
     """Re-noise and denoise ``call.image`` at ``call.strength``. ``pipe``: an SD or SDXL img2img."""
-
-    def __init__(self, pipe: Any) -> None:
-        self.pipe = pipe
-
-    @property
-    def multiple_of(self) -> int:
-        return int(self.pipe.vae_scale_factor)
 
     def __call__(self, call: ModelCall) -> Image.Image:
         """One call -> the pipeline's output image (RGB, ``call.image.size``)."""
