@@ -100,6 +100,20 @@ def step_hooks(call: ModelCall) -> dict[str, Any]:
     return {}
 
 
+def pipeline_args(call: ModelCall) -> dict[str, Any]:
+    """What every text-conditioned pipeline takes from a call: prompt, image, steps, text guidance,
+    the seeded generator, PIL output, and the step callback when wanted. Executors add their own."""
+    return {
+        "prompt": call.prompt,
+        "image": call.image,
+        "num_inference_steps": call.steps,
+        "guidance_scale": call.guidance_text,
+        "generator": generator(call.seed),
+        "output_type": "pil",
+        **step_hooks(call),
+    }
+
+
 def run_pipeline(pipe: Any, **kwargs: Any) -> Image.Image:
     """Call a diffusers pipeline; return its first image. Failures become one-line ExecutorErrors."""
     import torch

@@ -12,9 +12,8 @@ from executors.calls import (
     ModelCall,
     PipelineExecutor,
     check_call,
-    generator,
+    pipeline_args,
     run_pipeline,
-    step_hooks,
 )
 
 
@@ -27,22 +26,16 @@ class ControlNetInpaintExecutor(PipelineExecutor):
         w, h = call.image.size
         return run_pipeline(
             self.pipe,
-            prompt=call.prompt,
+            **pipeline_args(call),
             negative_prompt=call.negative,
-            image=call.image,
             mask_image=call.mask,
             control_image=call.control,
             height=h,
             width=w,
             strength=1.0,
-            num_inference_steps=call.steps,
-            guidance_scale=call.guidance_text,
             controlnet_conditioning_scale=1.0
             if call.conditioning_scale is None
             else call.conditioning_scale,
-            generator=generator(call.seed),
-            output_type="pil",
-            **step_hooks(call),
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image
 
-from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+from executors.calls import ModelCall, check_call, pipeline_args, run_pipeline
 
 MAX_SEQUENCE_LENGTH = 512  # T5 prompt tokens: FLUX.1 [dev] models are trained with 512
 
@@ -42,18 +42,12 @@ class FluxFillExecutor:
         w, h = call.image.size
         return run_pipeline(
             self.pipe,
-            prompt=call.prompt,
-            image=call.image,
+            **pipeline_args(call),
             mask_image=call.mask,
             height=h,
             width=w,
             strength=1.0,
-            num_inference_steps=call.steps,
-            guidance_scale=call.guidance_text,
             max_sequence_length=self.max_sequence_length,
-            generator=generator(call.seed),
-            output_type="pil",
-            **step_hooks(call),
         )
 
 

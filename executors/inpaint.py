@@ -20,9 +20,8 @@ from executors.calls import (
     ModelCall,
     PipelineExecutor,
     check_call,
-    generator,
+    pipeline_args,
     run_pipeline,
-    step_hooks,
 )
 
 
@@ -35,18 +34,12 @@ class InpaintExecutor(PipelineExecutor):
         w, h = call.image.size
         return run_pipeline(
             self.pipe,
-            prompt=call.prompt,
+            **pipeline_args(call),
             negative_prompt=call.negative,
-            image=call.image,
             mask_image=call.mask,
             height=h,
             width=w,
             strength=1.0,
-            num_inference_steps=call.steps,
-            guidance_scale=call.guidance_text,
-            generator=generator(call.seed),
-            output_type="pil",
-            **step_hooks(call),
         )
 
 

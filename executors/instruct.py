@@ -12,9 +12,8 @@ from executors.calls import (
     ModelCall,
     PipelineExecutor,
     check_call,
-    generator,
+    pipeline_args,
     run_pipeline,
-    step_hooks,
 )
 
 DEFAULT_IMAGE_GUIDANCE = 1.5
@@ -29,15 +28,9 @@ class InstructExecutor(PipelineExecutor):
         image_scale = DEFAULT_IMAGE_GUIDANCE if call.guidance_image is None else call.guidance_image
         return run_pipeline(
             self.pipe,
-            prompt=call.prompt,
+            **pipeline_args(call),
             negative_prompt=call.negative,
-            image=call.image,
-            num_inference_steps=call.steps,
-            guidance_scale=call.guidance_text,
             image_guidance_scale=image_scale,
-            generator=generator(call.seed),
-            output_type="pil",
-            **step_hooks(call),
         )
 
 

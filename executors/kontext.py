@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image
 
-from executors.calls import ModelCall, check_call, generator, run_pipeline, step_hooks
+from executors.calls import ModelCall, check_call, pipeline_args, run_pipeline
 
 MAX_SEQUENCE_LENGTH = 512  # T5 prompt tokens: FLUX.1 [dev] models are trained with 512
 TRAINED_SIDE = 1024  # the long side the preferred resolutions are given for (1024 x 1024 area)
@@ -88,18 +88,12 @@ class FluxKontextExecutor:
         w, h = call.image.size
         return run_pipeline(
             self.pipe,
-            prompt=call.prompt,
-            image=call.image,
+            **pipeline_args(call),
             height=h,
             width=w,
             max_area=w * h,  # with height/width, keeps the output at exactly (w, h)
             _auto_resize=False,  # the size is already a preferred one (work_size)
-            num_inference_steps=call.steps,
-            guidance_scale=call.guidance_text,
             max_sequence_length=self.max_sequence_length,
-            generator=generator(call.seed),
-            output_type="pil",
-            **step_hooks(call),
         )
 
 

@@ -13,9 +13,8 @@ from executors.calls import (
     ModelCall,
     PipelineExecutor,
     check_call,
-    generator,
+    pipeline_args,
     run_pipeline,
-    step_hooks,
 )
 from planner.errors import InputError
 
@@ -33,15 +32,9 @@ class SDEditExecutor(PipelineExecutor):
             )
         return run_pipeline(
             self.pipe,
-            prompt=call.prompt,
+            **pipeline_args(call),
             negative_prompt=call.negative,
-            image=call.image,
             strength=call.strength,
-            num_inference_steps=call.steps,
-            guidance_scale=call.guidance_text,
-            generator=generator(call.seed),
-            output_type="pil",
-            **step_hooks(call),
         )
 
 
