@@ -30,6 +30,20 @@ class PipelineExecutor:
         return int(self.pipe.vae_scale_factor)
 
 
+class FluxExecutor(PipelineExecutor):
+    """Base of the Flux executors: T5 prompts of ``max_sequence_length`` tokens (FLUX.1 [dev] is
+    trained with 512), and sides a multiple of the VAE's factor times the 2x2 latent packing."""
+
+    def __init__(self, pipe: Any, max_sequence_length: int = 512) -> None:
+        super().__init__(pipe)
+        self.max_sequence_length = max_sequence_length
+
+    @property
+    def multiple_of(self) -> int:
+        """Image sides must be multiples of this: the VAE's factor times the 2x2 packing."""
+        return int(self.pipe.vae_scale_factor) * 2
+
+
 @dataclass(frozen=True)
 class ModelCall:
     """Inputs of one model call on one tile, all at the model's working size (W, H)."""

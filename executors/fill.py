@@ -15,26 +15,13 @@ Differences from the SD-family inpaint call that this executor takes care of:
 
 from __future__ import annotations
 
-from typing import Any
-
 from PIL import Image
 
-from executors.calls import ModelCall, check_call, pipeline_args, run_pipeline
-
-MAX_SEQUENCE_LENGTH = 512  # T5 prompt tokens: FLUX.1 [dev] models are trained with 512
+from executors.calls import FluxExecutor, ModelCall, check_call, pipeline_args, run_pipeline
 
 
-class FluxFillExecutor:
+class FluxFillExecutor(FluxExecutor):
     """Regenerate the masked region of ``call.image``. ``pipe``: a FluxFillPipeline."""
-
-    def __init__(self, pipe: Any, max_sequence_length: int = MAX_SEQUENCE_LENGTH) -> None:
-        self.pipe = pipe
-        self.max_sequence_length = max_sequence_length
-
-    @property
-    def multiple_of(self) -> int:
-        """Image sides must be multiples of this: the VAE's factor times the 2x2 packing."""
-        return int(self.pipe.vae_scale_factor) * 2
 
     def __call__(self, call: ModelCall) -> Image.Image:
         """One call -> the pipeline's output image (RGB, ``call.image.size``)."""

@@ -14,13 +14,10 @@ Guidance is distilled (about 2.5): an input of the transformer, no negative prom
 
 from __future__ import annotations
 
-from typing import Any
-
 from PIL import Image
 
-from executors.calls import ModelCall, check_call, pipeline_args, run_pipeline
+from executors.calls import FluxExecutor, ModelCall, check_call, pipeline_args, run_pipeline
 
-MAX_SEQUENCE_LENGTH = 512  # T5 prompt tokens: FLUX.1 [dev] models are trained with 512
 TRAINED_SIDE = 1024  # the long side the preferred resolutions are given for (1024 x 1024 area)
 
 # (W, H) Kontext is trained at; the same list as diffusers' PREFERRED_KONTEXT_RESOLUTIONS.
@@ -66,17 +63,8 @@ def kontext_size(
     )
 
 
-class FluxKontextExecutor:
+class FluxKontextExecutor(FluxExecutor):
     """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: a FluxKontextPipeline."""
-
-    def __init__(self, pipe: Any, max_sequence_length: int = MAX_SEQUENCE_LENGTH) -> None:
-        self.pipe = pipe
-        self.max_sequence_length = max_sequence_length
-
-    @property
-    def multiple_of(self) -> int:
-        """Image sides must be multiples of this: the VAE's factor times the 2x2 packing."""
-        return int(self.pipe.vae_scale_factor) * 2
 
     def work_size(self, size: tuple[int, int], native: int) -> tuple[int, int]:
         """(W, H) the model runs at for a tile of ``size``: see ``kontext_size``."""
