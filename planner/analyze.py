@@ -11,6 +11,16 @@ from planner.imageio import open_image, read_mask
 from planner.schema import EditRequest, Extend, ImageFacts
 
 MAX_EXTEND_FACTOR = 4  # the extended canvas may be at most this many times the source per side
+RING_PX = 12  # width of the ring around the mask that removal prompts describe
+# Reference colours (RGB) a ring's median colour is named after, nearest first.
+COLOUR_NAMES = [
+    ("black", (20, 20, 20)), ("dark grey", (70, 70, 70)), ("grey", (128, 128, 128)),
+    ("light grey", (190, 190, 190)), ("white", (240, 240, 240)), ("red", (180, 40, 40)),
+    ("orange", (220, 130, 40)), ("yellow", (220, 200, 60)), ("beige", (200, 180, 140)),
+    ("brown", (110, 70, 40)), ("green", (60, 130, 50)), ("dark green", (30, 70, 30)),
+    ("blue", (50, 90, 180)), ("sky blue", (130, 180, 230)), ("dark blue", (25, 35, 90)),
+    ("purple", (110, 60, 140)), ("pink", (220, 150, 170)),
+]  # fmt: skip
 
 
 def check_request(request: EditRequest, size: tuple[int, int]) -> None:
@@ -81,6 +91,27 @@ def mask_facts(edit: np.ndarray) -> dict[str, object]:
     }
 
 
+def ring_words(rgb: np.ndarray, edit: np.ndarray) -> str | None:
+    """The ring of RING_PX px around a bool mask (H, W) of an RGB uint8 (H, W, 3) image in words:
+    "a smooth grey surface", "a textured green area"; None when the ring is empty."""
+    rows = np.flatnonzero(edit.any(axis=1))
+    cols = np.flatnonzero(edit.any(axis=0))
+    if rows.size == 0:
+        return None
+    y0, y1 = max(0, rows[0] - RING_PX), rows[-1] + RING_PX + 1
+    x0, x1 = max(0, cols[0] - RING_PX), cols[-1] + RING_PX + 1
+    box = edit[y0:y1, x0:x1]  # the ring lies within the mask's box grown by RING_PX
+    ring = ndimage.binary_dilation(box, iterations=RING_PX) & ~box
+    if not ring.any():
+        return None
+    pixels = rgb[y0:y1, x0:x1][ring].astype(np.float32)
+    median = np.median(pixels, axis=0)
+    name = min(COLOUR_NAMES, key=lambda c: float(np.sum((median - np.array(c[1])) ** 2)))[0]
+    spread = float(pixels.mean(axis=1).std())
+    texture = "smooth" if spread < 12 else "textured" if spread < 40 else "busy detailed"
+    return f"a {texture} {name} background"
+
+
 def canvas_mask(size: tuple[int, int], extend: Extend) -> np.ndarray:
     """The outpainting mask on the extended canvas: True on the new area. ``size`` is the source (W, H)."""
     w, h = size
@@ -107,6 +138,7 @@ def analyze(request: EditRequest, image: Image.Image | None = None) -> ImageFact
                 "(255), or drop --mask for a whole-image edit"
             )
         facts.update(mask_facts(edit))
+        facts["ring_words"] = ring_words(np.asarray(img.convert("RGB")), edit)
     elif request.extend is not None and request.extend.any:
         facts.update(mask_facts(canvas_mask(img.size, request.extend)))
         facts["extend"] = request.extend

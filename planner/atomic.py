@@ -1,6 +1,6 @@
 """Write a file whole or not at all: a temp file beside the target, then one rename over it.
 
-(The history store, server/store_files.py, also fsyncs file and folder: it must survive a crash
+(The history store, server/history/files.py, also fsyncs file and folder: it must survive a crash
 of the machine, not only of the process.)
 """
 

@@ -1,14 +1,14 @@
 """The QA checklist a plan carries: which checks apply to which mode, their thresholds and fixes.
 
-Thresholds are limits on the measures executors/qa_measures.py computes (that module documents how
+Thresholds are limits on the measures executors/qa/measures.py computes (that module documents how
 each value is measured). A fix is a change to the plan that the retry loop applies
-(``retouch edit --max-retries N``, executors/retry.py).
+(``retouch edit --max-retries N``, executors/qa/retry.py).
 
 Each threshold's comment quotes the measurements that set it, from tests/bench/bench_qa_thresholds.py:
 8 scikit-image photos (astronaut, coffee, chelsea, rocket, immunohistochemistry, camera, grass, brick)
 x 6 random box masks (32 px to a third of the image per side), min / median / max of the value for
 clean composites (an exact paste of the source, an OpenCV Telea fill, a blur stitched in with a 6 px
-inward feather as executors/composite.py does) and planted defects. Rerun it after changing a
+inward feather as executors/images/composite.py does) and planted defects. Rerun it after changing a
 measure.
 """
 

@@ -1,67 +1,172 @@
-"""What an edit text asks for: a small pattern table, read top to bottom, first match wins.
+"""What an edit text asks for, as structure: one or more edits, each an action on an object.
 
-Each pattern yields an intent (remove, replace-sky, ...) and, where the words say it, the *subject*
-(what the edit is about: "the sign") and the *target* (what it should become: "a beach").
+How a text is read (``parse``):
+1. ``clean``: lower case, politeness ("please", "could you") dropped, typos one letter away from a
+   keyword corrected.
+2. ``split``: the text is cut into edits where a new action verb starts ("remove the sign and make
+   the sky bluer" is two); words that only continue an edit ("and its shadow") stay with it.
+3. Each edit: its size words (planner/sizes.py), spatial words ("on the left") and degree words
+   ("slightly") are taken out, then ``FORMS`` (read top to bottom, first match) splits the rest into
+   verb, object and target, and ``INTENTS`` (read top to bottom, first match) names the intent from
+   the classes of those three.
+
+Both tables are data; reading them explains how a sentence is understood.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-# (intent, regex). Named groups: subject, target. Case-insensitive, matched on the whole text.
-PATTERNS: list[tuple[str, str]] = [
-    (
-        "extend",
-        r"\b(extend|uncrop|outpaint|widen|expand|zoom out|enlarge the canvas|more canvas)\b",
-    ),
-    (
-        "fix-hand",
-        r"\b(hand|hands|finger|fingers|palm)\b.*\b(regenerate|fix|repair|redo|wrong|bad|"
-        r"deformed|extra|missing|broken|mangled)\b|\b(regenerate|fix|repair|redo)\b.*\b(hand|hands|"
-        r"finger|fingers)\b",
-    ),
-    (
-        "fix-face",
-        r"\b(face|faces|eyes|mouth)\b.*\b(regenerate|fix|repair|redo|wrong|bad|deformed|"
-        r"distorted|blurry)\b|\b(regenerate|fix|repair|redo|restore)\b.*\b(face|faces|eyes)\b",
-    ),
-    (
-        "replace-sky",
-        r"\b(replace|change|swap|make)\b.*?\bsky\b(?:.*?\b(?:with|to|into|for)\b\s+"
-        r"(?P<target>.+))?",
-    ),
-    (
-        "replace-background",
-        r"\b(replace|change|swap|new)\b.*?\b(background|backdrop|scenery|setting)"
-        r"\b(?:.*?\b(?:with|to|into|for)\b\s+(?P<target>.+))?|\b(put|place|move)\b\s+(?P<subject>.+?)"
-        r"\s+\b(on|in|at|into)\b\s+(?P<target2>.+)",
-    ),
+from planner import sizes, vocab
+
+
+def _alt(words: set[str] | list[str]) -> str:
+    """Regex alternation of phrases, longest first so "oil painting" wins over "painting"."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len)[::-1])
+
+
+_ATTR_WORDS = (
+    vocab.COLOURS
+    | set(vocab.COMPARATIVES)
+    | vocab.MATERIALS
+    | vocab.PATTERNS
+    | vocab.TEXTURES
+    | set(vocab.MOODS)
+    | vocab.SCENE_LIGHT
+    | vocab.STYLES
+)
+# An attribute phrase: "red", "more dramatic", "dark blue", "black and white", "night time".
+ATTR = (
+    rf"(?:(?:more|less|a|an|much|even)\s+)*(?:(?:{_alt(vocab.COLOUR_SHADES)})\s+)?"
+    rf"(?:{_alt(_ATTR_WORDS)})(?:\s+(?:and|&)\s+(?:{_alt(_ATTR_WORDS)}))?"
+    r"(?:\s+(?:colou?r(?:ed|s)?|tones?|time|instead|style|looking|one|lighting|light|mood))?"
+)
+REMOVE_VERBS = (
+    r"remove|erase|delete|take out|take away|get rid of|clean up|eliminate|wipe out|wipe|"
+    r"hide|cut out|strip out|strip|lose|ditch|rid (?:the image|the photo|it) of"
+)
+ADD_VERBS = r"add|insert|include|draw in|paint in|put|place"
+FIX_VERBS = (
+    r"fix|repair|regenerate|redo|restore|correct|improve|touch up|retouch|clean|redraw|re-?generate"
+)
+RESTYLE_VERBS = (
+    r"restyle|stylize|stylise|reimagine|reinterpret|recreate|re-?render|render|convert|transform"
+)
+RELIGHT_VERBS = (
+    r"relight|brighten|darken|warm up|cool down|warm|cool|lighten|desaturate|saturate|"
+    r"recolou?r|tint|light"
+)
+EXTEND_VERBS = (
+    r"extend|uncrop|un-crop|outpaint|out-paint|widen|expand|zoom out|enlarge|broaden|lengthen|"
+    r"heighten|stretch|pad"
+)
+CHANGE_VERBS = r"change|turn|transform|convert|switch|alter|morph|modify|update|set"
+# Verbs that may start a new edit in a sentence.
+START = (
+    rf"(?:{REMOVE_VERBS}|{ADD_VERBS}|{FIX_VERBS}|{RESTYLE_VERBS}|{RELIGHT_VERBS}|{EXTEND_VERBS}|"
+    rf"{CHANGE_VERBS}|replace|swap|make|give|paint|colou?r|dye)\b"
+)
+
+# (form id, regex) on one cleaned edit; named groups: verb, object, target, behind. First match wins.
+FORMS: list[tuple[str, str]] = [
+    ("extend", rf"^(?P<verb>{EXTEND_VERBS})\b\s*(?P<object>.*)$"),
     (
         "remove",
-        r"\b(remove|erase|delete|take out|get rid of|clean up|clean|eliminate|wipe|hide)\b"
-        r"\s+(?P<subject>.+)",
+        rf"^(?P<verb>{REMOVE_VERBS})\s+(?P<object>.+?)"
+        r"(?:\s+(?:from|off|out of|on|in)\s+(?P<behind>(?:the|a|an|her|his|their|its)\s+.+))?$",
     ),
+    ("no-more", r"^(?P<verb>no|without)\s+(?P<object>.+)$"),
+    (
+        "colour-of",
+        rf"^(?P<verb>{CHANGE_VERBS}|make)\s+the\s+(?:colou?r|shade|hue)\s+of\s+"
+        rf"(?P<object>.+?)\s+(?:to|into)\s+(?P<target>.+)$",
+    ),  # fmt: skip
+    (
+        "replace",
+        r"^(?P<verb>replace|swap out|swap|exchange|substitute|switch out)\s+(?P<object>.+?)"
+        r"\s+(?:with|for|by|to|into)\s+(?P<target>.+)$",
+    ),  # fmt: skip
+    ("replace-bare", r"^(?P<verb>replace|swap|switch)\s+(?P<object>.+)$"),
+    (
+        "look-like",
+        rf"^(?P<verb>make|render|paint|redraw|draw|style|{RESTYLE_VERBS}|{CHANGE_VERBS})\s+"
+        r"(?P<object>.+?)\s+(?:look|looks|appear|seem)\s+(?:like|as if it were|as)\s+"
+        r"(?P<target>.+)$",
+    ),
+    (
+        "look",
+        r"^(?P<verb>make|let)\s+(?P<object>.+?)\s+(?:look|looks|appear|seem|feel)\s+"
+        r"(?P<target>.+)$",
+    ),  # fmt: skip
+    (
+        "change",
+        rf"^(?P<verb>{CHANGE_VERBS}|make)\s+(?P<object>.+?)\s+(?:to|into|in to|to be|"
+        r"so it looks like|like|as)\s+(?P<target>.+)$",
+    ),  # fmt: skip
     (
         "restyle",
-        r"\b(?:make|turn|render|paint|redraw|restyle)\b\s+(?P<subject>.+?)\s+(?:look like|"
-        r"as|in the style of|like)\s+(?P<target>.+)|\b(restyle|stylize|stylise)\b\s+(?P<subject2>.+?)"
-        r"(?:\s+(?:as|like|in the style of)\s+(?P<target2>.+))?$",
-    ),
+        rf"^(?P<verb>{RESTYLE_VERBS})\s+(?P<object>.+?)(?:\s+(?:as|like|in the style of|"
+        r"in|into|to)\s+(?P<target>.+))?$",
+    ),  # fmt: skip
     (
-        "replace-object",
-        r"\b(replace|swap|change|turn)\b\s+(?P<subject>.+?)\s+\b(with|for|into|to)\b\s+"
-        r"(?P<target>.+)",
-    ),
-    ("add", r"\b(add|insert|put|place|draw)\b\s+(?P<target>.+)"),
+        "make-attr",
+        rf"^(?P<verb>make|turn|paint|colou?r|dye|tint|get|have|{CHANGE_VERBS})\s+"
+        rf"(?P<object>.+?)\s+(?P<target>{ATTR})$",
+    ),  # fmt: skip
     (
-        "global",
-        r"\b(make it|make the (photo|image|picture|scene)|turn it|change the (season|weather|"
-        r"lighting|time of day)|convert it)\b",
-    ),
+        "relight-verb",
+        rf"^(?P<verb>{RELIGHT_VERBS})\s+(?P<object>.+?)"
+        r"(?:\s+(?:with|to|into|using)\s+(?P<target>.+))?$",
+    ),  # fmt: skip
+    ("relight-bare", rf"^(?P<verb>{RELIGHT_VERBS})$"),
+    (
+        "place",
+        r"^(?P<verb>put|place|move|set)\s+(?P<object>(?:the|her|his|their|my|this|it)\b.*?)"
+        r"\s+(?:in front of|on|in|at|into|onto|against|by)\s+(?P<target>.+)$",
+    ),  # fmt: skip
+    (
+        "add",
+        rf"^(?P<verb>{ADD_VERBS}|give it|give)\s+(?P<target>.+?)"
+        r"(?:\s+(?:to|on|onto|in|into|at|near|next to|beside|over|under)\s+(?P<object>.+))?$",
+    ),  # fmt: skip
+    ("fix", rf"^(?P<verb>{FIX_VERBS})\s+(?P<object>.+)$"),
+    ("broken", rf"^(?!{START})(?P<object>.+?)\s+(?:is|are|looks?|seems?)\s+(?P<target>.+)$"),
+    ("make-any", r"^(?P<verb>make|turn|give|let)\s+(?P<object>.+?)\s+(?P<target>.+)$"),
+    ("bare-attr", rf"^(?P<target>{ATTR}(?:\s+\w+)?)$"),
 ]
 
-_COMPILED = [(name, re.compile(rx, re.IGNORECASE)) for name, rx in PATTERNS]
+# (intent, condition) read top to bottom; the first whose every key holds names the intent.
+# Keys: verb (regex on the verb), object / target (classes: whole, none, sky, background, hand,
+# face, thing; style, scene, colour, material, pattern, texture, mood), form, size (size words seen).
+INTENTS: list[tuple[str, dict[str, object]]] = [
+    ("extend", {"size": True}),
+    ("extend", {"form": "extend"}),
+    ("fix-hand", {"object": "hand", "form": ["fix", "broken", "replace-bare", "make-any"]}),
+    ("fix-face", {"object": "face", "form": ["fix", "broken", "replace-bare", "make-any"]}),
+    ("remove", {"form": ["remove", "no-more"]}),
+    ("relight", {"form": "add", "target": "scene"}),
+    ("replace-background", {"form": "place"}),
+    ("add", {"form": "add"}),
+    ("replace-sky", {"object": "sky"}),
+    ("replace-background", {"object": "background"}),
+    ("restyle", {"target": "style"}),
+    ("relight", {"object": ["whole", "none"], "target": ["scene", "mood", "colour"]}),
+    ("relight", {"form": ["relight-verb", "relight-bare"], "object": ["whole", "none"]}),
+    (
+        "attribute",
+        {
+            "object": "thing",
+            "target": ["colour", "material", "pattern", "texture", "mood", "scene"],
+        },
+    ),  # fmt: skip
+    ("attribute", {"form": "relight-verb", "object": "thing"}),
+    ("attribute", {"form": ["look", "make-any"], "object": "thing"}),
+    ("restyle", {"form": "restyle"}),
+    ("replace-object", {"object": "thing", "target": "thing"}),
+    ("global", {"object": "whole"}),
+    ("generic", {}),
+]
 
 # Words that ask for the highest fidelity the machine can give.
 QUALITY_WORDS = re.compile(
@@ -69,70 +174,294 @@ QUALITY_WORDS = re.compile(
     r"highest quality|best quality|must look real|photoreal(istic)?)\b",
     re.IGNORECASE,
 )
-# Strength hints for SDEdit: words that ask for a lighter or heavier touch.
-LIGHT_WORDS = re.compile(r"\b(slight(ly)?|subtle|subtly|a bit|a little|gently|light(ly)?)\b", re.I)
-HEAVY_WORDS = re.compile(
-    r"\b(complete(ly)?|total(ly)?|entirely|radical(ly)?|reimagine|from scratch)\b", re.I
+
+_FORMS = [(name, re.compile(rx)) for name, rx in FORMS]
+_POLITE = re.compile(rf"(?:^|(?<=[\s,]))(?:{vocab.POLITE})\b[,!.]?\s*")
+_SPLIT = re.compile(r"(\s*[,;]\s*(?:and\s+)?(?:then\s+)?(?:also\s+)?|\s*\.\s+|"
+                    r"\s+(?:and|then|also|plus|after that)\s+(?:then\s+)?(?:also\s+)?)")  # fmt: skip
+_START = re.compile(START)
+_ANAPHORA = re.compile(r"^\w+(?:\s+\w+)?\s+(?:them|those|these|him|her)\b")
+_OBJ_ATTR = re.compile(rf"^(?:the|her|his|their|its|my)\s+[\w' -]+?\s+{ATTR}$")
+_SPATIAL = re.compile(rf"\s*(?<![\w-])(?:{vocab.SPATIAL})")
+_DEGREES = [
+    (level, strength, re.compile(rf"\b(?:{rx})\b(?:\s*,)?\s*"))
+    for level, strength, rx in vocab.DEGREE
+]
+_A_BIT = re.compile(r"\b(?:a (?:tiny |little )?bit|a little|a touch)\b(?=\s+(?:more|less|\w+er)\b)")
+_EFFECTS = re.compile(
+    rf"\s*(?:,\s*)?\b(?:and|with|plus|along with|together with|including|as well as)\s+"
+    rf"(?:all\s+)?(?:its|their|his|her|the|any)?\s*(?P<e>{_alt(vocab.EFFECTS)})"
+    rf"(?:\s+(?:and|or)\s+(?:its|their|his|her|the|any)?\s*(?P<e2>{_alt(vocab.EFFECTS)}))?\b"
+)
+_DETERMINERS = re.compile(r"^(?:(?:the|a|an|this|that|these|those|some|any|all|"
+                          r"her|his|their|my|your|its|our)\s+)+")  # fmt: skip
+_PREP = re.compile(r"\s+(?:of|with|in|on|at|from|near|by|that|which|who|wearing)\s+.*$")
+_CLASS_RX = [
+    ("style", re.compile(rf"\b(?:{_alt(vocab.STYLES)})\b")),
+    ("colour", re.compile(rf"^(?:(?:more|less|much|even|a|an)\s+)*(?:(?:{_alt(vocab.COLOUR_SHADES)})"
+                          rf"\s+)?(?:{_alt(vocab.COLOURS | {'bluer', 'redder', 'greener', 'whiter', 'pinker', 'yellower', 'greyer', 'grayer', 'blacker'})})"
+                          r"(?:\s+(?:colou?r(?:ed)?|one|instead|tones?))?$")),  # fmt: skip
+    ("material", re.compile(rf"^(?:made of |made from |out of |a |an )?(?:{_alt(vocab.MATERIALS)})\b")),
+    ("pattern", re.compile(rf"\b(?:{_alt(vocab.PATTERNS)})\b")),
+    ("texture", re.compile(rf"^(?:more |less |a |an )?(?:{_alt(vocab.TEXTURES)})\b")),
+    ("scene", re.compile(rf"\b(?:{_alt(vocab.SCENE_LIGHT - {'colours', 'colors', 'colour', 'color', 'dark', 'light'} )})\b"
+                         r"|^(?:more |less )?(?:warmer|cooler|darker|lighter|brighter|dimmer)\b")),  # fmt: skip
+    ("mood", re.compile(rf"^(?:(?:more|less|a|an|much|even)\s+)*(?:{_alt(set(vocab.MOODS) | set(vocab.COMPARATIVES))})\b")),
+]  # fmt: skip
+_OBJECT_CLASSES = [
+    ("sky", vocab.SKY),
+    ("background", vocab.BACKGROUND),
+    ("hand", vocab.HAND),
+    ("face", vocab.FACE),
+]
+_HAND_TEXT = re.compile(
+    r"\b(hand|hands|finger|fingers|palm)\b.*\b(regenerate|fix|repair|redo|wrong|bad|deformed|"
+    r"extra|missing|broken|mangled)\b|\b(regenerate|fix|repair|redo)\b.*\b(hand|hands|finger|fingers)\b"
+)
+_FACE_TEXT = re.compile(
+    r"\b(face|faces|eyes|mouth)\b.*\b(regenerate|fix|repair|redo|wrong|bad|deformed|distorted|"
+    r"blurry)\b|\b(regenerate|fix|repair|redo|restore)\b.*\b(face|faces|eyes)\b"
 )
 
-WHOLE_IMAGE_SUBJECTS = {
-    "it",
-    "this",
-    "everything",
-    "the image",
-    "the photo",
-    "the picture",
-    "the scene",
-    "the whole image",
-    "the whole photo",
-    "this photo",
-    "this image",
-}
 
-_TRAIL = re.compile(
-    r"\s*(,|;|\.|!|\bfrom\b|\bin the (background|foreground|corner|top|bottom|left|right)\b|"
-    r"\bon the (left|right|top|bottom)\b|\bbehind\b|\bso that\b|\bit must\b|\bplease\b).*$",
-    re.IGNORECASE,
-)
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_TYPO_INDEX: dict[str, str] = {}
+for _kw in vocab.KEYWORDS:
+    _TYPO_INDEX.setdefault(_kw, _kw)
+    for _d in _deletions(_kw):
+        _TYPO_INDEX.setdefault(_d, _kw)
+_KNOWN = set(vocab.KEYWORDS) | vocab.PROTECTED
+_WORD = re.compile(r"[a-z]{5,}")
+
+
+def _fix_typo(m: re.Match[str]) -> str:
+    word = m.group(0)
+    if word in _KNOWN:
+        return word
+    hit = _TYPO_INDEX.get(word)
+    if hit is None:
+        hit = next((_TYPO_INDEX[d] for d in _deletions(word) if d in _TYPO_INDEX), None)
+    if hit is None or abs(len(hit) - len(word)) > 1 or hit[0] != word[0] or word.startswith(hit):
+        return word  # no keyword near, or an inflection of one ("colours")
+    return hit
+
+
+def clean(text: str) -> str:
+    """Lower case, typographic quotes straightened, politeness dropped, typos fixed."""
+    t = text.lower().replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    t = _WORD.sub(_fix_typo, t)
+    t = _POLITE.sub(" ", t)
+    t = re.sub(r"\s+", " ", t).strip(" .,!?;:\"'")
+    return t
+
+
+@dataclass(frozen=True)
+class Degree:
+    words: str  # as written: "slightly"
+    level: str  # light | strong | heavy
+    strength: float  # the SDEdit strength the words ask for
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One edit recognised in the text."""
+
+    text: str  # the edit as an instruction, cleaned: "make the sky bluer"
+    kind: str  # intent: remove, attribute, relight, ...
+    form: str  # FORMS row that split it
+    verb: str | None = None
+    object: str | None = None  # the object phrase as written, determiners dropped: "trash can"
+    head: str | None = None  # its head noun: "shirt"
+    owner: str | None = None  # "her" in "her shirt"
+    old: str | None = None  # an attribute the object has now: "red" in "the red car"
+    target: str | None = None  # what it becomes: "a beach", "red", "more dramatic"
+    target_class: str | None = None  # style | scene | colour | material | pattern | texture | mood
+    attribute: str | None = None  # the target as a plain attribute: "dramatic", "blue"
+    spatial: tuple[str, ...] = ()
+    degree: Degree | None = None
+    size: sizes.SizeWords | None = None
+    effects: tuple[str, ...] = ()
+    behind: str | None = None  # what the object sits on: "wall" in "remove the sign from the wall"
 
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str
-    subject: str | None
-    target: str | None
+    """The whole text: the edits in order; the plan carries out the first."""
+
+    edits: tuple[Edit, ...]
     quality_max: bool
-    touch: str  # "light" | "normal" | "heavy"
+    touch: str  # light | normal | strong | heavy, from the first edit's degree words
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def first(self) -> Edit:
+        return self.edits[0]
+
+    @property
+    def kind(self) -> str:
+        return self.first.kind
+
+    @property
+    def subject(self) -> str | None:
+        return self.first.object
+
+    @property
+    def target(self) -> str | None:
+        return self.first.target
 
 
-def _clean(phrase: str | None) -> str | None:
-    if not phrase:
+def split(text: str) -> list[str]:
+    """Cut a cleaned text into edits at boundaries followed by a new action."""
+    pieces = _SPLIT.split(text)
+    parts, seps = pieces[0::2], pieces[1::2]
+    out = [parts[0]]
+    for sep, part in zip(seps, parts[1:], strict=True):
+        prev_verb = out[-1].split(" ", 1)[0]
+        new_edit = bool(_START.match(part)) and not _ANAPHORA.match(part)
+        if not new_edit and prev_verb in ("make", "turn") and _OBJ_ATTR.match(part):
+            part, new_edit = f"{prev_verb} {part}", True
+        if new_edit and _START.match(out[-1]):
+            out.append(part)
+        else:
+            out[-1] = out[-1] + sep + part
+    return [p.strip(" ,;.") for p in out if p.strip(" ,;.")]
+
+
+def _object_class(obj: str | None) -> str:
+    if obj is None or not obj.strip():
+        return "none"
+    if obj in vocab.WHOLE or _DETERMINERS.sub("", obj) in {"image", "photo", "picture", "scene"}:
+        return "whole"
+    head = _head(obj)
+    for name, words in _OBJECT_CLASSES:
+        if head in words or obj in words:
+            return name
+    return "thing"
+
+
+def _target_class(target: str | None) -> str | None:
+    if not target:
         return None
-    out = _TRAIL.sub("", phrase).strip(" .,!")
-    return out or None
+    return next((name for name, rx in _CLASS_RX if rx.search(target)), "thing")
+
+
+def _head(obj: str) -> str:
+    core = _PREP.sub("", _DETERMINERS.sub("", obj)).strip()
+    return core.split(" ")[-1] if core else obj
+
+
+def _attribute(target: str | None, cls: str | None) -> str | None:
+    if not target or cls in (None, "thing"):
+        return None
+    words = [w for w in target.split() if w not in ("more", "less", "much", "even", "a", "an")]
+    words = [vocab.COMPARATIVES.get(w, w) for w in words]
+    drop = {"colour", "color", "coloured", "colored", "instead", "one", "looking"}
+    return " ".join(w for w in words if w not in drop) or None
+
+
+def _matches(cond: dict[str, object], facts: dict[str, object]) -> bool:
+    for key, want in cond.items():
+        have = facts.get(key)
+        if isinstance(want, list):
+            if have not in want:
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+def _take(rx: re.Pattern[str], text: str) -> tuple[list[str], str]:
+    found = [m.group(0).strip(" ,") for m in rx.finditer(text)]
+    return found, re.sub(r"\s+", " ", rx.sub(" ", text)).strip(" ,")
+
+
+def parse_edit(text: str) -> Edit:
+    """Read one cleaned edit into verb, object, target and the words around them."""
+    # 1. size, spatial and degree words come out first
+    size = sizes.find(text)
+    rest = sizes.strip(text) if size else text
+    spatial, rest = _take(_SPATIAL, rest)
+    degree = None
+    rest = _A_BIT.sub(lambda m: m.group(0).replace(" ", "_"), rest)
+    for level, strength, rx in _DEGREES:
+        m = rx.search(rest)
+        if m and degree is None:
+            degree = Degree(m.group(0).strip(" ,").replace("_", " "), level, strength)
+        rest = rx.sub("", rest)
+    rest = rest.replace("_", " ").strip(" ,")
+    # 2. remove-with-effects: "and its shadow"
+    effects: list[str] = []
+    m_eff = _EFFECTS.search(rest)
+    if m_eff:
+        effects = [e for e in (m_eff.group("e"), m_eff.group("e2")) if e]
+        rest = (rest[: m_eff.start()] + rest[m_eff.end() :]).strip(" ,")
+    # 3. the first form that matches splits verb / object / target
+    form, groups = "none", {}
+    for name, rx in _FORMS:
+        m = rx.match(rest)
+        if m:
+            form, groups = name, {k: v.strip(" ,") for k, v in m.groupdict().items() if v}
+            break
+    if form == "none" and _START.match(rest):
+        groups["verb"] = rest.split(" ", 1)[0]
+    obj = groups.get("object")
+    if obj:
+        obj = re.split(r"\s*[,;]\s*|\s+(?:so that|so it|it must|which must)\b", obj)[0]
+    target = groups.get("target")
+    if target:
+        target = re.split(r"\s*[,;]\s*(?:and\s+)?(?:it|so|but)\b|\s+so that\b", target)[0]
+        target = target.strip(" ,") or None
+    # 4. classes, then the intent table
+    ocls = _object_class(obj)
+    tcls = _target_class(target)
+    facts = {"form": form, "object": ocls, "target": tcls, "size": size is not None}
+    kind = next(name for name, cond in INTENTS if _matches(cond, facts))
+    if kind == "generic" and _HAND_TEXT.search(text):
+        kind = "fix-hand"
+    elif kind == "generic" and _FACE_TEXT.search(text):
+        kind = "fix-face"
+    core = _DETERMINERS.sub("", obj).strip() if obj and ocls not in ("whole", "none") else None
+    owner = obj.split(" ", 1)[0] if obj and obj.split(" ", 1)[0] in vocab.OWNERS else None
+    old = None
+    if core:
+        first_word = core.split(" ", 1)[0]
+        if " " in core and _target_class(first_word) in (
+            "colour",
+            "material",
+            "pattern",
+            "texture",
+        ):
+            old, core = first_word, core.split(" ", 1)[1]
+    behind = groups.get("behind")
+    return Edit(
+        text=text,
+        kind=kind,
+        form=form,
+        verb=groups.get("verb"),
+        object=core,
+        head=_head(core) if core else None,
+        owner=owner,
+        old=old,
+        target=target,
+        target_class=tcls,
+        attribute=_attribute(target, tcls),
+        spatial=tuple(spatial),
+        degree=degree,
+        size=size,
+        effects=tuple(effects),
+        behind=_DETERMINERS.sub("", behind).strip() if behind else None,
+    )
 
 
 def parse(text: str) -> Intent:
-    """Classify an edit text. Falls back to ``generic`` when no pattern matches."""
-    kind, subject, target = "generic", None, None
-    for name, rx in _COMPILED:
-        m = rx.search(text)
-        if m:
-            groups = {k: v for k, v in m.groupdict().items() if v}
-            kind = name
-            subject = _clean(groups.get("subject") or groups.get("subject2"))
-            raw_target = groups.get("target") or groups.get("target2")
-            target = raw_target.strip(" .,!") if raw_target else None
-            if target:
-                target = re.split(r"[,;]\s*(?:it|and it)\s+must\b", target, flags=re.I)[0].strip(
-                    " .,!"
-                )
-            break
-    if subject and subject.lower() in WHOLE_IMAGE_SUBJECTS:
-        subject = None
-        if kind == "replace-object":
-            kind = "restyle"
-    touch = (
-        "light" if LIGHT_WORDS.search(text) else "heavy" if HEAVY_WORDS.search(text) else "normal"
-    )
-    return Intent(kind, subject, target, bool(QUALITY_WORDS.search(text)), touch)
+    """Read an edit text into its edits, in order. Never fails: unknown words give ``generic``."""
+    cleaned = clean(text) or text.lower().strip()
+    edits = tuple(parse_edit(part) for part in split(cleaned)) or (parse_edit(cleaned),)
+    first = edits[0]
+    touch = first.degree.level if first.degree else "normal"
+    if first.verb in ("reimagine", "recreate") and touch == "normal":
+        touch = "heavy"
+    return Intent(edits, bool(QUALITY_WORDS.search(text)), touch)

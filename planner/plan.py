@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner import checklist, prompts
+from planner import checklist, prompts, sizes
 from planner import intent as intent_mod
 from planner.errors import PlanError
 from planner.latency import estimate
 from planner.registry import CONTROLNETS, HARDWARE, INPAINT_FAMILIES, REGISTRY, FamilySpec
 from planner.rules import ADJUST_RULES, TASK_RULES, Decide, Rule
 from planner.schema import (
+    CanvasPlan,
     ControlNetPlan,
     CropPlan,
     EditPlan,
     EditRequest,
+    EditStep,
+    Extend,
     Family,
     Guidance,
     ImageFacts,
     MaskPlan,
     ModelChoice,
     RuleHit,
+    WorkSize,
 )
+from planner.words import understood
 
 BBOX_SMALL = 0.35  # crop when the mask's bounding box covers at most this fraction of the image
 MASK_SIZES = [(0.01, "tiny"), (0.10, "small"), (0.35, "medium"), (1.01, "large")]
@@ -38,9 +43,11 @@ def _matches(rule: Rule, ctx: dict[str, Any]) -> bool:
     return True
 
 
-def _context(request: EditRequest, facts: ImageFacts, it: intent_mod.Intent) -> dict[str, Any]:
+def _context(
+    request: EditRequest, facts: ImageFacts, it: intent_mod.Intent, canvas: str | None
+) -> dict[str, Any]:
     prefs = request.preferences
-    if request.extend is not None and request.extend.any:
+    if canvas is not None:
         region = "canvas"
     elif request.mask is not None:
         region = "mask"
@@ -70,6 +77,8 @@ def _context(request: EditRequest, facts: ImageFacts, it: intent_mod.Intent) -> 
         "invert": False,
         "executor": "diffusers",
         "strength_near_cliff": False,
+        "strength_band": None,
+        "canvas": canvas,
         "big_image": False,
         "long_side": max(facts.out_width, facts.out_height),
     }
@@ -86,6 +95,17 @@ def _apply(decisions: dict[str, Any], d: Decide, ctx: dict[str, Any]) -> None:
     ctx["executor"] = decisions.get("executor", "diffusers")
     strength = decisions.get("strength")
     ctx["strength_near_cliff"] = strength is not None and 0.45 <= strength <= 0.65
+    ctx["strength_band"] = (
+        None
+        if strength is None
+        else "low"
+        if strength < 0.45
+        else "cliff"
+        if strength <= 0.65
+        else "restyle"
+        if strength <= 0.8
+        else "high"
+    )
     first = next(
         (f for f in decisions.get("families", []) if ctx["mode"] in REGISTRY[f].modes), None
     )
@@ -183,13 +203,60 @@ def _crop(enabled: bool | str, facts: ImageFacts, spec: FamilySpec) -> CropPlan:
     )
 
 
+SIDE_WORDS = {"left": "left", "right": "right", "top": "top", "bottom": "bottom", "upper": "top",
+              "lower": "bottom"}  # fmt: skip
+
+
+def _sides(spatial: tuple[str, ...]) -> set[str]:
+    return {SIDE_WORDS[w] for phrase in spatial for w in phrase.replace("-", " ").split()
+            if w in SIDE_WORDS}  # fmt: skip
+
+
+def words_canvas(
+    request: EditRequest, facts: ImageFacts, it: intent_mod.Intent, multiple: int
+) -> CanvasPlan | None:
+    """The canvas the edit's size words ask for, when no mask, SAM prompt or --extend is given."""
+    edit = it.first
+    if edit.kind != "extend" or request.mask is not None:
+        return None
+    if request.sam is not None and not request.sam.empty:
+        return None
+    words = edit.size or sizes.default_words(edit.verb)
+    ext, how = sizes.extension(words, facts.width, facts.height, _sides(edit.spatial), multiple)
+    return CanvasPlan(
+        source="words",
+        words=words.words,
+        extend=ext,
+        width=facts.width + ext.left + ext.right,
+        height=facts.height + ext.top + ext.bottom,
+        multiple_of=multiple,
+        rule="canvas-from-words",
+        reason=how,
+    )
+
+
+def _with_canvas(
+    request: EditRequest, facts: ImageFacts, canvas: CanvasPlan
+) -> tuple[EditRequest, ImageFacts]:
+    """The request and facts as if --extend had been given (executors read request.extend)."""
+    update = sizes.canvas_facts(facts.width, facts.height, canvas.extend)
+    return (
+        request.model_copy(update={"extend": canvas.extend}),
+        facts.model_copy(update=update),
+    )
+
+
 def decide(
     request: EditRequest, facts: ImageFacts
 ) -> tuple[intent_mod.Intent, dict[str, Any], dict[str, Any], list[RuleHit]]:
     """Run the rule table. Returns (intent, context, decisions, rules that fired)."""
     # 1. read the words and the inputs into the context the rules match on
     it = intent_mod.parse(request.edit)
-    ctx = _context(request, facts, it)
+    canvas = "given" if request.extend is not None and request.extend.any else None
+    if canvas is None and (words := words_canvas(request, facts, it, 8)) is not None:
+        request, facts = _with_canvas(request, facts, words)
+        canvas = "words"
+    ctx = _context(request, facts, it, canvas)
     decisions: dict[str, Any] = {}
     # 2. the first matching task rule decides the approach
     task = next(r for r in TASK_RULES if _matches(r, ctx))
@@ -209,6 +276,15 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     mode = decisions["mode"]
     # 4. the model family that is allowed and fits the hardware
     spec, offload, alternates = _choose_family(decisions["families"], mode, ctx, hits)
+    # 4b. the canvas: --extend as given, or from the size words at the family's multiple
+    canvas = None
+    if ctx["canvas"] == "words":
+        canvas = words_canvas(request, facts, it, spec.multiple_of)
+        if canvas is None:  # decide() found one from the same words
+            raise PlanError(f"the size words of {request.edit!r} gave no canvas; give --extend")
+        request, facts = _with_canvas(request, facts, canvas)
+    elif ctx["canvas"] == "given" and request.extend is not None:
+        canvas = _given_canvas(request.extend, facts)
     # 5. numbers: mask preparation, guidance, strength, steps, crop
     has_region = ctx["region"] != "none"
     dilate, feather = _dilation(decisions, facts) if has_region else (0, 0)
@@ -253,10 +329,17 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
             image="an OpenPose skeleton image the size of the source, "
             "supplied by the caller (--control POSE.png)",
         )
-    prompt = prompts.rewrite(
-        request.edit, it, request.scene, mode, distilled=spec.guidance_kind == "distilled"
-    )
     executor = decisions.get("executor", "diffusers")
+    prompt = prompts.rewrite(
+        it.first,
+        request.edit,
+        request.scene,
+        mode,
+        distilled=spec.guidance_kind == "distilled",
+        token_limit=spec.prompt_tokens,
+        behind_words=facts.ring_words,
+    )
+    work = _work_size(mode, executor, crop, facts, spec)
     warn_prompt = bool(decisions.get("warn_prompt"))
     qa = checklist.checklist(mode, strength, warn_prompt, has_region)
     warnings = []
@@ -266,12 +349,22 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         )
     if controlnet is not None:
         warnings.append("ControlNet needs a pose image: pass --control POSE.png when you run it.")
+    if len(it.edits) > 1:
+        rest = "; then ".join(f'retouch plan RESULT.png "{e.text}"' for e in it.edits[1:])
+        warnings.append(
+            f"The text holds {len(it.edits)} edits; this plan carries out the first "
+            f'("{it.first.text}"). Continue on its result: {rest}.'
+        )
+    if prompt.dropped:
+        warnings.append(
+            f"The prompt was over {prompt.token_limit} tokens; left out: {' '.join(prompt.dropped)}."
+        )
     latency = estimate(
         spec,
         request.preferences.hardware,
         executor=executor,
         steps_run=max(1, int(steps * (strength or 1.0))),
-        work_pixels=_work_pixels(crop, facts, spec, mode, executor),
+        work_pixels=_work_pixels(crop, facts, spec, mode, executor, work),
         mask_stage=sam_model or ("prepare" if has_region else None),
         controlnet=controlnet is not None,
         offload=offload,
@@ -280,6 +373,13 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         request=request,
         facts=facts,
         intent=ctx["intent"],
+        sequence=[
+            EditStep(text=e.text, intent=e.kind, object=e.object, target=e.target, planned=i == 0)
+            for i, e in enumerate(it.edits)
+        ],
+        understood=understood(it.first, hits, prompt.built_by, mode, canvas),
+        canvas=canvas,
+        work_size=work,
         mode=mode,
         executor=executor,
         model=ModelChoice(
@@ -323,8 +423,43 @@ def _mask_note(source: str, sam_model: str | None, decisions: dict[str, Any]) ->
     }[source]
 
 
+def _given_canvas(ext: Extend, facts: ImageFacts) -> CanvasPlan:
+    return CanvasPlan(
+        source="given",
+        extend=ext,
+        width=facts.width + ext.left + ext.right,
+        height=facts.height + ext.top + ext.bottom,
+        multiple_of=1,
+        rule="outpaint-canvas",
+        reason="--extend as given",
+    )
+
+
+def _work_size(
+    mode: str, executor: str, crop: CropPlan, facts: ImageFacts, spec: FamilySpec
+) -> WorkSize | None:
+    """Whole-frame runs (SDEdit, instruct) work at the family's native area, then map back."""
+    if executor != "diffusers" or mode not in ("sdedit", "instruct") or crop.enabled is not False:
+        return None
+    w, h = sizes.work_size(facts.out_width, facts.out_height, spec.native_resolution,
+                           spec.multiple_of)  # fmt: skip
+    return WorkSize(
+        width=w,
+        height=h,
+        scale=round(w / facts.out_width, 4),
+        reason=f"{spec.family} is trained at {spec.native_resolution}x{spec.native_resolution}: "
+        f"the {facts.out_width}x{facts.out_height} frame runs at {w}x{h} (same aspect, sides a "
+        f"multiple of {spec.multiple_of}) and the result is resized back",
+    )
+
+
 def _work_pixels(
-    crop: CropPlan, facts: ImageFacts, spec: FamilySpec, mode: str, executor: str
+    crop: CropPlan,
+    facts: ImageFacts,
+    spec: FamilySpec,
+    mode: str,
+    executor: str,
+    work: WorkSize | None = None,
 ) -> float:
     if executor == "classical":
         if crop.box is not None:
@@ -333,6 +468,8 @@ def _work_pixels(
         return float(facts.out_width * facts.out_height)
     if crop.enabled is True:
         return float(spec.native_resolution**2 * max(1, facts.mask_regions or 1))
+    if work is not None:
+        return float(work.width * work.height)
     if mode == "instruct":
         return float(spec.native_resolution**2)
     return float(facts.out_width * facts.out_height)

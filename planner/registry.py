@@ -32,6 +32,7 @@ class FamilySpec:
     multiple_of: int  # image sides must be a multiple of this
     guidance_meaning: str
     fetch_hint: str
+    prompt_tokens: int = 77  # text-encoder tokens read (CLIP 77; Flux's T5 512)
 
 
 REGISTRY: dict[Family, FamilySpec] = {
@@ -92,6 +93,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         "Fill is trained around 30, there is no negative prompt and no second batch.",
         fetch_hint="huggingface-cli download black-forest-labs/FLUX.1-Fill-dev (gated: accept "
         "the licence on the Hub first)",
+        prompt_tokens=512,
     ),
     "flux-kontext": FamilySpec(
         family="flux-kontext",
@@ -112,6 +114,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         "source image is context tokens, so there is no separate image scale.",
         fetch_hint="huggingface-cli download black-forest-labs/FLUX.1-Kontext-dev (gated: accept "
         "the licence on the Hub first)",
+        prompt_tokens=512,
     ),
     "instruct-pix2pix": FamilySpec(
         family="instruct-pix2pix",

@@ -8,16 +8,20 @@ How it is applied (planner/plan.py):
 
 ``when`` keys (all given keys must match; a list means "any of"):
   intent       what the words ask for (planner/intent.py): remove, replace-sky, replace-background,
-               replace-object, add, restyle, fix-hand, fix-face, extend, global, generic
-  region       where the edit is: mask (given), sam (points/box), canvas (--extend), none
+               replace-object, add, attribute, relight, restyle, fix-hand, fix-face, extend, global,
+               generic
+  region       where the edit is: mask (given), sam (points/box), canvas (--extend or size words),
+               none;  canvas: given (--extend) | words (computed from size words) | None
   mask_size    tiny (<1% of the image), small (<10%), medium (<35%), large, unknown (SAM, no mask yet)
   bbox_small   the mask's bounding box covers at most 35% of the image
   big_image    the image's long side is more than twice the chosen family's native resolution
   priority     quality | balanced | latency;  quality: priority quality or words like "indistinguishable"
-  hardware     hardware class;  scene: a whole-image caption was given;  touch: light | normal | heavy
+  hardware     hardware class;  scene: a whole-image caption was given
+  touch        degree words: light (slightly) | normal | strong (much, very) | heavy (completely)
   mode         the mode decided so far;  controlnet: whether one is planned
   inpaint_allowed / ddpm_allowed   whether the family allow-list permits those families
   strength_near_cliff              SDEdit strength within 0.45..0.65
+  strength_band                    SDEdit strength: low (<0.45), cliff, restyle (0.65..0.8), high
 """
 
 from __future__ import annotations
@@ -108,6 +112,14 @@ TASK_RULES: list[Rule] = [
         "left behind, never the object.",
     ),
     Rule(
+        id="attribute-region",
+        when={"intent": "attribute", "region": REGION},
+        then=Decide(mode="sdedit", families=["sd", "sdxl"], strength=0.7),
+        why="An attribute change (colour, material, pattern) keeps the object's shape: SDEdit at "
+        "t/T=0.7 inside the mask repaints it while its outline and folds survive, where a "
+        "full-strength inpaint would invent a new object.",
+    ),
+    Rule(
         id="restyle-region",
         when={"intent": "restyle", "region": REGION},
         then=Decide(mode="sdedit", families=["sd", "sdxl"], strength=0.5),
@@ -115,11 +127,22 @@ TASK_RULES: list[Rule] = [
         "texture and style while the coarse structure survives.",
     ),
     Rule(
+        id="light-whole-sdedit",
+        when={
+            "intent": ["relight", "restyle", "global", "generic", "attribute"],
+            "region": "none",
+            "touch": "light",
+        },
+        then=Decide(mode="sdedit", families=["sdxl", "sd"], strength=0.3),
+        why="A slight whole-image change is SDEdit at t/T=0.3, which stays nearly identical to the "
+        "source with small stylistic changes; an instruction editor would change more.",
+    ),
+    Rule(
         id="restyle-whole",
         when={"intent": "restyle", "region": "none"},
-        then=Decide(mode="sdedit", families=["sdxl", "sd"], strength=0.6),
-        why="A whole-image restyle is SDEdit at t/T=0.6: moderate change that preserves the coarse "
-        "structure of the photo.",
+        then=Decide(mode="sdedit", families=["sdxl", "sd"], strength=0.7),
+        why="A whole-image restyle is SDEdit at t/T=0.7: enough noise for the new style to replace "
+        "the photo's texture while the coarse layout survives (0.5-0.6 mostly keeps the photo).",
     ),
     Rule(
         id="region-generic",
@@ -256,6 +279,12 @@ ADJUST_RULES: list[Rule] = [
         why="A light change was asked for: SDEdit t/T=0.3 stays nearly identical to the source.",
     ),
     Rule(
+        id="strong-touch",
+        when={"mode": "sdedit", "touch": "strong"},
+        then=Decide(strength=0.75),
+        why="A strong change was asked for: SDEdit t/T=0.75 keeps only the coarse layout.",
+    ),
+    Rule(
         id="heavy-touch",
         when={"mode": "sdedit", "touch": "heavy"},
         then=Decide(strength=0.9),
@@ -268,6 +297,20 @@ ADJUST_RULES: list[Rule] = [
         then=Decide(sweep=True),
         why="Between t/T=0.5 and 0.6 the subject's identity can vanish: sweep the strength around "
         "the plan's value and keep the best that passes the structure check.",
+    ),
+    Rule(
+        id="restyle-sweep",
+        when={"mode": "sdedit", "strength_band": "restyle"},
+        then=Decide(sweep=True),
+        why="Just past the fidelity cliff a restyle either takes or loses the subject: sweep the "
+        "strength 0.1 either side and keep the strongest that passes the structure check.",
+    ),
+    Rule(
+        id="canvas-from-words",
+        when={"canvas": "words"},
+        then=Decide(),
+        why="No --extend was given, so the size words give the new canvas: centred unless a side "
+        "is named, each side rounded to the family's multiple.",
     ),
     Rule(
         id="color-match-ring",

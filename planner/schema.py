@@ -28,7 +28,7 @@ Hardware = Literal["cpu", "gpu-8gb", "gpu-12gb", "gpu-16gb", "gpu-24gb", "gpu-48
 GuidanceKind = Literal["cfg", "distilled"]
 QAStatus = Literal["pending", "warn"]
 
-PLAN_SCHEMA_VERSION = 1
+PLAN_SCHEMA_VERSION = 2
 
 
 class _Strict(BaseModel):
@@ -154,6 +154,11 @@ class ImageFacts(_Strict):
         default=None, description="Number of separate regions in the mask (8-connected)."
     )
     extend: Extend | None = Field(default=None, description="Requested canvas extension.")
+    ring_words: str | None = Field(
+        default=None,
+        description="The ring just outside the mask in words (dominant colour and texture), for "
+        "removal prompts when no scene caption says what is behind the object.",
+    )
 
     @property
     def out_width(self) -> int:
@@ -239,6 +244,22 @@ class Prompt(_Strict):
     describes_whole_image: bool = Field(
         description="Whether the positive prompt describes the whole image, as it should."
     )
+    built_by: str = Field(
+        default="", description="Prompt template (planner/prompts.py) that built the positive."
+    )
+    token_limit: int = Field(
+        default=77,
+        ge=1,
+        le=4096,
+        description="Text-encoder tokens the family reads (77 for CLIP, start and end included).",
+    )
+    tokens: int = Field(
+        default=0, ge=0, le=4096, description="Estimated tokens of the positive prompt as given."
+    )
+    dropped: list[str] = Field(
+        default_factory=list,
+        description="Words left out, least important first, to keep the prompt within the limit.",
+    )
 
 
 class PlanChange(_Strict):
@@ -268,6 +289,54 @@ class QAItem(_Strict):
     )
 
 
+class ParsedWords(_Strict):
+    role: Literal["action", "object", "attribute", "old", "spatial", "degree", "size", "effect",
+                  "behind"] = Field(
+        description="What the words are: the action, the object it is about, the attribute or "
+        "target, the object's old attribute, where, how much, canvas size, what goes with a "
+        "removed object, what lies behind it."
+    )  # fmt: skip
+    words: str = Field(description="The words as read (lower case, typos fixed).")
+    value: str = Field(description="What the planner took them to mean.")
+    used_by: str = Field(
+        description="The rule or prompt template that used them, or why they were not used."
+    )
+
+
+class EditStep(_Strict):
+    text: str = Field(description="One edit recognised in the text, as an instruction.")
+    intent: str = Field(description="What it asks for (remove, attribute, relight, ...).")
+    object: str | None = Field(default=None, description="The object it is about, if any.")
+    target: str | None = Field(default=None, description="What it should become, if said.")
+    planned: bool = Field(
+        description="True for the edit this plan carries out (the first); the others come next."
+    )
+
+
+class CanvasPlan(_Strict):
+    source: Literal["given", "words"] = Field(
+        description="given: --extend; words: computed from size words in the edit text."
+    )
+    words: str = Field(default="", description="The size words read, empty for --extend.")
+    extend: Extend = Field(description="Pixels of new canvas per side.")
+    width: int = Field(ge=1, le=65536, description="Width of the extended canvas, px.")
+    height: int = Field(ge=1, le=65536, description="Height of the extended canvas, px.")
+    multiple_of: int = Field(
+        ge=1, le=128, description="Each computed side is rounded to this multiple (the family's)."
+    )
+    rule: str = Field(description="Rule that used it.")
+    reason: str = Field(description="How the extension was found, one line.")
+
+
+class WorkSize(_Strict):
+    width: int = Field(ge=8, le=8192, description="Width the model runs the whole frame at, px.")
+    height: int = Field(ge=8, le=8192, description="Height the model runs the whole frame at, px.")
+    scale: float = Field(
+        gt=0, le=64, description="Work size / source size; the result is resized back by 1/scale."
+    )
+    reason: str = Field(description="Why this size, one line.")
+
+
 class RuleHit(_Strict):
     id: str = Field(description="Rule id from the planner's rule table.")
     why: str = Field(description="The rule's reason, one sentence.")
@@ -292,6 +361,22 @@ class EditPlan(_Strict):
     request: EditRequest = Field(description="The request this plan answers.")
     facts: ImageFacts = Field(description="What was read from the inputs.")
     intent: str = Field(description="What the edit text asks for (remove, replace-sky, ...).")
+    sequence: list[EditStep] = Field(
+        default_factory=list,
+        description="Every edit recognised in the text, in order; this plan carries out the first.",
+    )
+    understood: list[ParsedWords] = Field(
+        default_factory=list,
+        description="Words read from the (first) edit and the rule or template that used each.",
+    )
+    canvas: CanvasPlan | None = Field(
+        default=None, description="Canvas extension for outpainting, given or from size words."
+    )
+    work_size: WorkSize | None = Field(
+        default=None,
+        description="Size the model runs at when it sees the whole frame (no crop): the family's "
+        "native area at the source's aspect; null when it runs on crops or needs no model.",
+    )
     mode: Mode = Field(description="inpaint | outpaint | sdedit | instruct | repaint.")
     executor: ExecutorName = Field(description="diffusers or classical (weight-free).")
     model: ModelChoice = Field(description="Base model and alternates.")

@@ -32,6 +32,20 @@ REQUESTS = {
         "sam": {"points": [{"x": 256, "y": 256, "label": 1}]},
         "preferences": {"priority": "quality", "hardware": "gpu-80gb"},
     },
+    # issue 14: a canvas from size words, an attribute change, two edits in one text, a restyle
+    "uncrop-16-9": {"image": "photo.png", "edit": "uncrop to 16:9"},
+    "shirt-red": {
+        "image": "photo.png",
+        "edit": "change her shirt to red",
+        "mask": "mask.png",
+        "scene": "portrait of an astronaut",
+    },
+    "two-edits": {
+        "image": "photo.png",
+        "edit": "Please remove the sign and make the sky bluer",
+        "mask": "mask.png",
+    },
+    "watercolor": {"image": "photo.png", "edit": "turn this into a watercolor painting"},
 }
 
 

@@ -28,7 +28,7 @@ def test_import_planner_is_light(tmp_path: Path) -> None:
 
 def test_retouch_plan_is_light(tmp_path: Path, astronaut_path: Path) -> None:
     code = (
-        "from server.cli import main\n"
+        "from server.cli.app import main\n"
         "try:\n"
         f"    main(['plan', {str(astronaut_path)!r}, 'make it sunset', '--out', 'o'])\n"
         "except SystemExit as e:\n"

@@ -47,8 +47,9 @@ def test_decide_forbids_unknown_fields() -> None:
         ("regenerate the face", "fix-face"),
         ("make the jacket look like an oil painting", "restyle"),
         ("make it look like a watercolor", "restyle"),
-        ("make it sunset", "global"),
-        ("make it winter", "global"),
+        ("make it sunset", "relight"),
+        ("make it winter", "relight"),
+        ("make it look more epic", "global"),
         ("add a dragon", "add"),
         ("replace the cat with a dog", "replace-object"),
         ("something entirely different", "generic"),
@@ -60,7 +61,8 @@ def test_intent_paraphrases(text: str, kind: str) -> None:
 
 def test_intent_extracts_subject_and_target() -> None:
     it = parse("remove the sign in the background")
-    assert it.subject == "the sign"
+    assert it.subject == "sign"
+    assert it.first.spatial == ("in the background",)
     assert parse("replace the sky with a blue sky at sunset").target == "a blue sky at sunset"
     assert parse("remove the logo, it must be indistinguishable").quality_max
     assert parse("slightly restyle the wall as brick").touch == "light"
@@ -77,9 +79,13 @@ def test_add_dragon_without_mask_is_instruct(tmp_path: Path, astronaut: Image.Im
     assert plan.mode == "instruct" and plan.mask.source == "none"
 
 
-def test_restyle_whole_image_is_sdedit_06(tmp_path: Path, astronaut: Image.Image) -> None:
+def test_restyle_whole_image_is_sdedit_07_with_sweep(
+    tmp_path: Path, astronaut: Image.Image
+) -> None:
     plan = _plan(tmp_path, astronaut, edit="make it look like a watercolor")
-    assert plan.mode == "sdedit" and plan.strength == 0.6 and plan.mask.source == "none"
+    assert plan.mode == "sdedit" and plan.strength == 0.7 and plan.mask.source == "none"
+    assert plan.strength_sweep == [0.6, 0.7, 0.8]
+    assert "photograph" not in plan.prompt.positive and "watercolor" in plan.prompt.positive
     heavy = _plan(tmp_path, astronaut, edit="completely restyle it as a comic")
     assert heavy.strength == 0.9
 
