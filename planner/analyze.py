@@ -101,7 +101,8 @@ def ring_words(rgb: np.ndarray, edit: np.ndarray) -> str | None:
     y0, y1 = max(0, rows[0] - RING_PX), rows[-1] + RING_PX + 1
     x0, x1 = max(0, cols[0] - RING_PX), cols[-1] + RING_PX + 1
     box = edit[y0:y1, x0:x1]  # the ring lies within the mask's box grown by RING_PX
-    ring = ndimage.binary_dilation(box, iterations=RING_PX) & ~box
+    grown = ndimage.maximum_filter(box.view(np.uint8), size=2 * RING_PX + 1) > 0  # separable
+    ring = grown & ~box
     if not ring.any():
         return None
     pixels = rgb[y0:y1, x0:x1][ring].astype(np.float32)

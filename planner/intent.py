@@ -38,7 +38,8 @@ _ATTR_WORDS = (
 )
 # An attribute phrase: "red", "more dramatic", "dark blue", "black and white", "night time".
 ATTR = (
-    rf"(?:(?:more|less|a|an|much|even)\s+)*(?:(?:{_alt(vocab.COLOUR_SHADES)})\s+)?"
+    rf"(?:(?:more|less|a|an|much|even|out of|made of|made from|in)\s+)*"
+    rf"(?:(?:{_alt(vocab.COLOUR_SHADES)})\s+)?"
     rf"(?:{_alt(_ATTR_WORDS)})(?:\s+(?:and|&)\s+(?:{_alt(_ATTR_WORDS)}))?"
     r"(?:\s+(?:colou?r(?:ed|s)?|tones?|time|instead|style|looking|one|lighting|light|mood))?"
 )
@@ -111,7 +112,7 @@ FORMS: list[tuple[str, str]] = [
     ),  # fmt: skip
     (
         "make-attr",
-        rf"^(?P<verb>make|turn|paint|colou?r|dye|tint|get|have|{CHANGE_VERBS})\s+"
+        rf"^(?P<verb>make|turn|paint|repaint|re-?colou?r|colou?r|dye|tint|get|have|{CHANGE_VERBS})\s+"
         rf"(?P<object>.+?)\s+(?P<target>{ATTR})$",
     ),  # fmt: skip
     (
@@ -187,7 +188,6 @@ _DEGREES = [
     (level, strength, re.compile(rf"\b(?:{rx})\b(?:\s*,)?\s*"))
     for level, strength, rx in vocab.DEGREE
 ]
-_A_BIT = re.compile(r"\b(?:a (?:tiny |little )?bit|a little|a touch)\b(?=\s+(?:more|less|\w+er)\b)")
 _EFFECTS = re.compile(
     rf"\s*(?:,\s*)?\b(?:and|with|plus|along with|together with|including|as well as)\s+"
     rf"(?:all\s+)?(?:its|their|his|her|the|any)?\s*(?P<e>{_alt(vocab.EFFECTS)})"
@@ -235,6 +235,7 @@ for _kw in vocab.KEYWORDS:
         _TYPO_INDEX.setdefault(_d, _kw)
 _KNOWN = set(vocab.KEYWORDS) | vocab.PROTECTED
 _WORD = re.compile(r"[a-z]{5,}")
+_SHORT = re.compile(rf"\b(?:{_alt(set(vocab.COMMON_TYPOS))})(?![\w'])")
 
 
 def _fix_typo(m: re.Match[str]) -> str:
@@ -244,8 +245,10 @@ def _fix_typo(m: re.Match[str]) -> str:
     hit = _TYPO_INDEX.get(word)
     if hit is None:
         hit = next((_TYPO_INDEX[d] for d in _deletions(word) if d in _TYPO_INDEX), None)
-    if hit is None or abs(len(hit) - len(word)) > 1 or hit[0] != word[0] or word.startswith(hit):
-        return word  # no keyword near, or an inflection of one ("colours")
+    if hit is None or abs(len(hit) - len(word)) > 1 or hit[0] != word[0]:
+        return word
+    if word.startswith(hit) or hit.startswith(word):
+        return word  # an inflection ("colours") or another word ("storm", "pixel")
     return hit
 
 
@@ -253,6 +256,7 @@ def clean(text: str) -> str:
     """Lower case, typographic quotes straightened, politeness dropped, typos fixed."""
     t = text.lower().replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
     t = _WORD.sub(_fix_typo, t)
+    t = _SHORT.sub(lambda m: vocab.COMMON_TYPOS[m.group(0)], t)
     t = _POLITE.sub(" ", t)
     t = re.sub(r"\s+", " ", t).strip(" .,!?;:\"'")
     return t
@@ -356,6 +360,7 @@ def _head(obj: str) -> str:
 def _attribute(target: str | None, cls: str | None) -> str | None:
     if not target or cls in (None, "thing"):
         return None
+    target = re.sub(r"^(?:out of|made of|made from|in)\s+", "", target)
     words = [w for w in target.split() if w not in ("more", "less", "much", "even", "a", "an")]
     words = [vocab.COMPARATIVES.get(w, w) for w in words]
     drop = {"colour", "color", "coloured", "colored", "instead", "one", "looking"}
@@ -385,13 +390,12 @@ def parse_edit(text: str) -> Edit:
     rest = sizes.strip(text) if size else text
     spatial, rest = _take(_SPATIAL, rest)
     degree = None
-    rest = _A_BIT.sub(lambda m: m.group(0).replace(" ", "_"), rest)
     for level, strength, rx in _DEGREES:
         m = rx.search(rest)
         if m and degree is None:
-            degree = Degree(m.group(0).strip(" ,").replace("_", " "), level, strength)
+            degree = Degree(m.group(0).strip(" ,"), level, strength)
         rest = rx.sub("", rest)
-    rest = rest.replace("_", " ").strip(" ,")
+    rest = rest.strip(" ,")
     # 2. remove-with-effects: "and its shadow"
     effects: list[str] = []
     m_eff = _EFFECTS.search(rest)

@@ -102,11 +102,16 @@ def _thing(e: Edit, scene: bool) -> str:
 
 
 def _sky(e: Edit) -> str:
-    if e.attribute:
-        detail = vocab.MOODS.get(e.attribute.split(" ")[-1], "")
+    """An adjective ("more dramatic") describes the sky; a noun phrase is what the sky shows."""
+    if e.attribute and " " not in e.attribute:
+        detail = vocab.MOODS.get(e.attribute, "")
         return f"{_article(e.attribute + ' sky')}" + (f", {detail}" if detail else "")
     if e.target:
-        return e.target if "sky" in e.target else f"a sky with {e.target}"
+        if "sky" in e.target or "skies" in e.target:
+            return e.target
+        if e.target.split(" ")[-1] in vocab.SCENE_LIGHT:
+            return f"{e.target} sky"
+        return f"a sky with {e.target}"
     return "a clear sky"
 
 

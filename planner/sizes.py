@@ -116,17 +116,22 @@ def default_words(verb: str | None) -> SizeWords:
 
 
 def _round(value: float, multiple: int) -> int:
+    """Nearest multiple (halves up), at least one multiple when anything is asked for."""
     if value <= 0:
         return 0
-    return max(multiple, int(round(value / multiple)) * multiple)
+    return max(multiple, math.floor(value / multiple + 0.5) * multiple)
 
 
 def _split(total: float, low: str, high: str, sides: set[str], multiple: int) -> dict[str, int]:
+    """``total`` px over two opposite sides: all on a named one, else halves (the low side gets
+    the smaller half when the rounded total is an odd number of multiples)."""
     if low in sides and high not in sides:
         return {low: _round(total, multiple), high: 0}
     if high in sides and low not in sides:
         return {low: 0, high: _round(total, multiple)}
-    return {low: _round(total / 2, multiple), high: _round(total / 2, multiple)}
+    whole = _round(total, multiple)
+    first = (whole // 2) // multiple * multiple
+    return {low: first, high: whole - first}
 
 
 def extension(

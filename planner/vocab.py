@@ -111,8 +111,9 @@ FACE = {"face", "faces", "eyes", "eye", "mouth", "nose", "smile", "teeth", "expr
 # Words that ask for less or more change; each level is an SDEdit strength (the lesson: 0.3 nearly
 # identical, 0.5-0.6 moderate keeping coarse structure, 0.9 from near noise).
 DEGREE = [
-    ("light", 0.3, r"slight(?:ly)?|subtle|subtly|a (?:tiny |little )?bit|a little|a touch|"
-     r"gentl[ey]|light(?:ly)?|barely|mildly|mild|softly|a hint of|tiny bit|minor|small amount"),
+    ("light", 0.3, r"slight(?:ly)?|subtle|subtly|(?:a (?:tiny |little )?bit|a little|a touch|"
+     r"a tiny bit)(?=\s+(?:more|less|\w+er)\b|\s*$)|gentl[ey]|lightly|barely|mildly|softly|"
+     r"a hint of|minor|small amount"),
     ("strong", 0.75, r"very|much|strongly|heavily|significantly|a lot|really|way|dramatically|"
      r"drastically|noticeably|extremely|super|far"),
     ("heavy", 0.9, r"complete(?:ly)?|total(?:ly)?|entirely|radical(?:ly)?|fully|"
@@ -152,6 +153,10 @@ KEYWORDS = [
     "night", "winter", "sweater", "jacket", "shirt", "purple", "yellow", "orange", "golden",
     "silver", "turquoise", "magenta", "widescreen", "instead",
 ]  # fmt: skip
+# Short misspellings the one-letter rule cannot see.
+COMMON_TYPOS = {"teh": "the", "hte": "the", "th": "the", "adn": "and", "nad": "and", "fo": "of",
+                "thsi": "this", "tihs": "this", "taht": "that", "ti": "it", "iamge": "image",
+                "imgae": "image", "pic": "picture", "bg": "background", "sky's": "sky"}  # fmt: skip
 # Real words one letter away from a keyword: never "corrected".
 PROTECTED = {
     "remote", "pointing", "cease", "wider", "colon", "shadows", "shadowy", "changed", "changes",
