@@ -1,7 +1,7 @@
 """What an edit text asks for, as structure: one or more edits, each an action on an object.
 
 How a text is read (``parse``):
-1. ``clean``: lower case, politeness ("please", "could you") dropped, typos one letter away from a
+1. ``clean`` (planner/typos.py): lower case, politeness ("please") dropped, typos one letter from a
    keyword corrected.
 2. ``split``: the text is cut into edits where a new action verb starts ("remove the sign and make
    the sky bluer" is two); words that only continue an edit ("and its shadow") stay with it.
@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from planner import sizes, vocab
+from planner.typos import clean
 
 
 def _alt(words: set[str] | list[str]) -> str:
@@ -177,7 +178,6 @@ QUALITY_WORDS = re.compile(
 )
 
 _FORMS = [(name, re.compile(rx)) for name, rx in FORMS]
-_POLITE = re.compile(rf"(?:^|(?<=[\s,]))(?:{vocab.POLITE})\b[,!.]?\s*")
 _SPLIT = re.compile(r"(\s*[,;]\s*(?:and\s+)?(?:then\s+)?(?:also\s+)?|\s*\.\s+|"
                     r"\s+(?:and|then|also|plus|after that)\s+(?:then\s+)?(?:also\s+)?)")  # fmt: skip
 _START = re.compile(START)
@@ -222,44 +222,6 @@ _FACE_TEXT = re.compile(
     r"\b(face|faces|eyes|mouth)\b.*\b(regenerate|fix|repair|redo|wrong|bad|deformed|distorted|"
     r"blurry)\b|\b(regenerate|fix|repair|redo|restore)\b.*\b(face|faces|eyes)\b"
 )
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-_TYPO_INDEX: dict[str, str] = {}
-for _kw in vocab.KEYWORDS:
-    _TYPO_INDEX.setdefault(_kw, _kw)
-    for _d in _deletions(_kw):
-        _TYPO_INDEX.setdefault(_d, _kw)
-_KNOWN = set(vocab.KEYWORDS) | vocab.PROTECTED
-_WORD = re.compile(r"[a-z]{5,}")
-_SHORT = re.compile(rf"\b(?:{_alt(set(vocab.COMMON_TYPOS))})(?![\w'])")
-
-
-def _fix_typo(m: re.Match[str]) -> str:
-    word = m.group(0)
-    if word in _KNOWN:
-        return word
-    hit = _TYPO_INDEX.get(word)
-    if hit is None:
-        hit = next((_TYPO_INDEX[d] for d in _deletions(word) if d in _TYPO_INDEX), None)
-    if hit is None or abs(len(hit) - len(word)) > 1 or hit[0] != word[0]:
-        return word
-    if word.startswith(hit) or hit.startswith(word):
-        return word  # an inflection ("colours") or another word ("storm", "pixel")
-    return hit
-
-
-def clean(text: str) -> str:
-    """Lower case, typographic quotes straightened, politeness dropped, typos fixed."""
-    t = text.lower().replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
-    t = _WORD.sub(_fix_typo, t)
-    t = _SHORT.sub(lambda m: vocab.COMMON_TYPOS[m.group(0)], t)
-    t = _POLITE.sub(" ", t)
-    t = re.sub(r"\s+", " ", t).strip(" .,!?;:\"'")
-    return t
 
 
 @dataclass(frozen=True)

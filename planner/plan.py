@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner import checklist, prompts, sizes
+from planner import checklist, prompts
 from planner import intent as intent_mod
+from planner.canvas import given_canvas, with_canvas, words_canvas, work_size
 from planner.errors import PlanError
 from planner.latency import estimate
 from planner.registry import CONTROLNETS, HARDWARE, INPAINT_FAMILIES, REGISTRY, FamilySpec
 from planner.rules import ADJUST_RULES, TASK_RULES, Decide, Rule
 from planner.schema import (
-    CanvasPlan,
     ControlNetPlan,
     CropPlan,
     EditPlan,
     EditRequest,
     EditStep,
-    Extend,
     Family,
     Guidance,
     ImageFacts,
@@ -203,49 +202,6 @@ def _crop(enabled: bool | str, facts: ImageFacts, spec: FamilySpec) -> CropPlan:
     )
 
 
-SIDE_WORDS = {"left": "left", "right": "right", "top": "top", "bottom": "bottom", "upper": "top",
-              "lower": "bottom"}  # fmt: skip
-
-
-def _sides(spatial: tuple[str, ...]) -> set[str]:
-    return {SIDE_WORDS[w] for phrase in spatial for w in phrase.replace("-", " ").split()
-            if w in SIDE_WORDS}  # fmt: skip
-
-
-def words_canvas(
-    request: EditRequest, facts: ImageFacts, it: intent_mod.Intent, multiple: int
-) -> CanvasPlan | None:
-    """The canvas the edit's size words ask for, when no mask, SAM prompt or --extend is given."""
-    edit = it.first
-    if edit.kind != "extend" or request.mask is not None:
-        return None
-    if request.sam is not None and not request.sam.empty:
-        return None
-    words = edit.size or sizes.default_words(edit.verb)
-    ext, how = sizes.extension(words, facts.width, facts.height, _sides(edit.spatial), multiple)
-    return CanvasPlan(
-        source="words",
-        words=words.words,
-        extend=ext,
-        width=facts.width + ext.left + ext.right,
-        height=facts.height + ext.top + ext.bottom,
-        multiple_of=multiple,
-        rule="canvas-from-words",
-        reason=how,
-    )
-
-
-def _with_canvas(
-    request: EditRequest, facts: ImageFacts, canvas: CanvasPlan
-) -> tuple[EditRequest, ImageFacts]:
-    """The request and facts as if --extend had been given (executors read request.extend)."""
-    update = sizes.canvas_facts(facts.width, facts.height, canvas.extend)
-    return (
-        request.model_copy(update={"extend": canvas.extend}),
-        facts.model_copy(update=update),
-    )
-
-
 def decide(
     request: EditRequest, facts: ImageFacts
 ) -> tuple[intent_mod.Intent, dict[str, Any], dict[str, Any], list[RuleHit]]:
@@ -254,7 +210,7 @@ def decide(
     it = intent_mod.parse(request.edit)
     canvas = "given" if request.extend is not None and request.extend.any else None
     if canvas is None and (words := words_canvas(request, facts, it, 8)) is not None:
-        request, facts = _with_canvas(request, facts, words)
+        request, facts = with_canvas(request, facts, words)
         canvas = "words"
     ctx = _context(request, facts, it, canvas)
     decisions: dict[str, Any] = {}
@@ -282,9 +238,9 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         canvas = words_canvas(request, facts, it, spec.multiple_of)
         if canvas is None:  # decide() found one from the same words
             raise PlanError(f"the size words of {request.edit!r} gave no canvas; give --extend")
-        request, facts = _with_canvas(request, facts, canvas)
+        request, facts = with_canvas(request, facts, canvas)
     elif ctx["canvas"] == "given" and request.extend is not None:
-        canvas = _given_canvas(request.extend, facts)
+        canvas = given_canvas(request.extend, facts)
     # 5. numbers: mask preparation, guidance, strength, steps, crop
     has_region = ctx["region"] != "none"
     dilate, feather = _dilation(decisions, facts) if has_region else (0, 0)
@@ -339,7 +295,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         token_limit=spec.prompt_tokens,
         behind_words=facts.ring_words,
     )
-    work = _work_size(mode, executor, crop, facts, spec)
+    work = work_size(mode, executor, crop, facts, spec)
     warn_prompt = bool(decisions.get("warn_prompt"))
     qa = checklist.checklist(mode, strength, warn_prompt, has_region)
     warnings = []
@@ -421,36 +377,6 @@ def _mask_note(source: str, sam_model: str | None, decisions: dict[str, Any]) ->
         "canvas": "the new canvas area around the source",
         "none": "no mask: the model edits the whole image from the instruction",
     }[source]
-
-
-def _given_canvas(ext: Extend, facts: ImageFacts) -> CanvasPlan:
-    return CanvasPlan(
-        source="given",
-        extend=ext,
-        width=facts.width + ext.left + ext.right,
-        height=facts.height + ext.top + ext.bottom,
-        multiple_of=1,
-        rule="outpaint-canvas",
-        reason="--extend as given",
-    )
-
-
-def _work_size(
-    mode: str, executor: str, crop: CropPlan, facts: ImageFacts, spec: FamilySpec
-) -> WorkSize | None:
-    """Whole-frame runs (SDEdit, instruct) work at the family's native area, then map back."""
-    if executor != "diffusers" or mode not in ("sdedit", "instruct") or crop.enabled is not False:
-        return None
-    w, h = sizes.work_size(facts.out_width, facts.out_height, spec.native_resolution,
-                           spec.multiple_of)  # fmt: skip
-    return WorkSize(
-        width=w,
-        height=h,
-        scale=round(w / facts.out_width, 4),
-        reason=f"{spec.family} is trained at {spec.native_resolution}x{spec.native_resolution}: "
-        f"the {facts.out_width}x{facts.out_height} frame runs at {w}x{h} (same aspect, sides a "
-        f"multiple of {spec.multiple_of}) and the result is resized back",
-    )
 
 
 def _work_pixels(
