@@ -7,8 +7,8 @@ run_plan
              on this machine and the task is a removal or an extension; generative edits
              without weights are a ModelMissingError, never a fake result
 3. canvas    the source, or for outpainting the extended canvas pre-filled by mirroring
-4. model     classical fill, or the diffusers pipeline per tile (executors.diffusion); a VAE
-             encode of pixels already encoded reuses their latents (executors.latents)
+4. model     classical fill, or the diffusers pipeline per tile (executors.diffusion.runner); a VAE
+             encode of pixels already encoded reuses their latents (executors.diffusion.latents)
 5. composite stitch weights = the edit mask feathered inward; pixels outside the mask are
              the source's exactly; the source's mode, alpha and ICC profile come back
 """
@@ -27,14 +27,15 @@ import numpy as np
 from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict, Field
 
-from executors import imagemodes, masks
-from executors.classical import ClassicalExecutor, extend_canvas
-from executors.composite import composite, stitch_weights
-from executors.editmask import canvas_size, resolve_mask, resolve_with_source
-from executors.loading import ModelRef, pick_device, pick_dtype, wants_download
-from executors.pipelines import article
+from executors.classical.fill import ClassicalExecutor, extend_canvas
+from executors.diffusion.loading import ModelRef, pick_device, pick_dtype, wants_download
+from executors.diffusion.pipelines import article
+from executors.diffusion.steps import StepReporter
+from executors.images import masks
+from executors.images import modes as imagemodes
+from executors.images.composite import composite, stitch_weights
+from executors.segment.editmask import canvas_size, resolve_mask, resolve_with_source
 from executors.select import choose_executor
-from executors.steps import StepReporter
 from planner.errors import InputError
 from planner.imageio import open_image
 from planner.schema import EditPlan
@@ -194,9 +195,9 @@ def _run_model(
     reporter: StepReporter,
     allow_download: bool,
 ) -> _Stage:
-    from executors.diffusion import run_diffusers
-    from executors.instruct import DEFAULT_IMAGE_GUIDANCE
-    from executors.repaint import JUMP_LENGTH, JUMP_N_SAMPLE
+    from executors.diffusion.instruct import DEFAULT_IMAGE_GUIDANCE
+    from executors.diffusion.repaint import JUMP_LENGTH, JUMP_N_SAMPLE
+    from executors.diffusion.runner import run_diffusers
 
     dev = pick_device(device)
     dt = pick_dtype(dtype, dev, ref.family)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from executors.loading import ModelRef, resolve_model
+from executors.diffusion.loading import ModelRef, resolve_model
 from planner.errors import InputError, ModelMissingError
 from planner.schema import EditPlan
 

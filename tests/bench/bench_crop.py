@@ -24,7 +24,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from executors import masks, tiny_models  # noqa: E402
+from executors import testing as tiny_models  # noqa: E402
+from executors.images import masks  # noqa: E402
 from executors.run import run_plan  # noqa: E402
 from planner import analyze, make_plan  # noqa: E402
 from server.requests import build_request  # noqa: E402

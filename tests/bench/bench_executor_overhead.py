@@ -27,8 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
-from executors import loading, masks, tiny_models  # noqa: E402
-from executors.pipelines import PIPELINES  # noqa: E402
+from executors import testing as tiny_models  # noqa: E402
+from executors.diffusion import loading  # noqa: E402
+from executors.diffusion.pipelines import PIPELINES  # noqa: E402
+from executors.images import masks  # noqa: E402
 from executors.run import run_plan  # noqa: E402
 from planner import analyze, make_plan  # noqa: E402
 from server.requests import build_request  # noqa: E402

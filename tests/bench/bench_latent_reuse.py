@@ -37,7 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
-from executors import latents, masks, tiny_models  # noqa: E402
+from executors import testing as tiny_models  # noqa: E402
+from executors.diffusion import latents  # noqa: E402
+from executors.images import masks  # noqa: E402
 from executors.run import RunOutput, run_plan  # noqa: E402
 from planner import analyze, make_plan  # noqa: E402
 from planner.schema import EditPlan  # noqa: E402

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 REPORT = """\
 import atexit, sys
 atexit.register(lambda: open(sys.argv[1], "w").write(str("torch" in sys.modules)))
-from server.cli import main
+from server.cli.app import main
 main(["serve"])
 """
 
@@ -69,8 +69,8 @@ async def mcp_vs_direct(work: Path, repeats: int = 5) -> tuple[float, float]:
     from executors.run import run_plan
     from planner.imageio import open_image, read_mask
     from planner.render import load_plan
-    from server.mcp_app import build_server
-    from server.tool_config import ServerConfig
+    from server.mcp.app import build_server
+    from server.mcp.config import ServerConfig
 
     cfg = ServerConfig.create(out=work / "out", base=work)
     async with Client(build_server(cfg)) as client:
@@ -104,9 +104,9 @@ async def warm_vs_cold(work: Path) -> tuple[float, float]:
     import torch
     from mcp import Client
 
-    from executors.tiny_models import save_sd
-    from server.mcp_app import build_server
-    from server.tool_config import ServerConfig
+    from executors.testing import save_sd
+    from server.mcp.app import build_server
+    from server.mcp.config import ServerConfig
 
     torch.set_num_threads(1)
     model = save_sd(work / "tiny", "inpaint")

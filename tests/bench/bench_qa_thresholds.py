@@ -3,7 +3,7 @@
 Run by hand: ``.venv/bin/python tests/bench/bench_qa_thresholds.py``. For every scikit-image sample
 photo and several box masks it builds clean results (exact paste, OpenCV Telea fill, a soft
 feathered edit) and defective ones (a patch from elsewhere pasted hard, a colour offset, a saturated
-patch, a black region, a changed outside block), runs executors.qa.check without a plan and prints,
+patch, a black region, a changed outside block), runs executors.qa.check.check without a plan and prints,
 per check and scenario, min / median / max of the measured value. The thresholds in
 planner/checklist.py were set from this table (their comments quote it). It also prints the SSIM that
 the structure check measures for mild and heavy whole-image changes.
@@ -52,7 +52,7 @@ def boxes(h: int, w: int, rng: np.random.Generator) -> list[tuple[int, int, int,
 
 def inner_ramp(mask: np.ndarray, px: int) -> np.ndarray:
     """float32 (H, W, 1): 0 outside the mask, ramping to 1 over ``px`` pixels inside it."""
-    from executors.composite import stitch_weights
+    from executors.images.composite import stitch_weights
 
     return stitch_weights(mask, px)[..., None]
 
@@ -112,7 +112,7 @@ def scenarios(
 
 def plan_with_feather(tmp: Path, src: np.ndarray, mask: np.ndarray, feather: int):  # type: ignore[no-untyped-def]
     """A real plan for removing the masked region, with the composite's feather set to ``feather``."""
-    from executors.masks import to_pil
+    from executors.images.masks import to_pil
     from planner import analyze, make_plan
     from planner.schema import EditRequest
 
@@ -128,7 +128,7 @@ def plan_with_feather(tmp: Path, src: np.ndarray, mask: np.ndarray, feather: int
 def main() -> None:
     import tempfile
 
-    from executors import qa
+    from executors.qa.check import check as qa
     from tests.conftest import box_mask
 
     rng = np.random.default_rng(0)
@@ -159,7 +159,7 @@ def structure_table() -> None:
     """SSIM (the structure measure) of whole-image changes of growing strength, per photo."""
     import cv2
 
-    from executors import qa_measures as m
+    from executors.qa import measures as m
 
     print("\nstructure: whole-image SSIM, min / median / max over photos")
     rows: dict[str, list[float]] = defaultdict(list)

@@ -27,8 +27,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from executors import segment  # noqa: E402
-from executors.grabcut import GrabCutSegmenter  # noqa: E402
+from executors.segment import sam as segment  # noqa: E402
+from executors.segment.grabcut import GrabCutSegmenter  # noqa: E402
 from planner.schema import SamPoint, SamPrompt  # noqa: E402
 
 

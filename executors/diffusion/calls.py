@@ -1,0 +1,156 @@
+"""One model call's inputs (``ModelCall``) and the helpers every diffusers executor shares.
+
+Each executor (inpaint, controlnet, sdedit, instruct, repaint) is a class that takes its loaded
+pipeline in ``__init__`` and has one entry point, ``__call__(call) -> PIL image``, like a diffusers
+pipeline. It checks the call first, then runs the pipeline exactly as a user calling diffusers
+would: same arguments, a CPU ``torch.Generator`` seeded with ``call.seed``, PIL output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from executors.diffusion.steps import StepReporter
+from planner.errors import ExecutorError, InputError, RetouchError
+
+
+class PipelineExecutor:
+    """Base of the per-mode executors: holds one diffusers pipeline; ``__call__(ModelCall)`` is the
+    one entry point each subclass defines."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+
+    @property
+    def multiple_of(self) -> int:
+        """Image sides must be multiples of this (the VAE's downscale factor)."""
+        return int(self.pipe.vae_scale_factor)
+
+
+class FluxExecutor(PipelineExecutor):
+    """Base of the Flux executors: T5 prompts of ``max_sequence_length`` tokens (FLUX.1 [dev] is
+    trained with 512), and sides a multiple of the VAE's factor times the 2x2 latent packing."""
+
+    def __init__(self, pipe: Any, max_sequence_length: int = 512) -> None:
+        super().__init__(pipe)
+        self.max_sequence_length = max_sequence_length
+
+    @property
+    def multiple_of(self) -> int:
+        """Image sides must be multiples of this: the VAE's factor times the 2x2 packing."""
+        return int(self.pipe.vae_scale_factor) * 2
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """Inputs of one model call on one tile, all at the model's working size (W, H)."""
+
+    image: Image.Image  # RGB
+    mask: Image.Image | None  # L, 255 = regenerate; None for whole-image edits
+    control: Image.Image | None  # RGB control image (an OpenPose skeleton), or None
+    prompt: str
+    negative: str | None  # None: no negative prompt (distilled families, or none given)
+    steps: int
+    guidance_text: float
+    guidance_image: float | None
+    strength: float | None  # SDEdit t/T in (0, 1]
+    conditioning_scale: float | None  # ControlNet conditioning scale
+    seed: int
+    reporter: StepReporter | None = None
+
+
+def check_call(
+    call: ModelCall,
+    *,
+    mask: bool,
+    control: bool = False,
+    strength: bool = False,
+    multiple_of: int = 8,
+) -> None:
+    """Validate a call before computing: sizes agree, required inputs are there."""
+    w, h = call.image.size
+    if call.image.mode != "RGB":
+        raise InputError(f"model input image is {call.image.mode}; it must be RGB")
+    if w % multiple_of or h % multiple_of:
+        raise InputError(f"model input is {w}x{h}; both sides must be multiples of {multiple_of}")
+    if mask:
+        if call.mask is None:
+            raise InputError("this model regenerates a masked region but no mask was given")
+        if call.mask.size != call.image.size:
+            raise InputError(
+                f"mask is {call.mask.size[0]}x{call.mask.size[1]}, image is {w}x{h}; "
+                "they must match"
+            )
+    if control:
+        if call.control is None:
+            raise InputError(
+                "this plan uses a ControlNet: pass a control image (--control POSE.png)"
+            )
+        if call.control.size != call.image.size:
+            raise InputError(
+                f"control image is {call.control.size[0]}x{call.control.size[1]}, "
+                f"image is {w}x{h}; they must match"
+            )
+    if strength and (call.strength is None or not 0.0 < call.strength <= 1.0):
+        raise InputError(f"SDEdit strength {call.strength} must be in (0, 1]")
+    if call.steps < 1:
+        raise InputError(f"steps {call.steps} must be at least 1")
+
+
+def generator(seed: int) -> Any:
+    """A CPU generator: the same seed gives the same noise on every device."""
+    import torch
+
+    return torch.Generator("cpu").manual_seed(seed)
+
+
+def step_hooks(call: ModelCall) -> dict[str, Any]:
+    """``callback_on_step_end`` when the caller wants progress or cancellation, else nothing."""
+    if call.reporter is not None and call.reporter.active:
+        return {"callback_on_step_end": call.reporter}
+    return {}
+
+
+def pipeline_args(call: ModelCall) -> dict[str, Any]:
+    """What every text-conditioned pipeline takes from a call: prompt, image, steps, text guidance,
+    the seeded generator, PIL output, and the step callback when wanted. Executors add their own."""
+    return {
+        "prompt": call.prompt,
+        "image": call.image,
+        "num_inference_steps": call.steps,
+        "guidance_scale": call.guidance_text,
+        "generator": generator(call.seed),
+        "output_type": "pil",
+        **step_hooks(call),
+    }
+
+
+def run_pipeline(pipe: Any, **kwargs: Any) -> Image.Image:
+    """Call a diffusers pipeline; return its first image. Failures become one-line ExecutorErrors."""
+    import torch
+
+    name = type(pipe).__name__
+    try:
+        out = pipe(**kwargs)
+    except RetouchError:
+        raise
+    except torch.cuda.OutOfMemoryError as exc:
+        raise ExecutorError(
+            f"{name} ran out of GPU memory; plan for a smaller --hardware class "
+            "(it turns on CPU offload) or crop to the mask"
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - any pipeline failure is reported in one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ExecutorError(
+            f"{name} failed ({type(exc).__name__}: {first}); check the model "
+            "folder and the plan's sizes"
+        ) from exc
+    flagged = getattr(out, "nsfw_content_detected", None)
+    if flagged and any(flagged):
+        raise ExecutorError(
+            f"{name}'s safety checker blanked the result; change the prompt or the region"
+        )
+    return out.images[0]

@@ -1,0 +1,97 @@
+"""The edit mask of a plan: where it comes from, and how the plan prepares it.
+
+The mask's source is the plan's (``mask.source``): a mask file (given), the new canvas of an
+outpaint (canvas), Segment Anything from the request's points or box (sam-points / sam-box, via
+``executors.segment.sam``, which falls back to GrabCut without a checkpoint), or none (a whole-image
+edit). A mask passed in replaces the source. The plan's ``invert`` and ``dilate_px`` are then
+applied. Convention: bool (H, W) on the result canvas, True = regenerate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from executors.images import masks
+from executors.images import modes as imagemodes
+from planner.errors import InputError, ModelMissingError
+from planner.imageio import read_mask
+from planner.schema import EditPlan
+
+
+def canvas_size(plan: EditPlan, size: tuple[int, int]) -> tuple[int, int]:
+    """(W, H) of the result: the source's, extended for outpainting."""
+    e = plan.request.extend
+    if plan.mode == "outpaint" and e is not None and e.any:
+        return size[0] + e.left + e.right, size[1] + e.top + e.bottom
+    return size
+
+
+def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tuple[np.ndarray, str]:
+    if plan.request.sam is None or plan.request.sam.empty:
+        raise InputError(
+            "the plan's mask comes from Segment Anything but its request has no "
+            "--point or --box; re-plan with one"
+        )
+    try:
+        from executors.segment.sam import segment
+    except ImportError as exc:
+        raise ModelMissingError(
+            "the Segment Anything executor (executors.segment.sam) is not "
+            "installed; pass a mask with --mask instead"
+        ) from exc
+    rgb = Image.fromarray(imagemodes.split(image).rgb)
+    found = segment(
+        rgb, plan.request.sam, checkpoint=checkpoint, sam_type=plan.mask.sam_model or "vit_b"
+    )
+    return masks.normalize(found.mask), str(getattr(found, "method", "sam"))
+
+
+def resolve_with_source(
+    plan: EditPlan, image: Image.Image, mask: np.ndarray | None, sam_checkpoint: str | None
+) -> tuple[np.ndarray | None, str]:
+    """(edit mask after invert and dilate, or None; where the mask came from)."""
+    want = canvas_size(plan, image.size)
+    source = plan.mask.source
+    if mask is not None:
+        raw, how = masks.normalize(mask), "passed in"
+    elif source == "none":
+        return None, "none"
+    elif source == "given":
+        if plan.request.mask is None:
+            raise InputError(
+                "the plan's mask source is 'given' but its request names no mask "
+                "file; pass --mask MASK.png"
+            )
+        raw, how = read_mask(plan.request.mask, image.size), "file"
+    elif source == "canvas":
+        if plan.request.extend is None or not plan.request.extend.any:
+            raise InputError("the plan outpaints but its request has no --extend; re-plan with one")
+        raw, how = masks.canvas(image.size, plan.request.extend), "canvas"
+    else:
+        raw, how = _sam_mask(plan, image, sam_checkpoint)
+    if raw.shape != (want[1], want[0]):
+        raise InputError(
+            f"mask is {raw.shape[1]}x{raw.shape[0]}, image is {want[0]}x{want[1]}; "
+            "they must match: resize the mask to the image (nearest-neighbour)"
+        )
+    edit = masks.invert(raw) if plan.mask.invert else raw
+    return masks.dilate(edit, plan.mask.dilate_px), how
+
+
+def resolve_mask(
+    plan: EditPlan,
+    image: Image.Image,
+    *,
+    mask: np.ndarray | None = None,
+    sam_checkpoint: str | None = None,
+) -> np.ndarray | None:
+    """The edit mask on the result canvas: bool (H, W), True = regenerate; None = whole image.
+
+    ``mask`` (any array masks.normalize reads) replaces the plan's mask source, e.g. a SAM mask the
+    caller already made; otherwise the plan's source decides: given -> the request's mask file,
+    canvas -> the new canvas area, sam-points/sam-box -> executors.segment.sam (Segment Anything, or
+    its GrabCut fallback without a checkpoint), none -> None. The plan's ``invert`` and
+    ``dilate_px`` are then applied.
+    """
+    return resolve_with_source(plan, image, mask, sam_checkpoint)[0]

@@ -1,0 +1,94 @@
+"""The ``retouch`` command line. Each command lives in server/cli/<name>.py and registers itself.
+
+Errors: every RetouchError becomes ``error: <message>`` on stderr and its exit code (planner/errors.py);
+anything unexpected becomes one line too (set RETOUCH_DEBUG=1 to see the traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="retouch",
+    help="Plan, run and check image edits: inpainting, outpainting, SDEdit, instruction edits.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Command modules, in the order their commands appear in --help. Each defines register(app).
+COMMAND_MODULES = [
+    "server.cli.plan",
+    "server.cli.mask",
+    "server.cli.edit",
+    "server.cli.check",
+    "server.cli.demo",
+    "server.cli.history",
+    "server.cli.serve",
+    "server.cli.toy",
+]
+
+
+_registered = False
+
+
+def get_app() -> typer.Typer:
+    """The app with every command registered (idempotent; tests use this with typer's CliRunner)."""
+    global _registered
+    if not _registered:
+        for name in COMMAND_MODULES:
+            importlib.import_module(name).register(app)
+        _registered = True
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    from planner.errors import RetouchError
+
+    try:
+        get_app()(args=argv, standalone_mode=True)
+    except RetouchError as exc:  # raised outside a command body (rare)
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run a command body; turn errors into one line on stderr and an exit code."""
+    from pydantic import ValidationError
+
+    from planner.errors import RetouchError
+
+    try:
+        return fn(*args, **kwargs)
+    except RetouchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except ValidationError as exc:
+        from server.requests import validation_message
+
+        typer.echo(f"error: {validation_message(exc)}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for a user-facing tool
+        if os.environ.get("RETOUCH_DEBUG"):
+            raise
+        typer.echo(
+            f"error: internal error ({type(exc).__name__}: {exc}); rerun with "
+            "RETOUCH_DEBUG=1 and report the traceback",
+            err=True,
+        )
+        raise typer.Exit(70) from None
+
+
+if __name__ == "__main__":
+    main()

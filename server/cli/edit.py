@@ -1,0 +1,410 @@
+"""``retouch edit``: plan an edit (or read a plan) and carry it out; write the result and its files.
+
+Beside RESULT it writes plan.json, the skill doc, provenance.json (model, seed, every parameter,
+mask hash, timings) and comparison.png (source | mask | result). A progress bar on stderr shows the
+diffusion steps.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from planner.schema import Hardware
+from server.cli.app import run_guarded
+from server.cli.history import DataDir
+from server.cli import options as o
+
+FORMATS = {
+    ".png": "PNG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+}
+LOSSY = ("JPEG",)
+PANEL_PX = 512  # height of each comparison panel (at most the canvas height)
+
+
+def detect_hardware() -> Hardware:
+    """The hardware class of this machine: cpu unless torch sees a GPU (torch is imported only
+    where a GPU may exist, so a CPU-only edit stays light)."""
+    from planner.registry import HARDWARE
+
+    if not (Path("/dev/nvidia0").exists() or sys.platform == "darwin"):
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        total = torch.cuda.get_device_properties(0).total_memory / 2**30
+        fits = [
+            (spec.vram_gb, name)
+            for name, spec in HARDWARE.items()
+            if name != "cpu" and spec.vram_gb <= total * 1.05
+        ]
+        return max(fits)[1] if fits else "gpu-8gb"
+    if torch.backends.mps.is_available():
+        return "gpu-16gb"
+    return "cpu"
+
+
+def _same_file(a: str, b: str) -> bool:
+    pa, pb = Path(a).expanduser(), Path(b).expanduser()
+    try:
+        return pa.resolve() == pb.resolve() or (pa.exists() and pb.exists() and pa.samefile(pb))
+    except OSError:
+        return False
+
+
+def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any]) -> None:
+    """With --plan, IMAGE, EDIT and any mask option must be the plan's own."""
+    from planner.errors import InputError
+
+    r = plan.request
+    if not _same_file(image, r.image):
+        raise InputError(
+            f"IMAGE {image} is not the plan's image {r.image}; give the plan's image "
+            "or plan again for this one"
+        )
+    if edit.strip() != r.edit:
+        raise InputError(
+            f'EDIT "{edit}" is not the plan\'s edit "{r.edit}"; give the plan\'s edit '
+            "text or plan again"
+        )
+    if given["mask"] is not None and (r.mask is None or not _same_file(given["mask"], r.mask)):
+        raise InputError(
+            f"--mask {given['mask']} is not the plan's mask ({r.mask}); drop it or plan again"
+        )
+    for opt in ("point", "box", "extend"):
+        if given[opt]:
+            raise InputError(
+                f"--{opt} cannot change a saved plan; drop it (the plan's own is used) "
+                "or plan again without --plan"
+            )
+
+
+def _save_atomic(img: Any, path: Path) -> None:
+    """Write ``img`` to ``path`` in the format its suffix names, whole or not at all."""
+    from planner.atomic import atomic_save
+    from planner.errors import InputError
+
+    fmt = FORMATS[path.suffix.lower()]
+    kwargs: dict[str, Any] = {"lossless": True} if fmt == "WEBP" else {}
+    if fmt == "JPEG":
+        kwargs["quality"] = 95
+    if img.info.get("icc_profile"):
+        kwargs["icc_profile"] = img.info["icc_profile"]
+    try:
+        atomic_save(path, lambda tmp: img.save(tmp, format=fmt, **kwargs))
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(
+            f"cannot write a {img.mode} image as {fmt} to {path} ({exc}); use --out RESULT.png"
+        ) from exc
+
+
+def comparison_image(source: Any, edit_mask: Any, result: Any, offset: tuple[int, int]) -> Any:
+    """Source | mask | result side by side, RGB, each panel the canvas's shape, at most 512 tall.
+
+    For outpainting the source sits at ``offset`` on a grey canvas the result's size.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from executors.images import modes as imagemodes
+
+    canvas = np.asarray(imagemodes.split(result).rgb)
+    src = np.full_like(canvas, 128)
+    s = imagemodes.split(source).rgb
+    src[offset[1] : offset[1] + s.shape[0], offset[0] : offset[0] + s.shape[1]] = s
+    mask = np.repeat(np.where(edit_mask, 255, 0).astype(np.uint8)[..., None], 3, axis=2)
+    h = min(PANEL_PX, canvas.shape[0])
+    w = max(1, round(canvas.shape[1] * h / canvas.shape[0]))
+    gap = np.full((h, 4, 3), 255, dtype=np.uint8)
+    panels = [
+        np.asarray(Image.fromarray(p).resize((w, h), Image.Resampling.LANCZOS))
+        for p in (src, mask, canvas)
+    ]
+    return Image.fromarray(np.hstack([panels[0], gap, panels[1], gap, panels[2]]))
+
+
+class _StepBar:
+    """A rich progress bar on stderr, started at the first diffusion step."""
+
+    def __init__(self) -> None:
+        self.progress: Any = None
+        self.task: Any = None
+
+    def __call__(self, step: int, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        if self.progress is None:
+            self.progress = Progress(
+                "diffusion",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("steps", total=total)
+        self.progress.update(self.task, completed=step, total=total)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def edit_cmd(
+    image: o.Image,
+    edit: o.Edit,
+    mask: o.Mask = None,
+    point: o.Points = None,
+    box: o.Box = None,
+    extend: o.ExtendOpt = None,
+    scene: o.Scene = None,
+    priority: o.PriorityOpt = "balanced",
+    hardware: Annotated[
+        Hardware | None,
+        typer.Option("--hardware", help="Hardware class to plan for; default: this machine's."),
+    ] = None,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Carry out this plan.json instead of planning (IMAGE and EDIT must match).",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model folder or Hugging Face id instead of the plan's."),
+    ] = None,
+    executor: Annotated[
+        Literal["auto", "diffusers", "classical"],
+        typer.Option(
+            "--executor",
+            help="auto: the plan's, or the weight-free fill when its model is missing "
+            "and the edit is a removal or extension.",
+        ),
+    ] = "auto",
+    steps: o.Steps = None,
+    seed: o.Seed = None,
+    control: Annotated[
+        Path | None,
+        typer.Option(
+            "--control", help="ControlNet control image (an OpenPose skeleton), the image's size."
+        ),
+    ] = None,
+    sam: Annotated[str | None, typer.Option("--sam", help="Segment Anything checkpoint.")] = None,
+    device: Annotated[
+        str | None,
+        typer.Option("--device", help="cpu, cuda, cuda:N or mps; default: the best present."),
+    ] = None,
+    allow_download: Annotated[
+        bool,
+        typer.Option(
+            "--allow-download",
+            help="Let diffusers download a missing model (or set RETOUCH_ALLOW_DOWNLOAD=1).",
+        ),
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Result image (.png, .webp, .tif; .jpg is lossy).")
+    ] = Path("outputs/edit/result.png"),
+    max_retries: Annotated[
+        int,
+        typer.Option(
+            "--max-retries",
+            min=0,
+            max=10,
+            help="When QA fails, apply its fixes to the plan and run again, up to N more times.",
+        ),
+    ] = 0,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            help="Record the result as a new version of this history session; IMAGE may then "
+            "be @VERSION (e.g. @current, @current~1).",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Carry out an edit: write RESULT, plan.json, the skill doc and comparison.png beside it."""
+
+    def body() -> None:
+        from planner.errors import InputError
+        from planner.imageio import open_image, read_mask
+        from planner.render import load_plan, write_outputs
+
+        if out.suffix.lower() not in FORMATS:
+            raise InputError(
+                f"--out {out} has no image suffix retouch writes; use .png, .webp, .tif or .jpg"
+            )
+        # 0. the source: a file, or with --session a version of the history (@VERSION)
+        store = parent = None
+        image_path = image
+        if session is not None:
+            from server.history.hooks import source_path
+            from server.history.store import Store
+
+            store = Store(data_dir)
+            image_path = str(source_path(image, store, session))
+        elif image.startswith("@"):
+            raise InputError(
+                f"{image} is a version reference; give --session NAME to read it from the history"
+            )
+        # 1. the plan: read and checked, or made for this machine
+        if plan_file is not None:
+            plan = load_plan(plan_file)
+            _check_plan_matches(
+                plan, image_path, edit, {"mask": mask, "point": point, "box": box, "extend": extend}
+            )
+            updates = {k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}
+            plan = plan.model_copy(update=updates)
+        else:
+            from planner import analyze, make_plan
+            from server.requests import build_request
+
+            hw = hardware or ("cpu" if device == "cpu" else detect_hardware())
+            request = build_request(
+                image_path,
+                edit,
+                mask=mask,
+                points=point,
+                box=box,
+                extend=extend,
+                scene=scene,
+                priority=priority,
+                hardware=hw,
+                seed=seed,
+                steps=steps,
+            )
+            plan = make_plan(request, analyze(request))
+        # 2. the inputs, read here so relative paths are the caller's
+        if store is not None:
+            from server.history.hooks import resolve_source
+
+            source, parent = resolve_source(image, store, session)
+        else:
+            source = open_image(image_path)
+        raw_mask = read_mask(mask, source.size) if mask and plan.mask.source == "given" else None
+        control_img = open_image(control, what="control image") if control else None
+        # 3. run and check, re-planning with the QA fixes while retries remain
+        from executors.qa.check import check
+        from executors.qa.retry import best_attempt, edit_with_retries
+        from executors.run import run_plan
+
+        bar = _StepBar()
+
+        def run_once(p: Any) -> Any:
+            return run_plan(
+                p,
+                image=source,
+                mask=raw_mask,
+                control=control_img,
+                model=model,
+                executor=executor,
+                device=device,
+                progress=bar,
+                sam_checkpoint=sam,
+                allow_download=allow_download,
+            )
+
+        def check_once(p: Any, output: Any) -> Any:
+            # the checklist of what actually ran (a classical fallback used no prompt)
+            ran = p.model_copy(update={"executor": output.provenance.executor})
+            return check(source, output.image, output.edit_mask, ran)
+
+        try:
+            attempts = edit_with_retries(plan, run_once, check_once, max_retries)
+        finally:
+            bar.close()
+        best = best_attempt(attempts)
+        plan, result, report = best.plan, best.output, best.report
+        # 4. the files
+        _save_atomic(result.image, out)
+        doc, plan_path = write_outputs(plan, out.parent)
+        prov_path = out.parent / "provenance.json"
+        from server.mcp.outputs import atomic_write
+
+        atomic_write(prov_path, (result.provenance.model_dump_json(indent=2) + "\n").encode())
+        atomic_write(out.parent / "qa.json", (report.model_dump_json(indent=2) + "\n").encode())
+        if len(attempts) > 1:
+            _write_attempts(attempts, out)
+        e = plan.request.extend
+        offset = (e.left, e.top) if plan.mode == "outpaint" and e is not None else (0, 0)
+        comparison = comparison_image(source, result.edit_mask, result.image, offset)
+        _save_atomic(comparison, out.parent / "comparison.png")
+        version = None
+        if store is not None:
+            from server.history.hooks import record_edit
+
+            version = record_edit(
+                store, session, parent, plan.request, plan, result, comparison, report
+            )
+        p = result.provenance
+        who = (
+            "classical fill (OpenCV)"
+            if p.executor == "classical"
+            else (f"{p.pipeline} with {p.model_id} on {p.device} ({p.dtype})")
+        )
+        typer.echo(
+            f"result  {out}  ({result.image.size[0]}x{result.image.size[1]} {result.image.mode})"
+        )
+        typer.echo(f"ran     {plan.mode}: {who}; {p.params.get('executor_reason')}")
+        typer.echo(
+            f"region  {result.edit_mask.mean():.1%} of the canvas; "
+            f"{p.timings.get('total', 0.0):.2f} s"
+        )
+        typer.echo(f"wrote   {plan_path}, {doc.name}, {prov_path.name}, qa.json, comparison.png")
+        _echo_report(report, attempts, best.index)
+        if version is not None:
+            typer.echo(f"version @{version.id} in session {session} (parent {parent or 'none'})")
+        if FORMATS[out.suffix.lower()] in LOSSY:
+            typer.echo(
+                "note: JPEG is lossy, so pixels outside the region are not the source's "
+                "exactly; write .png to keep them",
+                err=True,
+            )
+
+        if not report.passed:
+            from planner.errors import QAFailed
+
+            failed = ", ".join(item.id for item in report.failed)
+            raise QAFailed(
+                f"QA failed ({failed}) after {len(attempts)} attempt(s); the result is written, "
+                "see qa.json for the fixes or rerun with --max-retries N"
+            )
+
+    run_guarded(body)
+
+
+def _echo_report(report: Any, attempts: list[Any], kept: int) -> None:
+    """One line per QA item: status, id, value against its threshold."""
+    if len(attempts) > 1:
+        typer.echo(f"attempts {len(attempts)} (kept attempt {kept + 1}; all under attempts/)")
+    for item in report.items:
+        value = "-" if item.value is None else f"{item.value:.3g}"
+        limit = "" if item.threshold is None else f" (limit {item.threshold:g})"
+        typer.echo(f"qa      {item.status:<7} {item.id:<18} {value}{limit}")
+
+
+def _write_attempts(attempts: list[Any], out: Path) -> None:
+    """Every attempt's result, plan and QA report under OUT_DIR/attempts/N/."""
+    from server.mcp.outputs import atomic_write
+
+    for a in attempts:
+        folder = out.parent / "attempts" / str(a.index + 1)
+        folder.mkdir(parents=True, exist_ok=True)
+        _save_atomic(a.output.image, folder / "result.png")
+        atomic_write(folder / "plan.json", (a.plan.model_dump_json(indent=2) + "\n").encode())
+        atomic_write(folder / "qa.json", (a.report.model_dump_json(indent=2) + "\n").encode())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("edit")(edit_cmd)

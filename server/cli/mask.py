@@ -1,0 +1,106 @@
+"""``retouch mask``: a mask PNG (255 = edit) from clicks and/or a box, with SAM or the GrabCut fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from server.cli.app import run_guarded
+from server.cli import options as o
+
+SamOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sam",
+        metavar="CHECKPOINT",
+        help="Segment Anything checkpoint (.pth, local path); default $RETOUCH_SAM_CHECKPOINT, "
+        "else the lower-quality GrabCut fallback.",
+        show_default=False,
+    ),
+]
+SamType = Annotated[
+    str,
+    typer.Option(
+        "--sam-type",
+        metavar="TYPE",
+        help="Checkpoint type: vit_b, vit_l or vit_h; auto reads it from the checkpoint.",
+    ),
+]
+Invert = Annotated[
+    bool,
+    typer.Option(
+        "--invert",
+        help="Write the inverse: everything but the object (e.g. to replace a background).",
+    ),
+]
+Dilate = Annotated[
+    int, typer.Option("--dilate", min=0, metavar="PX", help="Grow the written mask by PX pixels.")
+]
+Out = Annotated[
+    Path,
+    typer.Option(
+        "--out", metavar="MASK.png", help="Mask PNG to write (255 = edit).", show_default=False
+    ),
+]
+
+
+def write_png(image, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Save a PIL image as PNG atomically: a temp file beside ``path``, then rename over it."""
+    from planner.atomic import atomic_save
+
+    atomic_save(path, lambda tmp: image.save(tmp, format="PNG"))
+
+
+def mask_cmd(
+    image: o.Image,
+    out: Out,
+    point: o.Points = None,
+    box: o.Box = None,
+    sam: SamOpt = None,
+    sam_type: SamType = "vit_b",
+    invert: Invert = False,
+    dilate: Dilate = 0,
+) -> None:
+    """Make a mask from --point clicks and/or a --box (pixels): 255 = edit, atomic write."""
+
+    def body() -> None:
+        from executors.images import masks
+        from executors.segment.sam import check_sam_type, segment
+        from planner.errors import ExecutorError, InputError
+        from planner.imageio import open_image
+        from planner.schema import SamPrompt
+        from server.requests import parse_box, parse_point
+
+        # 1. check every input before any model runs
+        if out.suffix.lower() != ".png":
+            raise InputError(f"--out {out} must end in .png; a lossy format would blur the mask")
+        check_sam_type(sam_type)
+        prompt = SamPrompt(
+            points=[parse_point(p) for p in point or []], box=parse_box(box) if box else None
+        )
+        source = open_image(image)
+        # 2. segment (segment() checks the prompt against the image size), then prepare
+        result = segment(source, prompt, checkpoint=sam, sam_type=sam_type)
+        if result.method == "grabcut":
+            typer.echo(f"note: {result.note}", err=True)
+        if not result.mask.any():
+            raise ExecutorError(
+                f"{result.method} found no object for this prompt; move the "
+                "point onto the object, or draw the box tighter around it"
+            )
+        hard, _ = masks.prepare(result.mask, invert_it=invert, dilate_px=dilate)
+        # 3. write, say what was written
+        write_png(masks.to_pil(hard), out)
+        how = f"SAM {result.sam_type}" if result.method == "sam" else "GrabCut"
+        typer.echo(
+            f"wrote {out} ({how}, score {result.score:.2f}, {hard.mean():.1%} of the image "
+            f"is edit{', inverted' if invert else ''}{f', dilated {dilate} px' if dilate else ''})"
+        )
+
+    run_guarded(body)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mask")(mask_cmd)

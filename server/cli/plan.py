@@ -1,0 +1,142 @@
+"""``retouch plan`` (one request -> plan.json + skill doc) and ``retouch doc`` (batch, offline)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from server.cli.app import run_guarded
+from server.cli import options as o
+
+
+def plan_request(request, out: Path):  # type: ignore[no-untyped-def]
+    """Analyze, plan and write DIR/skill-editing-pipeline.md + DIR/plan.json. Returns (plan, doc)."""
+    from planner import analyze, make_plan
+    from planner.render import write_outputs
+
+    plan = make_plan(request, analyze(request))
+    doc, _ = write_outputs(plan, out)
+    return plan, doc
+
+
+def plan_cmd(
+    image: o.Image,
+    edit: o.Edit,
+    mask: o.Mask = None,
+    point: o.Points = None,
+    box: o.Box = None,
+    extend: o.ExtendOpt = None,
+    scene: o.Scene = None,
+    priority: o.PriorityOpt = "balanced",
+    hardware: o.HardwareOpt = "gpu-24gb",
+    seed: o.Seed = None,
+    steps: o.Steps = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for plan.json and the skill doc.")
+    ] = Path("outputs"),
+    json_out: o.Json = False,
+) -> None:
+    """Plan an edit: write OUT/skill-editing-pipeline.md and OUT/plan.json (no GPU, no weights)."""
+
+    def body() -> None:
+        from server.requests import build_request
+
+        request = build_request(
+            image,
+            edit,
+            mask=mask,
+            points=point,
+            box=box,
+            extend=extend,
+            scene=scene,
+            priority=priority,
+            hardware=hardware,
+            seed=seed,
+            steps=steps,
+        )
+        plan, doc = plan_request(request, out)
+        if json_out:
+            typer.echo(plan.model_dump_json(indent=2))
+        else:
+            runner = (
+                f"the classical fill (weight-free; {plan.model.family} where weights exist)"
+                if plan.executor == "classical"
+                else f"{plan.model.family} ({plan.model.id})"
+            )
+            typer.echo(f"{plan.mode} with {runner}; rules: {', '.join(r.id for r in plan.rules)}")
+            typer.echo(f"estimate {plan.latency.total_s:.2f} s on {plan.latency.hardware} (warm)")
+            typer.echo(f"wrote {doc} and {doc.parent / 'plan.json'}")
+
+    run_guarded(body)
+
+
+def doc_cmd(
+    cases: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON Lines file: one EditRequest object per line "
+            '(optional "name" key names its output folder).'
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder; each case gets OUT/<name>/.")] = Path(
+        "outputs/docs"
+    ),
+) -> None:
+    """Render one skill doc (and plan.json) per line of a JSONL file, offline."""
+
+    def body() -> None:
+        from pydantic import ValidationError
+
+        from planner.errors import InputError, RetouchError
+        from planner.schema import EditRequest
+        from server.requests import validation_message
+
+        if not cases.is_file():
+            raise InputError(
+                f"cases file not found: {cases}; give a .jsonl file, one request per line"
+            )
+        base = cases.resolve().parent
+        failed = written = 0
+        for n, line in enumerate(cases.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                raw = json.loads(line)
+                if not isinstance(raw, dict):
+                    raise InputError("the line is not a JSON object")
+                name = str(raw.pop("name", f"case-{n:03d}"))
+                if not name or "/" in name or name.startswith("."):
+                    raise InputError(f"name {name!r} is not a plain folder name")
+                for key in ("image", "mask"):
+                    if raw.get(key) and not Path(raw[key]).is_absolute():
+                        raw[key] = str(base / raw[key])
+                request = EditRequest.model_validate(raw)
+                _, doc = plan_request(request, out / name)
+                written += 1
+                typer.echo(f"line {n}: wrote {doc}")
+            except json.JSONDecodeError as exc:
+                failed += 1
+                typer.echo(
+                    f"error: {cases}:{n}: not JSON ({exc.msg}); one JSON object per line", err=True
+                )
+            except ValidationError as exc:
+                failed += 1
+                typer.echo(f"error: {cases}:{n}: {validation_message(exc)}", err=True)
+            except RetouchError as exc:
+                failed += 1
+                typer.echo(f"error: {cases}:{n}: {exc}", err=True)
+        typer.echo(f"{written} doc(s) written, {failed} line(s) failed")
+        if failed or not written:
+            if not written and not failed:
+                raise InputError(f"{cases} has no requests; write one JSON object per line")
+            raise typer.Exit(2)
+
+    run_guarded(body)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_cmd)
+    app.command("doc")(doc_cmd)

@@ -1,0 +1,150 @@
+"""The retouch MCP server: tools, resources, the ``edit-image`` prompt and the skills extension.
+
+    build_server(cfg) -> RetouchServer (an mcp 2.x MCPServer)
+    ├── tools       plan_edit, make_mask, run_edit, check_edit, render_skill_doc, list_models,
+    │               history, revert
+    │               (schemas: server/mcp/schemas.py, server/history/hooks.py; code and
+    │               registration: server/mcp/plan.py, mask.py, edit.py, models.py, history.py)
+    ├── resources   retouch://out/<path>.{png,jpg,json,md}: files under the output folder
+    │               retouch://version/<id>.png: a history version's image (resources.py)
+    │               skill://retouch-editing/...: the Agent Skill (server/mcp/skills.py)
+    └── prompt      edit-image: plan -> mask -> edit -> check
+
+Each tool's input schema is its input model's (unknown arguments are refused) and its output schema
+its output model's; results carry ``structuredContent`` and, for run_edit/make_mask, small images
+and resource links. Errors come back as tool errors whose text is one line naming the problem and
+the fix (planner/errors.py); a crash is logged to stderr and reported without its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel, ValidationError
+
+from server.mcp import edit, history, mask, models, plan
+from server.mcp.config import ServerConfig, retouch_version
+from server.mcp.resources import add_prompt, add_resources
+from server.mcp.skills import SkillsExtension, legacy_advertisement
+from server.mcp.toolkit import ToolSpec, model_tool
+
+log = logging.getLogger("retouch.mcp")
+
+INSTRUCTIONS = """\
+retouch plans, runs and checks image edits (object removal, sky/background replacement, canvas \
+extension, region restyle, whole-image instruction edits). Workflow: plan_edit -> (make_mask when \
+the plan's mask source is sam-*) -> run_edit -> read its QA report (check_edit re-measures any \
+result). Paths must lie under the server's roots. Give run_edit a session (one per conversation) \
+and each result becomes a version: edit it next with image '@current' (or '@ID', \
+'@current~1') and the same session; history lists the versions as a tree, revert goes back \
+(editing an older version starts a branch; nothing is overwritten). The full guide is the skill \
+skill://retouch-editing/SKILL.md (resources/read, or the skills extension)."""
+
+
+def _schema_error(name: str, exc: ValidationError, model: type[BaseModel]) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    if err.get("type") == "extra_forbidden":
+        return f"{name} has no argument {where!r}; it takes: {', '.join(model.model_fields)}"
+    if err.get("type") == "missing":
+        return f"{name}: {where} is required"
+    msg = err.get("msg", "invalid value").removeprefix("Value error, ")
+    return f"{name}: {where}: {msg}" if where else f"{name}: {msg}"
+
+
+class RetouchServer(MCPServer):
+    """MCPServer whose tool failures read as one actionable line (never a traceback)."""
+
+    input_models: dict[str, type[BaseModel]]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        from planner.errors import RetouchError
+
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            crashed = isinstance(exc, UnexpectedToolError)  # raised by our code, not the arguments
+            if isinstance(cause, RetouchError):
+                text = str(cause)
+            elif isinstance(cause, ValidationError) and not crashed and name in self.input_models:
+                text = _schema_error(name, cause, self.input_models[name])
+            elif cause is None:
+                text = str(exc)
+            else:
+                log.error("tool %s crashed", name, exc_info=cause)
+                text = (
+                    f"internal error in {name} ({type(cause).__name__}); the server's log on "
+                    "stderr has the traceback: please report it"
+                )
+            return CallToolResult(content=[TextContent(text=text)], is_error=True)
+
+
+# The tools in tools/list order; each ToolSpec lives with its group's code.
+TOOLS: list[ToolSpec] = [
+    plan.PLAN_EDIT,
+    mask.MAKE_MASK,
+    edit.RUN_EDIT,
+    edit.CHECK_EDIT,
+    plan.RENDER_SKILL_DOC,
+    models.LIST_MODELS,
+    history.HISTORY,
+    history.REVERT,
+]
+
+
+def build_tools(cfg: ServerConfig) -> list[Tool]:
+    """The eight tools, bound to ``cfg``."""
+    return [model_tool(spec, cfg) for spec in TOOLS]
+
+
+class BearerToken:
+    """TokenVerifier for one shared secret (``retouch serve --token``), constant-time compare."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token.encode()
+
+    async def verify_token(self, token: str) -> Any:
+        import hmac
+
+        from mcp.server.auth.provider import AccessToken
+
+        if hmac.compare_digest(token.encode(), self._token):
+            return AccessToken(token=token, client_id="retouch-client", scopes=[])
+        return None
+
+
+def build_server(
+    cfg: ServerConfig, token: str | None = None, url: str = "http://127.0.0.1"
+) -> RetouchServer:
+    """The server. ``token``: require ``Authorization: Bearer <token>`` on HTTP (``url`` is the
+    server's own address, named as the token issuer)."""
+    auth: dict[str, Any] = {}
+    if token:
+        from mcp.server.auth.settings import AuthSettings
+
+        auth = {
+            "token_verifier": BearerToken(token),
+            "auth": AuthSettings(issuer_url=url, resource_server_url=None),
+        }
+    tool_list = build_tools(cfg)
+    app = RetouchServer(
+        "retouch",
+        title="retouch",
+        version=retouch_version(),
+        instructions=INSTRUCTIONS,
+        tools=tool_list,
+        extensions=[SkillsExtension()],
+        middleware=[legacy_advertisement],
+        log_level="WARNING",
+        **auth,
+    )
+    app.input_models = {t.name: t.fn_metadata.arg_model for t in tool_list}
+    add_resources(app, cfg)
+    add_prompt(app)
+    return app

@@ -1,0 +1,190 @@
+"""What every MCP tool shares: roots, output folder, limits, the GPU worker, provenance."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+from planner.errors import InputError
+from planner.imageio import max_pixels, open_image
+from server.mcp.outputs import sha256_file, store_upload
+from server.mcp.roots import Roots
+from server.mcp.schemas import InputFile, ToolProvenance
+from server.mcp.worker import GpuWorker, gpu_worker
+
+if TYPE_CHECKING:
+    from server.history.store import Store
+
+DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+PLAN_ID = re.compile(r"[0-9a-f]{12}")
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n} bytes"
+
+
+def retouch_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("retouch")
+    except PackageNotFoundError:
+        return "0.1.0+unknown"
+
+
+@dataclass
+class ServerConfig:
+    """The server's own configuration; tools never widen it.
+
+    ``data_dir`` is the edit-history store's folder (None: $RETOUCH_DATA_DIR, else the user data
+    directory). The store lies outside the roots on purpose: tools read a version's image through
+    the store by its reference (``@ID``), never through a path an agent gives.
+    """
+
+    roots: Roots
+    out_dir: Path
+    max_pixels: int = field(default_factory=max_pixels)
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    worker: GpuWorker = field(default_factory=gpu_worker)
+    data_dir: Path | None = None
+    _store: Store | None = field(default=None, init=False, repr=False)
+    _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        roots: list[str] | None = None,
+        out: str | os.PathLike[str] = "outputs",
+        base: str | os.PathLike[str] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        **limits: int,
+    ) -> ServerConfig:
+        """Roots default to the working directory; the output folder is always a root too.
+        ``data_dir`` (relative to ``base``) is the history store's folder; None: the default."""
+        here = Path(base if base is not None else os.getcwd())
+        out_dir = (here / Path(out).expanduser()).resolve()
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the output folder {out_dir} ({exc.strerror}); pass --out DIR"
+            ) from exc
+        dirs = [*(roots or [str(here)]), str(out_dir)]
+        data = (here / Path(data_dir).expanduser()).resolve() if data_dir is not None else None
+        return cls(roots=Roots(dirs, base=here), out_dir=out_dir, data_dir=data, **limits)
+
+    @property
+    def store(self) -> Store:
+        """The edit-history store, opened on first use (so ``initialize`` touches no disk)."""
+        with self._store_lock:
+            if self._store is None:
+                from server.history.store import Store
+
+                self._store = Store(self.data_dir)
+            return self._store
+
+    # ----------------------------------------------------------------------------- inputs
+
+    def input_file(self, path: str, what: str) -> Path:
+        """A confined, existing file no larger than the file-size limit."""
+        real = self.roots.resolve_input(path, what)
+        size = real.stat().st_size
+        if size > self.max_file_bytes:
+            raise InputError(
+                f"{what} {path} is {_size(size)}, over this server's "
+                f"{_size(self.max_file_bytes)} limit; downscale or recompress it"
+            )
+        return real
+
+    def image_file(self, path: str | None, b64: str | None, what: str = "image") -> Path:
+        """The image a tool works on: a confined path, or a base64 upload saved under inputs/."""
+        if (path is None) == (b64 is None):
+            raise InputError(f"give exactly one of {what} (a path) and {what}_base64")
+        real = (
+            store_upload(self.out_dir, b64, f"{what}_base64")
+            if b64 is not None
+            else self.input_file(path, what)
+        )
+        self.check_pixels(real, what)
+        return real
+
+    def check_pixels(self, path: Path, what: str) -> None:
+        """Refuse an image over the pixel limit from its header, before decoding it."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(path) as im:
+                    w, h = im.size
+        except Image.DecompressionBombError:
+            w, h = 10**6, 10**6
+        except OSError:
+            return  # not an image: open_image says so with the right message
+        if w * h > self.max_pixels:
+            raise InputError(
+                f"{what} {path.name} is {w}x{h} = {w * h} pixels, over this server's "
+                f"{self.max_pixels}-pixel limit; downscale it"
+            )
+
+    def load_image(self, path: Path, what: str = "image") -> Image.Image:
+        self.check_pixels(path, what)
+        return open_image(path, what)
+
+    def plan_file(self, ref: str) -> Path:
+        """plan.json for a plan_id (from plan_edit) or a confined path."""
+        if PLAN_ID.fullmatch(ref):
+            path = self.out_dir / "plans" / ref / "plan.json"
+            if not path.is_file():
+                raise InputError(
+                    f"no plan with id {ref} in {self.out_dir / 'plans'}; call plan_edit "
+                    "first or pass the path of a plan.json"
+                )
+            return path
+        return self.input_file(ref, "plan")
+
+    def new_output(self, path: str, what: str = "output") -> Path:
+        """A confined path that does not exist yet (tools never overwrite others' files)."""
+        target = self.roots.resolve_output(path, what)
+        if target.exists() or target.is_symlink():
+            raise InputError(
+                f"{what} {path} already exists; give a new file name (retouch does not "
+                "overwrite files)"
+            )
+        return target
+
+
+class Stopwatch:
+    """Provenance for one tool call: started when created, finished by ``provenance()``."""
+
+    def __init__(self, tool: str) -> None:
+        self.tool = tool
+        self.t0 = time.perf_counter()
+        self.inputs: list[InputFile] = []
+
+    def read(self, role: str, path: Path, version: str | None = None) -> Path:
+        """Record an input file (``version``: the history version id it is the image of)."""
+        self.inputs.append(
+            InputFile(role=role, path=str(path), sha256=sha256_file(path), version=version)
+        )
+        return path
+
+    def provenance(
+        self, executor: dict | None = None, version: str | None = None
+    ) -> ToolProvenance:
+        return ToolProvenance(
+            tool=self.tool,
+            retouch_version=retouch_version(),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            seconds=round(time.perf_counter() - self.t0, 3),
+            inputs=self.inputs,
+            executor=executor,
+            version=version,
+        )

@@ -1,0 +1,157 @@
+"""``list_models``: what is installed locally, the device, and what each model family needs.
+
+Finds weights the way the executors load them (executors/diffusion/loading.py: a model folder, or its snapshot
+in the local Hugging Face cache, checked from JSON files only). Imports no torch unless asked to
+probe the device (``probe_device``) or torch is already loaded, and then only on the GPU worker.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import anyio.to_thread
+from mcp.server.mcpserver import Context
+
+from planner.registry import HARDWARE, REGISTRY
+from planner.schema import Hardware
+from server.mcp.config import ServerConfig, Stopwatch
+from server.mcp.schemas import DeviceInfo, FamilyInfo, ListModelsInput, ListModelsOutput, SamInfo
+from server.mcp.toolkit import Hints, ToolSpec, feature
+
+SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
+MODEL_DIRS_ENV = "RETOUCH_MODEL_DIRS"  # extra model folders, os.pathsep-separated
+
+
+def local_families(dirs: list[Path]) -> dict[str, Path]:
+    """family -> the first model folder (a given dir or one of its children) that holds it."""
+    loading = feature("executors.diffusion.loading", "list_models")
+    found: dict[str, Path] = {}
+    for d in dirs:
+        for candidate in [d, *sorted(p for p in d.iterdir() if p.is_dir())] if d.is_dir() else []:
+            family = loading.detect_family(candidate)
+            if family is not None:
+                found.setdefault(family, candidate)
+    return found
+
+
+def sam_checkpoints(dirs: list[Path]) -> list[SamInfo]:
+    files = [Path(os.environ[SAM_ENV])] if os.environ.get(SAM_ENV) else []
+    for d in dirs:
+        files += sorted(d.glob("sam_vit_*.pth")) if d.is_dir() else []
+    out = []
+    for f in dict.fromkeys(files):
+        if f.is_file():
+            kind = next((t for t in ("vit_b", "vit_l", "vit_h") if t in f.name), None)
+            out.append(SamInfo(path=str(f), sam_type=kind))
+    return out
+
+
+def hardware_class(memory_gb: float | None) -> Hardware:
+    """The largest planner hardware class whose memory this device has."""
+    if memory_gb is None:
+        return "cpu"
+    fits = [
+        (spec.vram_gb, name)
+        for name, spec in HARDWARE.items()
+        if name != "cpu" and spec.vram_gb <= memory_gb + 0.5
+    ]
+    return max(fits)[1] if fits else "cpu"
+
+
+def _driver_device() -> DeviceInfo:
+    """The GPU as the NVIDIA driver reports it (nvidia-smi), without loading torch."""
+    try:
+        line = (
+            subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[0]
+        )
+        name, mib = (part.strip() for part in line.split(","))
+        gb = round(float(mib) / 1024, 1)
+        return DeviceInfo(
+            kind="cuda", name=name, memory_gb=gb, source="driver", hardware=hardware_class(gb)
+        )
+    except (OSError, subprocess.SubprocessError, IndexError, ValueError):
+        return DeviceInfo(kind="cpu", source="none", hardware="cpu")
+
+
+def _torch_device(cancel: threading.Event, progress: object) -> DeviceInfo:
+    import torch
+
+    if not torch.cuda.is_available():
+        return DeviceInfo(kind="cpu", source="torch", hardware="cpu")
+    props = torch.cuda.get_device_properties(0)
+    gb = round(props.total_memory / 2**30, 1)
+    return DeviceInfo(
+        kind="cuda", name=props.name, memory_gb=gb, source="torch", hardware=hardware_class(gb)
+    )
+
+
+async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOutput:
+    sw = Stopwatch("list_models")
+    dirs = [cfg.roots.resolve_input_dir(d, "dirs entry") for d in args.dirs]
+    dirs += [Path(d) for d in os.environ.get(MODEL_DIRS_ENV, "").split(os.pathsep) if d]
+    if args.probe_device or "torch" in sys.modules:
+        device = await cfg.worker.run(_torch_device)
+    else:
+        device = await anyio.to_thread.run_sync(_driver_device)
+    from huggingface_hub import constants
+
+    loading = feature("executors.diffusion.loading", "list_models")
+    local = await anyio.to_thread.run_sync(local_families, dirs)
+    families = []
+    for spec in REGISTRY.values():
+        where = local.get(spec.family) or await anyio.to_thread.run_sync(
+            loading.local_path, spec.default_id
+        )
+        families.append(
+            FamilyInfo(
+                family=spec.family,
+                default_id=spec.default_id,
+                pipeline=spec.pipeline,
+                modes=list(spec.modes),
+                vram_gb=spec.vram_gb,
+                offload_vram_gb=spec.offload_vram_gb,
+                installed=where is not None,
+                local_path=str(where) if where else None,
+                fetch_hint=spec.fetch_hint,
+            )
+        )
+    return ListModelsOutput(
+        device=device,
+        hf_cache=str(constants.HF_HUB_CACHE),
+        families=families,
+        sam_checkpoints=sam_checkpoints(dirs),
+        classical="OpenCV fill for removal and canvas extension; no weights",
+        provenance=sw.provenance(),
+    )
+
+
+async def _list_models_tool(
+    cfg: ServerConfig, args: ListModelsInput, ctx: Context
+) -> ListModelsOutput:
+    return await list_models(cfg, args)
+
+
+LIST_MODELS = ToolSpec(
+    "list_models",
+    "List local models",
+    "What this machine can run: the device (and the hardware class to plan for), "
+    "each model family with its memory needs and whether its weights are in the "
+    "local Hugging Face cache or the given folders, and SAM checkpoints. Downloads "
+    "nothing.",
+    ListModelsInput,
+    ListModelsOutput,
+    _list_models_tool,
+    Hints(read_only=True, idempotent=True),
+)

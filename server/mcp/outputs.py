@@ -1,0 +1,192 @@
+"""Files the MCP tools write under the output folder, and the small images they show inline.
+
+Layout of the output folder (``retouch serve --out DIR``, default ``outputs/``); every file is
+served as ``retouch://out/<path relative to DIR>``:
+
+    inputs/<sha256[:16]>.<ext>           base64 uploads, bytes as received
+    plans/<plan_id>/plan.json, skill-editing-pipeline.md
+    masks/<mask_id>.png                  make_mask results
+    runs/<run_id>/result.png, mask.png, preview.*, comparison.jpg, plan.json, provenance.json
+
+Every file is written whole or not at all (temporary file + rename). Result images keep their mode
+(alpha included) and ICC profile. Inline images are small: a preview at most 512 px and ~300 KB,
+well under the 1 MB some hosts allow per result.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from planner.atomic import atomic_write  # noqa: F401  (re-exported: server callers use it)
+from planner.errors import InputError
+from server.mcp.schemas import MAX_BASE64_BYTES, FileRef
+
+PREVIEW_PX = 512
+PREVIEW_MAX_BYTES = 300_000
+COMPARE_PX = 256
+MIME = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".json": "application/json",
+    ".md": "text/markdown",
+}
+URI_PREFIX = "retouch://out/"
+
+
+def stamp() -> str:
+    """Local time for file and run names: ``20260102-100000``."""
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def encode_png(img: Image.Image) -> bytes:
+    """PNG bytes keeping the image's mode (alpha, 16-bit grey) and its ICC profile."""
+    buf = io.BytesIO()
+    icc = img.info.get("icc_profile")
+    img.save(buf, format="PNG", **({"icc_profile": icc} if icc else {}))
+    return buf.getvalue()
+
+
+def file_ref(out_dir: Path, path: Path) -> FileRef:
+    """FileRef of a file inside the output folder."""
+    rel = path.relative_to(out_dir).as_posix()
+    return FileRef(
+        path=str(path),
+        uri=URI_PREFIX + rel,
+        size=path.stat().st_size,
+        mime_type=MIME.get(path.suffix.lower(), "application/octet-stream"),
+    )
+
+
+def decode_base64_image(data: str, what: str = "image_base64") -> tuple[bytes, str]:
+    """Decode base64 (or a data: URL) to image bytes. Returns (bytes, file extension)."""
+    text = data.strip()
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    if len(text) > MAX_BASE64_BYTES * 4 // 3 + 4:
+        raise InputError(
+            f"{what} is {len(text)} characters, over the {MAX_BASE64_BYTES // 2**20} MiB "
+            "image limit; pass a path to the file instead"
+        )
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError(
+            f"{what} is not valid base64 ({exc}); send the file's bytes base64-encoded"
+        ) from exc
+    try:
+        with Image.open(io.BytesIO(raw)) as im:
+            fmt = (im.format or "").upper()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(
+            f"{what} does not decode to an image Pillow can read; send a PNG, JPEG or WebP"
+        ) from exc
+    ext = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}.get(fmt)
+    if ext is None:
+        raise InputError(f"{what} is a {fmt or 'unknown'} image; send a PNG, JPEG or WebP")
+    return raw, ext
+
+
+def store_upload(out_dir: Path, data: str, what: str = "image_base64") -> Path:
+    """Save a base64 upload as inputs/<sha256[:16]><ext> (same bytes, same file); its path."""
+    raw, ext = decode_base64_image(data, what)
+    path = out_dir / "inputs" / f"{hashlib.sha256(raw).hexdigest()[:16]}{ext}"
+    if not path.exists():
+        atomic_write(path, raw)
+    return path
+
+
+def _display(img: Image.Image) -> Image.Image:
+    """8-bit RGB(A) for showing; 16-bit and float images are scaled to 0..255."""
+    if img.mode in ("RGB", "RGBA"):
+        return img
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = arr.max(initial=0.0) or 1.0
+        scale = 257.0 if top > 255 else (1 / 255 if top <= 1 else 1.0)
+        return Image.fromarray(np.clip(arr / scale, 0, 255).astype(np.uint8)).convert("RGB")
+    has_alpha = img.mode in ("LA", "PA") or "transparency" in img.info
+    return img.convert("RGBA" if has_alpha else "RGB")
+
+
+def preview(img: Image.Image, max_px: int = PREVIEW_PX) -> tuple[bytes, str]:
+    """A small preview: PNG when the image has alpha, else JPEG; shrunk until <= ~300 KB."""
+    shown = _display(img)
+    side = max_px
+    while True:
+        small = shown.copy()
+        small.thumbnail((side, side), Image.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        if small.mode == "RGBA":
+            small.save(buf, format="PNG", optimize=True)
+            mime = "image/png"
+        else:
+            small.save(buf, format="JPEG", quality=85)
+            mime = "image/jpeg"
+        if buf.tell() <= PREVIEW_MAX_BYTES or side <= 64:
+            return buf.getvalue(), mime
+        side //= 2
+
+
+def _outline(mask: np.ndarray) -> np.ndarray:
+    """The one-pixel boundary of a bool (H, W) mask."""
+    inner = mask.copy()
+    inner[1:, :] &= mask[:-1, :]
+    inner[:-1, :] &= mask[1:, :]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    return mask & ~inner
+
+
+def comparison(
+    source: Image.Image, result: Image.Image, mask: np.ndarray | None, height: int = COMPARE_PX
+) -> bytes:
+    """JPEG: source (edit region outlined in red) | result, both ``height`` px tall."""
+    panels = []
+    for img, outline in ((source, mask), (result, None)):
+        rgb = _display(img).convert("RGB")
+        if outline is not None and outline.shape == (rgb.size[1], rgb.size[0]):
+            arr = np.array(rgb)
+            edge = _outline(outline)
+            edge = edge | np.roll(edge, 1, axis=0) | np.roll(edge, 1, axis=1)  # 2 px, visible small
+            arr[edge] = (255, 0, 0)
+            rgb = Image.fromarray(arr)
+        w = max(1, round(rgb.size[0] * height / rgb.size[1]))
+        panels.append(rgb.resize((w, height), Image.Resampling.LANCZOS))
+    gap = 4
+    canvas = Image.new("RGB", (sum(p.size[0] for p in panels) + gap, height), (255, 255, 255))
+    x = 0
+    for p in panels:
+        canvas.paste(p, (x, 0))
+        x += p.size[0] + gap
+    buf = io.BytesIO()
+    canvas.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+def mask_overlay(image: Image.Image, mask: np.ndarray, max_px: int = PREVIEW_PX) -> bytes:
+    """JPEG preview of ``image`` with the mask tinted red (True = edit)."""
+    arr = np.array(_display(image).convert("RGB"), dtype=np.float32)
+    arr[mask] = 0.5 * arr[mask] + 0.5 * np.array([255.0, 0.0, 0.0])
+    small = Image.fromarray(arr.astype(np.uint8))
+    small.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    small.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()

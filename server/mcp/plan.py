@@ -1,0 +1,216 @@
+"""The planning tools: ``plan_edit`` and ``render_skill_doc``, plus plan loading and overrides.
+
+Pure planner work (Pillow, numpy; no torch). Plans are stored as ``OUT/plans/<plan_id>/plan.json``
+with their skill doc beside them; ``plan_id`` is the first 12 hex of the plan's SHA-256, so planning
+the same request twice names the same folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from mcp.server.mcpserver import Context
+from pydantic import ValidationError
+
+from planner.errors import InputError
+from planner.schema import EditPlan, EditRequest, PlanChange
+from server.mcp.config import ServerConfig, Stopwatch
+from server.mcp.history import image_source, load_source
+from server.mcp.outputs import file_ref
+from server.mcp.schemas import (
+    Estimate,
+    PlanEditInput,
+    PlanEditOutput,
+    RenderSkillDocInput,
+    RenderSkillDocOutput,
+)
+from server.mcp.toolkit import BASE64_NOTE, Hints, ToolSpec
+from server.requests import validation_message
+
+
+def plan_id(plan: EditPlan) -> str:
+    return hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:12]
+
+
+def store_plan(cfg: ServerConfig, plan: EditPlan) -> tuple[str, Path, Path]:
+    """Write plan.json + skill doc under OUT/plans/<id>/. Returns (id, plan path, doc path)."""
+    from planner.render import write_outputs
+
+    pid = plan_id(plan)
+    doc, path = write_outputs(plan, cfg.out_dir / "plans" / pid)
+    return pid, path, doc
+
+
+def make_request_plan(
+    cfg: ServerConfig, request: EditRequest, sw: Stopwatch, session: str | None = None
+) -> EditPlan:
+    """Analyze and plan a request whose image is a confined path or a history version (looked up
+    in ``session``; the plan names it by its full id) and whose mask is a confined path."""
+    from planner import analyze, make_plan
+
+    src = image_source(cfg, request.image, None, session)
+    sw.read("image", src.path, src.version_id)
+    mask = sw.read("mask", cfg.input_file(request.mask, "mask")) if request.mask else None
+    request = request.model_copy(update={"image": src.ref, "mask": str(mask) if mask else None})
+    return make_plan(request, analyze(request, load_source(cfg, src)))
+
+
+def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
+    sw = Stopwatch("plan_edit")
+    # 1. the image: a confined path, a base64 upload saved under OUT/inputs/, or a version
+    src = image_source(cfg, args.image, args.image_base64, args.session)
+    try:
+        request = EditRequest(
+            image=src.ref,
+            edit=args.edit,
+            mask=args.mask,
+            sam=args.sam,
+            extend=args.extend,
+            scene=args.scene,
+            preferences=args.preferences,
+        )
+    except ValidationError as exc:
+        raise InputError(validation_message(exc)) from None
+    # 2. plan and store it
+    plan = make_request_plan(cfg, request, sw, args.session)
+    pid, path, doc = store_plan(cfg, plan)
+    classical = plan.executor == "classical"
+    estimate = Estimate(
+        seconds=plan.latency.total_s,
+        cold_load_s=plan.latency.cold_load_s,
+        vram_gb=0.0 if classical else plan.model.vram_gb,
+        hardware=plan.latency.hardware,
+        offload=plan.model.offload,
+    )
+    if plan.mask.source in ("sam-points", "sam-box"):
+        step = (
+            f"call make_mask with the same image and sam prompt, check the mask, then run_edit "
+            f"with plan={pid!r} and mask=<the mask's path>"
+        )
+    else:
+        step = f"call run_edit with plan={pid!r}"
+    if args.session and src.version is None:
+        step += f" and session={args.session!r} to record the result as a version"
+    elif src.version is not None:
+        step += f"; its result is recorded in session {src.version.session!r}"
+    if plan.warnings:
+        step += f"; first consider the plan's warnings ({len(plan.warnings)})"
+    return PlanEditOutput(
+        plan_id=pid,
+        plan=plan,
+        plan_file=file_ref(cfg.out_dir, path),
+        skill_doc=file_ref(cfg.out_dir, doc),
+        estimate=estimate,
+        next_step=step,
+        provenance=sw.provenance(),
+    )
+
+
+def load_plan_ref(cfg: ServerConfig, ref: str, sw: Stopwatch) -> EditPlan:
+    from planner.render import load_plan
+
+    return load_plan(sw.read("plan", cfg.plan_file(ref)))
+
+
+def render_skill_doc(cfg: ServerConfig, args: RenderSkillDocInput) -> RenderSkillDocOutput:
+    sw = Stopwatch("render_skill_doc")
+    plan = load_plan_ref(cfg, args.plan, sw)
+    _, _, doc = store_plan(cfg, plan)
+    return RenderSkillDocOutput(
+        skill_doc=file_ref(cfg.out_dir, doc),
+        markdown=doc.read_text(encoding="utf-8"),
+        provenance=sw.provenance(),
+    )
+
+
+def _fields(data: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for key, value in data.items():
+        if key in ("request", "facts", "qa", "rules", "latency"):
+            continue
+        if isinstance(value, dict):
+            out += _fields(value, f"{prefix}{key}.")
+        else:
+            out.append(prefix + key)
+    return out
+
+
+def apply_overrides(plan: EditPlan, changes: list[PlanChange]) -> EditPlan:
+    """A copy of ``plan`` with each change applied (set / add / multiply on a dotted field).
+
+    Raises InputError naming the field for an unknown field, arithmetic on a non-number, or a value
+    the plan schema refuses.
+    """
+    if not changes:
+        return plan
+    data = plan.model_dump()
+    for change in changes:
+        *path, leaf = change.field.split(".")
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node:
+            raise InputError(
+                f"override field {change.field!r} is not a plan field; use one of "
+                f"{', '.join(_fields(data))}"
+            )
+        old = node[leaf]
+        if change.op == "set":
+            node[leaf] = change.value
+            continue
+        if (
+            isinstance(old, bool)
+            or not isinstance(old, int | float)
+            or isinstance(change.value, bool)
+            or not isinstance(change.value, int | float)
+        ):
+            raise InputError(
+                f"override {change.op} on {change.field!r} needs numbers (it is "
+                f"{old!r}); use op 'set'"
+            )
+        new = old + change.value if change.op == "add" else old * change.value
+        node[leaf] = int(round(new)) if isinstance(old, int) else round(float(new), 4)
+    try:
+        return EditPlan.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"overrides make an invalid plan: {validation_message(exc)}") from None
+
+
+# ------------------------------------------------------------------------------------- the tools
+
+
+async def _plan_edit_tool(cfg: ServerConfig, args: PlanEditInput, ctx: Context) -> PlanEditOutput:
+    return await anyio.to_thread.run_sync(plan_edit, cfg, args)
+
+
+async def _render_tool(
+    cfg: ServerConfig, args: RenderSkillDocInput, ctx: Context
+) -> RenderSkillDocOutput:
+    return await anyio.to_thread.run_sync(render_skill_doc, cfg, args)
+
+
+PLAN_EDIT = ToolSpec(
+    "plan_edit",
+    "Plan an image edit",
+    "Plan an edit of an image: returns the explained plan (mode, model, mask "
+    "preparation, guidance, strength, prompts, QA checklist, rules that fired), its "
+    "plan_id, the skill doc, and the estimated time and GPU memory before anything "
+    "runs. No GPU, no weights." + BASE64_NOTE,
+    PlanEditInput,
+    PlanEditOutput,
+    _plan_edit_tool,
+    Hints(read_only=False, idempotent=True),
+)
+RENDER_SKILL_DOC = ToolSpec(
+    "render_skill_doc",
+    "Render a plan's skill doc",
+    "Render a plan to its skill-editing-pipeline.md (the explained, runnable recipe) "
+    "and return the text and the file.",
+    RenderSkillDocInput,
+    RenderSkillDocOutput,
+    _render_tool,
+    Hints(read_only=False, idempotent=True),
+)

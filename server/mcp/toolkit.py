@@ -1,0 +1,126 @@
+"""How a tool is declared and answered: ``ToolSpec`` (one per tool, kept with its group's code),
+the Tool built from it, and the reply helpers (structured content, inline images, links).
+
+    ToolSpec(name, title, description, input_model, output_model, run, hints)
+        run(cfg, args, ctx) -> the output model, or a CallToolResult built with ``reply``
+    model_tool(spec, cfg) -> mcp Tool whose arguments are exactly ``input_model``'s fields
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp_types import CallToolResult, ImageContent, ResourceLink, TextContent, ToolAnnotations
+from pydantic import BaseModel, create_model
+
+from planner.errors import ModelMissingError
+
+if TYPE_CHECKING:
+    from server.mcp.config import ServerConfig
+    from server.mcp.schemas import FileRef
+
+# A base64 image's limits, said in every tool description that takes one.
+BASE64_NOTE = (
+    " The image is a path under the server's roots, or base64 in image_base64: at most 3 MiB "
+    "decoded, and over HTTP the whole request is bounded by the transport's 4 MiB body limit."
+)
+
+
+@dataclass(frozen=True)
+class Hints:
+    """MCP tool annotations: does the tool change anything, and may it be repeated safely."""
+
+    read_only: bool
+    idempotent: bool
+    destructive: bool = False
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its name, words for the agent, schemas, and the coroutine that answers it."""
+
+    name: str
+    title: str
+    description: str
+    input_model: type[BaseModel]
+    output_model: type[BaseModel]
+    run: Callable[[ServerConfig, Any, Context], Awaitable[Any]]
+    hints: Hints
+
+
+@dataclass
+class Shown:
+    """Images a tool returns inline, beside its structured result."""
+
+    images: list[tuple[bytes, str]]  # (bytes, mime)
+
+
+def feature(module: str, what: str) -> ModuleType:
+    """Import ``module`` or explain that ``what`` is not in this build."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            raise ModelMissingError(
+                f"{what} is not available yet in this build ({module} is missing); update retouch"
+            ) from exc
+        raise ModelMissingError(
+            f"{what} needs {exc.name}, which is not installed; run "
+            "`pip install -e .` in the retouch repository"
+        ) from exc
+
+
+def link(ref: FileRef, name: str, description: str) -> ResourceLink:
+    """A resource link to a file the tool wrote."""
+    return ResourceLink(
+        uri=ref.uri, name=name, description=description, mime_type=ref.mime_type, size=ref.size
+    )
+
+
+def reply(
+    out: BaseModel, summary: str, shown: Shown | None = None, links: list[ResourceLink] = ()
+) -> CallToolResult:
+    """Structured content plus a summary, inline images and links to the full-size files."""
+    blocks: list[Any] = [TextContent(text=summary)]
+    blocks += [
+        ImageContent(data=base64.b64encode(data).decode("ascii"), mime_type=mime)
+        for data, mime in (shown.images if shown else [])
+    ]
+    blocks += list(links)
+    blocks.append(TextContent(text=out.model_dump_json()))
+    return CallToolResult(content=blocks, structured_content=out.model_dump(mode="json"))
+
+
+def model_tool(spec: ToolSpec, cfg: ServerConfig) -> Tool:
+    """The Tool for ``spec``, bound to ``cfg``: its arguments are exactly ``input_model``'s fields
+    (unknown ones refused), its output schema ``output_model``'s."""
+    args_model = create_model(f"{spec.name}Arguments", __base__=(spec.input_model, ArgModelBase))
+
+    async def fn(ctx: Context, **kwargs: Any) -> Any:
+        return await spec.run(cfg, spec.input_model.model_validate(kwargs), ctx)
+
+    return Tool(
+        fn=fn,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        parameters=args_model.model_json_schema(by_alias=True),
+        fn_metadata=FuncMetadata(arg_model=args_model, output_model=spec.output_model),
+        is_async=True,
+        context_kwarg="ctx",
+        annotations=ToolAnnotations(
+            title=spec.title,
+            read_only_hint=spec.hints.read_only,
+            destructive_hint=spec.hints.destructive,
+            idempotent_hint=spec.hints.idempotent,
+            open_world_hint=False,
+        ),
+    )
