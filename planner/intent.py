@@ -163,7 +163,8 @@ INTENTS: list[tuple[str, dict[str, object]]] = [
         },
     ),  # fmt: skip
     ("attribute", {"form": "relight-verb", "object": "thing"}),
-    ("attribute", {"form": ["look", "make-any"], "object": "thing"}),
+    ("attribute", {"form": "look", "object": "thing"}),
+    ("generic", {"form": "make-any"}),  # "make him wear sunglasses": no object to negate
     ("restyle", {"form": "restyle"}),
     ("replace-object", {"object": "thing", "target": "thing"}),
     ("global", {"object": "whole"}),
