@@ -263,7 +263,7 @@ def test_kontext_size_is_diffusers_choice_at_native_resolution() -> None:
 
 
 def test_sdxl_sdedit_raw_equals_direct_call(tmp_path: Path, dirs: dict[str, Path]) -> None:
-    plan = _plan(tmp_path, "make it look like winter", "sdxl")
+    plan = _plan(tmp_path, "make it look like a watercolor painting", "sdxl")
     assert plan.mode == "sdedit" and plan.strength is not None
     out = _run(plan, dirs)
     direct = _direct(
@@ -365,7 +365,7 @@ def test_strength_sweep_reuses_the_source_encoding(
     tmp_path: Path, dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plans = [
-        tiny_plan(tmp_path, "make it look like winter").model_copy(update={"strength": s})
+        tiny_plan(tmp_path, "make it look like a watercolor painting").model_copy(update={"strength": s})
         for s in (0.5, 1.0)  # 1 and 2 of the 2 steps
     ]
     model = str(tiny_dirs()["img2img"])
