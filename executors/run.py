@@ -35,10 +35,10 @@ from executors.images import masks
 from executors.images import modes as imagemodes
 from executors.images.composite import composite, stitch_weights
 from executors.segment.editmask import canvas_size, resolve_mask, resolve_with_source
-from executors.select import choose_executor
+from executors.select import choose_executor, substitutions
 from planner.errors import InputError
 from planner.imageio import open_image
-from planner.schema import EditPlan
+from planner.schema import Degradation, EditPlan
 
 __all__ = ["Provenance", "RunOutput", "choose_executor", "resolve_mask", "run_plan"]
 
@@ -52,6 +52,11 @@ class Provenance(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    degraded: list[Degradation] = Field(
+        default_factory=list,
+        description="Every way this run differs from the plan (executor, model, mask source, "
+        "hardware), most important first; empty when it ran as planned.",
+    )
     executor: Literal["diffusers", "classical"] = Field(description="Executor that ran the edit.")
     model_id: str | None = Field(description="Model id or folder used; null for classical.")
     family: str | None = Field(description="Model family used; null for classical.")
@@ -367,4 +372,5 @@ def run_plan(
         **stage.params,
     }
     provenance = _provenance(plan, chosen, ref, stage, edit, timings, params)
+    provenance.degraded = substitutions(plan, chosen, ref, why, mask_from, stage.device)
     return RunOutput(image=result, raw=stage.raw, edit_mask=region, provenance=provenance)

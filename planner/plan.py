@@ -9,7 +9,14 @@ from planner import intent as intent_mod
 from planner.canvas import given_canvas, with_canvas, words_canvas, work_size
 from planner.errors import PlanError
 from planner.latency import estimate
-from planner.registry import CONTROLNETS, HARDWARE, INPAINT_FAMILIES, REGISTRY, FamilySpec
+from planner.registry import (
+    CONTROLNETS,
+    HARDWARE,
+    INPAINT_FAMILIES,
+    LICENCES,
+    REGISTRY,
+    FamilySpec,
+)
 from planner.rules import ADJUST_RULES, TASK_RULES, Decide, Rule
 from planner.schema import (
     ControlNetPlan,
@@ -71,6 +78,7 @@ def _context(
         "inpaint_allowed": bool(allowed & set(INPAINT_FAMILIES)),
         "ddpm_allowed": "ddpm" in allowed,
         "allowed": allowed,
+        "licence": prefs.licence,
         "mode": None,
         "controlnet": False,
         "invert": False,
@@ -126,6 +134,9 @@ def _choose_family(
             continue
         if fam not in ctx["allowed"]:
             skipped.append(f"{fam} is not in the allowed families")
+            continue
+        if ctx["licence"] == "open" and not LICENCES[fam].commercial_use:
+            skipped.append(f"{fam} is under the {LICENCES[fam].name} (licence open asked for)")
             continue
         if ctx["hardware"] == "cpu" or spec.vram_gb <= hw.vram_gb:
             usable.append((spec, False))
@@ -256,7 +267,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     if strength is not None and decisions.get("sweep"):
         sweep = [round(max(0.05, strength - 0.1), 2), strength, round(min(0.95, strength + 0.1), 2)]
     steps = request.preferences.steps or max(
-        1, round(spec.steps * decisions.get("steps_factor", 1))
+        spec.min_steps, round(spec.steps * decisions.get("steps_factor", 1))
     )
     crop = (
         _crop(decisions.get("crop", False), facts, spec)
@@ -341,11 +352,13 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         model=ModelChoice(
             family=spec.family,
             id=spec.default_id,
-            pipeline=spec.pipeline,
+            pipeline=spec.pipeline_for(mode),
             alternates=alternates,
             native_resolution=spec.native_resolution,
             vram_gb=spec.offload_vram_gb if offload else spec.vram_gb,
             offload=offload,
+            licence=LICENCES[spec.family].name,
+            commercial_use=LICENCES[spec.family].commercial_use,
         ),
         mask=mask,
         controlnet=controlnet,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.schema import Family, GuidanceKind, Hardware
+from planner.schema import Family, GuidanceKind, Hardware, Mode
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,13 @@ class FamilySpec:
     guidance_meaning: str
     fetch_hint: str
     prompt_tokens: int = 77  # text-encoder tokens read (CLIP 77; Flux's T5 512)
+    mode_pipelines: tuple[tuple[Mode, str], ...] = ()  # modes run by another class than `pipeline`
+    min_steps: int = 1  # step-distilled weights: fewer steps than this break them
+    published: str = ""  # published quality/speed figures and their source
+
+    def pipeline_for(self, mode: str) -> str:
+        """The diffusers class that runs ``mode`` with this family."""
+        return dict(self.mode_pipelines).get(mode, self.pipeline)  # type: ignore[call-overload]
 
 
 REGISTRY: dict[Family, FamilySpec] = {
@@ -53,7 +60,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         multiple_of=8,
         guidance_meaning="Classifier-free guidance: higher follows the prompt harder and "
         "saturates small patches; the negative prompt applies.",
-        fetch_hint="huggingface-cli download stable-diffusion-v1-5/stable-diffusion-inpainting",
+        fetch_hint="hf download stable-diffusion-v1-5/stable-diffusion-inpainting",
     ),
     "sdxl-inpaint": FamilySpec(
         family="sdxl-inpaint",
@@ -72,7 +79,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         multiple_of=8,
         guidance_meaning="Classifier-free guidance over both SDXL text encoders; the negative "
         "prompt applies.",
-        fetch_hint="huggingface-cli download diffusers/stable-diffusion-xl-1.0-inpainting-0.1",
+        fetch_hint="hf download diffusers/stable-diffusion-xl-1.0-inpainting-0.1",
     ),
     "flux-fill": FamilySpec(
         family="flux-fill",
@@ -91,7 +98,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         multiple_of=16,
         guidance_meaning="Distilled guidance: the scale is an input of the transformer, not CFG; "
         "Fill is trained around 30, there is no negative prompt and no second batch.",
-        fetch_hint="huggingface-cli download black-forest-labs/FLUX.1-Fill-dev (gated: accept "
+        fetch_hint="hf download black-forest-labs/FLUX.1-Fill-dev (gated: accept "
         "the licence on the Hub first)",
         prompt_tokens=512,
     ),
@@ -112,7 +119,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         multiple_of=16,
         guidance_meaning="Distilled guidance (about 2.5): how hard to follow the instruction; the "
         "source image is context tokens, so there is no separate image scale.",
-        fetch_hint="huggingface-cli download black-forest-labs/FLUX.1-Kontext-dev (gated: accept "
+        fetch_hint="hf download black-forest-labs/FLUX.1-Kontext-dev (gated: accept "
         "the licence on the Hub first)",
         prompt_tokens=512,
     ),
@@ -133,7 +140,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         multiple_of=8,
         guidance_meaning="Two CFG scales: text (how strongly to apply the instruction) and image "
         "(how closely to stay with the source; 1.0-2.0, higher keeps more).",
-        fetch_hint="huggingface-cli download timbrooks/instruct-pix2pix",
+        fetch_hint="hf download timbrooks/instruct-pix2pix",
     ),
     "sd": FamilySpec(
         family="sd",
@@ -152,7 +159,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         multiple_of=8,
         guidance_meaning="Classifier-free guidance on the new prompt; the strength (t/T) decides "
         "how much of the source survives.",
-        fetch_hint="huggingface-cli download stable-diffusion-v1-5/stable-diffusion-v1-5",
+        fetch_hint="hf download stable-diffusion-v1-5/stable-diffusion-v1-5",
     ),
     "sdxl": FamilySpec(
         family="sdxl",
@@ -171,7 +178,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         multiple_of=8,
         guidance_meaning="Classifier-free guidance on the new prompt; the strength (t/T) decides "
         "how much of the source survives.",
-        fetch_hint="huggingface-cli download stabilityai/stable-diffusion-xl-base-1.0",
+        fetch_hint="hf download stabilityai/stable-diffusion-xl-base-1.0",
     ),
     "ddpm": FamilySpec(
         family="ddpm",
@@ -190,7 +197,126 @@ REGISTRY: dict[Family, FamilySpec] = {
         multiple_of=8,
         guidance_meaning="Unconditional model: no text guidance; RePaint resamples (jump back and "
         "re-denoise) instead.",
-        fetch_hint="huggingface-cli download google/ddpm-ema-celebahq-256",
+        fetch_hint="hf download google/ddpm-ema-celebahq-256",
+    ),
+    "flux2-klein": FamilySpec(
+        family="flux2-klein",
+        default_id="black-forest-labs/FLUX.2-klein-4B",
+        pipeline="Flux2KleinPipeline",
+        modes=("instruct", "inpaint", "outpaint"),
+        mode_pipelines=(
+            ("inpaint", "Flux2KleinInpaintPipeline"),
+            ("outpaint", "Flux2KleinInpaintPipeline"),
+        ),
+        native_resolution=1024,
+        vram_gb=13.0,
+        offload_vram_gb=9.0,
+        steps=4,
+        min_steps=4,
+        guidance_kind="distilled",
+        text_guidance=1.0,
+        image_guidance=None,
+        step_s=0.25,
+        load_s=12.0,
+        multiple_of=16,
+        guidance_meaning="Step-distilled (4 steps): the guidance scale is ignored, there is no "
+        "negative prompt and no second batch; the source enters as reference tokens.",
+        fetch_hint="hf download black-forest-labs/FLUX.2-klein-4B",
+        prompt_tokens=512,
+        published="4B parameters, 4 steps, sub-second claimed (Black Forest Labs, FLUX.2 [klein] "
+        "model card); the 9B variant is non-commercial",
+    ),
+    "qwen-image-edit": FamilySpec(
+        family="qwen-image-edit",
+        default_id="Qwen/Qwen-Image-Edit-2509",
+        pipeline="QwenImageEditPlusPipeline",
+        modes=("instruct", "inpaint"),
+        mode_pipelines=(("inpaint", "QwenImageEditInpaintPipeline"),),
+        native_resolution=1024,
+        vram_gb=58.0,
+        offload_vram_gb=42.0,
+        steps=40,
+        guidance_kind="cfg",
+        text_guidance=4.0,
+        image_guidance=None,
+        step_s=3.3,
+        load_s=60.0,
+        multiple_of=16,
+        guidance_meaning="True classifier-free guidance (true_cfg_scale about 4) against a "
+        "negative prompt: two transformer passes per step; the source images are tokens.",
+        fetch_hint="hf download Qwen/Qwen-Image-Edit-2509",
+        prompt_tokens=1024,
+        published="20B MMDiT; GEdit-Bench-EN overall 7.56 (Qwen-Image technical report, "
+        "arXiv:2508.02324); 4-8 steps with the Qwen-Image-Lightning LoRA",
+    ),
+    "longcat-image-edit": FamilySpec(
+        family="longcat-image-edit",
+        default_id="meituan-longcat/LongCat-Image-Edit",
+        pipeline="LongCatImageEditPipeline",
+        modes=("instruct",),
+        native_resolution=1024,
+        vram_gb=29.0,
+        offload_vram_gb=17.0,
+        steps=50,
+        guidance_kind="cfg",
+        text_guidance=4.5,
+        image_guidance=None,
+        step_s=1.2,
+        load_s=30.0,
+        multiple_of=16,
+        guidance_meaning="Classifier-free guidance (about 4.5) against a negative prompt: two "
+        "transformer passes per step; the source enters as reference tokens.",
+        fetch_hint="hf download meituan-longcat/LongCat-Image-Edit",
+        prompt_tokens=512,
+        published="6B; GEdit-Bench-EN overall 7.64 (Meituan, LongCat-Image-Edit model card and "
+        "technical report); the Turbo variant runs 8 steps",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Licence:
+    name: str  # an SPDX id, or the licence's own name where it has none
+    commercial_use: bool
+
+
+# The licence of each family's default weights (``licence: open`` keeps only commercial ones).
+LICENCES: dict[Family, Licence] = {
+    "sd-inpaint": Licence("CreativeML-OpenRAIL-M", True),
+    "sdxl-inpaint": Licence("CreativeML Open RAIL++-M", True),
+    "flux-fill": Licence("FLUX.1 [dev] Non-Commercial License", False),
+    "flux-kontext": Licence("FLUX.1 [dev] Non-Commercial License", False),
+    "instruct-pix2pix": Licence("MIT", True),
+    "sd": Licence("CreativeML-OpenRAIL-M", True),
+    "sdxl": Licence("CreativeML Open RAIL++-M", True),
+    "ddpm": Licence("Apache-2.0", True),
+    "flux2-klein": Licence("Apache-2.0", True),
+    "qwen-image-edit": Licence("Apache-2.0", True),
+    "longcat-image-edit": Licence("Apache-2.0", True),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Other published weights of a family, with their own licence or step count."""
+
+    family: Family
+    licence: Licence
+    steps: int
+    text_guidance: float
+
+
+# Model id -> variant; the executor runs a variant's steps when it is what is on disk.
+VARIANTS: dict[str, Variant] = {
+    "black-forest-labs/FLUX.2-klein-9B": Variant(
+        "flux2-klein", Licence("FLUX Non-Commercial License", False), 4, 1.0
+    ),
+    "black-forest-labs/FLUX.2-klein-base-4B": Variant(
+        "flux2-klein", Licence("Apache-2.0", True), 50, 4.0
+    ),
+    "Qwen/Qwen-Image-Edit-2511": Variant("qwen-image-edit", Licence("Apache-2.0", True), 40, 4.0),
+    "meituan-longcat/LongCat-Image-Edit-Turbo": Variant(
+        "longcat-image-edit", Licence("Apache-2.0", True), 8, 1.0
     ),
 }
 
@@ -200,7 +326,28 @@ CONTROLNETS = {
 
 # SAM image encoder cost on gpu-24gb at 1024x1024 (prompt decoding is ~ms): the lesson gives SAM-H
 # ~200 ms and SAM-B ~40 ms.
-SAM_ENCODER_S = {"vit_b": 0.04, "vit_l": 0.11, "vit_h": 0.2}
+# SAM 3 (facebook/sam3, 848M): ~88 ms per image on an H100 (SAM 3 paper, Meta 2025), scaled to
+# gpu-24gb by the H100's speed factor (0.3). SAM 2.1 Hiera tiny/small/base+/large: 91.2 / 84.8 / 64.1
+# / 39.5 FPS on an A100 (SAM 2 paper, table of model sizes), scaled the same way.
+SAM_ENCODER_S = {
+    "vit_b": 0.04,
+    "vit_l": 0.11,
+    "vit_h": 0.2,
+    "sam3": 0.088 / 0.3,
+    "sam2.1-tiny": 1 / 91.2 / 0.3,
+    "sam2.1-small": 1 / 84.8 / 0.3,
+    "sam2.1-base-plus": 1 / 64.1 / 0.3,
+    "sam2.1-large": 1 / 39.5 / 0.3,
+}
+# What a text mask needs: SAM 3. Named in every error about a missing SAM 3 (license: SAM License).
+SAM3_ID = "facebook/sam3"
+SAM3_HINT = (
+    "words need SAM 3 (facebook/sam3, 848M parameters, ~3.4 GB; SAM License, not Apache: accept it "
+    "on its Hugging Face page), which is not on this machine: download it once with `hf download "
+    "facebook/sam3` (it is then read from the Hugging Face cache) or save it to a folder and pass "
+    "--sam FOLDER (or set RETOUCH_SAM_CHECKPOINT). Without it, mark the object with --point X,Y "
+    "clicks or a --box X0,Y0,X1,Y1, or pass a mask file with --mask"
+)
 SAM_CHECKPOINT_HINT = "download sam_vit_b_01ec64.pth (or vit_l/vit_h) from the segment-anything README and pass --sam PATH"
 
 
@@ -221,4 +368,4 @@ HARDWARE: dict[Hardware, HardwareSpec] = {
     "gpu-80gb": HardwareSpec(80.0, 0.3, "A100 80GB / H100"),
 }
 
-INPAINT_FAMILIES: tuple[Family, ...] = ("sd-inpaint", "sdxl-inpaint", "flux-fill")
+INPAINT_FAMILIES: tuple[Family, ...] = ("sd-inpaint", "sdxl-inpaint", "flux-fill", "flux2-klein")

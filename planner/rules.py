@@ -66,6 +66,7 @@ class Rule(BaseModel):
 
 REGION = ["mask", "sam"]
 GEN_FILL: list[Family] = ["sd-inpaint", "sdxl-inpaint", "flux-fill"]
+OPEN_EDITORS: list[Family] = ["longcat-image-edit", "qwen-image-edit"]  # Apache-2.0 editors
 
 TASK_RULES: list[Rule] = [
     Rule(
@@ -169,24 +170,33 @@ ADJUST_RULES: list[Rule] = [
         "Inpaint as the fallback where it does not fit.",
     ),
     Rule(
-        id="quality-kontext",
+        id="quality-instruct-editor",
         when={"priority": "quality", "mode": "instruct"},
-        then=Decide(families=["flux-kontext", "instruct-pix2pix"]),
-        why="Highest fidelity was asked for: Flux Kontext edits from the instruction in one pass and "
-        "keeps identity better than InstructPix2Pix.",
+        then=Decide(families=[*OPEN_EDITORS, "flux-kontext", "flux2-klein", "instruct-pix2pix"]),
+        why="Highest fidelity was asked for: LongCat-Image-Edit (GEdit-Bench-EN 7.64) and "
+        "Qwen-Image-Edit (7.56) beat Flux Kontext dev (6.00), which stays the alternate.",
     ),
     Rule(
-        id="kontext-when-it-fits",
+        id="quality-attribute-editor",
+        when={"priority": "quality", "intent": "attribute", "region": REGION},
+        then=Decide(mode="instruct", families=[*OPEN_EDITORS, "flux-kontext", "flux2-klein"]),
+        why="Highest fidelity for an attribute change: an instruction editor recolours the object "
+        "and keeps its shape better than SDEdit, and the composite keeps every pixel outside the "
+        "region.",
+    ),
+    Rule(
+        id="open-editor-when-it-fits",
         when={"priority": "balanced", "mode": "instruct", "hardware": ["gpu-48gb", "gpu-80gb"]},
-        then=Decide(families=["flux-kontext", "instruct-pix2pix"]),
-        why="This card holds Flux Kontext without offload, and one Kontext pass (about 1.5 s on an "
-        "H100) beats InstructPix2Pix on quality.",
+        then=Decide(families=[*OPEN_EDITORS, "flux-kontext", "instruct-pix2pix"]),
+        why="This card holds LongCat-Image-Edit (6B) without offload, and it beats Flux Kontext "
+        "dev and InstructPix2Pix on GEdit-Bench-EN (7.64 vs 6.00).",
     ),
     Rule(
         id="latency-fewer-steps",
         when={"priority": "latency", "mode": ["inpaint", "outpaint", "sdedit", "instruct"]},
         then=Decide(
             families=[
+                "flux2-klein",
                 "sd-inpaint",
                 "instruct-pix2pix",
                 "sd",
@@ -197,8 +207,9 @@ ADJUST_RULES: list[Rule] = [
             ],
             steps_factor=0.67,
         ),
-        why="Latency first: the smallest family that can run the mode, with two thirds of the "
-        "default steps.",
+        why="Latency first: FLUX.2 klein 4B (4 distilled steps, edits and masked fills) where it "
+        "fits, else the smallest family that can run the mode, with two thirds of the default "
+        "steps.",
     ),
     Rule(
         id="repaint-without-inpaint-model",

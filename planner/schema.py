@@ -21,8 +21,12 @@ Family = Literal[
     "sd",
     "sdxl",
     "ddpm",
+    "flux2-klein",
+    "qwen-image-edit",
+    "longcat-image-edit",
 ]
-MaskSource = Literal["given", "sam-points", "sam-box", "canvas", "none"]
+LicencePreference = Literal["any", "open"]
+MaskSource = Literal["given", "sam-points", "sam-box", "text", "canvas", "none"]
 Priority = Literal["quality", "balanced", "latency"]
 Hardware = Literal["cpu", "gpu-8gb", "gpu-12gb", "gpu-16gb", "gpu-24gb", "gpu-48gb", "gpu-80gb"]
 GuidanceKind = Literal["cfg", "distilled"]
@@ -53,9 +57,16 @@ class SamPrompt(_Strict):
     box: tuple[float, float, float, float] | None = Field(
         default=None, description="Box around the object, XYXY pixels (x0, y0, x1, y1)."
     )
+    text: str | None = Field(
+        default=None,
+        description="The object named in words, e.g. 'the dog on the left' (SAM 3); instead of "
+        "points and box.",
+    )
 
     @model_validator(mode="after")
     def _box_ordered(self) -> SamPrompt:
+        if self.text is not None and not self.text.strip():
+            raise ValueError("text is empty; name the object, e.g. 'the dog'")
         if self.box is not None:
             x0, y0, x1, y1 = self.box
             if x1 <= x0 or y1 <= y0:
@@ -66,7 +77,7 @@ class SamPrompt(_Strict):
 
     @property
     def empty(self) -> bool:
-        return not self.points and self.box is None
+        return not self.points and self.box is None and not self.text
 
 
 class Extend(_Strict):
@@ -95,6 +106,11 @@ class Preferences(_Strict):
     )
     seed: int | None = Field(default=None, ge=0, description="Random seed; null picks 0.")
     steps: int | None = Field(default=None, ge=1, le=500, description="Override denoising steps.")
+    licence: LicencePreference = Field(
+        default="any",
+        description="open: only weights whose licence allows commercial use (excludes FLUX.1 [dev], "
+        "Kontext [dev], Fill [dev], FLUX.2 klein 9B); any: every licence.",
+    )
 
 
 class EditRequest(_Strict):
@@ -184,6 +200,12 @@ class ModelChoice(_Strict):
     offload: bool = Field(
         default=False, description="Whether model CPU offload is needed to fit the hardware."
     )
+    licence: str | None = Field(
+        default=None, description="Licence of the chosen weights: an SPDX id or the licence's name."
+    )
+    commercial_use: bool | None = Field(
+        default=None, description="Whether that licence allows commercial use."
+    )
 
 
 class MaskPlan(_Strict):
@@ -198,6 +220,14 @@ class MaskPlan(_Strict):
     )
     sam_model: str | None = Field(
         default=None, description="Segment Anything type (vit_b/vit_l/vit_h) when SAM is used."
+    )
+    text: str | None = Field(
+        default=None, description="The object's name SAM 3 segments when source is text: 'the dog'."
+    )
+    pick: str | None = Field(
+        default=None,
+        description="Which instances the words choose (planner/picks.py): left, right, top-left, "
+        "largest, back, left:2 (second from the left), all, ...; null = the most confident.",
     )
     note: str = Field(default="", description="How the mask is produced, in one sentence.")
 
@@ -354,6 +384,24 @@ class Latency(_Strict):
     cold_load_s: float = Field(description="Extra seconds to load weights the first time.")
 
 
+DegradedWhat = Literal["mask-source", "executor", "model", "hardware", "resolution", "steps"]
+
+
+class Degradation(_Strict):
+    """One difference between what was planned and what ran (or will run) on this machine."""
+
+    what: DegradedWhat = Field(description="Which decision was substituted.")
+    planned: str = Field(description="What the plan chose.")
+    used: str = Field(description="What ran (or will run) instead.")
+    why: str = Field(description="Why the planned one could not run, in one clause.")
+    fix: str = Field(description="How to get the planned one next time.")
+
+    def sentence(self) -> str:
+        """One sentence an agent cannot misread: what ran instead of what, and why."""
+        verb = {"mask-source": "Made the mask with", "hardware": "Ran on"}.get(self.what, "Ran")
+        return f"{verb} {self.used} instead of {self.planned}: {self.why}."
+
+
 class EditPlan(_Strict):
     """A complete, explained plan for one edit. Serialised as plan.json."""
 
@@ -400,3 +448,18 @@ class EditPlan(_Strict):
     rules: list[RuleHit] = Field(description="Rules that fired, in order, each with its reason.")
     latency: Latency = Field(description="Estimated seconds per stage.")
     warnings: list[str] = Field(default_factory=list, description="Known risks, one line each.")
+    runnable: bool | None = Field(
+        default=None,
+        description="Whether this machine can carry the plan out now (weights, checkpoint and "
+        "control image present, or an honest substitute); null when not assessed.",
+    )
+    missing: list[str] = Field(
+        default_factory=list,
+        description="What this machine lacks to run the plan (weights, a checkpoint, a control "
+        "image), each with how to get it; empty when runnable.",
+    )
+    degraded: list[Degradation] = Field(
+        default_factory=list,
+        description="What will run here instead of what was planned (executor, model, mask "
+        "source, hardware), each with how to get the planned one.",
+    )

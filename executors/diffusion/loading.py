@@ -209,7 +209,7 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
         elif path is None:
             raise ModelMissingError(
                 f"model {model} is not on this machine (not a folder, not in the Hugging Face "
-                f"cache); fetch it with `huggingface-cli download {model}` or rerun with "
+                f"cache); fetch it with `hf download {model}` or rerun with "
                 "--allow-download"
             )
         else:
@@ -235,7 +235,7 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
     hint = (
         REGISTRY[first].fetch_hint
         if first_id == REGISTRY[first].default_id
-        else (f"huggingface-cli download {first_id}")
+        else (f"hf download {first_id}")
     )
     planned = (
         ""
@@ -260,7 +260,7 @@ def resolve_controlnet(model_id: str, *, allow_download: bool) -> Path:
     if path is None:
         if not wants_download(allow_download):
             raise ModelMissingError(
-                f"ControlNet {model_id} is not on this machine; fetch it with `huggingface-cli "
+                f"ControlNet {model_id} is not on this machine; fetch it with `hf "
                 f"download {model_id}` or rerun with --allow-download"
             )
         from huggingface_hub import snapshot_download
@@ -289,7 +289,7 @@ def _download(model_id: str) -> Path:
         raise ModelMissingError(
             f"could not download {model_id} ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else ''}); fetch it with "
-            f"`huggingface-cli download {model_id}`"
+            f"`hf download {model_id}`"
         ) from exc
 
 

@@ -19,10 +19,10 @@ import numpy as np
 from PIL import Image
 
 from executors.qa import measures as m
-from executors.qa.report import QAReport, QAResult
+from executors.qa.report import QAReport, QAResult, finish
 from planner import checklist as cl
 from planner.errors import InputError
-from planner.schema import EditPlan, Fix, QAItem
+from planner.schema import Degradation, EditPlan, Fix, QAItem
 
 # --------------------------------------------------------------------------------------- pixels in
 
@@ -102,6 +102,7 @@ def check(
     result: Image.Image,
     edit_mask: np.ndarray | None,
     plan: EditPlan | None = None,
+    degraded: list[Degradation] | None = None,
 ) -> QAReport:
     """Measure ``result`` against the plan's QA checklist.
 
@@ -109,7 +110,8 @@ def check(
     sits at the plan's extend offset). edit_mask: bool (H, W) on the result's grid, True = the region
     regenerated (after invert/dilate, as executors.run returns it); None = a whole-image edit (or the
     canvas of an outpaint plan). plan: its ``qa`` items, thresholds and feather width are used; None
-    -> the default checklist, and the prompt check is skipped.
+    -> the default checklist, and the prompt check is skipped. degraded: the run's substitutions
+    (``Provenance.degraded``); they lead the verdict.
     """
     # 1. check inputs
     for name, img in (("source", source), ("result", result)):
@@ -146,7 +148,7 @@ def check(
     # 3. every item
     ctx = _Context(source, result, expected, plan, frame, full, raw)
     results = [_measure(item, ctx) for item in items]
-    return QAReport(items=results, passed=all(r.status != "fail" for r in results))
+    return finish(results, list(degraded or []))
 
 
 @dataclass

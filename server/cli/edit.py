@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 import typer
 
 from planner.schema import Hardware
+from server.cli import options as o
 from server.cli.app import run_guarded
 from server.cli.history import DataDir
-from server.cli import options as o
 
 FORMATS = {
     ".png": "PNG",
@@ -318,7 +318,7 @@ def edit_cmd(
         def check_once(p: Any, output: Any) -> Any:
             # the checklist of what actually ran (a classical fallback used no prompt)
             ran = p.model_copy(update={"executor": output.provenance.executor})
-            return check(source, output.image, output.edit_mask, ran)
+            return check(source, output.image, output.edit_mask, ran, output.provenance.degraded)
 
         try:
             attempts = edit_with_retries(plan, run_once, check_once, max_retries)
@@ -330,7 +330,7 @@ def edit_cmd(
         _save_atomic(result.image, out)
         doc, plan_path = write_outputs(plan, out.parent)
         prov_path = out.parent / "provenance.json"
-        from server.mcp.outputs import atomic_write
+        from planner.atomic import atomic_write
 
         atomic_write(prov_path, (result.provenance.model_dump_json(indent=2) + "\n").encode())
         atomic_write(out.parent / "qa.json", (report.model_dump_json(indent=2) + "\n").encode())
@@ -353,6 +353,8 @@ def edit_cmd(
             if p.executor == "classical"
             else (f"{p.pipeline} with {p.model_id} on {p.device} ({p.dtype})")
         )
+        for d in p.degraded:  # what ran instead of the plan, before anything else
+            typer.echo(f"degraded {d.sentence()} Fix: {d.fix}.")
         typer.echo(
             f"result  {out}  ({result.image.size[0]}x{result.image.size[1]} {result.image.mode})"
         )
@@ -392,11 +394,12 @@ def _echo_report(report: Any, attempts: list[Any], kept: int) -> None:
         value = "-" if item.value is None else f"{item.value:.3g}"
         limit = "" if item.threshold is None else f" (limit {item.threshold:g})"
         typer.echo(f"qa      {item.status:<7} {item.id:<18} {value}{limit}")
+    typer.echo(f"verdict {report.verdict}")
 
 
 def _write_attempts(attempts: list[Any], out: Path) -> None:
     """Every attempt's result, plan and QA report under OUT_DIR/attempts/N/."""
-    from server.mcp.outputs import atomic_write
+    from planner.atomic import atomic_write
 
     for a in attempts:
         folder = out.parent / "attempts" / str(a.index + 1)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from server.cli.app import run_guarded
 from server.cli import options as o
+from server.cli.app import run_guarded
 
 SamOpt = Annotated[
     str | None,

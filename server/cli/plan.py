@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from server.cli.app import run_guarded
 from server.cli import options as o
+from server.cli.app import run_guarded
 
 
 def plan_request(request, out: Path):  # type: ignore[no-untyped-def]

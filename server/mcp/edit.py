@@ -102,7 +102,9 @@ async def run_edit(
             progress=progress,
             cancel=cancel,
         )
-        return image, out, qa.check(image, out.image, out.edit_mask, plan)
+        # the checklist of what actually ran (a classical fallback used no prompt)
+        ran = plan.model_copy(update={"executor": out.provenance.executor})
+        return image, out, qa.check(image, out.image, out.edit_mask, ran, out.provenance.degraded)
 
     image, out, report = await cfg.worker.run(job, on_progress=on_progress)
     # 3. the files, written off the event loop
@@ -126,19 +128,15 @@ async def run_edit(
     provenance = sw.provenance(out.provenance.model_dump(mode="json"), version=vid)
     outputs.atomic_write(run_dir / "provenance.json", provenance.model_dump_json(indent=2).encode())
     ref = outputs.file_ref
-    failed = [item.id for item in report.items if item.status == "fail"]
-    step = (
-        "QA passed: show the user the result"
-        if report.passed
-        else f"QA failed ({', '.join(failed)}): rerun run_edit with the same plan and the failed "
-        "checks' fix changes as overrides, or tell the user"
-    )
+    step = _next_step(report)
     if vid is not None:
         step += (
             f"; recorded as @{vid} in session {session!r} (edit it next with image '@current'; "
             "undo with revert to '@current~1')"
         )
     result = RunEditOutput(
+        degraded=report.degraded,
+        verdict=report.verdict,
         run_id=run_id,
         result=ref(cfg.out_dir, files.result),
         output=str(extra) if extra else None,
@@ -156,6 +154,27 @@ async def run_edit(
         provenance=provenance,
     )
     return result, Shown(files.shown)
+
+
+def _next_step(report: Any) -> str:
+    """What the agent should do, never "show the user" for a degraded or unverified result."""
+    failed = [item.id for item in report.items if item.status == "fail"]
+    if failed:
+        return (
+            f"QA failed ({', '.join(failed)}): rerun run_edit with the same plan and the failed "
+            "checks' fix changes as overrides, or tell the user"
+        )
+    if report.degraded:
+        return (
+            "tell the user which substitute ran (see degraded: each entry's fix says how to get "
+            "the planned one) and look at the comparison before calling the edit done"
+        )
+    if not report.content_verified:
+        return (
+            "look at the comparison image yourself before telling the user it is done: the "
+            "measured checks passed but no content check confirmed the edit"
+        )
+    return "QA verified the edit: show the user the result"
 
 
 @dataclass
@@ -253,10 +272,14 @@ def _verdict(out: RunEditOutput) -> str:
 
 async def _run_edit_tool(cfg: ServerConfig, args: RunEditInput, ctx: Context) -> CallToolResult:
     out, shown = await run_edit(cfg, args, _progress_reporter(ctx))
+    lead = " ".join(d.sentence() for d in out.degraded)
     summary = (
         f"Run {out.run_id}: result {out.result.path} ({out.result.uri}); QA {_verdict(out)}. "
-        f"{out.next_step}. The images below are a preview and source|result."
+        f"Verdict: {out.verdict}. Next: {out.next_step}. The images below are a preview and "
+        "source|result."
     )
+    if lead:  # the first words an agent reads say what ran instead of the plan
+        summary = f"{lead} " + summary
     links = [
         link(out.result, "result.png", "full-size result"),
         link(out.comparison, "comparison.jpg", "source | result"),

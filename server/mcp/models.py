@@ -7,6 +7,7 @@ probe the device (``probe_device``) or torch is already loaded, and then only on
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -83,6 +84,13 @@ def _driver_device() -> DeviceInfo:
         )
     except (OSError, subprocess.SubprocessError, IndexError, ValueError):
         return DeviceInfo(kind="cpu", source="none", hardware="cpu")
+
+
+@functools.cache
+def server_hardware() -> Hardware:
+    """The hardware class plans are made for when the caller names none: this server's GPU as
+    the driver reports it (no torch import), else cpu."""
+    return _driver_device().hardware
 
 
 def _torch_device(cancel: threading.Event, progress: object) -> DeviceInfo:

@@ -19,6 +19,7 @@ from planner.errors import InputError
 from planner.schema import EditPlan, EditRequest, PlanChange
 from server.mcp.config import ServerConfig, Stopwatch
 from server.mcp.history import image_source, load_source
+from server.mcp.models import server_hardware
 from server.mcp.outputs import file_ref
 from server.mcp.schemas import (
     Estimate,
@@ -55,7 +56,23 @@ def make_request_plan(
     sw.read("image", src.path, src.version_id)
     mask = sw.read("mask", cfg.input_file(request.mask, "mask")) if request.mask else None
     request = request.model_copy(update={"image": src.ref, "mask": str(mask) if mask else None})
-    return make_plan(request, analyze(request, load_source(cfg, src)))
+    if "hardware" not in request.preferences.model_fields_set:  # plan for this server
+        prefs = request.preferences.model_copy(update={"hardware": server_hardware()})
+        request = request.model_copy(update={"preferences": prefs})
+    plan = make_plan(request, analyze(request, load_source(cfg, src)))
+    return assess_here(plan, mask_given=mask is not None)
+
+
+def assess_here(plan: EditPlan, *, mask_given: bool, control_given: bool = False) -> EditPlan:
+    """The plan with runnable / missing / degraded for this server (no torch, nothing loaded)."""
+    from executors.select import for_this_machine
+
+    return for_this_machine(
+        plan,
+        hardware=server_hardware(),
+        control_given=control_given,
+        mask_given=mask_given,
+    )
 
 
 def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
@@ -77,7 +94,7 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
     # 2. plan and store it
     plan = make_request_plan(cfg, request, sw, args.session)
     pid, path, doc = store_plan(cfg, plan)
-    classical = plan.executor == "classical"
+    classical = plan.executor == "classical" or any(d.what == "executor" for d in plan.degraded)
     estimate = Estimate(
         seconds=plan.latency.total_s,
         cold_load_s=plan.latency.cold_load_s,
@@ -98,6 +115,13 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
         step += f"; its result is recorded in session {src.version.session!r}"
     if plan.warnings:
         step += f"; first consider the plan's warnings ({len(plan.warnings)})"
+    if plan.runnable is False:
+        step = (
+            f"this plan cannot run on this server: {'; '.join(plan.missing)}. Tell the user what "
+            "is missing, or plan a different edit"
+        )
+    elif plan.degraded:
+        step = " ".join(d.sentence() for d in plan.degraded) + " Tell the user; then " + step
     return PlanEditOutput(
         plan_id=pid,
         plan=plan,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from executors.qa.report import QAReport
 from planner.schema import (
+    Degradation,
     EditPlan,
     EditRequest,
     Extend,
@@ -248,6 +249,13 @@ class RunEditInput(_In):
 
 
 class RunEditOutput(_Out):
+    degraded: list[Degradation] = Field(
+        description="Every way the run differs from the plan (executor, model, mask source, "
+        "hardware), with how to get the planned one; empty when it ran as planned. Read it first."
+    )
+    verdict: str = Field(
+        description="The QA verdict in one line: failed, degraded, clean but unverified, or verified."
+    )
     run_id: str = Field(description="Id of this run; its files are under retouch://out/runs/<id>/.")
     result: FileRef = Field(description="The full-size result, PNG (alpha and ICC kept).")
     output: str | None = Field(default=None, description="The extra copy written to `output`.")

@@ -221,7 +221,7 @@ def test_whole_frame_runs_at_native_area_and_source_aspect(tmp_path, astronaut) 
     assert plan.work_size.scale == pytest.approx(w / 451, abs=1e-3)
     kontext = _plan(tmp_path, astronaut.resize((451, 300)), edit="make it sunset",
                     preferences={"hardware": "gpu-80gb"})  # fmt: skip
-    assert kontext.model.family == "flux-kontext" and kontext.work_size is not None
+    assert kontext.model.family == "longcat-image-edit" and kontext.work_size is not None
     assert kontext.work_size.width % 16 == 0 and kontext.work_size.height % 16 == 0
 
 

@@ -131,10 +131,10 @@ def test_make_sunset_has_two_scales(tmp_path: Path, astronaut: Image.Image) -> N
     plan = _plan("make-sunset", tmp_path, astronaut)
     assert plan.model.family == "instruct-pix2pix"
     assert plan.guidance.image is not None and plan.guidance.text > 0
-    # on a large card the planner prefers Flux Kontext, whose one scale is distilled guidance
+    # on a large card the planner prefers LongCat-Image-Edit (one CFG scale), Kontext an alternate
     big = _plan("make-sunset", tmp_path, astronaut, hardware="gpu-80gb")
-    assert big.model.family == "flux-kontext"
-    assert big.guidance.kind == "distilled" and big.guidance.image is None
+    assert big.model.family == "longcat-image-edit" and "flux-kontext" in big.model.alternates
+    assert big.guidance.kind == "cfg" and big.guidance.image is None
 
 
 def test_background_replace_inverts_sam_mask(tmp_path: Path, astronaut: Image.Image) -> None:

@@ -160,7 +160,7 @@ def test_missing_model_exit_4(
         str(tmp_path / "r.png"),
     )
     assert r.exit_code == 4
-    assert r.stderr.startswith("error: ") and "huggingface-cli download" in r.stderr
+    assert r.stderr.startswith("error: ") and "hf download" in r.stderr
     assert not (tmp_path / "r.png").exists()
 
 
