@@ -71,6 +71,7 @@ def build_request(
     seed: int | None = None,
     steps: int | None = None,
     families: list[str] | None = None,
+    licence: str = "any",
 ) -> EditRequest:
     """EditRequest from CLI strings. Raises InputError with a one-line message on bad input."""
     if not edit.strip():
@@ -94,6 +95,7 @@ def build_request(
                 seed=seed,
                 steps=steps,
                 families=families or None,
+                licence=licence,
             ),
         )
     except ValidationError as exc:

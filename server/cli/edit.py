@@ -169,6 +169,7 @@ def edit_cmd(
     extend: o.ExtendOpt = None,
     scene: o.Scene = None,
     priority: o.PriorityOpt = "balanced",
+    licence: o.LicenceOpt = "any",
     hardware: Annotated[
         Hardware | None,
         typer.Option("--hardware", help="Hardware class to plan for; default: this machine's."),
@@ -283,6 +284,7 @@ def edit_cmd(
                 hardware=hw,
                 seed=seed,
                 steps=steps,
+                licence=licence,
             )
             plan = make_plan(request, analyze(request))
         # 2. the inputs, read here so relative paths are the caller's

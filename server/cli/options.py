@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from planner.schema import Hardware, Priority
+from planner.schema import Hardware, LicencePreference, Priority
 
 Image = Annotated[
     str, typer.Argument(help="Source image (PNG, JPEG, WebP...).", show_default=False)
@@ -33,6 +33,10 @@ HardwareOpt = Annotated[
     typer.Option(
         "--hardware", help="Hardware class to plan for (gpu-24gb: L4/4090; gpu-80gb: A100/H100)."
     ),
+]
+LicenceOpt = Annotated[
+    LicencePreference,
+    typer.Option("--licence", help="open: only weights licensed for commercial use; any: all."),
 ]
 Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed.")]
 Steps = Annotated[int | None, typer.Option("--steps", min=1, max=500, help="Denoising steps.")]

@@ -32,6 +32,7 @@ def plan_cmd(
     scene: o.Scene = None,
     priority: o.PriorityOpt = "balanced",
     hardware: o.HardwareOpt = "gpu-24gb",
+    licence: o.LicenceOpt = "any",
     seed: o.Seed = None,
     steps: o.Steps = None,
     out: Annotated[
@@ -56,6 +57,7 @@ def plan_cmd(
             hardware=hardware,
             seed=seed,
             steps=steps,
+            licence=licence,
         )
         plan, doc = plan_request(request, out)
         if json_out:
