@@ -1,7 +1,7 @@
 """What every segmenter shares: the prompt check, RGB input, the image's content key, the result.
 
-Coordinates are pixels of the source image; boxes are XYXY. SAM (sam.py) and GrabCut (grabcut.py)
-both take a ``SamPrompt`` and return a ``MaskResult``.
+Coordinates are pixels of the source image; boxes are XYXY. SAM (sam.py, sam2.py, sam3.py) and
+GrabCut (grabcut.py) take a ``SamPrompt`` and return a ``MaskResult``; SAM 3 adds its ``Instance`` list.
 """
 
 from __future__ import annotations
@@ -18,16 +18,29 @@ from planner.schema import SamPrompt
 
 
 @dataclass
+class Instance:
+    """One object SAM 3 found for a phrase. ``id`` counts from 1 in order of score."""
+
+    id: int
+    box: tuple[float, float, float, float]  # XYXY pixels of the source image
+    score: float  # SAM 3's detection score x presence score, 0..1
+    area: float  # fraction of the image the mask covers, 0..1
+    mask: np.ndarray  # bool (H, W)
+
+
+@dataclass
 class MaskResult:
     """A segmentation. ``mask`` may be empty (check ``mask.any()``) when nothing was found."""
 
     mask: np.ndarray  # bool (H, W), True = the segmented object (not inverted, not dilated)
     score: float  # SAM's predicted IoU, or GrabCut's colour-separation proxy, 0..1
     method: Literal["sam", "grabcut"]
-    sam_type: str | None  # vit_b | vit_l | vit_h when method == "sam"
+    sam_type: str | None  # vit_b | vit_l | vit_h | sam2.1-* | sam3 when method == "sam"
     candidates: list[np.ndarray] = field(default_factory=list)  # every output (bool), best first
     scores: list[float] = field(default_factory=list)  # their scores, same order
     note: str = ""  # one sentence: how the mask was made and how good to expect it
+    instances: list[Instance] = field(default_factory=list)  # text prompts: every instance found
+    chosen: list[int] = field(default_factory=list)  # text prompts: ids of those in ``mask``
 
 
 def to_rgb(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -47,6 +60,13 @@ def check_prompt(prompt: SamPrompt, size: tuple[int, int]) -> None:
     (0 <= x0 < x1 <= W, 0 <= y0 < y1 <= H); a prompt of background points only marks no object.
     """
     w, h = size
+    if prompt.text is not None:
+        if prompt.points or prompt.box is not None:
+            raise InputError(
+                "give the object in words or as clicks/a box, not both: words pick among what "
+                "SAM 3 finds, clicks and a box mark one object"
+            )
+        return
     if prompt.empty:
         raise InputError(
             "no prompt: give at least one --point X,Y on the object or a --box "

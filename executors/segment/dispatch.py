@@ -1,0 +1,112 @@
+"""The one entry for masks from prompts: words -> SAM 3; clicks/box -> SAM 1, SAM 2.1 or GrabCut.
+
+    segment(image, prompt, checkpoint=..., pick=..., instance=...) -> MaskResult
+
+Which model (nothing is downloaded):
+- words (``prompt.text``): SAM 3 (sam3.py) from ``checkpoint``, $RETOUCH_SAM_CHECKPOINT or the
+  Hugging Face cache (checkpoints.find_sam3); never GrabCut: without SAM 3 it is a
+  ModelMissingError naming the model and the alternatives. Every instance found is returned; the
+  mask is the ones ``instance`` (an id or "all") or ``pick`` (planner/picks.py) chooses.
+- clicks and a box: ``checkpoint`` or $RETOUCH_SAM_CHECKPOINT, told apart by its files: a SAM 1
+  .pth (sam.py) or a SAM 2.1 transformers folder (sam2.py); neither -> GrabCut (grabcut.py), which
+  says so in its note.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PIL import Image
+
+from executors.segment import checkpoints, instances
+from executors.segment.prompts import MaskResult, check_prompt, to_rgb
+from planner.errors import ExecutorError, InputError, ModelMissingError
+from planner.registry import SAM_CHECKPOINT_HINT
+from planner.schema import SamPrompt
+
+
+def segment(
+    image: Image.Image,
+    prompt: SamPrompt,
+    *,
+    checkpoint: str | None = None,
+    sam_type: str = "vit_b",
+    device: str | None = None,
+    pick: str | None = None,
+    instance: int | str | None = None,
+) -> MaskResult:
+    """Mask of what ``prompt`` names or marks on ``image``.
+
+    ``checkpoint``: SAM 1 .pth, SAM 2.1 / SAM 3 folder or Hugging Face id in the local cache; None
+    reads $RETOUCH_SAM_CHECKPOINT. ``sam_type``: SAM 1 only (vit_b/l/h, auto). ``pick``/``instance``:
+    words only. Raises InputError (bad prompt, wrong kind of checkpoint, instance out of range),
+    ModelMissingError (no SAM 3 for words, a checkpoint path that does not exist), ExecutorError
+    (the words found nothing).
+    """
+    # 1. check inputs before loading anything
+    rgb = to_rgb(image)
+    check_prompt(prompt, (rgb.shape[1], rgb.shape[0]))
+    if prompt.text is None and (pick is not None or instance is not None):
+        raise InputError("a pick or an instance chooses among what words find; give --text too")
+    if pick is not None:
+        instances.parse_pick(pick)
+    # 2. words -> SAM 3
+    if prompt.text is not None:
+        return _from_words(rgb, prompt.text, checkpoint, device, pick, instance)
+    # 3. clicks / box -> the checkpoint's kind, else GrabCut
+    name = checkpoint or os.environ.get(checkpoints.CHECKPOINT_ENV) or None
+    path = checkpoints.resolve(name) if name else None
+    if name and path is None:
+        raise ModelMissingError(f"SAM checkpoint not found: {name}; {SAM_CHECKPOINT_HINT}")
+    kind = checkpoints.check_kind(path, ("sam1", "sam2", "sam3"), "clicks") if path else None
+    if kind == "sam3" and checkpoint:
+        raise InputError(
+            f"{path} is a SAM 3 folder: it segments from words (--text); for clicks and boxes "
+            "give a SAM 2.1 folder or a SAM 1 .pth"
+        )
+    if kind == "sam1":
+        from executors.segment.sam import get_segmenter
+
+        return get_segmenter(path, sam_type, device)(rgb, prompt)
+    if kind == "sam2":
+        from executors.segment.sam2 import get_sam2
+
+        return get_sam2(path, device)(rgb, prompt)
+    from executors.segment.grabcut import GrabCutSegmenter
+
+    return GrabCutSegmenter()(rgb, prompt)
+
+
+def _from_words(
+    rgb, text: str, checkpoint: str | None, device: str | None, pick, instance
+) -> MaskResult:  # type: ignore[no-untyped-def]
+    from executors.segment.sam3 import SCORE_THRESHOLD, get_sam3
+
+    folder = checkpoints.find_sam3(checkpoint)
+    found = get_sam3(folder, device)(rgb, text)
+    if not found:
+        raise ExecutorError(
+            f"SAM 3 found no {text!r} on this image (no instance scored above "
+            f"{SCORE_THRESHOLD}); name it in other words, or mark it with --point X,Y clicks "
+            "or a --box X0,Y0,X1,Y1"
+        )
+    size = (rgb.shape[1], rgb.shape[0])
+    if instance is not None:
+        ids, how = instances.select(found, instance), f"instance {instance}"
+    else:
+        ids = instances.choose(found, pick, size)
+        how = f"'{pick}'" if pick else "the most confident"
+    chosen = [i for i in found if i.id in ids]
+    score = min(i.score for i in chosen)
+    return MaskResult(
+        mask=instances.union(found, ids),
+        score=score,
+        method="sam",
+        sam_type="sam3",
+        candidates=[i.mask for i in found],
+        scores=[i.score for i in found],
+        note=f"SAM 3 found {len(found)} instance(s) of {text!r}; the mask is "
+        f"#{', #'.join(str(i) for i in ids)} ({how}, score {score:.2f})",
+        instances=found,
+        chosen=ids,
+    )
