@@ -46,7 +46,9 @@ DTYPES = {
     "bfloat16": "bfloat16",
     "bf16": "bfloat16",
 }
-BF16_FAMILIES: frozenset[Family] = frozenset({"flux-fill", "flux-kontext"})
+BF16_FAMILIES: frozenset[Family] = frozenset(
+    {"flux-fill", "flux-kontext", "flux2-klein", "qwen-image-edit", "longcat-image-edit"}
+)
 
 
 @dataclass(frozen=True)

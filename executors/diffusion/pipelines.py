@@ -1,8 +1,8 @@
 """Which diffusers pipeline runs which (family, mode, ControlNet), and which retouch executor drives it.
 
 Plain data, no torch: reading this table says what the diffusers executor can run: the SD 1.x / 2.x
-family, SDXL (inpaint and img2img), Flux.1 Fill, Flux.1 Kontext, InstructPix2Pix and RePaint on a
-DDPM. Adding a family means adding rows here and, where the call differs, an executor class.
+family, SDXL (inpaint and img2img), Flux.1 Fill, Flux.1 Kontext, FLUX.2 klein (edits and masked
+fills), InstructPix2Pix and RePaint on a DDPM. Adding a family means adding rows here and, where the call differs, an executor class.
 
     key                                   pipeline class                              executor
     (family, mode, controlnet type|None)  diffusers class name (a string)             executors.<module>
@@ -53,6 +53,9 @@ PIPELINES: dict[tuple[Family, Mode, str | None], PipelineSpec] = {
     ),
     ("flux-kontext", "instruct", None): PipelineSpec("FluxKontextPipeline", "kontext"),
     ("ddpm", "repaint", None): PipelineSpec("RePaintPipeline", "repaint", "RePaintScheduler"),
+    ("flux2-klein", "instruct", None): PipelineSpec("Flux2KleinPipeline", "klein"),
+    ("flux2-klein", "inpaint", None): PipelineSpec("Flux2KleinInpaintPipeline", "klein"),
+    ("flux2-klein", "outpaint", None): PipelineSpec("Flux2KleinInpaintPipeline", "klein"),
 }
 
 # Families the diffusers executor can load today (every family in a PIPELINES key).
@@ -67,6 +70,8 @@ SDXL_UNET_CHANNELS: dict[int, Family] = {9: "sdxl-inpaint", 4: "sdxl"}
 TRANSFORMER_CLASSES: dict[str, Family] = {
     "FluxFillPipeline": "flux-fill",
     "FluxKontextPipeline": "flux-kontext",
+    "Flux2KleinPipeline": "flux2-klein",
+    "Flux2KleinInpaintPipeline": "flux2-klein",
 }
 
 # What each family's UNet looks like, for error messages about a folder of the wrong family.
@@ -79,6 +84,9 @@ FAMILY_SIGNATURE: dict[Family, str] = {
     "sdxl": "an SDXL model (4-channel UNet, two text encoders)",
     "flux-fill": "a Flux.1 Fill model",
     "flux-kontext": "a Flux.1 Kontext model",
+    "flux2-klein": "a FLUX.2 klein model",
+    "qwen-image-edit": "a Qwen-Image-Edit model",
+    "longcat-image-edit": "a LongCat-Image-Edit model",
 }
 
 

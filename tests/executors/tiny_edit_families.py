@@ -1,0 +1,154 @@
+"""Tiny random FLUX.2 klein, Qwen-Image-Edit and LongCat-Image-Edit pipelines, built in-process.
+
+Not a test module: tests import it for saved pipeline folders that load back through
+``DiffusionPipeline.from_pretrained(folder, local_files_only=True)`` as downloaded ones would. Nothing
+here touches the network: the Qwen tokenizer is a byte-level BPE over the 256 byte symbols (no
+merges) plus the chat and vision special tokens, with a chat template written here; the
+Qwen2.5-VL processor pairs it with a ``Qwen2VLImageProcessor`` capped at a few patches.
+
+The components follow diffusers' own ``get_dummy_components`` for these pipelines, keeping the
+real models' *shape rules*: every VAE has scale factor 8 and latents are packed 2x2 (sides are
+multiples of 16), and the klein text encoder has 28 layers so that the pipeline's default
+``text_encoder_out_layers=(9, 18, 27)`` is the one a real call uses.
+
+    build_tiny_klein(folder) -> folder          # Flux2KleinPipeline (4-step distilled, as klein 4B)
+    build_tiny_klein_inpaint(folder) -> folder  # Flux2KleinInpaintPipeline
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.executors.tiny_families import _save
+
+QWEN_SPECIALS = (
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+)
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+QWEN_VOCAB = 264
+"""Embedding rows of the tiny Qwen text encoders: 256 byte symbols + pad + the specials, rounded."""
+TEXT_DIM = 16
+"""Hidden size of the tiny Qwen3 / Qwen2.5-VL text models."""
+
+
+# 1. tokenizer -------------------------------------------------------------------------------------
+
+
+def tiny_qwen_tokenizer(max_length: int = 512) -> Any:
+    """A ``Qwen2Tokenizer``: ids 0-255 the byte symbols, then ``<|endoftext|>`` (pad) and the chat
+    and vision specials; one token per byte, so every text tokenizes offline."""
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import Qwen2TokenizerFast
+
+    vocab = {symbol: i for i, symbol in enumerate(sorted(ByteLevel.alphabet()))}
+    tok = Qwen2TokenizerFast(
+        vocab=vocab,
+        merges=[],
+        unk_token=None,
+        bos_token=None,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        model_max_length=max_length,
+    )
+    tok.add_special_tokens({"additional_special_tokens": list(QWEN_SPECIALS)})
+    tok.chat_template = CHAT_TEMPLATE
+    return tok
+
+
+# 2. FLUX.2 klein ----------------------------------------------------------------------------------
+
+
+def _klein_text_encoder() -> Any:
+    """Qwen3 with 28 layers of width 16: hidden states 9, 18 and 27 exist, as in Qwen3-4B."""
+    import torch
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(0)
+    return Qwen3ForCausalLM(
+        Qwen3Config(
+            hidden_size=TEXT_DIM,
+            intermediate_size=16,
+            num_hidden_layers=28,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            head_dim=8,
+            vocab_size=QWEN_VOCAB,
+            max_position_embeddings=512,
+        )
+    )
+
+
+def _klein_vae() -> Any:
+    """AutoencoderKLFlux2 with four levels (scale factor 8) and 4 latent channels."""
+    import torch
+    from diffusers import AutoencoderKLFlux2
+
+    torch.manual_seed(0)
+    return AutoencoderKLFlux2(
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        layers_per_block=1,
+        latent_channels=4,
+        norm_num_groups=4,
+        sample_size=64,
+        use_quant_conv=False,
+        use_post_quant_conv=False,
+    )
+
+
+def tiny_klein_components() -> dict[str, Any]:
+    """Keyword arguments for ``Flux2KleinPipeline`` / ``Flux2KleinInpaintPipeline``."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, Flux2Transformer2DModel
+
+    torch.manual_seed(0)
+    transformer = Flux2Transformer2DModel(
+        patch_size=1,
+        in_channels=4 * 4,  # 4 latent channels x the 2x2 patch
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=3 * TEXT_DIM,  # three Qwen3 hidden states stacked
+        timestep_guidance_channels=256,
+        axes_dims_rope=(4, 4, 4, 4),
+        guidance_embeds=False,
+    )
+    return {
+        "scheduler": FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=True),
+        "vae": _klein_vae(),
+        "text_encoder": _klein_text_encoder(),
+        "tokenizer": tiny_qwen_tokenizer(),
+        "transformer": transformer,
+        "is_distilled": True,
+    }
+
+
+# 3. saved pipelines -------------------------------------------------------------------------------
+
+
+def build_tiny_klein(folder: Path) -> Path:
+    """Save a tiny ``Flux2KleinPipeline`` (distilled, as klein 4B) to ``folder``."""
+    return _save("Flux2KleinPipeline", tiny_klein_components(), folder)
+
+
+def build_tiny_klein_inpaint(folder: Path) -> Path:
+    """Save a tiny ``Flux2KleinInpaintPipeline`` to ``folder``."""
+    return _save("Flux2KleinInpaintPipeline", tiny_klein_components(), folder)
+
+
+EDIT_BUILDERS: dict[str, Callable[[Path], Path]] = {
+    "flux2-klein": build_tiny_klein,
+    "flux2-klein-inpaint": build_tiny_klein_inpaint,
+}
+"""Folder name -> builder that saves that tiny pipeline."""
