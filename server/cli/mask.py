@@ -1,4 +1,5 @@
-"""``retouch mask``: a mask PNG (255 = edit) from clicks and/or a box, with SAM or the GrabCut fallback."""
+"""``retouch mask``: a mask PNG (255 = edit) from words (SAM 3), or from clicks and/or a box (SAM 1,
+SAM 2.1, or the GrabCut fallback)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ SamOpt = Annotated[
     typer.Option(
         "--sam",
         metavar="CHECKPOINT",
-        help="Segment Anything checkpoint (.pth, local path); default $RETOUCH_SAM_CHECKPOINT, "
-        "else the lower-quality GrabCut fallback.",
+        help="Segment Anything: a SAM 1 .pth, or a transformers folder (or cached Hub id) of SAM "
+        "2.1 (clicks, boxes) or SAM 3 (--text); default $RETOUCH_SAM_CHECKPOINT, else for words "
+        "facebook/sam3 from the Hugging Face cache, for clicks the lower-quality GrabCut fallback.",
         show_default=False,
     ),
 ]
@@ -25,7 +27,26 @@ SamType = Annotated[
     typer.Option(
         "--sam-type",
         metavar="TYPE",
-        help="Checkpoint type: vit_b, vit_l or vit_h; auto reads it from the checkpoint.",
+        help="SAM 1 checkpoint type: vit_b, vit_l or vit_h; auto reads it from the checkpoint.",
+    ),
+]
+Text = Annotated[
+    str | None,
+    typer.Option(
+        "--text",
+        help="The object in words, e.g. 'the dog on the left', 'all the cars' (SAM 3): every "
+        "instance is listed, the words choose among them.",
+        show_default=False,
+    ),
+]
+InstanceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--instance",
+        metavar="N|all",
+        help="With --text: use instance N of those listed (or all of them) instead of the words' "
+        "choice.",
+        show_default=False,
     ),
 ]
 Invert = Annotated[
@@ -53,23 +74,36 @@ def write_png(image, path: Path) -> None:  # type: ignore[no-untyped-def]
     atomic_save(path, lambda tmp: image.save(tmp, format="PNG"))
 
 
+def instance_lines(result) -> list[str]:  # type: ignore[no-untyped-def]
+    """One line per instance SAM 3 found, the chosen ones marked with *."""
+    return [
+        f"{'*' if i.id in result.chosen else ' '} #{i.id} box "
+        f"{', '.join(f'{v:.0f}' for v in i.box)}  score {i.score:.2f}  area {i.area:.1%}"
+        for i in result.instances
+    ]
+
+
 def mask_cmd(
     image: o.Image,
     out: Out,
     point: o.Points = None,
     box: o.Box = None,
+    text: Text = None,
+    instance: InstanceOpt = None,
     sam: SamOpt = None,
     sam_type: SamType = "vit_b",
     invert: Invert = False,
     dilate: Dilate = 0,
 ) -> None:
-    """Make a mask from --point clicks and/or a --box (pixels): 255 = edit, atomic write."""
+    """Make a mask from --text words, or --point clicks and/or a --box (pixels): 255 = edit."""
 
     def body() -> None:
         from executors.images import masks
-        from executors.segment.sam import check_sam_type, segment
+        from executors.segment.dispatch import segment
+        from executors.segment.sam import check_sam_type
         from planner.errors import ExecutorError, InputError
         from planner.imageio import open_image
+        from planner.picks import read
         from planner.schema import SamPrompt
         from server.requests import parse_box, parse_point
 
@@ -77,12 +111,26 @@ def mask_cmd(
         if out.suffix.lower() != ".png":
             raise InputError(f"--out {out} must end in .png; a lossy format would blur the mask")
         check_sam_type(sam_type)
+        if instance is not None and instance != "all" and not instance.isdigit():
+            raise InputError(f"--instance {instance!r} must be a number from the list or 'all'")
+        target = read(text) if text is not None else None
         prompt = SamPrompt(
-            points=[parse_point(p) for p in point or []], box=parse_box(box) if box else None
+            points=[parse_point(p) for p in point or []],
+            box=parse_box(box) if box else None,
+            text=target.text if target else None,
         )
         source = open_image(image)
         # 2. segment (segment() checks the prompt against the image size), then prepare
-        result = segment(source, prompt, checkpoint=sam, sam_type=sam_type)
+        result = segment(
+            source,
+            prompt,
+            checkpoint=sam,
+            sam_type=sam_type,
+            pick=target.pick if target else None,
+            instance=int(instance) if instance and instance.isdigit() else instance,
+        )
+        for line in instance_lines(result):
+            typer.echo(line)
         if result.method == "grabcut":
             typer.echo(f"note: {result.note}", err=True)
         if not result.mask.any():

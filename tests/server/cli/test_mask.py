@@ -236,7 +236,9 @@ def test_an_empty_result_is_an_error_not_an_empty_file(
         scores=[],
         note="GrabCut fallback",
     )
-    monkeypatch.setattr(segment, "segment", lambda *a, **k: empty)
+    from executors.segment import dispatch
+
+    monkeypatch.setattr(dispatch, "segment", lambda *a, **k: empty)
     out = tmp_path / "m.png"
     r = invoke("mask", str(image), "--point", "5,5", "--out", str(out))
     assert r.exit_code == 5 and "found no object" in r.stderr and not out.exists()
