@@ -18,7 +18,6 @@ def _plan(image: Path, out: Path, *extra: str) -> dict:
 
 
 def test_licence_open_reaches_the_plan(astronaut_path: Path, tmp_path: Path) -> None:
-
     plan = _plan(astronaut_path, tmp_path / "open", "--licence", "open")
     assert plan["request"]["preferences"]["licence"] == "open"
     assert plan["model"]["commercial_use"] is True and plan["model"]["licence"] == "Apache-2.0"
