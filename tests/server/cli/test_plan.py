@@ -191,7 +191,8 @@ def test_doc_batch(tmp_path: Path, astronaut: Image.Image) -> None:
     assert r.exit_code == 0, r.output
     assert json.loads((out / "remove" / "plan.json").read_text())["mode"] == "inpaint"
     assert (
-        json.loads((out / "sunset" / "plan.json").read_text())["model"]["family"] == "longcat-image-edit"
+        json.loads((out / "sunset" / "plan.json").read_text())["model"]["family"]
+        == "longcat-image-edit"
     )
     assert (out / "case-003" / "skill-editing-pipeline.md").is_file()
 
