@@ -87,8 +87,8 @@ def _from_words(
     if not found:
         raise ExecutorError(
             f"SAM 3 found no {text!r} on this image (no instance scored above "
-            f"{SCORE_THRESHOLD}); name it in other words, or mark it with --point X,Y clicks "
-            "or a --box X0,Y0,X1,Y1"
+            f"{SCORE_THRESHOLD}); name it in other words, or mark it with clicks or a box "
+            "(--point X,Y / --box X0,Y0,X1,Y1; make_mask: sam points/box)"
         )
     size = (rgb.shape[1], rgb.shape[0])
     if instance is not None:

@@ -1,5 +1,6 @@
-"""The ``make_mask`` tool: a mask from clicks and/or a box (Segment Anything, else GrabCut), saved
-under the output folder for ``plan_edit`` / ``run_edit``, with an overlay preview.
+"""The ``make_mask`` tool: a mask from words (SAM 3, every instance listed and numbered in the
+overlay) or from clicks and/or a box (SAM 1 / SAM 2.1, else GrabCut), saved under the output folder
+for ``plan_edit`` / ``run_edit``, with an overlay preview.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from PIL import Image
 
 from planner.errors import InputError
 from planner.imageio import array_to_mask
+from planner.picks import read
+from planner.schema import SamPrompt
 from server.mcp import outputs
 from server.mcp.config import ServerConfig, Stopwatch
 from server.mcp.history import image_source, load_source
-from server.mcp.schemas import MakeMaskInput, MakeMaskOutput
+from server.mcp.numbered import numbered_overlay
+from server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
 from server.mcp.toolkit import BASE64_NOTE, Hints, Shown, ToolSpec, feature, link, reply
 
 
@@ -26,18 +30,21 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
     # 1. check inputs before anything loads
     src = image_source(cfg, args.image, args.image_base64, args.session)
     sw.read("image", src.path, src.version_id)
-    checkpoint = cfg.input_file(args.checkpoint, "checkpoint") if args.checkpoint else None
+    checkpoint = _checkpoint(cfg, args.checkpoint) if args.checkpoint else None
     extra = cfg.new_output(args.output) if args.output else None
+    prompt, pick = _prompt(args)
 
     def job(cancel: threading.Event, progress: object) -> tuple[np.ndarray, object, Image.Image]:
-        segment = feature("executors.segment.sam", "make_mask")
+        segment = feature("executors.segment.dispatch", "make_mask")
         masks = feature("executors.images.masks", "make_mask")
         image = load_source(cfg, src)
         found = segment.segment(
             image,
-            args.sam,
+            prompt,
             checkpoint=str(checkpoint) if checkpoint else None,
             sam_type=args.sam_type,
+            pick=pick,
+            instance=args.instance,
         )
         mask = found.mask
         if not mask.any():
@@ -72,17 +79,56 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
         note=found.note,
         area=float(mask.mean()),
         bbox=bbox,
+        instances=[
+            InstanceInfo(
+                id=i.id,
+                box=tuple(round(v) for v in i.box),  # type: ignore[arg-type]
+                score=round(i.score, 4),
+                area=round(i.area, 4),
+            )
+            for i in found.instances
+        ],
+        chosen=list(found.chosen),
         provenance=sw.provenance(
             {
                 "method": found.method,
                 "sam_type": found.sam_type,
-                "prompt": args.sam.model_dump(mode="json"),
+                "prompt": prompt.model_dump(mode="json", exclude_defaults=True),
+                "pick": pick,
                 "invert": args.invert,
                 "dilate_px": args.dilate_px,
             }
         ),
     )
-    return out, Shown([(outputs.mask_overlay(image, mask), "image/jpeg")])
+    preview = outputs.mask_overlay(image, mask)
+    if found.instances:
+        boxes = [(i.id, i.box) for i in found.instances]
+        preview = numbered_overlay(preview, image.size, boxes, found.chosen)
+    return out, Shown([(preview, "image/jpeg")])
+
+
+def _checkpoint(cfg: ServerConfig, path: str) -> object:
+    """A confined SAM 1 .pth file, or a confined SAM 2.1 / SAM 3 transformers folder."""
+    try:
+        return cfg.roots.resolve_input_dir(path, "checkpoint")
+    except InputError:  # not a folder (or outside the roots: input_file says so again)
+        return cfg.input_file(path, "checkpoint")
+
+
+def _prompt(args: MakeMaskInput) -> tuple[SamPrompt, str | None]:
+    """The SamPrompt to segment and the pick the words make; InputError for no or mixed prompts."""
+    text = args.text if args.text is not None else args.sam.text
+    if args.text is not None and args.sam.text not in (None, args.text):
+        raise InputError("give the words once: in text, or in sam.text")
+    if text is None:
+        return args.sam, None
+    if args.sam.points or args.sam.box is not None:
+        raise InputError(
+            "give text or sam points/box, not both: words pick among what SAM 3 finds, clicks "
+            "and a box mark one object"
+        )
+    target = read(text)
+    return SamPrompt(text=target.text), target.pick
 
 
 # ------------------------------------------------------------------------------------- run_edit
@@ -94,15 +140,22 @@ async def _make_mask_tool(cfg: ServerConfig, args: MakeMaskInput, ctx: Context) 
         f"Mask by {out.method} (score {out.score:.2f}) covers {out.area:.1%} of the image, "
         f"box {out.bbox}; saved to {out.mask.path}. {out.note}"
     )
+    if out.instances:
+        summary += (
+            " Instances (numbered in the overlay): "
+            + "; ".join(f"#{i.id} box {i.box} score {i.score:.2f}" for i in out.instances)
+            + ". Pass instance=N (or all) to use another."
+        )
     return reply(out, summary, shown, [link(out.mask, "mask.png", "the mask, white = edit")])
 
 
 MAKE_MASK = ToolSpec(
     "make_mask",
     "Make an edit mask",
-    "Segment the object marked by points and/or a box (Segment Anything when a "
-    "checkpoint is available, else GrabCut) and save it as a mask (white = edit); "
-    "returns the mask's path and a red overlay preview." + BASE64_NOTE,
+    "Segment an object named in words (text, SAM 3: every instance is listed and numbered; "
+    "spatial words like 'on the left' or 'all' choose) or marked by points and/or a box "
+    "(Segment Anything, else GrabCut) and save it as a mask (white = edit); returns the mask's "
+    "path and a red overlay preview." + BASE64_NOTE,
     MakeMaskInput,
     MakeMaskOutput,
     _make_mask_tool,

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 
-from planner.registry import HARDWARE, REGISTRY
+from planner.registry import HARDWARE, REGISTRY, SAM3_HINT
 from planner.schema import Hardware
 from server.mcp.config import ServerConfig, Stopwatch
 from server.mcp.schemas import DeviceInfo, FamilyInfo, ListModelsInput, ListModelsOutput, SamInfo
@@ -39,16 +39,42 @@ def local_families(dirs: list[Path]) -> dict[str, Path]:
     return found
 
 
+# Segment Anything models looked for in the local Hugging Face cache (never downloaded).
+SAM_HUB_IDS = ("facebook/sam3", "facebook/sam2.1-hiera-tiny", "facebook/sam2.1-hiera-small",
+               "facebook/sam2.1-hiera-base-plus", "facebook/sam2.1-hiera-large")  # fmt: skip
+
+
 def sam_checkpoints(dirs: list[Path]) -> list[SamInfo]:
-    files = [Path(os.environ[SAM_ENV])] if os.environ.get(SAM_ENV) else []
+    """SAM 1 .pth files and SAM 2.1 / SAM 3 folders: $RETOUCH_SAM_CHECKPOINT, the given folders
+    (and their children), and the Hugging Face cache; told apart by their files (JSON only)."""
+    ckpt = feature("executors.segment.checkpoints", "list_models")
+    env = os.environ.get(SAM_ENV)
+    found = [p for p in [ckpt.resolve(env) if env else None] if p is not None]
     for d in dirs:
-        files += sorted(d.glob("sam_vit_*.pth")) if d.is_dir() else []
+        if d.is_dir():
+            found += sorted(d.glob("sam_vit_*.pth")) + [d]
+            found += sorted(p for p in d.iterdir() if p.is_dir())
+    found += [p for p in map(ckpt.resolve, SAM_HUB_IDS) if p is not None]
     out = []
-    for f in dict.fromkeys(files):
-        if f.is_file():
-            kind = next((t for t in ("vit_b", "vit_l", "vit_h") if t in f.name), None)
-            out.append(SamInfo(path=str(f), sam_type=kind))
+    for f in dict.fromkeys(found):
+        kind = ckpt.kind_of(f)
+        if kind == "sam1":
+            sam_type = next((t for t in ("vit_b", "vit_l", "vit_h") if t in f.name), None)
+            out.append(SamInfo(path=str(f), sam_type=sam_type))
+        elif kind is not None:
+            name = "sam3" if kind == "sam3" else "sam2.1"
+            out.append(
+                SamInfo(path=str(f), sam_type=name, prompts="words" if kind == "sam3" else "clicks")
+            )
     return out
+
+
+def text_masks(found: list[SamInfo]) -> str:
+    """One sentence: which SAM 3 make_mask's text uses, or how to get one."""
+    sam3 = next((s.path for s in found if s.prompts == "words"), None)
+    if sam3:
+        return f"make_mask takes words (text) with SAM 3 at {sam3}"
+    return "make_mask cannot take words here: " + SAM3_HINT
 
 
 def hardware_class(memory_gb: float | None) -> Hardware:
@@ -135,11 +161,13 @@ async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOut
                 fetch_hint=spec.fetch_hint,
             )
         )
+    segmenters = await anyio.to_thread.run_sync(sam_checkpoints, dirs)
     return ListModelsOutput(
         device=device,
         hf_cache=str(constants.HF_HUB_CACHE),
         families=families,
-        sam_checkpoints=sam_checkpoints(dirs),
+        sam_checkpoints=segmenters,
+        text_masks=text_masks(segmenters),
         classical="OpenCV fill for removal and canvas extension; no weights",
         provenance=sw.provenance(),
     )
@@ -156,8 +184,8 @@ LIST_MODELS = ToolSpec(
     "List local models",
     "What this machine can run: the device (and the hardware class to plan for), "
     "each model family with its memory needs and whether its weights are in the "
-    "local Hugging Face cache or the given folders, and SAM checkpoints. Downloads "
-    "nothing.",
+    "local Hugging Face cache or the given folders, and the Segment Anything "
+    "models (SAM 3 for words, SAM 1/2.1 for clicks). Downloads nothing.",
     ListModelsInput,
     ListModelsOutput,
     _list_models_tool,

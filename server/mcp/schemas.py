@@ -155,9 +155,21 @@ class MakeMaskInput(_In):
     )
     image_base64: str | None = Field(default=None, description=BASE64_NOTE)
     session: str | None = Field(default=None, description=SESSION_NOTE)
+    text: str | None = Field(
+        default=None,
+        description="The object in words, e.g. 'the dog on the left', 'all the cars' (SAM 3). "
+        "Every instance found is listed in the reply; the words choose among them. The first "
+        "way to make a mask; use sam clicks/box when the words find the wrong thing.",
+    )
+    instance: int | Literal["all"] | None = Field(
+        default=None,
+        description="With text: the instance id from a previous reply's instances (or all) "
+        "instead of the words' choice.",
+    )
     sam: SamPrompt = Field(
+        default_factory=SamPrompt,
         description="Points on the object (label 1; 0 = background) and/or a box "
-        "around it, pixels of the image."
+        "around it, pixels of the image; instead of text.",
     )
     invert: bool = Field(
         default=False,
@@ -172,14 +184,22 @@ class MakeMaskInput(_In):
     )
     checkpoint: str | None = Field(
         default=None,
-        description="Path of a SAM .pth checkpoint; null "
-        "uses $RETOUCH_SAM_CHECKPOINT, else the GrabCut fallback.",
+        description="A SAM 1 .pth, or a SAM 2.1 / SAM 3 transformers folder; null "
+        "uses $RETOUCH_SAM_CHECKPOINT, else (text) facebook/sam3 from the Hugging Face cache, "
+        "(clicks/box) the GrabCut fallback.",
     )
     output: str | None = Field(
         default=None,
         description="Also write the mask PNG here (must not "
         "exist yet). It is always kept under the output folder's masks/.",
     )
+
+
+class InstanceInfo(_Out):
+    id: int = Field(description="Instance number, 1 = most confident.")
+    box: tuple[int, int, int, int] = Field(description="XYXY pixels.")
+    score: float = Field(description="SAM 3's confidence, 0..1.")
+    area: float = Field(description="Fraction of the image it covers, 0..1.")
 
 
 class MakeMaskOutput(_Out):
@@ -196,6 +216,14 @@ class MakeMaskOutput(_Out):
     area: float = Field(description="Fraction of the image the mask covers, 0..1.")
     bbox: tuple[int, int, int, int] | None = Field(
         description="Bounding box of the mask, XYXY pixels, exclusive end; null if empty."
+    )
+    instances: list[InstanceInfo] = Field(
+        default_factory=list,
+        description="Text masks: every instance found, numbered as in the overlay; pass an id "
+        "as `instance` to use another.",
+    )
+    chosen: list[int] = Field(
+        default_factory=list, description="Text masks: ids of the instances in the mask."
     )
     provenance: ToolProvenance = Field(description="How this mask was made.")
 
@@ -368,8 +396,13 @@ class FamilyInfo(_Out):
 
 
 class SamInfo(_Out):
-    path: str = Field(description="SAM checkpoint file.")
-    sam_type: str | None = Field(description="vit_b / vit_l / vit_h, from the file name.")
+    path: str = Field(description="SAM 1 checkpoint file, or SAM 2.1 / SAM 3 folder.")
+    sam_type: str | None = Field(
+        description="vit_b / vit_l / vit_h (SAM 1, from the file name), sam2.1 or sam3."
+    )
+    prompts: Literal["clicks", "words"] = Field(
+        default="clicks", description="What it segments from: clicks/boxes, or words (SAM 3)."
+    )
 
 
 class ListModelsOutput(_Out):
@@ -377,5 +410,9 @@ class ListModelsOutput(_Out):
     hf_cache: str = Field(description="Hugging Face cache folder that was searched.")
     families: list[FamilyInfo] = Field(description="Every model family, installed or not.")
     sam_checkpoints: list[SamInfo] = Field(description="SAM checkpoints found.")
+    text_masks: str = Field(
+        default="",
+        description="Whether make_mask can take words: where SAM 3 is, or how to get it.",
+    )
     classical: str = Field(description="The weight-free executor, always available.")
     provenance: ToolProvenance = Field(description="When and how this was looked up.")
