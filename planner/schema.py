@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from planner.readiness import Degradation
+from planner.understood import EditStep, ParsedWords, WorkSize
+
 Mode = Literal["inpaint", "outpaint", "sdedit", "instruct", "repaint"]
 ExecutorName = Literal["diffusers", "classical"]
 Family = Literal[
@@ -319,30 +322,6 @@ class QAItem(_Strict):
     )
 
 
-class ParsedWords(_Strict):
-    role: Literal["action", "object", "attribute", "old", "spatial", "degree", "size", "effect",
-                  "behind"] = Field(
-        description="What the words are: the action, the object it is about, the attribute or "
-        "target, the object's old attribute, where, how much, canvas size, what goes with a "
-        "removed object, what lies behind it."
-    )  # fmt: skip
-    words: str = Field(description="The words as read (lower case, typos fixed).")
-    value: str = Field(description="What the planner took them to mean.")
-    used_by: str = Field(
-        description="The rule or prompt template that used them, or why they were not used."
-    )
-
-
-class EditStep(_Strict):
-    text: str = Field(description="One edit recognised in the text, as an instruction.")
-    intent: str = Field(description="What it asks for (remove, attribute, relight, ...).")
-    object: str | None = Field(default=None, description="The object it is about, if any.")
-    target: str | None = Field(default=None, description="What it should become, if said.")
-    planned: bool = Field(
-        description="True for the edit this plan carries out (the first); the others come next."
-    )
-
-
 class CanvasPlan(_Strict):
     source: Literal["given", "words"] = Field(
         description="given: --extend; words: computed from size words in the edit text."
@@ -356,15 +335,6 @@ class CanvasPlan(_Strict):
     )
     rule: str = Field(description="Rule that used it.")
     reason: str = Field(description="How the extension was found, one line.")
-
-
-class WorkSize(_Strict):
-    width: int = Field(ge=8, le=8192, description="Width the model runs the whole frame at, px.")
-    height: int = Field(ge=8, le=8192, description="Height the model runs the whole frame at, px.")
-    scale: float = Field(
-        gt=0, le=64, description="Work size / source size; the result is resized back by 1/scale."
-    )
-    reason: str = Field(description="Why this size, one line.")
 
 
 class RuleHit(_Strict):
@@ -382,24 +352,6 @@ class Latency(_Strict):
     stages: list[StageLatency] = Field(description="Estimated seconds per stage, warm models.")
     total_s: float = Field(description="Sum of the stages, seconds.")
     cold_load_s: float = Field(description="Extra seconds to load weights the first time.")
-
-
-DegradedWhat = Literal["mask-source", "executor", "model", "hardware", "resolution", "steps"]
-
-
-class Degradation(_Strict):
-    """One difference between what was planned and what ran (or will run) on this machine."""
-
-    what: DegradedWhat = Field(description="Which decision was substituted.")
-    planned: str = Field(description="What the plan chose.")
-    used: str = Field(description="What ran (or will run) instead.")
-    why: str = Field(description="Why the planned one could not run, in one clause.")
-    fix: str = Field(description="How to get the planned one next time.")
-
-    def sentence(self) -> str:
-        """One sentence an agent cannot misread: what ran instead of what, and why."""
-        verb = {"mask-source": "Made the mask with", "hardware": "Ran on"}.get(self.what, "Ran")
-        return f"{verb} {self.used} instead of {self.planned}: {self.why}."
 
 
 class EditPlan(_Strict):
