@@ -166,6 +166,7 @@ def edit_cmd(
     mask: o.Mask = None,
     point: o.Points = None,
     box: o.Box = None,
+    text: o.Text = None,
     extend: o.ExtendOpt = None,
     scene: o.Scene = None,
     priority: o.PriorityOpt = "balanced",
@@ -278,6 +279,7 @@ def edit_cmd(
                 mask=mask,
                 points=point,
                 box=box,
+                text=text,
                 extend=extend,
                 scene=scene,
                 priority=priority,
@@ -347,8 +349,17 @@ def edit_cmd(
             from server.history.hooks import record_edit
 
             version = record_edit(
-                store, session, parent, plan.request, plan, result, comparison, report
+                store,
+                session,
+                parent,
+                plan.request,
+                plan,
+                result,
+                comparison,
+                report,
+                source=source,
             )
+            parent = version.parent
         p = result.provenance
         who = (
             "classical fill (OpenCV)"

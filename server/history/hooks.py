@@ -12,6 +12,7 @@ Editing a version that is not the session's current one starts a branch; nothing
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from planner.errors import InputError
 from planner.imageio import open_image
+from server.history.files import encode_png
 from server.history.store import Store, Version
 from server.history.tree import HistoryTree, check_session, is_version_ref
 
@@ -57,12 +59,15 @@ def record_edit(
     output: Any,
     comparison: Image.Image | bytes | None = None,
     qa_report: BaseModel | None = None,
+    source: Image.Image | None = None,
 ) -> Version:
     """Record an executor's result as the session's new current version.
 
     ``output`` is executors.run.RunOutput (``.image`` PIL, ``.edit_mask`` bool (H, W) or None,
     ``.provenance`` pydantic). ``comparison`` is a PIL image or encoded image bytes (JPEG/PNG;
     stored as PNG). The edit text comes from ``request.edit``, else ``plan.request.edit``.
+    ``source``: the image edited; when the edit started from a file (``parent`` None) it is
+    recorded first as the session's root version, so undo (``@current~1``) reaches the original.
     """
     edit = getattr(request, "edit", None) or getattr(getattr(plan, "request", None), "edit", None)
     if not edit:
@@ -76,6 +81,8 @@ def record_edit(
                 comparison = im.copy()
         except OSError as exc:
             raise InputError(f"the comparison image cannot be decoded ({exc})") from exc
+    if parent is None and source is not None:
+        parent = record_original(store, session, source, getattr(plan, "request", request)).id
     return store.add_version(
         session,
         parent=parent,
@@ -137,3 +144,15 @@ def revert_tool(store: Store, args: RevertInput) -> RevertOutput:
         next_step=f"the next run_edit with image '@current' edits @{version.id}; "
         "an edit from it starts a new branch if it already has children",
     )
+
+
+def record_original(store: Store, session: str, image: Image.Image, request: Any) -> Version:
+    """The session's root version holding ``image`` as it was before any edit: an existing root
+    with the same pixels is reused (editing the same file again branches from it)."""
+    sha = hashlib.sha256(encode_png(image)).hexdigest()
+    if any(s.name == session for s in store.sessions()):
+        for version in store.history(session):
+            if version.parent is None and version.image_sha256 == sha:
+                return version
+    name = Path(str(getattr(request, "image", "") or "")).name or "the source file"
+    return store.add_version(session, parent=None, edit=f"original ({name})", image=image)

@@ -248,7 +248,8 @@ class Store(Database):
             if version.parent is None:
                 raise StoreError(
                     f"{ref!r} goes back {parsed.back} versions but @{version.id} "
-                    f"(after {step}) was edited from a file; it has no parent"
+                    f"(after {step}) is where this line of edits starts; it has no parent: "
+                    f"use @{version.id} (or fewer steps back) to reach it"
                 )
             version = self.get(version.parent)
         return version

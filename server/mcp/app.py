@@ -32,6 +32,7 @@ from server.mcp.config import ServerConfig, retouch_version
 from server.mcp.resources import add_prompt, add_resources
 from server.mcp.skills import SkillsExtension, legacy_advertisement
 from server.mcp.toolkit import ToolSpec, model_tool
+from server.mcp.words import tool_words
 
 log = logging.getLogger("retouch.mcp")
 
@@ -71,7 +72,7 @@ class RetouchServer(MCPServer):
             cause = exc.__cause__
             crashed = isinstance(exc, UnexpectedToolError)  # raised by our code, not the arguments
             if isinstance(cause, RetouchError):
-                text = str(cause)
+                text = tool_words(str(cause))
             elif isinstance(cause, ValidationError) and not crashed and name in self.input_models:
                 text = _schema_error(name, cause, self.input_models[name])
             elif cause is None:

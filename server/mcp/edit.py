@@ -22,7 +22,7 @@ from PIL import Image
 
 from planner.errors import InputError
 from planner.imageio import array_to_mask, read_mask
-from planner.schema import EditPlan
+from planner.schema import Degradation, EditPlan
 from server.history.hooks import record_edit
 from server.mcp import outputs
 from server.mcp.config import ServerConfig, Stopwatch
@@ -35,6 +35,7 @@ from server.mcp.schemas import (
     RunEditOutput,
 )
 from server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
+from server.mcp.words import tool_degraded, tool_words
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -122,6 +123,7 @@ async def run_edit(
                 out,
                 files.comparison.read_bytes(),
                 report,
+                source=image,
             )
         )
     vid = version.id if version else None
@@ -134,9 +136,10 @@ async def run_edit(
             f"; recorded as @{vid} in session {session!r} (edit it next with image '@current'; "
             "undo with revert to '@current~1')"
         )
+    report = report.model_copy(update={"degraded": tool_degraded(report.degraded)})
     result = RunEditOutput(
         degraded=report.degraded,
-        verdict=report.verdict,
+        verdict=tool_words(report.verdict),
         run_id=run_id,
         result=ref(cfg.out_dir, files.result),
         output=str(extra) if extra else None,
@@ -149,7 +152,7 @@ async def run_edit(
         next_step=step,
         version=vid,
         session=session if vid else None,
-        parent=parent if vid else None,
+        parent=version.parent if version else None,
         version_uri=VERSION_URI.format(id=vid) if vid else None,
         provenance=provenance,
     )
@@ -229,13 +232,25 @@ async def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput
     sw.read("source", source.path, source.version_id)
     sw.read("result", result.path, result.version_id)
     mask_path = sw.read("mask", cfg.input_file(args.mask, "mask")) if args.mask else None
+    stored = result.version if plan is None and mask_path is None else None
+    degraded: list[Degradation] = []
+    if stored is not None and stored.plan is not None:  # the version's own plan, as it ran
+        ran = (stored.provenance or {}).get("executor")
+        plan = EditPlan.model_validate(stored.plan)
+        plan = plan.model_copy(update={"executor": ran or plan.executor})
+        degraded = [
+            Degradation.model_validate(d) for d in (stored.provenance or {}).get("degraded", [])
+        ]
 
     def job(cancel: threading.Event, progress: object):  # type: ignore[no-untyped-def]
         qa = feature("executors.qa.check", "check_edit")
         before = load_source(cfg, source, "source")
         after = load_source(cfg, result, "result")
-        mask = read_mask(mask_path, after.size) if mask_path else None
-        return qa.check(before, after, mask, plan)
+        if mask_path is not None:
+            mask = read_mask(mask_path, after.size)
+        else:
+            mask = cfg.store.load_mask(stored) if stored is not None else None
+        return qa.check(before, after, mask, plan, degraded)
 
     report = await cfg.worker.run(job)
     fixes = [
@@ -246,7 +261,10 @@ async def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput
         passed=report.passed,
         fixes=fixes,
         provenance=sw.provenance(
-            {"checklist": "plan" if plan else "default", "items": [i.id for i in report.items]}
+            {
+                "checklist": "stored plan" if stored else "plan" if plan else "default",
+                "items": [i.id for i in report.items],
+            }
         ),
     )
 

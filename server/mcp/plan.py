@@ -29,6 +29,7 @@ from server.mcp.schemas import (
     RenderSkillDocOutput,
 )
 from server.mcp.toolkit import BASE64_NOTE, Hints, ToolSpec
+from server.mcp.words import tool_plan
 from server.requests import validation_message
 
 
@@ -67,11 +68,13 @@ def assess_here(plan: EditPlan, *, mask_given: bool, control_given: bool = False
     """The plan with runnable / missing / degraded for this server (no torch, nothing loaded)."""
     from executors.select import for_this_machine
 
-    return for_this_machine(
-        plan,
-        hardware=server_hardware(),
-        control_given=control_given,
-        mask_given=mask_given,
+    return tool_plan(
+        for_this_machine(
+            plan,
+            hardware=server_hardware(),
+            control_given=control_given,
+            mask_given=mask_given,
+        )
     )
 
 

@@ -258,10 +258,11 @@ def test_session_records_versions_and_reads_refs(tmp_path: Path) -> None:
     assert r2.exit_code == 0, r2.output
     hist = invoke("history", "chat", "--json", "--data-dir", str(store))
     versions = json.loads(hist.stdout)
-    assert len(versions) == 2
-    first = next(v for v in versions if v["parent"] is None)
-    second = next(v for v in versions if v["parent"] is not None)
-    assert second["parent"] == first["id"]
+    assert len(versions) == 3  # the original file, then the two edits
+    root = next(v for v in versions if v["parent"] is None)
+    first = next(v for v in versions if v["parent"] == root["id"])
+    second = next(v for v in versions if v["parent"] == first["id"])
+    assert root["edit"].startswith("original (") and second["edit"] == first["edit"]
     bad = invoke("edit", "@ffffffffffff", "remove the dot", "--mask", str(mask), *base)
     assert bad.exit_code == 6 and bad.stderr.startswith("error: ")
     no_session = invoke("edit", "@current", "remove the dot", "--mask", str(mask))

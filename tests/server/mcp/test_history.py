@@ -86,9 +86,10 @@ async def test_run_edit_with_a_session_records_a_chain_that_history_draws(
         second = await edit(client, "@current")
         result = await client.call_tool("history", {"session": "chat"})
         served = await client.read_resource(second.version_uri)
-    # 1. two versions: the first edited from the file, the second from the first
+    # 1. the file became the root version, the first edit its child, the second the first's
     assert first.version and second.version and first.version != second.version
-    assert (first.session, first.parent) == ("chat", None)
+    root = Store(cfg.data_dir).get(first.parent)
+    assert first.session == "chat" and root.parent is None and root.edit == "original (photo.png)"
     assert (second.session, second.parent) == ("chat", first.version)
     assert second.provenance.version == second.version
     assert second.version_uri == f"retouch://version/{second.version}.png"
@@ -107,12 +108,27 @@ async def test_run_edit_with_a_session_records_a_chain_that_history_draws(
     assert stored.mask_sha256 and stored.comparison_sha256 and stored.plan["mode"]
     # 4. history: a chain first -> second, current second; the text is the drawn tree
     tree = HistoryTree.model_validate(result.structured_content)
-    assert tree.roots == [first.version] and tree.current == second.version
+    assert tree.roots == [root.id] and tree.current == second.version
     nodes = {n.id: n for n in tree.versions}
+    assert nodes[root.id].children == [first.version]
     assert nodes[first.version].children == [second.version] and nodes[second.version].current
     drawn = result.content[0].text.splitlines()
-    assert drawn[0].startswith("session chat: 2 version(s)")
-    assert drawn[2].startswith("*") and second.version in drawn[2]
+    assert drawn[0].startswith("session chat: 3 version(s)")
+    assert drawn[3].startswith("*") and second.version in drawn[3]
+
+
+async def test_undo_after_one_edit_reaches_the_original_file(cfg: ServerConfig, work: Path) -> None:
+    async with Client(build_server(cfg)) as client:
+        first = await edit(client, "photo.png")
+        back = RevertOutput.model_validate(
+            await ok(client, "revert", {"session": "chat", "version": "@current~1"})
+        )
+        again = await edit(client, "photo.png")  # the same file again: the same root, a branch
+        served = await client.read_resource(f"retouch://version/{back.current.id}.png")
+    original = pixels(work / "photo.png")
+    assert back.current.id == first.parent and back.current.parent is None
+    assert np.array_equal(pixels(base64.b64decode(served.contents[0].blob)), original)
+    assert again.parent == first.parent  # no second copy of the original
 
 
 async def test_revert_then_edit_starts_a_branch_and_loses_nothing(
@@ -137,7 +153,7 @@ async def test_revert_then_edit_starts_a_branch_and_loses_nothing(
     assert nodes[first.version].children == [second.version, third.version]  # a branch
     assert tree.current == third.version and not nodes[second.version].current
     assert before == after  # the abandoned branch is untouched
-    assert len(Store(cfg.data_dir).history("chat")) == 3
+    assert len(Store(cfg.data_dir).history("chat")) == 4  # the original + three edits
 
 
 async def test_plan_edit_on_a_version_pins_it_for_run_edit(cfg: ServerConfig) -> None:
@@ -236,7 +252,7 @@ async def test_bad_version_references_are_one_line_tool_errors(cfg: ServerConfig
         assert "no parent" in await error(
             client,
             "make_mask",
-            {"image": "@current~1", "session": "chat", "sam": {"box": [1, 1, 9, 9]}},
+            {"image": "@current~2", "session": "chat", "sam": {"box": [1, 1, 9, 9]}},
         )
         assert "exactly one of image" in await error(
             client, "plan_edit", {"image": "@current", "image_base64": "AAAA", **plan}
@@ -254,7 +270,7 @@ async def test_bad_version_references_are_one_line_tool_errors(cfg: ServerConfig
             await client.read_resource("retouch://version/000000000000.png")
         tree = await history(client)
     # nothing was recorded by the refused calls
-    assert [n.id for n in tree.versions] == [mine.version]
+    assert [n.id for n in tree.versions] == [mine.parent, mine.version]  # the original, the edit
 
 
 async def test_store_opens_on_first_use_in_the_env_data_dir(
@@ -267,7 +283,10 @@ async def test_store_opens_on_first_use_in_the_env_data_dir(
         assert plain.version is None and plain.provenance.version is None
         assert not (work / "env-data").exists()  # no session: the store is never opened
         recorded = await edit(client, "photo.png")
-    assert [v.id for v in Store(work / "env-data").history("chat")] == [recorded.version]
+    assert [v.id for v in Store(work / "env-data").history("chat")] == [
+        recorded.parent,  # the original file
+        recorded.version,
+    ]
 
 
 async def test_serve_data_dir_over_stdio(work: Path) -> None:
@@ -323,3 +342,27 @@ async def test_sam_encodes_a_version_once_for_several_masks(cfg: ServerConfig, w
         hook.remove()
         segment.clear_model_cache()
     assert len(encoded) == 1
+
+
+async def test_check_edit_between_versions_uses_the_stored_plan(cfg: ServerConfig) -> None:
+    """After an outpaint, check_edit @current~1 @current measures with the plan that ran (its
+    extension, its mask), not the default checklist that would fail size-mode."""
+    extend = {"image": "photo.png", "edit": "extend the canvas", "extend": {"right": 24}}
+    async with Client(build_server(cfg)) as client:
+        run = RunEditOutput.model_validate(
+            await ok(client, "run_edit", {"request": extend, "session": "chat"})
+        )
+        checked = CheckEditOutput.model_validate(
+            await ok(
+                client,
+                "check_edit",
+                {"source": "@current~1", "result": "@current", "session": "chat"},
+            )
+        )
+    # the same checks, the same values as the run's own QA (the tiny photo's outpaint may fail
+    # color-shift: what matters is that the stored plan was used, so size-mode passes)
+    measured = [(i.id, i.status, i.value) for i in checked.qa.items]
+    assert measured == [(i.id, i.status, i.value) for i in run.qa.items]
+    sizes = {i.id: i for i in checked.qa.items}
+    assert sizes["size-mode"].status == "pass" and "outside-unchanged" in sizes
+    assert checked.provenance.executor["checklist"] == "stored plan"
