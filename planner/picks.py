@@ -162,3 +162,18 @@ def read(text: str) -> TextTarget:
     edit = intent.parse_edit(f"remove {cleaned}")  # the intent parser reads object + spatial words
     obj = _with_old(edit) or re.sub(r"^(?:the|a|an|all|every|both)\s+", "", cleaned)
     return from_words(obj, edit.spatial, cleaned)
+
+
+# Edits whose object, named in words and with no region given, becomes a SAM 3 text mask. Other
+# edits ("make it sunset", "make her shirt red" with an instruction model) stay whole-image.
+TEXT_MASK_KINDS = ("remove", "replace-object", "replace-background")
+
+
+def planned(it: intent.Intent, sam_text: str | None, region: str) -> TextTarget | None:
+    """The text mask a plan uses: the request's own words (--text), else, when no region was
+    given, the object the edit names (``TEXT_MASK_KINDS`` only); None for no text mask."""
+    if sam_text:
+        return read(sam_text)
+    if region != "none" or it.kind not in TEXT_MASK_KINDS:
+        return None
+    return from_edit(it.first)

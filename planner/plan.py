@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner import checklist, prompts
+from planner import checklist, picks, prompts
 from planner import intent as intent_mod
 from planner.canvas import given_canvas, with_canvas, words_canvas, work_size
 from planner.errors import PlanError
@@ -61,6 +61,8 @@ def _context(
         region = "sam"
     else:
         region = "none"
+    named = picks.planned(it, request.sam.text if request.sam else None, region)
+    region = "sam" if named is not None else region
     if facts.mask_area is None or region == "canvas":
         mask_size = "unknown" if region == "sam" else None
     else:
@@ -86,6 +88,8 @@ def _context(
         "strength_near_cliff": False,
         "strength_band": None,
         "canvas": canvas,
+        "named": named is not None,
+        "text_target": named,
         "big_image": False,
         "long_side": max(facts.out_width, facts.out_height),
     }
@@ -278,14 +282,18 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     source = {"mask": "given", "canvas": "canvas", "none": "none"}.get(ctx["region"])
     if ctx["region"] == "sam":
         source = "sam-box" if request.sam and request.sam.box is not None else "sam-points"
-    sam_model = decisions.get("sam_model", "vit_b") if source.startswith("sam") else None
+    named = ctx["text_target"]
+    source = "text" if named is not None else source
+    sam_model = decisions.get("sam_model", "vit_b") if source in SAM_SOURCES else None
     mask = MaskPlan(
         source=source,
         invert=bool(decisions.get("invert", False)),
         dilate_px=dilate,
         feather_px=feather,
         sam_model=sam_model,
-        note=_mask_note(source, sam_model, decisions),
+        text=named.text if named else None,
+        pick=named.pick if named else None,
+        note=_mask_note(source, sam_model, decisions, named),
     )
     controlnet = None
     if "controlnet" in decisions:
@@ -377,7 +385,15 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     )
 
 
-def _mask_note(source: str, sam_model: str | None, decisions: dict[str, Any]) -> str:
+SAM_SOURCES = ("sam-points", "sam-box", "text")
+
+
+def _mask_note(
+    source: str,
+    sam_model: str | None,
+    decisions: dict[str, Any],
+    named: picks.TextTarget | None = None,
+) -> str:
     inverse = (
         " and inverted (the region to regenerate is everything but the subject)"
         if decisions.get("invert")
@@ -387,6 +403,8 @@ def _mask_note(source: str, sam_model: str | None, decisions: dict[str, Any]) ->
         "given": "the mask file given, white = edit",
         "sam-points": f"Segment Anything ({sam_model}) from the clicked points{inverse}",
         "sam-box": f"Segment Anything ({sam_model}) from the box{inverse}",
+        "text": f"SAM 3 finds every {named.text if named else 'object'!r} and the words pick "
+        f"{named.pick if named and named.pick else 'the most confident'}{inverse}",
         "canvas": "the new canvas area around the source",
         "none": "no mask: the model edits the whole image from the instruction",
     }[source]

@@ -10,8 +10,9 @@ How it is applied (planner/plan.py):
   intent       what the words ask for (planner/intent.py): remove, replace-sky, replace-background,
                replace-object, add, attribute, relight, restyle, fix-hand, fix-face, extend, global,
                generic
-  region       where the edit is: mask (given), sam (points/box), canvas (--extend or size words),
-               none;  canvas: given (--extend) | words (computed from size words) | None
+  region       where the edit is: mask (given), sam (points/box, or the object named in words),
+               canvas (--extend or size words), none;  canvas: given (--extend) | words | None
+  named        the region is an object named in words (--text, or read from the edit), SAM 3
   mask_size    tiny (<1% of the image), small (<10%), medium (<35%), large, unknown (SAM, no mask yet)
   bbox_small   the mask's bounding box covers at most 35% of the image
   big_image    the image's long side is more than twice the chosen family's native resolution
@@ -51,7 +52,7 @@ class Decide(BaseModel):
     color_match: bool | None = None
     sweep: bool | None = None
     steps_factor: float | None = None
-    sam_model: Literal["vit_b", "vit_l", "vit_h"] | None = None
+    sam_model: Literal["vit_b", "vit_l", "vit_h", "sam3"] | None = None
     warn_prompt: bool | None = None
 
 
@@ -329,6 +330,14 @@ ADJUST_RULES: list[Rule] = [
         then=Decide(color_match=True),
         why="The VAE round trip leaves a colour cast: the regenerated region is matched to the "
         "colour of the ring around it before the final composite.",
+    ),
+    Rule(
+        id="mask-from-words",
+        when={"region": "sam", "named": True},
+        then=Decide(sam_model="sam3"),
+        why="The object is named in words (--text, or read from the edit when no region was "
+        "given): SAM 3 finds every instance of it and the spatial words ('on the left', 'the "
+        "biggest', plurals = all) pick which, so the edit stays confined to the object.",
     ),
     Rule(
         id="no-scene-caption",

@@ -64,6 +64,7 @@ def build_request(
     mask: str | None = None,
     points: list[str] | None = None,
     box: str | None = None,
+    text: str | None = None,
     extend: str | None = None,
     scene: str | None = None,
     priority: str = "balanced",
@@ -77,9 +78,13 @@ def build_request(
     if not edit.strip():
         raise InputError('the edit text is empty; describe the edit, e.g. "remove the sign"')
     sam = None
-    if points or box:
+    if text is not None and not text.strip():
+        raise InputError("--text is empty; name the object, e.g. --text 'the dog on the left'")
+    if points or box or text:
         sam = SamPrompt(
-            points=[parse_point(p) for p in points or []], box=parse_box(box) if box else None
+            points=[parse_point(p) for p in points or []],
+            box=parse_box(box) if box else None,
+            text=text,
         )
     try:
         return EditRequest(

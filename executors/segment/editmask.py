@@ -2,8 +2,8 @@
 
 The mask's source is the plan's (``mask.source``): a mask file (given), the new canvas of an
 outpaint (canvas), Segment Anything from the request's points or box (sam-points / sam-box, via
-``executors.segment.sam``, which falls back to GrabCut without a checkpoint), or none (a whole-image
-edit). A mask passed in replaces the source. The plan's ``invert`` and ``dilate_px`` are then
+``executors.segment.dispatch``, which falls back to GrabCut without a checkpoint), SAM 3 from the
+plan's words (text: ``mask.text`` and ``mask.pick``; no fallback), or none (a whole-image edit). A mask passed in replaces the source. The plan's ``invert`` and ``dilate_px`` are then
 applied. Convention: bool (H, W) on the result canvas, True = regenerate.
 """
 
@@ -16,7 +16,7 @@ from executors.images import masks
 from executors.images import modes as imagemodes
 from planner.errors import InputError, ModelMissingError
 from planner.imageio import read_mask
-from planner.schema import EditPlan
+from planner.schema import EditPlan, SamPrompt
 
 
 def canvas_size(plan: EditPlan, size: tuple[int, int]) -> tuple[int, int]:
@@ -28,19 +28,25 @@ def canvas_size(plan: EditPlan, size: tuple[int, int]) -> tuple[int, int]:
 
 
 def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tuple[np.ndarray, str]:
-    if plan.request.sam is None or plan.request.sam.empty:
+    named = plan.mask.source == "text" and plan.mask.text is not None
+    if not named and (plan.request.sam is None or plan.request.sam.empty):
         raise InputError(
             "the plan's mask comes from Segment Anything but its request has no "
             "--point or --box; re-plan with one"
         )
     try:
-        from executors.segment.sam import segment
+        from executors.segment.dispatch import segment
     except ImportError as exc:
         raise ModelMissingError(
             "the Segment Anything executor (executors.segment.sam) is not "
             "installed; pass a mask with --mask instead"
         ) from exc
     rgb = Image.fromarray(imagemodes.split(image).rgb)
+    if named:  # SAM 3 from the plan's words; never GrabCut
+        found = segment(
+            rgb, SamPrompt(text=plan.mask.text), checkpoint=checkpoint, pick=plan.mask.pick
+        )
+        return masks.normalize(found.mask), "sam3"
     found = segment(
         rgb, plan.request.sam, checkpoint=checkpoint, sam_type=plan.mask.sam_model or "vit_b"
     )

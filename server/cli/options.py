@@ -20,6 +20,12 @@ Points = Annotated[
     ),
 ]
 Box = Annotated[str | None, typer.Option("--box", help="SAM box X0,Y0,X1,Y1 in pixels.")]
+Text = Annotated[
+    str | None,
+    typer.Option(
+        "--text", help="The object to edit, in words (SAM 3), e.g. 'the dog on the left'."
+    ),
+]
 ExtendOpt = Annotated[
     str | None, typer.Option("--extend", help="Outpaint: pixels to add LEFT,TOP,RIGHT,BOTTOM.")
 ]

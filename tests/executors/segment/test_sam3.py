@@ -138,3 +138,22 @@ def test_wrong_kind_of_checkpoint(
         segment(photo, SamPrompt(text="the dog"), checkpoint=str(broken))
     with pytest.raises(ModelMissingError, match="does not exist"):
         segment(photo, SamPrompt(text="the dog"), checkpoint=str(tmp_path / "nowhere"))
+
+
+def test_a_plan_with_a_text_mask_gets_it_from_sam3(
+    sam3_dir: Path, photo: Image.Image, tmp_path: Path
+) -> None:
+    from executors.images import masks
+    from executors.segment.editmask import resolve_with_source
+    from planner import EditRequest, analyze, make_plan
+
+    path = tmp_path / "photo.png"
+    photo.save(path)
+    request = EditRequest(image=str(path), edit="remove the dog on the left")
+    plan = make_plan(request, analyze(request))
+    got, how = resolve_with_source(plan, photo, None, str(sam3_dir))
+    want = segment(photo, SamPrompt(text="the dog"), checkpoint=str(sam3_dir), pick="left")
+    assert how == "sam3"
+    assert np.array_equal(got, masks.dilate(want.mask, plan.mask.dilate_px))
+    with pytest.raises(ModelMissingError, match="facebook/sam3"):
+        resolve_with_source(plan, photo, None, None)
