@@ -232,12 +232,100 @@ def prompt_adherence() -> QAItem:
     )
 
 
+# ------------------------------------------------------------------ content checks (weights-free)
+
+CHANGE_INTENTS = ("remove", "replace-object", "replace-sky", "replace-background")
+# Coverage band (fraction of the image) a segmenter's mask may take for each intent. The issue's
+# failures set the ends: a 12x13 px click mask for a name tag (0.06% of 512x512 is 157 px, so the
+# sliver is under 0.05%) and a "small tag" click mask over a quarter of the image. A removal or an
+# object replacement over 25% is a subject, not an object in the scene; a sky or background may
+# take up to 95% (a band that still fails a mask of everything).
+COVERAGE_BANDS: dict[str, tuple[float, float]] = {
+    "remove": (0.0005, 0.25),
+    "replace-object": (0.0005, 0.25),
+}
+COVERAGE_DEFAULT = (0.0005, 0.95)
+# The mask's outline against image edges (executors/images/edges.py edge_alignment, 2 px
+# tolerance), on the 8 photos: 48 felzenszwalb segments (0.5-25% of the image; outlines that follow
+# edges by construction) 0.790 / 2.121 / 6.949 (5th percentile 1.037); the same segments moved to a
+# random place 0.137 / 1.006 / 5.439 (29% under 0.75); random ellipses 0.159 / 1.130 / 3.361 (10%
+# under). 0.75 is just under the clean minimum: no false alarm; it fails outlines on clearly weaker
+# edges than a random placement. A mask over the wrong object that still follows edges is for the
+# clicks and the coverage band to catch.
+MASK_EDGE_RATIO = 0.75
+
+
+def coverage_band(intent: str) -> tuple[float, float]:
+    return COVERAGE_BANDS.get(intent, COVERAGE_DEFAULT)
+
+
+def changed() -> QAItem:
+    return _item(
+        "changed",
+        "mean grey change of the result from the source inside the edit region, divided by the "
+        "change an OpenCV Telea fill of the region from its border makes (0 = untouched, 1 = "
+        "changed as much as a plain fill)",
+        # clean: Telea 0.883 / 1.000 / 1.018, classical fill (Telea + texture) 0.857 / 1.054 /
+        # 1.292, another photo's content 1.22 / 3.20 / 42.3, shifted/mirrored copies 0.63 / 2.0 /
+        # 12.3; defects: exact paste 0 / 0 / 0, noise sigma 2 0.023 / 0.062 / 0.587, JPEG q80
+        # 0.028 / 0.117 / 0.453, a 1.5 px blur (the object still there) 0.052 / 0.277 / 0.660.
+        # 0.75 sits between the near-equal maximum 0.66 and the clean fills' minimum 0.857.
+        0.75,
+        ">=",
+        "the region came back (nearly) unchanged: check the mask covers the object, then raise "
+        "the mask's dilation 8 px and try another seed",
+        [
+            PlanChange(field="mask.dilate_px", op="add", value=8),
+            PlanChange(field="seed", op="add", value=1),
+        ],
+    )
+
+
+def repetition() -> QAItem:
+    return _item(
+        "repetition",
+        "fraction of the new area's textured 16x16 blocks (at 256 px) that are shifted or "
+        "mirrored copies of the source outside the region (best match leaves < 10% of the "
+        "block's variance), over at least 8 blocks",
+        # clean: Telea 0 / 0 / 0.125, classical fill 0 / 0 / 0.200, another photo's content
+        # 0 / 0 / 0.125 (inpaint) and 0 / 0 / 0.031 (outpaint), Telea outpaint 0; defects: a
+        # mirrored neighbour strip 0 / 0.25 / 1.0, a shifted copy 0 / 0.25 / 1.0, the classical
+        # mirror + blur outpaint 0.125 / 0.219 / 0.529. Flat copies (sky) have no textured block
+        # and score 0: invisible, and not flagged. 0.2 is the clean maximum.
+        0.2,
+        "<=",
+        "the new area repeats the source (a mirrored or copied patch): use a diffusion model "
+        "for this region, or a smaller mask, and another seed",
+        [PlanChange(field="seed", op="add", value=1)],
+    )
+
+
+def mask_fit() -> QAItem:
+    return _item(
+        "mask-fit",
+        "how much stronger the image's edges are along the segmenter's mask outline than along "
+        "the same outline at random places (1 = no better than a random shape); fails too when a "
+        "click lies outside the mask or the mask's coverage is outside the intent's band",
+        MASK_EDGE_RATIO,
+        ">=",
+        "the mask does not fit the request: give a box around the object, add a background "
+        "click (label 0) on what leaked in, or draw the mask",
+    )
+
+
 def checklist(
-    mode: str, strength: float | None, warn_prompt: bool, has_region: bool
+    mode: str,
+    strength: float | None,
+    warn_prompt: bool,
+    has_region: bool,
+    intent: str | None = None,
+    mask_source: str = "given",
 ) -> list[QAItem]:
     """The checks that apply to a plan, in the order they are reported.
 
     ``has_region``: the edit is confined to a mask (inpaint, outpaint, repaint, masked SDEdit).
+    ``intent``: the plan's intent (``changed`` applies to removals and replacements);
+    ``mask_source``: where the mask comes from (``mask-fit`` checks a segmenter's masks).
     """
     items: list[QAItem] = []
     if has_region:
@@ -245,6 +333,11 @@ def checklist(
     items += [size_mode(), blank()]
     if has_region:
         items += [seam(), color_shift(), saturation()]
+        if mask_source in ("sam-points", "sam-box"):
+            items.append(mask_fit())
+        if intent in CHANGE_INTENTS and mode in ("inpaint", "repaint"):
+            items.append(changed())
+        items.append(repetition())
     if mode in ("sdedit", "instruct"):
         items.append(structure(strength, mode))
     if mode != "instruct":

@@ -316,7 +316,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     )
     work = work_size(mode, executor, crop, facts, spec)
     warn_prompt = bool(decisions.get("warn_prompt"))
-    qa = checklist.checklist(mode, strength, warn_prompt, has_region)
+    qa = checklist.checklist(mode, strength, warn_prompt, has_region, ctx["intent"], source)
     warnings = []
     if warn_prompt:
         warnings.append(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from executors.qa import content
 from executors.qa import measures as m
 from executors.qa.report import QAReport, QAResult, finish
 from planner import checklist as cl
@@ -326,6 +327,35 @@ def _structure(item: QAItem, ctx: _Context) -> QAResult:
     return result
 
 
+def _whole(
+    fn: Callable[[m.Frame], tuple[float, str] | None], why_skipped: str
+) -> Callable[[QAItem, _Context], QAResult]:
+    """Like _simple, on the whole frame (the measure looks beyond the region's window)."""
+
+    def measure(item: QAItem, ctx: _Context) -> QAResult:
+        assert ctx.full is not None  # _measure guarantees it
+        got = fn(ctx.full)
+        if got is None:
+            return _skip(item, why_skipped)
+        return _verdict(item, *got)
+
+    return measure
+
+
+def _mask_fit(item: QAItem, ctx: _Context) -> QAResult:
+    assert ctx.full is not None  # _measure guarantees it
+    got = content.mask_fit(ctx.full, ctx.plan)
+    if got is None:
+        return _skip(item, "no plan or no mask to judge")
+    value, detail, problems = got
+    result = _verdict(item, value, detail)
+    if problems:
+        return result.model_copy(
+            update={"status": "fail", "fix": item.fix, "detail": "; ".join([*problems, detail])}
+        )
+    return result
+
+
 _PIXEL_MEASURES: dict[str, Callable[[QAItem, _Context], QAResult]] = {
     "outside-unchanged": _outside,
     "seam": _simple(m.seam, "the edit region has no edge inside the image"),
@@ -333,6 +363,9 @@ _PIXEL_MEASURES: dict[str, Callable[[QAItem, _Context], QAResult]] = {
     "saturation": _simple(m.saturation, "the edit region is empty"),
     "structure": _structure,
     "blank": _simple(m.blank, "the edit region is empty"),
+    "changed": _simple(content.changed, "no pixel of the edit region has a source pixel"),
+    "repetition": _whole(content.repetition, "the region leaves no source to compare with"),
+    "mask-fit": _mask_fit,
 }
 
 

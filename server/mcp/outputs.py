@@ -181,12 +181,33 @@ def comparison(
     return buf.getvalue()
 
 
+OVERLAY_COLOURS = np.array(  # tint candidates; the one farthest from the masked pixels is used
+    [[255, 0, 0], [0, 255, 0], [0, 64, 255], [255, 0, 255], [0, 255, 255], [255, 255, 0]],
+    dtype=np.float32,
+)
+
+
+def overlay_colour(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """float32 (3,): the OVERLAY_COLOURS entry farthest (RGB distance) from the masked pixels'
+    mean colour, so the tint shows on a red, green or blue subject alike."""
+    mean = rgb[mask].mean(axis=0) if mask.any() else rgb.reshape(-1, 3).mean(axis=0)
+    return OVERLAY_COLOURS[int(np.argmax(np.linalg.norm(OVERLAY_COLOURS - mean, axis=1)))]
+
+
 def mask_overlay(image: Image.Image, mask: np.ndarray, max_px: int = PREVIEW_PX) -> bytes:
-    """JPEG preview of ``image`` with the mask tinted red (True = edit)."""
+    """JPEG preview of ``image`` with the mask (True = edit) tinted 50% in a colour that contrasts
+    with the masked pixels (overlay_colour) and outlined in it, solid, 2 px wide at preview size."""
+    import cv2
+
     arr = np.array(_display(image).convert("RGB"), dtype=np.float32)
-    arr[mask] = 0.5 * arr[mask] + 0.5 * np.array([255.0, 0.0, 0.0])
+    colour = overlay_colour(arr, mask)
+    arr[mask] = 0.5 * arr[mask] + 0.5 * colour
     small = Image.fromarray(arr.astype(np.uint8))
     small.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    fit = cv2.resize(mask.astype(np.uint8), small.size, interpolation=cv2.INTER_NEAREST)
+    contours, _ = cv2.findContours(fit, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    out = np.array(small)
+    cv2.drawContours(out, contours, -1, tuple(int(c) for c in colour), 2)
     buf = io.BytesIO()
-    small.save(buf, format="JPEG", quality=85)
+    Image.fromarray(out).save(buf, format="JPEG", quality=85)
     return buf.getvalue()

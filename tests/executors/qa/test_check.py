@@ -324,7 +324,10 @@ def test_apply_fixes_changes_the_plan_and_says_why(tmp_path: Path, photos: dict)
     assert fixed.mask.feather_px >= plan.mask.feather_px + 4
     assert "qa-fix-seam" in [r.id for r in fixed.rules]
     assert plan.mask.dilate_px != fixed.mask.dilate_px  # the input plan is untouched
-    assert apply_fixes(plan, check(src, src.copy(), mask, plan)) == plan  # nothing failed
+    # a clean removal (an unchanged region now fails `changed`)
+
+    telea = cv2.inpaint(arr(src), mask.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+    assert apply_fixes(plan, check(src, Image.fromarray(telea), mask, plan)) == plan
 
 
 def test_apply_fixes_moves_the_structure_band_with_strength(
