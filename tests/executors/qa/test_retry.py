@@ -56,6 +56,15 @@ def plan(tmp_path_factory: pytest.TempPathFactory, source: Image.Image) -> EditP
     return make_plan(request, analyze(request))
 
 
+def filled(source: Image.Image, plan: EditPlan) -> Image.Image:
+    """A clean removal: the regenerated region filled from its border (OpenCV Telea). An unchanged
+    region would fail the `changed` check."""
+    import cv2
+
+    hole = region(plan, source.size).astype(np.uint8) * 255
+    return Image.fromarray(cv2.inpaint(np.asarray(source), hole, 3, cv2.INPAINT_TELEA))
+
+
 def region(plan: EditPlan, size: tuple[int, int]) -> np.ndarray:
     """The region the executor regenerates for ``plan``: the box, dilated as the plan says."""
     hard, _ = masks.prepare(box_mask(size, BOX), dilate_px=plan.mask.dilate_px)
@@ -77,7 +86,7 @@ def seamed(source: Image.Image, plan: EditPlan) -> Image.Image:
 
 def test_seam_then_fixed_plan_passes(source: Image.Image, plan: EditPlan) -> None:
     first = seamed(source, plan)
-    run = FakeRun([first, source.copy()])
+    run = FakeRun([first, filled(source, plan)])
     attempts = edit_with_retries(plan, run, checker(source), max_retries=3)
     assert [a.index for a in attempts] == [0, 1]
     assert {i.id for i in attempts[0].report.failed} == {"seam"}
@@ -119,13 +128,13 @@ def test_stops_when_no_fix_changes_the_plan(source: Image.Image, plan: EditPlan)
         item = QAResult(id="prompt", status="fail", value=0, threshold=1, fix=fix, detail="x")
         return QAReport(items=[item], passed=False)
 
-    run = FakeRun([source.copy()] * 4)
+    run = FakeRun([filled(source, plan)] * 4)
     attempts = edit_with_retries(plan, run, prompt_only, max_retries=3)
     assert len(attempts) == 1  # the same plan again would give the same result
 
 
 def test_passing_first_attempt_runs_once(source: Image.Image, plan: EditPlan) -> None:
-    run = FakeRun([source.copy(), source.copy()])
+    run = FakeRun([filled(source, plan)] * 2)
     attempts = edit_with_retries(plan, run, checker(source), max_retries=3)
     assert len(attempts) == 1 and attempts[0].report.passed and len(run.results) == 1
 
@@ -163,7 +172,7 @@ def test_best_attempt_prefers_the_first_pass(plan: EditPlan) -> None:
 
 def test_apply_fixes_input_plan_untouched(source: Image.Image, plan: EditPlan) -> None:
     before = plan.model_dump_json()
-    run = FakeRun([seamed(source, plan), source.copy()])
+    run = FakeRun([seamed(source, plan), filled(source, plan)])
     edit_with_retries(plan, run, checker(source), max_retries=1)
     assert plan.model_dump_json() == before
     assert (
