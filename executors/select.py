@@ -79,11 +79,12 @@ def _planned_model(plan: EditPlan) -> str:
 
 
 def fetch_hint(plan: EditPlan) -> str:
-    """The command that puts the plan's model on this machine."""
+    """The command that puts the plan's model on this machine, in backticks, then any note."""
     spec = REGISTRY[plan.model.family]
-    if plan.model.id == spec.default_id:
-        return spec.fetch_hint
-    return f"hf download {plan.model.id}"
+    if plan.model.id != spec.default_id:
+        return f"`hf download {plan.model.id}`"
+    command, _, note = spec.fetch_hint.partition(" (")
+    return f"`{command}`" + (f" ({note}" if note else "")
 
 
 def _model_state(plan: EditPlan, model: str | None) -> str:
@@ -103,8 +104,8 @@ def _executor_fallback(plan: EditPlan, why: str) -> Degradation:
         planned=f"diffusers {_planned_model(plan)}",
         used=CLASSICAL_NAME,
         why=why,
-        fix=f"put the weights on this machine (`{fetch_hint(plan)}`) or pass a model folder "
-        "with --model DIR, then run the plan again",
+        fix=f"put the weights on this machine ({fetch_hint(plan)}) or pass a model folder "
+        "(--model DIR), then run the plan again",
     )
 
 
@@ -114,7 +115,7 @@ def _model_swap(plan: EditPlan, ref: ModelRef) -> Degradation:
         planned=_planned_model(plan),
         used=f"{ref.family} {ref.id}",
         why=f"{plan.model.id} is not on this machine; {ref.id} is",
-        fix=f"fetch the planned model (`{fetch_hint(plan)}`)",
+        fix=f"fetch the planned model: {fetch_hint(plan)}",
     )
 
 

@@ -87,27 +87,24 @@ async def run_edit(
     )
     run_dir = cfg.out_dir / "runs" / run_id
 
-    # 2. the edit and its QA, on the GPU worker
-    def job(cancel: threading.Event, progress: Callable[[int, int], None] | None):  # type: ignore[no-untyped-def]
-        run = feature("executors.run", "run_edit")
-        qa = feature("executors.qa.check", "QA")
+    # 2. the edit and its QA, on the GPU worker (or, with serve --pool, on a Ray Serve replica)
+    def inputs():  # type: ignore[no-untyped-def]
         image = load_source(cfg, src)
         mask = read_mask(mask_path, image.size) if mask_path else None
         control = cfg.load_image(control_path, "control") if control_path else None
-        out = run.run_plan(
-            plan,
-            image=image,
-            mask=mask,
-            control=control,
-            executor=args.executor,
-            progress=progress,
-            cancel=cancel,
-        )
-        # the checklist of what actually ran (a classical fallback used no prompt)
-        ran = plan.model_copy(update={"executor": out.provenance.executor})
-        return image, out, qa.check(image, out.image, out.edit_mask, ran, out.provenance.degraded)
+        return image, mask, control
 
-    image, out, report = await cfg.worker.run(job, on_progress=on_progress)
+    def job(cancel: threading.Event, progress: Callable[[int, int], None] | None):  # type: ignore[no-untyped-def]
+        image, mask, control = inputs()
+        return image, *run_and_check(plan, image, mask, control, args.executor, progress, cancel)
+
+    if cfg.pool is not None:  # a thin front: the job goes out as bytes, the result comes back
+        image, mask, control = await anyio.to_thread.run_sync(inputs)
+        out, report = await cfg.pool.run_edit(
+            plan, image, mask, control, args.executor, on_progress
+        )
+    else:
+        image, out, report = await cfg.worker.run(job, on_progress=on_progress)
     # 3. the files, written off the event loop
     files = await anyio.to_thread.run_sync(_write_run, run_dir, image, out, report, plan, extra)
     # 4. the history: the result (after QA) becomes the session's new current version
@@ -157,6 +154,32 @@ async def run_edit(
         provenance=provenance,
     )
     return result, Shown(files.shown)
+
+
+def run_and_check(
+    plan: EditPlan,
+    image: Image.Image,
+    mask: Any,
+    control: Image.Image | None,
+    executor: str,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event,
+) -> tuple[Any, Any]:
+    """(RunOutput, QA report): the edit and the checklist of what actually ran (a classical
+    fallback used no prompt). The local worker and a pool replica both run exactly this."""
+    run = feature("executors.run", "run_edit")
+    qa = feature("executors.qa.check", "QA")
+    out = run.run_plan(
+        plan,
+        image=image,
+        mask=mask,
+        control=control,
+        executor=executor,
+        progress=progress,
+        cancel=cancel,
+    )
+    ran = plan.model_copy(update={"executor": out.provenance.executor})
+    return out, qa.check(image, out.image, out.edit_mask, ran, out.provenance.degraded)
 
 
 def _next_step(report: Any) -> str:
@@ -283,21 +306,13 @@ def _progress_reporter(ctx: Context) -> Progress:
     return report
 
 
-def _verdict(out: RunEditOutput) -> str:
-    failed = [f"{i.id} {i.value} vs {i.threshold}" for i in out.qa.items if i.status == "fail"]
-    return f"FAILED ({', '.join(failed)})" if failed else "passed"
-
-
 async def _run_edit_tool(cfg: ServerConfig, args: RunEditInput, ctx: Context) -> CallToolResult:
     out, shown = await run_edit(cfg, args, _progress_reporter(ctx))
-    lead = " ".join(d.sentence() for d in out.degraded)
+    # the verdict leads: it starts with what ran instead of the plan, when anything did
     summary = (
-        f"Run {out.run_id}: result {out.result.path} ({out.result.uri}); QA {_verdict(out)}. "
-        f"Verdict: {out.verdict}. Next: {out.next_step}. The images below are a preview and "
-        "source|result."
+        f"{out.verdict}. Next: {out.next_step}. Result {out.result.path} ({out.result.uri}), run "
+        f"{out.run_id}. The images below are a preview and source|result."
     )
-    if lead:  # the first words an agent reads say what ran instead of the plan
-        summary = f"{lead} " + summary
     links = [
         link(out.result, "result.png", "full-size result"),
         link(out.comparison, "comparison.jpg", "source | result"),
