@@ -1,4 +1,4 @@
-"""Masks from prompts: Segment Anything (clicks, boxes), the GrabCut fallback, and the edit's mask.
+"""Masks from prompts: SAM 3 (words), SAM 1 / SAM 2.1 (clicks, boxes), GrabCut, the edit's mask.
 
 Imports planner and executors.images; never server or executors.diffusion.
 """

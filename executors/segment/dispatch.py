@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 from PIL import Image
 
 from executors.segment import checkpoints, instances
@@ -78,8 +79,14 @@ def segment(
 
 
 def _from_words(
-    rgb, text: str, checkpoint: str | None, device: str | None, pick, instance
-) -> MaskResult:  # type: ignore[no-untyped-def]
+    rgb: np.ndarray,
+    text: str,
+    checkpoint: str | None,
+    device: str | None,
+    pick: str | None,
+    instance: int | str | None,
+) -> MaskResult:
+    """SAM 3's instances of ``text``; the mask is those ``instance`` or ``pick`` chooses."""
     from executors.segment.sam3 import SCORE_THRESHOLD, get_sam3
 
     folder = checkpoints.find_sam3(checkpoint)
