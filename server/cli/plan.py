@@ -17,9 +17,20 @@ def plan_request(request, out: Path):  # type: ignore[no-untyped-def]
     from planner import analyze, make_plan
     from planner.render import write_outputs
 
-    plan = make_plan(request, analyze(request))
+    plan = assess_here(make_plan(request, analyze(request)))
     doc, _ = write_outputs(plan, out)
     return plan, doc
+
+
+def assess_here(plan):  # type: ignore[no-untyped-def]
+    """The plan with runnable / missing / degraded for this machine (its GPU as the driver reports
+    it; no torch), whatever hardware it was planned for."""
+    from executors.select import for_this_machine
+    from server.mcp.models import server_hardware
+
+    return for_this_machine(
+        plan, hardware=server_hardware(), mask_given=plan.request.mask is not None
+    )
 
 
 def plan_cmd(
@@ -72,6 +83,10 @@ def plan_cmd(
             )
             typer.echo(f"{plan.mode} with {runner}; rules: {', '.join(r.id for r in plan.rules)}")
             typer.echo(f"estimate {plan.latency.total_s:.2f} s on {plan.latency.hardware} (warm)")
+            if plan.runnable is False:
+                typer.echo(f"here    cannot run on this machine: {'; '.join(plan.missing)}")
+            for d in plan.degraded:
+                typer.echo(f"here    {d.sentence()} Fix: {d.fix}.")
             typer.echo(f"wrote {doc} and {doc.parent / 'plan.json'}")
 
     run_guarded(body)
