@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "server.cli.demo",
     "server.cli.history",
     "server.cli.serve",
+    "server.cli.pool",
     "server.cli.toy",
 ]
 

@@ -82,6 +82,18 @@ def serve_cmd(
             help="Extra Host name clients may use over HTTP (DNS-rebinding protection); repeat.",
         ),
     ] = None,
+    pool: Annotated[
+        str | None,
+        typer.Option(
+            "--pool",
+            help="Send run_edit and make_mask to the Ray Serve pool at this address (auto, "
+            "ray://HOST:10001; see retouch pool) instead of this process's GPU worker.",
+            show_default=False,
+        ),
+    ] = None,
+    pool_app: Annotated[
+        str, typer.Option("--pool-app", help="The pool's Ray Serve application name.")
+    ] = "retouch",
 ) -> None:
     """Run the MCP server (stdio by default; --http for streamable HTTP on 127.0.0.1)."""
 
@@ -94,6 +106,11 @@ def serve_cmd(
         cfg = ServerConfig.create(
             roots=[str(r) for r in root] if root else None, out=out, data_dir=data_dir
         )
+        if pool is not None:  # a thin front: the GPU work runs on the pool's replicas
+            from server.pool.client import PoolClient
+
+            cfg.pool = PoolClient(pool, pool_app)
+            cfg.pool.handle("Executor")  # connect now: a wrong address fails before serving
         if not http:
             if token:
                 typer.echo(

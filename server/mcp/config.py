@@ -10,7 +10,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -48,6 +48,8 @@ class ServerConfig:
     ``data_dir`` is the edit-history store's folder (None: $RETOUCH_DATA_DIR, else the user data
     directory). The store lies outside the roots on purpose: tools read a version's image through
     the store by its reference (``@ID``), never through a path an agent gives.
+    ``pool`` (``retouch serve --pool``): a ``server.pool.client.PoolClient`` that ``run_edit`` and
+    ``make_mask`` send their jobs to instead of ``worker``; None runs them here.
     """
 
     roots: Roots
@@ -56,6 +58,7 @@ class ServerConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     worker: GpuWorker = field(default_factory=gpu_worker)
     data_dir: Path | None = None
+    pool: Any = None
     _store: Store | None = field(default=None, init=False, repr=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
+import anyio.to_thread
 import numpy as np
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
@@ -34,31 +35,19 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
     extra = cfg.new_output(args.output) if args.output else None
     prompt, pick = _prompt(args)
 
-    def job(cancel: threading.Event, progress: object) -> tuple[np.ndarray, object, Image.Image]:
-        segment = feature("executors.segment.dispatch", "make_mask")
-        masks = feature("executors.images.masks", "make_mask")
-        image = load_source(cfg, src)
-        found = segment.segment(
-            image,
-            prompt,
-            checkpoint=str(checkpoint) if checkpoint else None,
-            sam_type=args.sam_type,
-            pick=pick,
-            instance=args.instance,
-        )
-        mask = found.mask
-        if not mask.any():
-            raise InputError(
-                f"the prompt selected nothing ({found.method}); click on the object "
-                "(label 1) or draw a box around it"
-            )
-        if args.invert:
-            mask = masks.invert(mask)
-        if args.dilate_px:
-            mask = masks.dilate(mask, args.dilate_px)
-        return mask, found, image
+    ckpt = str(checkpoint) if checkpoint else None
+    knobs = {"checkpoint": ckpt, "sam_type": args.sam_type, "pick": pick, "instance": args.instance}
+    knobs |= {"invert": args.invert, "dilate_px": args.dilate_px}
 
-    mask, found, image = await cfg.worker.run(job)
+    def job(cancel: threading.Event, progress: object) -> tuple[np.ndarray, object, Image.Image]:
+        image = load_source(cfg, src)
+        return *find_mask(image, prompt, **knobs), image
+
+    if cfg.pool is not None:  # a thin front: SAM runs on the pool's Segmenter
+        image = await anyio.to_thread.run_sync(load_source, cfg, src)
+        mask, found = await cfg.pool.make_mask(image, prompt, knobs)
+    else:
+        mask, found, image = await cfg.worker.run(job)
     if not mask.any():
         raise InputError("the mask is empty after invert; the object covers the whole image")
     # 2. write the mask and describe it
@@ -105,6 +94,37 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
         boxes = [(i.id, i.box) for i in found.instances]
         preview = numbered_overlay(preview, image.size, boxes, found.chosen)
     return out, Shown([(preview, "image/jpeg")])
+
+
+def find_mask(
+    image: Image.Image,
+    prompt: SamPrompt,
+    *,
+    checkpoint: str | None,
+    sam_type: str,
+    pick: str | None,
+    instance: int | str | None,
+    invert: bool,
+    dilate_px: int,
+) -> tuple[np.ndarray, object]:
+    """(bool (H, W) mask, the segmentation) for ``prompt`` on ``image``, inverted and dilated as
+    asked. The local worker and the pool's Segmenter both run exactly this."""
+    segment = feature("executors.segment.dispatch", "make_mask")
+    masks = feature("executors.images.masks", "make_mask")
+    found = segment.segment(
+        image, prompt, checkpoint=checkpoint, sam_type=sam_type, pick=pick, instance=instance
+    )
+    mask = found.mask
+    if not mask.any():
+        raise InputError(
+            f"the prompt selected nothing ({found.method}); click on the object "
+            "(label 1) or draw a box around it"
+        )
+    if invert:
+        mask = masks.invert(mask)
+    if dilate_px:
+        mask = masks.dilate(mask, dilate_px)
+    return mask, found
 
 
 def _checkpoint(cfg: ServerConfig, path: str) -> object:

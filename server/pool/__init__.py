@@ -1,0 +1,3 @@
+"""The Ray Serve executor pool (the optional ``ray`` extra): job descriptions, the deployments,
+the front's client and the pool commands' operations. May import planner, executors and server.mcp;
+ray is imported only here, inside functions, so everything else works without the extra."""

@@ -1,0 +1,112 @@
+"""What ``retouch pool serve|status|stop`` do: connect to Ray, deploy the application, read the
+replicas' reports, tear it down. Ray is imported here, inside the functions.
+
+Addresses: ``auto`` is the cluster ``ray start --head`` runs on this machine, ``ray://HOST:10001``
+a remote one (Ray Client), ``local`` a private Ray started in this process.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from planner.errors import ExecutorError, ModelMissingError
+from server.pool.config import PoolConfig
+from server.pool.replicas import NAMESPACE, STATE_ACTOR, PoolState, build_app
+
+INSTALL = "install the pool extra: pip install -e '.[ray]'"
+
+
+def need_ray() -> Any:
+    try:
+        import ray
+        from ray import serve  # noqa: F401
+    except ImportError as exc:
+        raise ModelMissingError(
+            f"the pool needs Ray Serve, which is not installed; {INSTALL}"
+        ) from exc
+    return ray
+
+
+def connect(address: str, num_cpus: int | None = None) -> Any:
+    """ray.init for this process (once): ``local`` starts a private Ray on loopback."""
+    ray = need_ray()
+    if ray.is_initialized():
+        return ray
+    opts: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False}
+    try:
+        if address == "local":
+            ray.init(num_cpus=num_cpus, include_dashboard=False, **opts)
+        else:
+            ray.init(address=address, **opts)
+    except (ConnectionError, RuntimeError) as exc:
+        raise ExecutorError(
+            f"cannot reach the Ray cluster at {address!r} ({str(exc).splitlines()[0]}); start one "
+            "with `ray start --head`, or pass --address local"
+        ) from exc
+    return ray
+
+
+def deploy(cfg: PoolConfig) -> None:
+    """Deploy (or update) the application on the connected cluster and wait until it runs."""
+    ray = need_ray()
+    from ray import serve
+
+    try:
+        ray.get_actor(STATE_ACTOR, namespace=NAMESPACE)
+    except ValueError:
+        state = ray.remote(num_cpus=0)(PoolState)
+        state.options(name=STATE_ACTOR, namespace=NAMESPACE, lifetime="detached").remote()
+    serve.start(proxy_location="Disabled")
+    serve.run(build_app(cfg), name=cfg.app, route_prefix=None, blocking=False)
+    wait_running(cfg.app)
+
+
+def wait_running(app: str, timeout: float = 120) -> None:
+    from ray import serve
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        st = serve.status().applications.get(app)
+        if st is not None and st.status == "RUNNING":
+            return
+        if st is not None and st.status in ("DEPLOY_FAILED", "UNHEALTHY"):
+            raise ExecutorError(f"the pool application {app!r} failed to deploy: {st.message}")
+        time.sleep(0.5)
+    raise ExecutorError(f"the pool application {app!r} did not start within {timeout:.0f} s")
+
+
+def status(app: str) -> dict[str, Any]:
+    """Deployments (status, replica counts) and each live replica's last report."""
+    ray = need_ray()
+    from ray import serve
+
+    st = serve.status().applications.get(app)
+    if st is None:
+        raise ExecutorError(f"no pool application {app!r} on this cluster; run retouch pool serve")
+    try:
+        reports = ray.get(ray.get_actor(STATE_ACTOR, namespace=NAMESPACE).all.remote())
+    except ValueError:
+        reports = []
+    now = time.time()
+    return {
+        "app": app,
+        "status": str(st.status),
+        "deployments": {
+            name: {"status": str(d.status), "replicas": dict(d.replica_states)}
+            for name, d in st.deployments.items()
+        },
+        "replicas": [r for r in reports if now - r["seen"] < 10],  # health checks every 2 s
+    }
+
+
+def stop(app: str) -> None:
+    """Delete the application and the state actor (the Ray cluster keeps running)."""
+    ray = need_ray()
+    from ray import serve
+
+    serve.delete(app)
+    try:
+        ray.kill(ray.get_actor(STATE_ACTOR, namespace=NAMESPACE))
+    except ValueError:
+        pass

@@ -1,0 +1,39 @@
+"""Runs the ``ray`` tests (test_pool.py) in a network namespace of their own with only loopback:
+Ray must never send traffic beyond this machine. Skipped without the ray extra or without root."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from tests.server.pool.support import NETNS_ENV, have_ray, in_loopback_namespace, loopback_only
+
+pytestmark = pytest.mark.ray
+
+
+def test_pool_tests_pass_in_a_loopback_only_namespace() -> None:
+    if not have_ray():
+        pytest.skip("the pool tests need the ray extra: pip install -e '.[test,ray]'")
+    if os.environ.get(NETNS_ENV) or loopback_only():
+        pytest.skip("already in a loopback-only namespace: test_pool.py runs directly")
+    probe = in_loopback_namespace(["true"], timeout=30)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a network namespace (unshare -n needs root): {probe.stderr}")
+    run = in_loopback_namespace(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "ray",
+            "tests/server/pool/test_pool.py",
+        ],
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout and "skipped" not in run.stdout.splitlines()[-1], run.stdout
