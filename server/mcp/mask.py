@@ -24,6 +24,7 @@ from server.mcp.history import image_source, load_source
 from server.mcp.numbered import numbered_overlay
 from server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
 from server.mcp.toolkit import BASE64_NOTE, Hints, Shown, ToolSpec, feature, link, reply
+from server.mcp.words import tool_words
 
 
 async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOutput, Shown]:
@@ -65,7 +66,7 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
         output=str(extra) if extra else None,
         method=found.method,
         score=float(found.score),
-        note=found.note,
+        note=tool_words(found.note),
         area=float(mask.mean()),
         bbox=bbox,
         instances=[
