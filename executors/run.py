@@ -31,6 +31,7 @@ from executors.classical.fill import ClassicalExecutor, extend_canvas
 from executors.diffusion.loading import ModelRef, pick_device, pick_dtype, wants_download
 from executors.diffusion.pipelines import article
 from executors.diffusion.steps import StepReporter
+from executors.diffusion.variants import Ran, differences
 from executors.images import masks
 from executors.images import modes as imagemodes
 from executors.images.composite import composite, stitch_weights
@@ -166,6 +167,7 @@ class _Stage:
     pipeline: str | None
     timings: dict[str, float]
     params: dict[str, ParamValue]
+    ran: Ran | None = None  # steps and whole-frame size the model ran with (None: classical)
 
 
 def _run_classical(plan: EditPlan, canvas: np.ndarray, edit: np.ndarray) -> _Stage:
@@ -232,6 +234,7 @@ def _run_model(
         "vae_encodes": res.encodes.encodes,
         "vae_encode_hits": res.encodes.hits,
         "latent_reuse": res.encodes.hits > 0,
+        **res.ran.params(),
     }
     if plan.mode == "instruct" and ref.family == "instruct-pix2pix":  # Kontext has no image scale
         params["image_guidance"] = plan.guidance.image or DEFAULT_IMAGE_GUIDANCE
@@ -250,6 +253,7 @@ def _run_model(
         res.spec.pipeline,
         res.timings,
         params,
+        res.ran,
     )
 
 
@@ -373,4 +377,5 @@ def run_plan(
     }
     provenance = _provenance(plan, chosen, ref, stage, edit, timings, params)
     provenance.degraded = substitutions(plan, chosen, ref, why, mask_from, stage.device)
+    provenance.degraded += differences(plan, stage.ran)
     return RunOutput(image=result, raw=stage.raw, edit_mask=region, provenance=provenance)

@@ -72,6 +72,8 @@ def kontext_size(
 class FluxKontextExecutor(FluxExecutor):
     """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: a FluxKontextPipeline."""
 
+    size_rule = "Flux Kontext runs at the trained resolution nearest the frame's aspect"
+
     def work_size(self, size: tuple[int, int], native: int) -> tuple[int, int]:
         """(W, H) the model runs at for a tile of ``size``: see ``kontext_size``."""
         return kontext_size(size, native, self.multiple_of)

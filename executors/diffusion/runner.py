@@ -6,14 +6,18 @@ the tile's pixels and the conditioning mask at its working size; what comes back
 tile's box and pasted into a copy of the canvas. The final composite (executors.images.composite) decides
 which of those pixels reach the result.
 
-Working sizes: the tile's box resized to the native side (crop) or padded to the runner's multiple
-(8 for SD/SDXL, 16 for Flux); a runner with its own ``work_size`` (Flux Kontext, trained on a fixed
-set of resolutions) sets it for every tile. VAE encodes are counted per edit (executors.diffusion.latents).
+Working sizes: the tile's box resized to the native side (crop); a whole-frame run at the plan's
+``work_size`` (the family's native area at the source's aspect, issue 14), resized there and back by
+the same cut/paste_back as crop tiles; otherwise the canvas padded to the runner's multiple (8 for
+SD/SDXL, 16 for Flux). A runner with its own ``work_size`` (Kontext, Qwen-Image-Edit, LongCat: fixed
+resolutions) sets it for every tile. A variant on disk (Turbo, klein base) runs its own steps
+(executors.diffusion.variants). VAE encodes are counted per edit (executors.diffusion.latents).
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +30,10 @@ from executors.diffusion.calls import ModelCall
 from executors.diffusion.loading import ModelRef, load_pipeline, resolve_controlnet
 from executors.diffusion.pipelines import PipelineSpec, article, pipeline_for
 from executors.diffusion.steps import StepReporter
+from executors.diffusion.variants import Ran, run_settings
 from executors.images import crop
 from executors.images.composite import color_match
+from planner import sizes
 from planner.errors import ExecutorError
 from planner.plan import BBOX_SMALL
 from planner.registry import REGISTRY
@@ -43,6 +49,7 @@ class DiffusionResult:
     cached: bool
     color_matched: bool
     encodes: latents.Tally  # VAE encodes of this edit and how many the latent cache answered
+    ran: Ran  # steps, guidance and whole-frame size that actually ran
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -64,14 +71,40 @@ def use_crop(plan: EditPlan, edit: np.ndarray | None) -> bool:
     return bool(box_area <= BBOX_SMALL)
 
 
+def frame_size(
+    plan: EditPlan, ref: ModelRef, size: tuple[int, int], multiple_of: int
+) -> tuple[int, int] | None:
+    """(W, H) a whole-frame run of a canvas of ``size`` works at: the plan's ``work_size``; for
+    another family than planned, that area scaled by the ratio of their native sides (SDXL's
+    1024 -> SD's 512), sides on the runner's multiple. None when the plan runs at the source size."""
+    ws = plan.work_size
+    if ws is None:
+        return None
+    same = ref.family == plan.model.family
+    if same and not (ws.width % multiple_of or ws.height % multiple_of):
+        return ws.width, ws.height
+    ratio = REGISTRY[ref.family].native_resolution / REGISTRY[plan.model.family].native_resolution
+    side = round(math.sqrt(ws.width * ws.height) * ratio)
+    return sizes.work_size(size[0], size[1], side, multiple_of)
+
+
 def plan_tiles(
-    plan: EditPlan, edit: np.ndarray | None, size: tuple[int, int], *, native: int, multiple_of: int
+    plan: EditPlan,
+    edit: np.ndarray | None,
+    size: tuple[int, int],
+    *,
+    native: int,
+    multiple_of: int,
+    frame: tuple[int, int] | None = None,
 ) -> list[crop.Tile]:
-    """The model calls for this plan on a canvas of ``size`` (W, H)."""
+    """The model calls for this plan on a canvas of ``size`` (W, H); ``frame`` is the whole-frame
+    work size (``frame_size``), used when the run is not cropped."""
     if edit is not None and use_crop(plan, edit):
         return crop.crop_tiles(
             edit, padding=plan.crop.padding_px or None, multiple_of=multiple_of, resize_to=native
         )
+    if frame is not None:  # resized there by cut(), back to the exact source size by paste_back()
+        return [crop.Tile((0, 0, size[0], size[1]), frame)]
     return [
         crop.full_tile(size, multiple_of=multiple_of, max_side=native if edit is None else None)
     ]
@@ -114,8 +147,10 @@ def tile_call(
     edit: np.ndarray | None,
     control: np.ndarray | None,
     reporter: StepReporter,
+    ran: Ran,
 ) -> ModelCall:
-    """The model call for one tile: its pixels, masks and the plan's settings at working size."""
+    """The model call for one tile: its pixels, masks and the plan's settings at working size
+    (steps and text guidance as ``ran``: the variant's when one is on disk)."""
     negative = plan.prompt.negative.strip() or None
     return ModelCall(
         image=crop.cut(tile, canvas),
@@ -123,8 +158,8 @@ def tile_call(
         control=crop.cut(tile, control) if control is not None else None,
         prompt=plan.prompt.positive,
         negative=None if plan.guidance.kind == "distilled" else negative,
-        steps=plan.steps,
-        guidance_text=plan.guidance.text,
+        steps=ran.steps,
+        guidance_text=ran.guidance_text,
         guidance_image=plan.guidance.image,
         strength=plan.strength,
         seed=plan.seed,
@@ -156,9 +191,11 @@ def run_diffusers(
     h, w = canvas.shape[:2]
     multiple = max(plan.crop.multiple_of, runner.multiple_of)
     native = native_side(plan, ref)
-    tiles = plan_tiles(plan, edit, (w, h), native=native, multiple_of=multiple)
+    frame = frame_size(plan, ref, (w, h), multiple)
+    tiles = plan_tiles(plan, edit, (w, h), native=native, multiple_of=multiple, frame=frame)
     tiles = fit_tiles(tiles, runner, native)
     reporter.calls = len(tiles)
+    ran = run_settings(plan, ref, tiles if frame is not None else None, runner)
     # 3. one model call per tile, pasted into a copy of the canvas; VAE encodes counted
     gen = canvas.copy()
     raw: Image.Image | None = None
@@ -167,7 +204,7 @@ def run_diffusers(
         for tile in tiles:
             reporter.check()
             t0 = time.perf_counter()
-            call = tile_call(plan, tile, canvas, edit, control, reporter)
+            call = tile_call(plan, tile, canvas, edit, control, reporter, ran)
             t1 = time.perf_counter()
             out = runner(call)
             t2 = time.perf_counter()
@@ -190,4 +227,4 @@ def run_diffusers(
     if raw is None:  # plan_tiles always gives at least one tile
         raise ExecutorError("no model call was made; the canvas is empty")
     timings["vae_encode"] = tally.seconds
-    return DiffusionResult(gen, raw, tiles, spec, cached, matched, tally, timings)
+    return DiffusionResult(gen, raw, tiles, spec, cached, matched, tally, ran, timings)

@@ -18,8 +18,9 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
-from planner import analyze, make_plan
-from planner.schema import EditPlan
+from planner import analyze, make_plan, sizes
+from planner.registry import REGISTRY
+from planner.schema import EditPlan, WorkSize
 from server.requests import build_request
 
 SIZE = 64
@@ -80,7 +81,22 @@ def tiny_plan(
     update: dict[str, Any] = {"resize_to": resize_to}
     if crop is not None:
         update["enabled"] = crop
-    return plan.model_copy(update={"crop": plan.crop.model_copy(update=update)})
+    return plan.model_copy(
+        update={
+            "crop": plan.crop.model_copy(update=update),
+            "work_size": small_work_size(plan, resize_to),
+        }
+    )
+
+
+def small_work_size(plan: EditPlan, native: int) -> WorkSize | None:
+    """The plan's whole-frame work size at test size: the same rule with ``native`` as the
+    family's native side (a 64 px source at native 64 runs at 64 x 64)."""
+    if plan.work_size is None:
+        return None
+    w, h = plan.facts.out_width, plan.facts.out_height
+    ww, wh = sizes.work_size(w, h, native, REGISTRY[plan.model.family].multiple_of)
+    return plan.work_size.model_copy(update={"width": ww, "height": wh, "scale": round(ww / w, 4)})
 
 
 def outside_equal(a: Image.Image, b: Image.Image, edit: np.ndarray) -> bool:

@@ -130,7 +130,10 @@ def test_sdedit_whole_image(tmp_path: Path) -> None:
     assert plan.mode == "sdedit" and plan.mask.source == "none"
     out = run_plan(plan, model=str(tiny_dirs()["img2img"]), executor="diffusers")
     assert out.edit_mask.all() and out.provenance.mask_sha256 is None
-    assert out.raw is not None and _same(out.image, out.raw)  # whole image: result is the output
+    # the SDXL plan runs on an SD model: half SDXL's native side, then back to the source size
+    assert out.raw is not None and out.raw.size == (SIZE // 2, SIZE // 2)
+    back = out.raw.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
+    assert _same(out.image, back)  # whole image: the result is the output, mapped back
 
 
 def test_instruct_raw_equals_direct_call(tmp_path: Path) -> None:

@@ -1,0 +1,120 @@
+"""What a model run actually uses when it differs from the plan: a variant's steps, a fixed size.
+
+The plan's steps and guidance are the family's defaults (planner/registry.py ``REGISTRY``). When the
+weights on this machine are a published variant of the family (``VARIANTS``: LongCat-Image-Edit
+Turbo at 8 steps, FLUX.2 klein base at 50 with CFG), the run uses the variant's steps and text
+guidance, unless the request set ``steps`` itself. A variant is recognised by the model id, or by a
+folder named like the variant's repository (``.../LongCat-Image-Edit-Turbo``).
+
+``Ran`` records what ran (steps, guidance, the whole-frame size and why it is that size) for the
+provenance; ``differences`` turns each way it differs from the plan into a ``Degradation``
+(what="steps" or "resolution"), next to ``executors.select.substitutions``'. No torch here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from executors.diffusion.loading import ModelRef
+from executors.images.crop import Tile
+from planner.registry import VARIANTS, Variant
+from planner.schema import Degradation, EditPlan
+
+
+@dataclass(frozen=True)
+class Ran:
+    """The settings one edit's model calls ran with."""
+
+    steps: int  # denoising steps per call
+    guidance_text: float
+    variant: str | None  # the VARIANTS id whose steps/guidance ran; None: the plan's own
+    frame: tuple[int, int] | None  # (W, H) of a whole-frame run at a work size; None: no resize
+    frame_rule: str  # why the whole frame ran at that size (empty when frame is None)
+    fixed_sizes: bool  # the pipeline only runs at its own sizes (Kontext, Qwen, LongCat)
+    step_progress: bool  # whether progress and cancellation work per step with this pipeline
+
+    def params(self) -> dict[str, Any]:
+        """Provenance params: the steps that ran, the variant, the whole-frame size and scale."""
+        out: dict[str, Any] = {"steps_run": self.steps, "step_progress": self.step_progress}
+        if self.variant is not None:
+            out["variant"] = self.variant
+        if self.frame is not None:
+            out["frame_size"] = f"{self.frame[0]}x{self.frame[1]}"
+            out["frame_rule"] = self.frame_rule
+        return out
+
+
+def find_variant(ref: ModelRef) -> tuple[str, Variant] | None:
+    """The variant of ``ref``'s family that ``ref`` holds, by id or by the folder's name."""
+    names = {ref.id.rstrip("/").lower(), Path(ref.id).name.lower(), ref.path.name.lower()}
+    for model_id, variant in VARIANTS.items():
+        if variant.family != ref.family:
+            continue
+        if model_id.lower() in names or model_id.split("/")[-1].lower() in names:
+            return model_id, variant
+    return None
+
+
+def frame_rule(plan: EditPlan, ref: ModelRef, runner: Any) -> str:
+    """Why a whole-frame run works at its size: the runner's own sizes, or the native area."""
+    own = getattr(runner, "size_rule", None)
+    if own is not None:
+        return str(own)
+    if plan.work_size is not None and ref.family == plan.model.family:
+        return plan.work_size.reason
+    return f"the {ref.family} model on this machine runs at its native area, resized back"
+
+
+def run_settings(plan: EditPlan, ref: ModelRef, frame_tiles: list[Tile] | None, runner: Any) -> Ran:
+    """What the model calls of ``plan`` run with, given the weights ``ref`` and the tiles of a
+    whole-frame run (``frame_tiles``; None when the run is cropped or at the source size)."""
+    found = find_variant(ref) if plan.request.preferences.steps is None else None
+    steps, guidance = plan.steps, plan.guidance.text
+    if found is not None:
+        steps, guidance = found[1].steps, found[1].text_guidance
+    frame = frame_tiles[0].work_size if frame_tiles else None
+    return Ran(
+        steps=steps,
+        guidance_text=guidance,
+        variant=found[0] if found else None,
+        frame=frame,
+        frame_rule=frame_rule(plan, ref, runner) if frame is not None else "",
+        fixed_sizes=getattr(runner, "size_rule", None) is not None,
+        step_progress=bool(getattr(runner, "step_progress", True)),
+    )
+
+
+def differences(plan: EditPlan, ran: Ran | None) -> list[Degradation]:
+    """Each way ``ran`` differs from ``plan``: the steps (a variant on disk) and the whole-frame
+    size (a runner with its own sizes, or another family than planned)."""
+    found: list[Degradation] = []
+    if ran is None:
+        return found
+    if ran.steps != plan.steps and ran.variant is not None:
+        found.append(
+            Degradation(
+                what="steps",
+                planned=f"{plan.steps} steps at guidance {plan.guidance.text:g}",
+                used=f"{ran.steps} steps at guidance {ran.guidance_text:g}",
+                why=f"the weights here are {ran.variant}, made for {ran.steps} steps",
+                fix=f"pass steps explicitly (--steps {plan.steps}) to run the planned count, or "
+                f"the planned weights ({plan.model.id}) with --model",
+            )
+        )
+    ws = plan.work_size
+    if ws is not None and ran.frame is not None and ran.frame != (ws.width, ws.height):
+        found.append(
+            Degradation(
+                what="resolution",
+                planned=f"the whole frame at {ws.width}x{ws.height}",
+                used=f"the whole frame at {ran.frame[0]}x{ran.frame[1]}",
+                why=ran.frame_rule,
+                fix="none: this model runs only at its own sizes (the result is resized back "
+                "to the exact source size either way)"
+                if ran.fixed_sizes
+                else f"fetch the planned model: {plan.model.id}",
+            )
+        )
+    return found
