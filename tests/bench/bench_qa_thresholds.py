@@ -153,6 +153,109 @@ def main() -> None:
                 v = np.array(vals)
                 print(f"  {scenario:42s} {v.min():8.3f} {np.median(v):8.3f} {v.max():8.3f}")
     structure_table()
+    content_table()
+
+
+def content_defects(
+    src: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Results for the weight-free content checks (changed, repetition): clean fills and the
+    planted defects of issue 13 (an unchanged or near-unchanged region, a copy of the photo)."""
+    import cv2
+
+    from executors.classical.fill import ClassicalExecutor
+
+    h, w = src.shape[:2]
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    f = src.astype(np.float32)
+    inside = mask[..., None]
+    out = {
+        "clean: telea": cv2.inpaint(src, mask.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA),
+        "clean: classical fill": ClassicalExecutor()(src, mask),
+        "defect: exact paste (unchanged)": src.copy(),
+        "defect: noise sigma 2": np.where(
+            inside, np.clip(f + rng.normal(0, 2, f.shape), 0, 255), f
+        ).astype(np.uint8),
+    }
+    sx = x0 - bw if x0 >= bw else x1  # the strip beside the box, mirrored into it
+    mirrored = src.copy()
+    mirrored[y0:y1, x0:x1] = src[y0:y1, sx : sx + bw][:, ::-1]
+    out["defect: mirrored neighbour"] = mirrored
+    for _ in range(20):  # a shifted copy from a place clear of the box
+        cx, cy = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
+        if abs(cx - x0) > bw or abs(cy - y0) > bh:
+            break
+    shifted = src.copy()
+    shifted[y0:y1, x0:x1] = src[cy : cy + bh, cx : cx + bw]
+    out["defect: shifted copy"] = shifted
+    return out
+
+
+def content_table() -> None:
+    """changed and repetition on clean fills vs planted copies; repetition on outpaints too."""
+    from executors.classical.fill import extend_canvas
+    from executors.qa import content
+    from executors.qa import measures as m
+    from planner.schema import Extend
+    from tests.conftest import box_mask
+
+    def frame(src: np.ndarray, res: np.ndarray, region: np.ndarray, known: np.ndarray) -> m.Frame:
+        return m.Frame(
+            source=src.astype(np.float32),
+            result=res.astype(np.float32),
+            known=known,
+            region=region,
+            nan=np.zeros(region.shape, bool),
+        )
+
+    rng = np.random.default_rng(0)
+    rows: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for name in PHOTOS:
+        src = photo(name)
+        h, w = src.shape[:2]
+        everywhere = np.ones((h, w), bool)
+        for box in boxes(h, w, rng):
+            mask = box_mask((w, h), box)
+            for label, res in content_defects(src, mask, box, rng).items():
+                fr = frame(src, res, mask, everywhere)
+                for check, got in (
+                    ("changed", content.changed(fr.window(8))),
+                    ("repetition", content.repetition(fr)),
+                ):
+                    if got is not None:
+                        rows[(check, label)].append(got[0])
+        ext = Extend(right=w // 4, bottom=h // 4)  # outpaint: the mirrored canvas vs a Telea fill
+        canvas = extend_canvas(src, ext)
+        known = np.zeros(canvas.shape[:2], bool)
+        known[:h, :w] = True
+        placed = np.zeros_like(canvas)
+        placed[:h, :w] = src
+        telea = cv2_inpaint(placed, ~known)
+        for label, res in (
+            ("defect: outpaint mirror+blur", canvas),
+            ("clean: outpaint telea", telea),
+        ):
+            got = content.repetition(frame(placed, res, ~known, known))
+            if got is not None:
+                rows[("repetition", label)].append(got[0])
+    from planner import checklist as cl
+
+    limits = {"changed": cl.changed().threshold, "repetition": cl.repetition().threshold}
+    print("\ncontent checks: min / median / max, and the share that fails the check")
+    for (check, label), vals in sorted(rows.items()):
+        v = np.array(vals)
+        fails = v < limits[check] if check == "changed" else v > limits[check]
+        print(
+            f"  {check:10s} {label:36s} {v.min():8.3f} {np.median(v):8.3f} {v.max():8.3f}"
+            f"  fails {fails.mean():4.0%} of {len(v)}"
+        )
+
+
+def cv2_inpaint(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.inpaint(image, hole.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
 
 
 def structure_table() -> None:
