@@ -2,7 +2,8 @@
 
 Plain data, no torch: reading this table says what the diffusers executor can run: the SD 1.x / 2.x
 family, SDXL (inpaint and img2img), Flux.1 Fill, Flux.1 Kontext, FLUX.2 klein (edits and masked
-fills), InstructPix2Pix and RePaint on a DDPM. Adding a family means adding rows here and, where the call differs, an executor class.
+fills), Qwen-Image-Edit (edits and masked fills), LongCat-Image-Edit (edits), InstructPix2Pix and
+RePaint on a DDPM. Adding a family means adding rows here and, where the call differs, an executor class.
 
     key                                   pipeline class                              executor
     (family, mode, controlnet type|None)  diffusers class name (a string)             executors.<module>
@@ -56,6 +57,9 @@ PIPELINES: dict[tuple[Family, Mode, str | None], PipelineSpec] = {
     ("flux2-klein", "instruct", None): PipelineSpec("Flux2KleinPipeline", "klein"),
     ("flux2-klein", "inpaint", None): PipelineSpec("Flux2KleinInpaintPipeline", "klein"),
     ("flux2-klein", "outpaint", None): PipelineSpec("Flux2KleinInpaintPipeline", "klein"),
+    ("qwen-image-edit", "instruct", None): PipelineSpec("QwenImageEditPlusPipeline", "qwen"),
+    ("qwen-image-edit", "inpaint", None): PipelineSpec("QwenImageEditInpaintPipeline", "qwen"),
+    ("longcat-image-edit", "instruct", None): PipelineSpec("LongCatImageEditPipeline", "longcat"),
 }
 
 # Families the diffusers executor can load today (every family in a PIPELINES key).
@@ -72,6 +76,10 @@ TRANSFORMER_CLASSES: dict[str, Family] = {
     "FluxKontextPipeline": "flux-kontext",
     "Flux2KleinPipeline": "flux2-klein",
     "Flux2KleinInpaintPipeline": "flux2-klein",
+    "QwenImageEditPlusPipeline": "qwen-image-edit",
+    "QwenImageEditPipeline": "qwen-image-edit",
+    "QwenImageEditInpaintPipeline": "qwen-image-edit",
+    "LongCatImageEditPipeline": "longcat-image-edit",
 }
 
 # What each family's UNet looks like, for error messages about a folder of the wrong family.

@@ -111,11 +111,11 @@ def plan_tiles(
 
 
 def fit_tiles(tiles: list[crop.Tile], runner: Any, native: int) -> list[crop.Tile]:
-    """Tiles at the runner's own working sizes, when it has them (Flux Kontext's trained sizes)."""
-    sizer = getattr(runner, "work_size", None)
-    if sizer is None:
+    """Tiles at the runner's own working sizes, when it has them (``size_rule`` set: Flux
+    Kontext's trained sizes, the fixed ~1024^2 of LongCat and of Qwen's inpaint pipeline)."""
+    if getattr(runner, "size_rule", None) is None:
         return tiles
-    return [crop.Tile(t.box, sizer(t.size, native)) for t in tiles]
+    return [crop.Tile(t.box, runner.work_size(t.size, native)) for t in tiles]
 
 
 def load_executor(
