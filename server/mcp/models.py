@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 
-from planner.registry import HARDWARE, REGISTRY, SAM3_HINT
+from planner.registry import HARDWARE, LICENCES, REGISTRY, SAM3_HINT
 from planner.schema import Hardware
 from server.mcp.config import ServerConfig, Stopwatch
 from server.mcp.schemas import DeviceInfo, FamilyInfo, ListModelsInput, ListModelsOutput, SamInfo
@@ -159,6 +159,8 @@ async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOut
                 installed=where is not None,
                 local_path=str(where) if where else None,
                 fetch_hint=spec.fetch_hint,
+                licence=LICENCES[spec.family].name,
+                commercial_use=LICENCES[spec.family].commercial_use,
             )
         )
     segmenters = await anyio.to_thread.run_sync(sam_checkpoints, dirs)

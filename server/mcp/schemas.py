@@ -393,6 +393,8 @@ class FamilyInfo(_Out):
     installed: bool = Field(description="Whether weights were found locally.")
     local_path: str | None = Field(description="Where the weights were found.")
     fetch_hint: str = Field(description="How to get the weights if they are missing.")
+    licence: str = Field(description="Licence of the default weights (SPDX id or its name).")
+    commercial_use: bool = Field(description="Whether that licence allows commercial use.")
 
 
 class SamInfo(_Out):

@@ -216,6 +216,8 @@ async def test_list_models_reports_families_device_and_local_weights(
     assert set(by_family) == set(REGISTRY)
     assert by_family["sd-inpaint"].installed and by_family["sd-inpaint"].local_path == str(model)
     assert by_family["sd-inpaint"].vram_gb == REGISTRY["sd-inpaint"].vram_gb
+    flux, qwen = by_family["flux-fill"], by_family["qwen-image-edit"]
+    assert (flux.commercial_use, qwen.licence, qwen.commercial_use) == (False, "Apache-2.0", True)
     assert not by_family["flux-fill"].installed or by_family["flux-fill"].local_path
     assert [(s.path, s.sam_type) for s in out.sam_checkpoints] == [
         (str(models / "sam_vit_b_01ec64.pth"), "vit_b")
