@@ -8,144 +8,37 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field
 
+from planner.bounds import MAX_OBJECT_CHARS, MAX_SIDE, Int, Num
 from planner.readiness import Degradation
+from planner.request import (  # noqa: F401  (re-exported: the contract's names live here)
+    PLAN_SCHEMA_VERSION,
+    EditRequest,
+    ExecutorName,
+    Extend,
+    Family,
+    Fraction,
+    Grow,
+    GuidanceKind,
+    Hardware,
+    LicencePreference,
+    MaskSource,
+    Mode,
+    Pixel,
+    Preferences,
+    Priority,
+    QAStatus,
+    SamPoint,
+    SamPrompt,
+    Scale,
+    Seconds,
+    Seed,
+    Side,
+    Steps,
+    _Strict,
+)
 from planner.understood import EditStep, ParsedWords, WorkSize
-
-Mode = Literal["inpaint", "outpaint", "sdedit", "instruct", "repaint"]
-ExecutorName = Literal["diffusers", "classical"]
-Family = Literal[
-    "sd-inpaint",
-    "sdxl-inpaint",
-    "flux-fill",
-    "flux-kontext",
-    "instruct-pix2pix",
-    "sd",
-    "sdxl",
-    "ddpm",
-    "flux2-klein",
-    "qwen-image-edit",
-    "longcat-image-edit",
-]
-LicencePreference = Literal["any", "open"]
-MaskSource = Literal["given", "sam-points", "sam-box", "text", "canvas", "none"]
-Priority = Literal["quality", "balanced", "latency"]
-Hardware = Literal["cpu", "gpu-8gb", "gpu-12gb", "gpu-16gb", "gpu-24gb", "gpu-48gb", "gpu-80gb"]
-GuidanceKind = Literal["cfg", "distilled"]
-QAStatus = Literal["pending", "warn"]
-
-PLAN_SCHEMA_VERSION = 2
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# --------------------------------------------------------------------------------------------- request
-
-
-class SamPoint(_Strict):
-    x: float = Field(description="Column in pixels of the source image (0 = left edge).")
-    y: float = Field(description="Row in pixels of the source image (0 = top edge).")
-    label: Literal[0, 1] = Field(
-        default=1, description="1 = a point on the object (foreground), 0 = background."
-    )
-
-
-class SamPrompt(_Strict):
-    points: list[SamPoint] = Field(
-        default_factory=list, description="Foreground/background clicks for Segment Anything."
-    )
-    box: tuple[float, float, float, float] | None = Field(
-        default=None, description="Box around the object, XYXY pixels (x0, y0, x1, y1)."
-    )
-    text: str | None = Field(
-        default=None,
-        description="The object named in words, e.g. 'the dog on the left' (SAM 3); instead of "
-        "points and box.",
-    )
-
-    @model_validator(mode="after")
-    def _box_ordered(self) -> SamPrompt:
-        if self.text is not None and not self.text.strip():
-            raise ValueError("text is empty; name the object, e.g. 'the dog'")
-        if self.box is not None:
-            x0, y0, x1, y1 = self.box
-            if x1 <= x0 or y1 <= y0:
-                raise ValueError(
-                    f"box {self.box} is inverted or empty; give it as X0,Y0,X1,Y1 with X1>X0, Y1>Y0"
-                )
-        return self
-
-    @property
-    def empty(self) -> bool:
-        return not self.points and self.box is None and not self.text
-
-
-class Extend(_Strict):
-    left: int = Field(default=0, ge=0, description="Pixels of new canvas added on the left.")
-    top: int = Field(default=0, ge=0, description="Pixels of new canvas added on the top.")
-    right: int = Field(default=0, ge=0, description="Pixels of new canvas added on the right.")
-    bottom: int = Field(default=0, ge=0, description="Pixels of new canvas added at the bottom.")
-
-    @property
-    def any(self) -> bool:
-        return bool(self.left or self.top or self.right or self.bottom)
-
-
-class Preferences(_Strict):
-    priority: Priority = Field(
-        default="balanced",
-        description="quality: best model that fits; latency: fastest adequate path; balanced: between.",
-    )
-    hardware: Hardware = Field(
-        default="gpu-24gb",
-        description="Hardware class the plan must fit and its latency is estimated for "
-        "(gpu-24gb is an L4/RTX 4090 class card; gpu-80gb an A100/H100).",
-    )
-    families: list[Family] | None = Field(
-        default=None, description="Allow-list of model families; null allows every family."
-    )
-    seed: int | None = Field(default=None, ge=0, description="Random seed; null picks 0.")
-    steps: int | None = Field(default=None, ge=1, le=500, description="Override denoising steps.")
-    licence: LicencePreference = Field(
-        default="any",
-        description="open: only weights whose licence allows commercial use (excludes FLUX.1 [dev], "
-        "Kontext [dev], Fill [dev], FLUX.2 klein 9B); any: every licence.",
-    )
-
-
-class EditRequest(_Strict):
-    """One edit: an image, what to do to it, and where."""
-
-    image: str = Field(description="Path of the source image (or a history reference @VERSION).")
-    edit: str = Field(description="The edit in plain words, e.g. 'remove the sign'.")
-    mask: str | None = Field(
-        default=None, description="Path of a mask image the size of the source; white = edit."
-    )
-    sam: SamPrompt | None = Field(
-        default=None, description="Segment Anything prompt used to make the mask."
-    )
-    extend: Extend | None = Field(
-        default=None, description="Canvas extension for outpainting, in pixels per side."
-    )
-    scene: str | None = Field(
-        default=None,
-        description="A caption of the whole image as it should look after the edit; the diffusion "
-        "prompt must describe the whole image, and an agent that can see the image should give one.",
-    )
-    preferences: Preferences = Field(
-        default_factory=Preferences, description="Priority, hardware class, allow-list, seed."
-    )
-
-    @field_validator("edit")
-    @classmethod
-    def _edit_not_empty(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError('the edit text is empty; describe the edit, e.g. "remove the sign"')
-        return v.strip()
-
 
 # --------------------------------------------------------------------------------------------- facts
 
@@ -153,23 +46,23 @@ class EditRequest(_Strict):
 class ImageFacts(_Strict):
     """What the planner knows about the inputs, read with Pillow only."""
 
-    width: int = Field(description="Source width in pixels (after EXIF orientation).")
-    height: int = Field(description="Source height in pixels (after EXIF orientation).")
+    width: Side = Field(description="Source width in pixels (after EXIF orientation).")
+    height: Side = Field(description="Source height in pixels (after EXIF orientation).")
     mode: str = Field(description="Pillow mode of the source, e.g. RGB, RGBA, L, I;16.")
     has_alpha: bool = Field(description="Whether the source carries an alpha channel.")
-    mask_area: float | None = Field(
+    mask_area: Fraction | None = Field(
         default=None, description="Fraction of the image the edit region covers, 0..1."
     )
-    mask_bbox: tuple[int, int, int, int] | None = Field(
+    mask_bbox: tuple[Pixel, Pixel, Pixel, Pixel] | None = Field(
         default=None, description="Bounding box of the edit region, XYXY pixels, exclusive end."
     )
-    mask_bbox_area: float | None = Field(
+    mask_bbox_area: Fraction | None = Field(
         default=None, description="Fraction of the image the edit region's bounding box covers."
     )
     mask_touches_border: bool | None = Field(
         default=None, description="Whether the edit region reaches the image border."
     )
-    mask_regions: int | None = Field(
+    mask_regions: Int(0, MAX_SIDE**2) | None = Field(
         default=None, description="Number of separate regions in the mask (8-connected)."
     )
     extend: Extend | None = Field(default=None, description="Requested canvas extension.")
@@ -198,8 +91,10 @@ class ModelChoice(_Strict):
     alternates: list[str] = Field(
         default_factory=list, description="Other families that would also do, best first."
     )
-    native_resolution: int = Field(description="Side in pixels the family was trained at.")
-    vram_gb: float = Field(description="Estimated peak VRAM for one edit, GiB.")
+    native_resolution: Int(64, 8192) = Field(
+        description="Side in pixels the family was trained at."
+    )
+    vram_gb: Num(0, 4096) = Field(description="Estimated peak VRAM for one edit, GiB.")
     offload: bool = Field(
         default=False, description="Whether model CPU offload is needed to fit the hardware."
     )
@@ -217,15 +112,17 @@ class MaskPlan(_Strict):
         default=False,
         description="Regenerate the inverse of the mask (e.g. the background around a SAM subject).",
     )
-    dilate_px: int = Field(default=0, ge=0, description="Grow the mask by this many pixels.")
-    feather_px: int = Field(
-        default=0, ge=0, description="Soften the stitch edge over this many px."
+    dilate_px: Grow = Field(default=0, description="Grow the mask by this many pixels, 0..4096.")
+    feather_px: Grow = Field(
+        default=0, description="Soften the stitch edge over this many px, 0..4096."
     )
     sam_model: str | None = Field(
         default=None, description="Segment Anything type (vit_b/vit_l/vit_h) when SAM is used."
     )
     text: str | None = Field(
-        default=None, description="The object's name SAM 3 segments when source is text: 'the dog'."
+        default=None,
+        max_length=MAX_OBJECT_CHARS,
+        description="The object's name SAM 3 segments when source is text: 'the dog'.",
     )
     pick: str | None = Field(
         default=None,
@@ -238,7 +135,7 @@ class MaskPlan(_Strict):
 class ControlNetPlan(_Strict):
     type: Literal["openpose"] = Field(description="Kind of control signal.")
     id: str = Field(description="ControlNet model id.")
-    conditioning_scale: float = Field(description="controlnet_conditioning_scale.")
+    conditioning_scale: Num(0, 5) = Field(description="controlnet_conditioning_scale, 0..5.")
     image: str = Field(description="What the control image is and who supplies it.")
 
 
@@ -247,9 +144,10 @@ class Guidance(_Strict):
         description="cfg: classifier-free guidance (a negative prompt applies); distilled: the "
         "model takes the scale as an input (Flux), no negative prompt, no extra batch."
     )
-    text: float = Field(description="Text guidance scale (guidance_scale).")
-    image: float | None = Field(
-        default=None, description="Image guidance scale (image_guidance_scale); null if unused."
+    text: Scale = Field(description="Text guidance scale (guidance_scale), 0..100.")
+    image: Scale | None = Field(
+        default=None,
+        description="Image guidance scale (image_guidance_scale), 0..100; null if unused.",
     )
     meaning: str = Field(description="What the scales mean for this family, in one sentence.")
 
@@ -259,12 +157,14 @@ class CropPlan(_Strict):
         description="Run the model only on the mask's padded bounding box(es); auto: decide once "
         "the SAM mask is known."
     )
-    padding_px: int = Field(default=0, ge=0, description="Context margin around each box.")
-    multiple_of: int = Field(default=8, description="Box sides are rounded up to this multiple.")
-    resize_to: int | None = Field(
+    padding_px: Pixel = Field(default=0, description="Context margin around each box, px.")
+    multiple_of: Int(1, 128) = Field(
+        default=8, description="Box sides are rounded up to this multiple, 1..128."
+    )
+    resize_to: Int(8, 8192) | None = Field(
         default=None, description="Long side the crop is resized to before the model (native)."
     )
-    box: tuple[int, int, int, int] | None = Field(
+    box: tuple[Pixel, Pixel, Pixel, Pixel] | None = Field(
         default=None, description="Padded union box, XYXY pixels (one box per region at run time)."
     )
     reason: str = Field(default="", description="Why crop is on or off.")
@@ -311,7 +211,7 @@ class Fix(_Strict):
 class QAItem(_Strict):
     id: str = Field(description="Check id (outside-unchanged, seam, color-shift, ...).")
     measure: str = Field(description="What is measured, and in what unit.")
-    threshold: float = Field(description="Limit the measured value is compared with.")
+    threshold: Num(-1e9, 1e9) = Field(description="Limit the measured value is compared with.")
     passes_when: Literal["<=", ">=", "=="] = Field(description="value <op> threshold passes.")
     band: tuple[float, float] | None = Field(
         default=None, description="Expected range instead of a one-sided limit (structure)."
@@ -344,14 +244,14 @@ class RuleHit(_Strict):
 
 class StageLatency(_Strict):
     stage: str = Field(description="Pipeline stage.")
-    seconds: float = Field(description="Estimated seconds.")
+    seconds: Seconds = Field(description="Estimated seconds.")
 
 
 class Latency(_Strict):
     hardware: Hardware = Field(description="Hardware class the estimate is for.")
     stages: list[StageLatency] = Field(description="Estimated seconds per stage, warm models.")
-    total_s: float = Field(description="Sum of the stages, seconds.")
-    cold_load_s: float = Field(description="Extra seconds to load weights the first time.")
+    total_s: Seconds = Field(description="Sum of the stages, seconds.")
+    cold_load_s: Seconds = Field(description="Extra seconds to load weights the first time.")
 
 
 class EditPlan(_Strict):
@@ -383,14 +283,16 @@ class EditPlan(_Strict):
     mask: MaskPlan = Field(description="Mask source and preparation.")
     controlnet: ControlNetPlan | None = Field(default=None, description="ControlNet, if any.")
     guidance: Guidance = Field(description="Guidance scales and what they mean.")
-    strength: float | None = Field(
+    strength: Fraction | None = Field(
         default=None, description="SDEdit t/T in 0..1; null for plain inpainting."
     )
-    strength_sweep: list[float] | None = Field(
-        default=None, description="Strengths to try when near the 0.5-0.6 fidelity cliff."
+    strength_sweep: list[Fraction] | None = Field(
+        default=None,
+        max_length=16,
+        description="Strengths to try when near the 0.5-0.6 fidelity cliff.",
     )
-    steps: int = Field(description="Denoising steps.")
-    seed: int = Field(description="Random seed.")
+    steps: Steps = Field(description="Denoising steps, 1..500.")
+    seed: Seed = Field(description="Random seed, 0..2**32-1.")
     crop: CropPlan = Field(description="Crop-to-mask decision.")
     color_match: bool = Field(
         default=False, description="Match the regenerated region's colour to its surroundings."

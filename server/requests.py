@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import ValidationError
 
 from planner.errors import InputError
@@ -21,6 +23,8 @@ def _numbers(text: str, count: int, what: str, example: str) -> list[float]:
         values = [float(v) for v in text.split(",")]
     except ValueError:
         values = []
+    if not all(math.isfinite(v) for v in values):
+        raise InputError(f"{what} {text!r} has a number that is not finite; give pixel numbers")
     if len(values) != count:
         raise InputError(
             f"{what} {text!r} is not {count} comma-separated numbers; write it as {example}"
@@ -80,13 +84,13 @@ def build_request(
     sam = None
     if text is not None and not text.strip():
         raise InputError("--text is empty; name the object, e.g. --text 'the dog on the left'")
-    if points or box or text:
-        sam = SamPrompt(
-            points=[parse_point(p) for p in points or []],
-            box=parse_box(box) if box else None,
-            text=text,
-        )
     try:
+        if points or box or text:
+            sam = SamPrompt(
+                points=[parse_point(p) for p in points or []],
+                box=parse_box(box) if box else None,
+                text=text,
+            )
         return EditRequest(
             image=image,
             edit=edit,

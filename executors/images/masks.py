@@ -23,6 +23,8 @@ from planner.errors import InputError
 from planner.imageio import array_to_mask, mask_to_array
 from planner.schema import Extend, MaskPlan
 
+LARGE_PX = 64
+"""Above this radius, dilate by a distance transform (linear in pixels) instead of a kernel."""
 _NUMERIC_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
@@ -36,9 +38,15 @@ def _cv2():  # type: ignore[no-untyped-def]
     return cv2
 
 
-def _check_px(px: int, what: str) -> int:
+def _check_px(px: int, what: str, shape: tuple[int, ...] | None = None) -> int:
+    """``px`` as an int; InputError if negative or (given the mask's (H, W)) over its long side."""
     if px < 0:
         raise InputError(f"{what} by {px} px; give 0 or more pixels")
+    if shape is not None and px > max(shape[:2]):
+        raise InputError(
+            f"{what} by {px} px is more than the image's long side ({max(shape[:2])} px); give "
+            f"at most {max(shape[:2])}"
+        )
     return int(px)
 
 
@@ -107,6 +115,10 @@ def dilate(edit: np.ndarray, px: int) -> np.ndarray:
     """Grow the edit region by ``px`` pixels (round structuring element)."""
     if _check_px(px, "dilate") == 0:
         return edit.copy()
+    if px > LARGE_PX:  # a distance transform costs the same for any radius; a kernel grows as px^2
+        cv2 = _cv2()
+        outside = (~edit).astype(np.uint8)
+        return cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= px
     return _cv2().dilate(edit.astype(np.uint8), _disk(px)).astype(bool)
 
 
@@ -217,6 +229,8 @@ def prepare(
     stitch mask is that hard mask feathered outward, so the final composite blends over
     ``feather_px`` pixels beyond it.
     """
+    _check_px(dilate_px, "dilate", edit.shape)  # caps scaled to the image, before any work
+    _check_px(feather_px, "feather", edit.shape)
     hard = invert(edit) if invert_it else edit.copy()
     hard = dilate(hard, dilate_px)
     return hard, feather(hard, feather_px)

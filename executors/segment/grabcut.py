@@ -46,6 +46,7 @@ from PIL import Image
 
 from executors.images import masks
 from executors.segment.prompts import MaskResult, check_prompt, to_rgb
+from planner.errors import InputError
 from planner.schema import SamPrompt
 
 POINT_MARGIN = 0.15  # box margin around points-only prompts, as a fraction of the short side
@@ -193,6 +194,12 @@ class GrabCutSegmenter:
         for p in prompt.points:
             centre = (int(p.x * scale), int(p.y * scale))
             cv2.circle(seed, centre, radius, cv2.GC_FGD if p.label == 1 else cv2.GC_BGD, -1)
+        fg = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
+        if fg.all() or not fg.any():  # GrabCut learns from both sides; a 1x1 image has one
+            raise InputError(
+                f"GrabCut needs pixels both on and off the object; this {sw}x{sh} image and prompt "
+                "leave it only one side: give a larger image or a box that leaves some background"
+            )
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         bgr = np.ascontiguousarray(small[..., ::-1])
         cv2.grabCut(bgr, seed, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)

@@ -53,10 +53,29 @@ def main(argv: list[str] | None = None) -> None:
     from planner.errors import RetouchError
 
     try:
-        get_app()(args=argv, standalone_mode=True)
+        code = get_app()(args=argv, standalone_mode=False)
     except RetouchError as exc:  # raised outside a command body (rare)
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: one line, as every other error
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `retouch`: the help, as before
+            typer.echo(exc.ctx.get_help(), err=True)  # type: ignore[attr-defined]
+        else:
+            typer.echo(f"error: {usage_line(exc)}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_line(exc: Exception) -> str:
+    """A click usage error as one line: the message, the command, where to read its options."""
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None:
+        return message
+    return f"{message} (see {ctx.command_path} --help)"
 
 
 def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -101,8 +101,9 @@ def _save_atomic(img: Any, path: Path) -> None:
     try:
         atomic_save(path, lambda tmp: img.save(tmp, format=fmt, **kwargs))
     except (OSError, ValueError, KeyError) as exc:
+        other = "RESULT.tif (TIFF keeps every mode)" if fmt == "PNG" else "RESULT.png"
         raise InputError(
-            f"cannot write a {img.mode} image as {fmt} to {path} ({exc}); use --out RESULT.png"
+            f"cannot write a {img.mode} image as {fmt} to {path} ({exc}); use --out {other}"
         ) from exc
 
 

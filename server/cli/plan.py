@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -92,6 +93,34 @@ def plan_cmd(
     run_guarded(body)
 
 
+CASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _case(data: bytes, n: int) -> dict:
+    """One line of a ``retouch doc`` file as a request dict with a safe "name"; InputError if the
+    line is not UTF-8, not a JSON object, nested too deep, or names no plain folder."""
+    from planner.errors import InputError
+
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"the line is not UTF-8 (byte {exc.start}); save the file as UTF-8"
+        ) from None
+    except RecursionError:
+        raise InputError(
+            "the line nests JSON too deeply; one flat request object per line"
+        ) from None
+    if not isinstance(raw, dict):
+        raise InputError("the line is not a JSON object")
+    name = raw.get("name", f"case-{n:03d}")
+    if not isinstance(name, str) or not CASE_NAME.fullmatch(name):
+        raise InputError(
+            f"name {name!r} is not a plain folder name; use 1-100 letters, digits, '.', '_' or '-'"
+        )
+    return raw
+
+
 def doc_cmd(
     cases: Annotated[
         Path,
@@ -119,18 +148,14 @@ def doc_cmd(
             )
         base = cases.resolve().parent
         failed = written = 0
-        for n, line in enumerate(cases.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
+        for n, data in enumerate(cases.read_bytes().splitlines(), start=1):
+            if not data.strip() or data.lstrip().startswith(b"#"):
                 continue
             try:
-                raw = json.loads(line)
-                if not isinstance(raw, dict):
-                    raise InputError("the line is not a JSON object")
-                name = str(raw.pop("name", f"case-{n:03d}"))
-                if not name or "/" in name or name.startswith("."):
-                    raise InputError(f"name {name!r} is not a plain folder name")
+                raw = _case(data, n)
+                name = raw.pop("name", f"case-{n:03d}")
                 for key in ("image", "mask"):
-                    if raw.get(key) and not Path(raw[key]).is_absolute():
+                    if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
                         raw[key] = str(base / raw[key])
                 request = EditRequest.model_validate(raw)
                 _, doc = plan_request(request, out / name)

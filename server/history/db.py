@@ -138,6 +138,27 @@ class Database:
                 ) from exc
         raise AssertionError("unreachable")
 
+    def _check_not_lost(self, objects: Path) -> None:
+        """StoreError when the database is empty or missing but ``objects`` holds stored files: a
+        lost or truncated database, which must not be recreated empty (gc would then delete
+        every object as unreferenced)."""
+        if next(objects.glob("*/*"), None) is None:
+            return
+
+        def version() -> int:
+            conn = self._connect()
+            try:
+                return int(conn.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                conn.close()
+
+        if self._retry(version) == 0:
+            raise StoreError(
+                f"{self.db_path} holds no history (empty or missing) but {objects} holds "
+                "stored images; restore the database from a backup, or move the data directory "
+                "aside to start afresh"
+            )
+
     def _init_schema(self) -> None:
         conn = self._connect()
         try:

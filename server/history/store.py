@@ -64,6 +64,9 @@ from server.history.tree import (
     parse_ref,
 )
 
+MAX_KEEP_DAYS = 36_500
+"""Longest --keep-days (a century); longer overflows a date."""
+
 
 def default_data_dir() -> Path:
     """``RETOUCH_DATA_DIR`` if set, else the platform's user data directory for "retouch"."""
@@ -94,6 +97,7 @@ class Store(Database):
                 f"cannot create the data directory {self.data_dir} ({exc.strerror}); "
                 "set RETOUCH_DATA_DIR or --data-dir to a writable folder"
             ) from exc
+        self._check_not_lost(self.objects)
         self._retry(self._init_schema)
 
     # ------------------------------------------------------------------------------------ files
@@ -389,8 +393,10 @@ class Store(Database):
     ) -> GcReport:
         """Collect garbage (policy in the module docstring). ``keep_days`` None keeps every
         version; ``temp_grace_s`` spares younger temp files; ``now`` is for tests."""
-        if keep_days is not None and keep_days < 0:
-            raise InputError(f"--keep-days {keep_days} is negative; give 0 or more days")
+        if keep_days is not None and not 0 <= keep_days <= MAX_KEEP_DAYS:  # NaN fails too
+            raise InputError(
+                f"--keep-days {keep_days} is out of range 0..{MAX_KEEP_DAYS}; give a number of days"
+            )
         removed: list[str] = []
         if keep_days is not None:
             cutoff = (now or datetime.now(UTC)) - timedelta(days=keep_days)

@@ -44,7 +44,7 @@ def parse_ref(ref: str) -> VersionRef:
 
     Raises StoreError naming the accepted forms when ``ref`` matches none of them.
     """
-    m = _REF.match(ref.strip().lower()) if isinstance(ref, str) else None
+    m = _REF.fullmatch(ref.strip().lower()) if isinstance(ref, str) else None
     if m is None:
         raise StoreError(
             f"{ref!r} is not a version reference; write @ID (an id or its first {MIN_PREFIX}+ "
@@ -61,7 +61,7 @@ def is_version_ref(text: str) -> bool:
 def check_session(name: str) -> str:
     """Validate a session name: 1-128 characters, letters, digits and ``._:-``, not starting with
     punctuation. Returns it unchanged; raises InputError otherwise."""
-    if not isinstance(name, str) or not _SESSION.match(name):
+    if not isinstance(name, str) or not _SESSION.fullmatch(name):
         raise InputError(
             f"session name {name!r} is not valid; use 1-128 letters, digits, '.', '_', ':' or '-', "
             "starting with a letter or digit"

@@ -64,6 +64,15 @@ class RetouchServer(MCPServer):
     input_models: dict[str, type[BaseModel]]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        from planner.atomic import undo, undo_on_failure
+
+        with undo_on_failure() as created:  # a failed call leaves no file behind (uploads too)
+            result = await self._call_tool(name, arguments, context)
+            if getattr(result, "is_error", False):
+                undo(created)
+        return result
+
+    async def _call_tool(self, name: str, arguments: dict[str, Any], context: Any) -> Any:
         from planner.errors import RetouchError
 
         try:

@@ -83,7 +83,12 @@ class ServerConfig:
             ) from exc
         dirs = [*(roots or [str(here)]), str(out_dir)]
         data = (here / Path(data_dir).expanduser()).resolve() if data_dir is not None else None
-        return cls(roots=Roots(dirs, base=here), out_dir=out_dir, data_dir=data, **limits)
+        from server.history.store import default_data_dir
+
+        store = Roots.store_folder(data or default_data_dir())  # denied wherever it lies
+        return cls(
+            roots=Roots(dirs, base=here, deny=[store]), out_dir=out_dir, data_dir=data, **limits
+        )
 
     @property
     def store(self) -> Store:
@@ -112,11 +117,11 @@ class ServerConfig:
         """The image a tool works on: a confined path, or a base64 upload saved under inputs/."""
         if (path is None) == (b64 is None):
             raise InputError(f"give exactly one of {what} (a path) and {what}_base64")
-        real = (
-            store_upload(self.out_dir, b64, f"{what}_base64")
-            if b64 is not None
-            else self.input_file(path, what)
-        )
+        if b64 is not None:
+            self.out_folder("inputs")
+            real = self.roots.resolve_input(store_upload(self.out_dir, b64, f"{what}_base64"), what)
+        else:
+            real = self.input_file(path, what)
         self.check_pixels(real, what)
         return real
 
@@ -150,8 +155,13 @@ class ServerConfig:
                     f"no plan with id {ref} in {self.out_dir / 'plans'}; call plan_edit "
                     "first or pass the path of a plan.json"
                 )
-            return path
+            return self.input_file(str(path), "plan")
         return self.input_file(ref, "plan")
+
+    def out_folder(self, *parts: str) -> Path:
+        """A folder under the output folder (created), checked like every path a tool writes: its
+        real path must stay inside the output folder (a planted symlink must not lead out)."""
+        return self.roots.resolve_folder(self.out_dir.joinpath(*parts), self.out_dir)
 
     def new_output(self, path: str, what: str = "output") -> Path:
         """A confined path that does not exist yet (tools never overwrite others' files)."""

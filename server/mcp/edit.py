@@ -85,7 +85,7 @@ async def run_edit(
     run_id = (
         f"{outputs.stamp()}-{plan_hash}-{secrets.token_hex(2)}"  # unique even for the same plan
     )
-    run_dir = cfg.out_dir / "runs" / run_id
+    run_dir = cfg.out_folder("runs") / run_id
 
     # 2. the edit and its QA, on the GPU worker (or, with serve --pool, on a Ray Serve replica)
     def inputs():  # type: ignore[no-untyped-def]

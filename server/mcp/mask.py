@@ -53,7 +53,7 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
         raise InputError("the mask is empty after invert; the object covers the whole image")
     # 2. write the mask and describe it
     mask_id = f"{outputs.stamp()}-{hashlib.sha256(mask.tobytes()).hexdigest()[:8]}"
-    path = cfg.out_dir / "masks" / f"{mask_id}.png"
+    path = cfg.out_folder("masks") / f"{mask_id}.png"
     png = outputs.encode_png(array_to_mask(mask))
     outputs.atomic_write(path, png)
     if extra is not None:

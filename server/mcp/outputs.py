@@ -9,8 +9,9 @@ served as ``retouch://out/<path relative to DIR>``:
     runs/<run_id>/result.png, mask.png, preview.*, comparison.jpg, plan.json, provenance.json
 
 Every file is written whole or not at all (temporary file + rename). Result images keep their mode
-(alpha included) and ICC profile. Inline images are small: a preview at most 512 px and ~300 KB,
-well under the 1 MB some hosts allow per result.
+(alpha included) and ICC profile. Inline images are small: a preview at most 512 px and 200 KB,
+a comparison 512 px tall per row and at most 480 KB, so a result stays under the 1 MB some hosts
+allow per tool result.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ from planner.errors import InputError
 from server.mcp.schemas import MAX_BASE64_BYTES, FileRef
 
 PREVIEW_PX = 512
-PREVIEW_MAX_BYTES = 300_000
-COMPARE_PX = 256
+PREVIEW_MAX_BYTES = 200_000
+COMPARE_PX = 512
+COMPARE_MAX_BYTES = 480_000
+ZOOM_BELOW = 0.10
+"""A region whose bounding box covers less of the image than this gets a zoomed comparison row.
+Preview + comparison, base64-encoded, stay under the 1 MB a tool result may carry (Claude
+Desktop's limit)."""
 MIME = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -41,6 +47,7 @@ MIME = {
     ".md": "text/markdown",
 }
 URI_PREFIX = "retouch://out/"
+PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
 
 
 def stamp() -> str:
@@ -60,6 +67,8 @@ def encode_png(img: Image.Image) -> bytes:
     """PNG bytes keeping the image's mode (alpha, 16-bit grey) and its ICC profile."""
     buf = io.BytesIO()
     icc = img.info.get("icc_profile")
+    if img.mode not in PNG_MODES:  # CMYK, YCbCr, LAB...: PNG holds their RGB(A), not their profile
+        img, icc = img.convert("RGBA" if "A" in img.mode else "RGB"), None
     img.save(buf, format="PNG", **({"icc_profile": icc} if icc else {}))
     return buf.getvalue()
 
@@ -94,6 +103,10 @@ def decode_base64_image(data: str, what: str = "image_base64") -> tuple[bytes, s
     try:
         with Image.open(io.BytesIO(raw)) as im:
             fmt = (im.format or "").upper()
+    except Image.DecompressionBombError as exc:
+        raise InputError(
+            f"{what} declares more pixels than this server opens ({exc}); downscale it"
+        ) from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(
             f"{what} does not decode to an image Pillow can read; send a PNG, JPEG or WebP"
@@ -155,30 +168,79 @@ def _outline(mask: np.ndarray) -> np.ndarray:
     return mask & ~inner
 
 
+def _outlined(img: Image.Image, mask: np.ndarray | None) -> Image.Image:
+    """8-bit RGB, with the edit region's boundary drawn 2 px wide in red when ``mask`` fits."""
+    rgb = _display(img).convert("RGB")
+    if mask is None or mask.shape != (rgb.size[1], rgb.size[0]):
+        return rgb
+    arr = np.array(rgb)
+    edge = _outline(mask)
+    edge = edge | np.roll(edge, 1, axis=0) | np.roll(edge, 1, axis=1)  # 2 px, visible small
+    arr[edge] = (255, 0, 0)
+    return Image.fromarray(arr)
+
+
+def zoom_box(mask: np.ndarray | None) -> tuple[int, int, int, int] | None:
+    """XYXY box around a small edit region (bounding box under ZOOM_BELOW of the image) with a
+    margin of half its size (at least 16 px), clipped to the image; None for no or a large region."""
+    if mask is None or not mask.any():
+        return None
+    h, w = mask.shape
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    x0, y0, x1, y1 = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    if (x1 - x0) * (y1 - y0) >= ZOOM_BELOW * w * h:
+        return None
+    mx, my = max(16, (x1 - x0) // 2), max(16, (y1 - y0) // 2)
+    return max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+
+
+def _row(images: list[Image.Image], height: int, gap: int) -> Image.Image:
+    panels = []
+    for rgb in images:
+        scale = min(height / rgb.size[1], 4 * height / rgb.size[0])  # a strip stays 4x as wide
+        size = (max(1, round(rgb.size[0] * scale)), max(1, round(rgb.size[1] * scale)))
+        panels.append(rgb.resize(size, Image.Resampling.LANCZOS))
+    row = Image.new("RGB", (sum(p.size[0] for p in panels) + gap, height), (255, 255, 255))
+    x = 0
+    for p in panels:
+        row.paste(p, (x, 0))
+        x += p.size[0] + gap
+    return row
+
+
+def fit_jpeg(img: Image.Image, max_bytes: int) -> bytes:
+    """JPEG bytes of ``img`` at most ``max_bytes``: quality 85 down to 50, then smaller."""
+    while True:
+        for quality in (85, 70, 50):
+            buf = io.BytesIO()
+            img.save(buf, format="JPEG", quality=quality)
+            if buf.tell() <= max_bytes:
+                return buf.getvalue()
+        img = img.resize((max(1, img.size[0] * 3 // 4), max(1, img.size[1] * 3 // 4)))
+
+
 def comparison(
     source: Image.Image, result: Image.Image, mask: np.ndarray | None, height: int = COMPARE_PX
 ) -> bytes:
-    """JPEG: source (edit region outlined in red) | result, both ``height`` px tall."""
-    panels = []
-    for img, outline in ((source, mask), (result, None)):
-        rgb = _display(img).convert("RGB")
-        if outline is not None and outline.shape == (rgb.size[1], rgb.size[0]):
-            arr = np.array(rgb)
-            edge = _outline(outline)
-            edge = edge | np.roll(edge, 1, axis=0) | np.roll(edge, 1, axis=1)  # 2 px, visible small
-            arr[edge] = (255, 0, 0)
-            rgb = Image.fromarray(arr)
-        w = max(1, round(rgb.size[0] * height / rgb.size[1]))
-        panels.append(rgb.resize((w, height), Image.Resampling.LANCZOS))
+    """JPEG, at most COMPARE_MAX_BYTES: source (edit region outlined in red) | result, ``height``
+    px tall; under it, for a region under ZOOM_BELOW of the image, the same two zoomed on the
+    region with a margin (zoom_box), so a small edit can be judged."""
     gap = 4
-    canvas = Image.new("RGB", (sum(p.size[0] for p in panels) + gap, height), (255, 255, 255))
-    x = 0
-    for p in panels:
-        canvas.paste(p, (x, 0))
-        x += p.size[0] + gap
-    buf = io.BytesIO()
-    canvas.save(buf, format="JPEG", quality=85)
-    return buf.getvalue()
+    src, res = _outlined(source, mask), _display(result).convert("RGB")
+    rows = [_row([src, res], height, gap)]
+    box = zoom_box(mask) if source.size == result.size else None
+    if box is not None:
+        rows.append(_row([src.crop(box), res.crop(box)], height, gap))
+    canvas = Image.new(
+        "RGB",
+        (max(r.size[0] for r in rows), sum(r.size[1] for r in rows) + gap * (len(rows) - 1)),
+        (255, 255, 255),
+    )
+    y = 0
+    for r in rows:
+        canvas.paste(r, (0, y))
+        y += r.size[1] + gap
+    return fit_jpeg(canvas, COMPARE_MAX_BYTES)
 
 
 OVERLAY_COLOURS = np.array(  # tint candidates; the one farthest from the masked pixels is used

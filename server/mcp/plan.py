@@ -42,7 +42,7 @@ def store_plan(cfg: ServerConfig, plan: EditPlan) -> tuple[str, Path, Path]:
     from planner.render import write_outputs
 
     pid = plan_id(plan)
-    doc, path = write_outputs(plan, cfg.out_dir / "plans" / pid)
+    doc, path = write_outputs(plan, cfg.out_folder("plans", pid))
     return pid, path, doc
 
 

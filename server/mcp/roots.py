@@ -4,7 +4,9 @@ Checked the way the reference filesystem MCP server does it: the path is made ab
 resolved (``os.path.realpath``), and the real path must lie inside a root's real path. A file that
 does not exist yet (an output) is checked through its parent folder's real path. On top of that,
 ``..`` components and NUL bytes are refused outright, so a path never reads as one place and means
-another. The roots are the server's own configuration (``retouch serve --root DIR``); the protocol's
+another, and a path the OS cannot take (not UTF-8, too long: planner/bounds.py) is refused before
+anything opens it. Folders inside a root can be denied (the history store's data directory: its
+objects are read by version reference, never by path). The roots are the server's own configuration (``retouch serve --root DIR``); the protocol's
 client roots are deprecated in its 2026 revision and are not consulted.
 """
 
@@ -14,6 +16,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from planner.bounds import check_path_text
 from planner.errors import InputError
 
 
@@ -21,7 +24,10 @@ class Roots:
     """The folders tools may touch; ``base`` is where relative paths start (the working dir)."""
 
     def __init__(
-        self, dirs: Sequence[str | os.PathLike[str]], base: str | os.PathLike[str] | None = None
+        self,
+        dirs: Sequence[str | os.PathLike[str]],
+        base: str | os.PathLike[str] | None = None,
+        deny: Sequence[str | os.PathLike[str]] = (),
     ):
         if not dirs:
             raise InputError("no root folders configured; pass --root DIR at least once")
@@ -35,20 +41,28 @@ class Roots:
                 )
             if real not in self.dirs:
                 self.dirs.append(real)
+        self.denied = [Path(os.path.realpath(self.base / Path(d).expanduser())) for d in deny]
+
+    @staticmethod
+    def store_folder(data_dir: str | os.PathLike[str]) -> Path:
+        """The real path of a history store's data directory (it need not exist yet)."""
+        return Path(os.path.realpath(Path(data_dir).expanduser()))
 
     def describe(self) -> str:
         return ", ".join(str(d) for d in self.dirs)
 
     def contains(self, real: Path) -> bool:
-        """Whether an already-resolved path lies inside (or is) one of the roots."""
+        """Whether an already-resolved path lies inside (or is) one of the roots, and in no denied
+        folder."""
+        if any(real.is_relative_to(d) for d in self.denied):
+            return False
         return any(real == d or real.is_relative_to(d) for d in self.dirs)
 
     def _checked(self, path: str | os.PathLike[str], what: str) -> Path:
         raw = os.fspath(path)
         if not raw.strip():
             raise InputError(f"{what} path is empty; give a file path under {self.describe()}")
-        if "\x00" in raw:
-            raise InputError(f"{what} path contains a NUL byte; give a plain file path")
+        check_path_text(raw, what)
         p = Path(raw).expanduser()
         if ".." in p.parts:
             raise InputError(
@@ -58,6 +72,11 @@ class Roots:
 
     def _refuse(self, raw: str | os.PathLike[str], what: str, real: Path) -> InputError:
         shown = f"{raw} (resolves to {real})" if os.fspath(raw) != str(real) else os.fspath(raw)
+        if any(real.is_relative_to(d) for d in self.denied):
+            return InputError(
+                f"{what} {shown} is in the history store, which tools read only by version "
+                "reference; give @ID (see the history tool) or a file outside the store"
+            )
         return InputError(
             f"{what} {shown} is outside the folders this server may use ({self.describe()}); "
             "move the file under one of them or start the server with --root DIR"
@@ -90,6 +109,24 @@ class Roots:
     def resolve_output(self, path: str | os.PathLike[str], what: str = "output") -> Path:
         """Where to write ``path``: its parent's real path (created if needed) must be in a root."""
         p = self._checked(path, what)
+        return self._output(path, p, what)
+
+    def resolve_folder(self, folder: Path, inside: Path, what: str = "output folder") -> Path:
+        """Real path of ``folder`` (created if needed), which must stay inside ``inside`` and a
+        root: a symlink planted in the output folder (``out/masks`` -> elsewhere) is refused."""
+        real = self._output(folder, self._checked(folder, what), what)
+        try:
+            real.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create folder {real} ({exc.strerror}); check {inside}"
+            ) from exc
+        real = Path(os.path.realpath(real))
+        if not real.is_relative_to(os.path.realpath(inside)) or not self.contains(real):
+            raise self._refuse(folder, what, real)
+        return real
+
+    def _output(self, path: str | os.PathLike[str], p: Path, what: str) -> Path:
         if p.is_symlink():
             real = Path(os.path.realpath(p))
             if not self.contains(real):

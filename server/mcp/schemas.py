@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from executors.qa.report import QAReport
+from planner.bounds import MAX_OBJECT_CHARS, Int
 from planner.schema import (
     Degradation,
     EditPlan,
@@ -47,7 +48,7 @@ SESSION_NOTE = (
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class _Out(BaseModel):
@@ -157,11 +158,12 @@ class MakeMaskInput(_In):
     session: str | None = Field(default=None, description=SESSION_NOTE)
     text: str | None = Field(
         default=None,
+        max_length=MAX_OBJECT_CHARS,
         description="The object in words, e.g. 'the dog on the left', 'all the cars' (SAM 3). "
         "Every instance found is listed in the reply; the words choose among them. The first "
         "way to make a mask; use sam clicks/box when the words find the wrong thing.",
     )
-    instance: int | Literal["all"] | None = Field(
+    instance: Int(1, 1000) | Literal["all"] | None = Field(
         default=None,
         description="With text: the instance id from a previous reply's instances (or all) "
         "instead of the words' choice.",
@@ -176,9 +178,7 @@ class MakeMaskInput(_In):
         description="Return everything but the object (e.g. to "
         "replace the background around a subject).",
     )
-    dilate_px: int = Field(
-        default=0, ge=0, le=256, description="Grow the mask by this many pixels."
-    )
+    dilate_px: Int(0, 256) = Field(default=0, description="Grow the mask by this many pixels.")
     sam_type: Literal["vit_b", "vit_l", "vit_h", "auto"] = Field(
         default="vit_b", description="SAM size the checkpoint is; auto reads it from the file."
     )
@@ -253,6 +253,7 @@ class RunEditInput(_In):
     )
     overrides: list[PlanChange] = Field(
         default_factory=list,
+        max_length=32,
         description="Changes to any plan field "
         "for this run (a QA fix's changes can be passed as they are), "
         "e.g. {field: 'seed', op: 'set', value: 7}.",
@@ -362,6 +363,7 @@ class RenderSkillDocOutput(_Out):
 class ListModelsInput(_In):
     dirs: list[str] = Field(
         default_factory=list,
+        max_length=16,
         description="Extra folders to search for model "
         "directories and SAM checkpoints (under the server's roots).",
     )
