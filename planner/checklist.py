@@ -330,7 +330,7 @@ def checklist(
     items += [size_mode(), blank()]
     if has_region:
         items += [seam(), color_shift(), saturation()]
-        if mask_source in ("sam-points", "sam-box"):
+        if mask_source in ("sam-points", "sam-box", "text"):
             items.append(mask_fit())
         if intent in CHANGE_INTENTS and mode in ("inpaint", "repaint"):
             items.append(changed())

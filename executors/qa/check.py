@@ -363,7 +363,11 @@ _PIXEL_MEASURES: dict[str, Callable[[QAItem, _Context], QAResult]] = {
     "saturation": _simple(m.saturation, "the edit region is empty"),
     "structure": _structure,
     "blank": _simple(m.blank, "the edit region is empty"),
-    "changed": _simple(content.changed, "no pixel of the edit region has a source pixel"),
+    "changed": _simple(
+        content.changed,
+        "no pixel of the edit region has a source pixel, or the region already matches a fill "
+        "from its border (nothing left to remove)",
+    ),
     "repetition": _whole(content.repetition, "the region leaves no source to compare with"),
     "mask-fit": _mask_fit,
 }

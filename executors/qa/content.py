@@ -15,6 +15,7 @@ from planner.schema import EditPlan
 
 WORK_SIDE = 256  # long side (px) of the region's window that `changed` runs at
 FLOOR = 2.0  # grey levels: the least change a plain fill is credited with (a flat region)
+NOTHING_LEFT = 1.5  # grey levels: a plain fill changing less than this finds nothing to remove
 REPEAT_SIDE = 256  # long side (px) of the image that `repetition` searches at
 BLOCK = 16  # px at that scale: the blocks of the new area looked up in the source
 TEXTURE_STD = 6.0  # grey levels: a block flatter than this cannot be told from any other
@@ -51,7 +52,9 @@ def changed(frame: Frame) -> tuple[float, str] | None:
     value = mean |result - source| (grey levels) over the region's pixels that have a source, divided
     by the same for an OpenCV Telea fill of the region from its border (at least FLOOR): 0 = the
     region is untouched, about 1 = changed as much as filling it from its surroundings. Runs on the
-    region's window at most WORK_SIDE px on the long side. None when no region pixel has a source.
+    region's window at most WORK_SIDE px on the long side. None when no region pixel has a source,
+    or when the region already is what a fill makes of it (the plain fill moves it less than
+    NOTHING_LEFT grey levels: e.g. removing again what an earlier edit removed).
     """
     import cv2
 
@@ -63,6 +66,8 @@ def changed(frame: Frame) -> tuple[float, str] | None:
     telea = cv2.inpaint(np.clip(src, 0, 255).astype(np.uint8), hole, 3, cv2.INPAINT_TELEA)
     moved = float(np.abs(res - src)[where].mean())
     fill = float(np.abs(telea.astype(np.float32) - src)[where].mean())
+    if fill < NOTHING_LEFT:
+        return None
     value = moved / max(fill, FLOOR)
     return value, (
         f"the result differs from the source by {moved:.1f} grey levels on average inside the "

@@ -245,12 +245,16 @@ def test_session_records_versions_and_reads_refs(tmp_path: Path) -> None:
         str(tmp_path / "a" / "r.png"),
     )
     assert r1.exit_code == 0, r1.output
+    mask2 = tmp_path / "mask2.png"  # the next edit removes something else (the first is gone)
+    m[:] = 0
+    m[40:50, 36:46] = 255
+    Image.fromarray(m).save(mask2)
     r2 = invoke(
         "edit",
         "@current",
         "remove the dot",
         "--mask",
-        str(mask),
+        str(mask2),
         *base,
         "--out",
         str(tmp_path / "b" / "r.png"),
