@@ -271,3 +271,31 @@ def test_session_records_versions_and_reads_refs(tmp_path: Path) -> None:
     assert bad.exit_code == 6 and bad.stderr.startswith("error: ")
     no_session = invoke("edit", "@current", "remove the dot", "--mask", str(mask))
     assert no_session.exit_code == 2 and "--session" in no_session.stderr
+
+
+def test_a_fallback_is_printed_first_and_recorded(
+    tmp_path: Path, astronaut_path: Path, write_mask, empty_hf_cache: None
+) -> None:
+    """A GPU plan run here without its weights: the classical fill stands in, the first line says
+    so (with the fix), provenance.json and qa.json list it, and the verdict is not a plain pass."""
+    mask = write_mask((512, 512), (300, 60, 365, 125))
+    out = tmp_path / "run" / "r.png"
+    r = invoke(
+        "edit",
+        str(astronaut_path),
+        "remove the sign",
+        "--mask",
+        str(mask),
+        "--hardware",
+        "gpu-24gb",
+        "--out",
+        str(out),
+    )
+    assert r.exit_code == 0, r.output
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("degraded Ran the weight-free OpenCV fill") and "hf download" in first
+    verdict = r.stdout.splitlines()[-1]
+    assert verdict.startswith("verdict Ran the weight-free") and "degraded:" in verdict
+    for name in ("provenance.json", "qa.json"):
+        entries = json.loads((out.parent / name).read_text())["degraded"]
+        assert [e["what"] for e in entries] == ["executor"]
