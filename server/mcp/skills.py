@@ -1,4 +1,8 @@
-"""The MCP Skills extension (``io.modelcontextprotocol/skills``, SEP-2640) serving ``skills/``.
+"""The MCP Skills extension (``io.modelcontextprotocol/skills``, SEP-2640) serving the skills.
+
+The skills ship as package data (``server/skills/<name>/``; the checkout's ``skills/`` links to it),
+found through ``importlib.resources`` so an installed wheel serves them as the checkout does. A
+server with no skill to serve refuses to start.
 
 Each skill folder (``skills/<name>/SKILL.md`` plus its other files) is published as resources
 ``skill://<name>/<file-path>``, read with the ordinary ``resources/read``. Two extension methods
@@ -34,7 +38,13 @@ from pydantic import BaseModel, ConfigDict, Field
 SKILLS_EXTENSION = "io.modelcontextprotocol/skills"
 SKILL_FILE = "SKILL.md"
 LIST_TTL_MS = 60_000  # a freshness hint only; digests are what a host verifies
-DEFAULT_SKILLS_DIR = Path(__file__).resolve().parents[2] / "skills"
+
+
+def default_skills_dir() -> Path:
+    """The packaged skills folder (``server/skills``), wherever the package is installed."""
+    from importlib.resources import files
+
+    return Path(str(files("server") / "skills"))
 
 
 async def legacy_advertisement(ctx: Any, call_next: Any) -> Any:
@@ -116,11 +126,18 @@ class SkillsExtension(Extension):
 
     identifier = SKILLS_EXTENSION
 
-    def __init__(self, root: Path = DEFAULT_SKILLS_DIR) -> None:
-        self.root = root
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root = root if root is not None else default_skills_dir()
         self.folders = (
             sorted(p.parent for p in root.glob(f"*/{SKILL_FILE}")) if root.is_dir() else []
         )
+        if not self.folders:
+            from planner.errors import ModelMissingError
+
+            raise ModelMissingError(
+                f"no skills to serve: {root} has no <name>/{SKILL_FILE}; reinstall retouch "
+                "(the wheel ships server/skills) or check the installation"
+            )
         for folder in self.folders:  # fail at start-up, not on the first skills/list
             name = read_frontmatter(folder / SKILL_FILE)["name"]
             if name != folder.name:

@@ -25,7 +25,7 @@ from server.mcp.skills import SKILLS_EXTENSION, SkillsExtension, split_frontmatt
 
 pytestmark = pytest.mark.anyio
 REPO = Path(__file__).resolve().parents[3]
-SKILL_DIR = REPO / "skills" / "retouch-editing"
+SKILL_DIR = REPO / "server" / "skills" / "retouch-editing"
 CHECK = Path("/work/shared/tools/mcp-inspector-check")
 
 
