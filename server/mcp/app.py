@@ -21,17 +21,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult, ListToolsResult, TextContent
+from mcp_types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
 from server.mcp import edit, history, mask, models, plan
 from server.mcp.config import ServerConfig, retouch_version
+from server.mcp.outline import add_schema_resources
 from server.mcp.resources import add_prompt, add_resources
 from server.mcp.skills import SkillsExtension, legacy_advertisement
 from server.mcp.toolkit import ToolSpec, model_tool
+from server.mcp.ui import editor
 from server.mcp.words import tool_words
 
 log = logging.getLogger("retouch.mcp")
@@ -94,6 +98,20 @@ class RetouchServer(MCPServer):
                 )
             return CallToolResult(content=[TextContent(text=text)], is_error=True)
 
+    async def _handle_list_tools(self, ctx: Any, params: Any) -> ListToolsResult:
+        """Every tool for a client that negotiated MCP Apps; for any other the same tools as
+        before the app existed: no app-only tools, no ``_meta.ui`` binding."""
+        listed = await super()._handle_list_tools(ctx, params)
+        if client_supports_apps(ctx):
+            return listed
+        tools = [t for t in listed.tools if not editor.app_only(t.meta)]
+        return ListToolsResult(tools=[_without_ui(t) for t in tools])
+
+
+def _without_ui(tool: MCPTool) -> MCPTool:
+    meta = {k: v for k, v in (tool.meta or {}).items() if k != "ui"}
+    return tool.model_copy(update={"meta": meta or None})
+
 
 # The tools in tools/list order; each ToolSpec lives with its group's code.
 TOOLS: list[ToolSpec] = [
@@ -105,12 +123,14 @@ TOOLS: list[ToolSpec] = [
     models.LIST_MODELS,
     history.HISTORY,
     history.REVERT,
+    editor.VIEW_IMAGE,  # app-only: listed to clients that negotiated MCP Apps
+    editor.COMMIT_MASK,
 ]
 
 
 def build_tools(cfg: ServerConfig) -> list[Tool]:
-    """The eight tools, bound to ``cfg``."""
-    return [model_tool(spec, cfg) for spec in TOOLS]
+    """The tools, bound to ``cfg``; make_mask and run_edit show the editor app (ui/editor.py)."""
+    return [model_tool(spec, cfg, editor.tool_meta(spec.name)) for spec in TOOLS]
 
 
 class BearerToken:
@@ -149,12 +169,13 @@ def build_server(
         version=retouch_version(),
         instructions=INSTRUCTIONS,
         tools=tool_list,
-        extensions=[SkillsExtension()],
+        extensions=[SkillsExtension(), editor.apps()],
         middleware=[legacy_advertisement],
         log_level="WARNING",
         **auth,
     )
     app.input_models = {t.name: t.fn_metadata.arg_model for t in tool_list}
     add_resources(app, cfg)
+    add_schema_resources(app)
     add_prompt(app)
     return app

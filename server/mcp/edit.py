@@ -27,7 +27,7 @@ from server.history.hooks import record_edit
 from server.mcp import outputs
 from server.mcp.config import ServerConfig, Stopwatch
 from server.mcp.history import VERSION_URI, image_source, load_source, run_session
-from server.mcp.plan import apply_overrides, load_plan_ref, make_request_plan
+from server.mcp.plan import apply_overrides, load_plan_ref, make_request_plan, mask_arg
 from server.mcp.schemas import (
     CheckEditInput,
     CheckEditOutput,
@@ -75,7 +75,7 @@ async def run_edit(
     session, parent = run_session(args.session, src)
     if session is not None:
         await anyio.to_thread.run_sync(lambda: cfg.store)  # a broken store fails before the run
-    mask_ref = args.mask or plan.request.mask
+    mask_ref = mask_arg(cfg, args.mask, args.mask_base64) or plan.request.mask
     mask_path = sw.read("mask", cfg.input_file(mask_ref, "mask")) if mask_ref else None
     control = args.control
     control_path = sw.read("control", cfg.image_file(control, None, "control")) if control else None
@@ -341,12 +341,10 @@ async def _check_edit_tool(cfg: ServerConfig, args: CheckEditInput, ctx: Context
 RUN_EDIT = ToolSpec(
     "run_edit",
     "Run an image edit",
-    "Run a plan (by plan_id or plan.json path, or a request planned on the spot) on "
-    "the GPU worker and measure the result: returns an inline preview, a small "
-    "source|result comparison, links to the full-size files, the QA report and the "
-    "provenance (model, seed, every parameter, mask hash, timings). overrides change "
-    "any plan field for a rerun. Sends progress per denoising step when the request "
-    "carries a progress token; cancelling stops between steps.",
+    "Run a plan (plan_id, or a request planned on the spot) and QA-check the result. The "
+    "reply leads with degraded (what ran instead of the plan) and the verdict; then a preview, "
+    "a before/after comparison, links to the full-size files, the QA report and provenance. "
+    "Progress per denoising step; cancelling stops between steps.",
     RunEditInput,
     RunEditOutput,
     _run_edit_tool,
@@ -355,9 +353,8 @@ RUN_EDIT = ToolSpec(
 CHECK_EDIT = ToolSpec(
     "check_edit",
     "Check an edited image",
-    "Measure an edited image against a plan's QA checklist (outside-unchanged, seam, "
-    "colour shift, saturation, structure...): each check's value, limit, pass/fail "
-    "and, when it fails, the fix as plan changes. Writes nothing.",
+    "Measure an edited image against a plan's QA checklist: each check's value, limit, "
+    "pass/fail and, when it fails, the fix as plan changes. Writes nothing.",
     CheckEditInput,
     CheckEditOutput,
     _check_edit_tool,

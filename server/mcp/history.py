@@ -157,9 +157,8 @@ async def _revert_tool(cfg: ServerConfig, args: RevertInput, ctx: Context) -> Ca
 HISTORY = ToolSpec(
     "history",
     "Show a session's versions",
-    "The versions of a session (one per conversation) as a tree: each version's id, "
-    "parent, time, edit and children (two children = a branch), and which one is "
-    "current (the next run_edit with image '@current' starts there). Writes nothing.",
+    "A session's versions as a tree: each one's id, parent, time, edit and children (two "
+    "= a branch), and which is current (where image '@current' starts). Writes nothing.",
     HistoryInput,
     HistoryTree,
     _history_tool,
@@ -168,9 +167,8 @@ HISTORY = ToolSpec(
 REVERT = ToolSpec(
     "revert",
     "Go back to an earlier version",
-    "Make an earlier version of a session current (undo: version '@current~1'), so the "
-    "next edit starts from it; an edit from a version that already has children starts "
-    "a branch. Nothing is deleted: every version stays addressable as @ID.",
+    "Make an earlier version current (undo: version '@current~1'); editing it starts a "
+    "branch. Nothing is deleted: every version stays addressable as @ID.",
     RevertInput,
     RevertOutput,
     _revert_tool,

@@ -23,7 +23,7 @@ from server.mcp.config import ServerConfig, Stopwatch
 from server.mcp.history import image_source, load_source
 from server.mcp.numbered import numbered_overlay
 from server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
-from server.mcp.toolkit import BASE64_NOTE, Hints, Shown, ToolSpec, feature, link, reply
+from server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
 from server.mcp.words import tool_words
 
 
@@ -32,12 +32,11 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
     # 1. check inputs before anything loads
     src = image_source(cfg, args.image, args.image_base64, args.session)
     sw.read("image", src.path, src.version_id)
-    checkpoint = _checkpoint(cfg, args.checkpoint) if args.checkpoint else None
     extra = cfg.new_output(args.output) if args.output else None
     prompt, pick = _prompt(args)
 
-    ckpt = str(checkpoint) if checkpoint else None
-    knobs = {"checkpoint": ckpt, "sam_type": args.sam_type, "pick": pick, "instance": args.instance}
+    # the SAM checkpoint is the server's setting ($RETOUCH_SAM_CHECKPOINT), read from its files
+    knobs = {"checkpoint": None, "sam_type": "auto", "pick": pick, "instance": args.instance}
     knobs |= {"invert": args.invert, "dilate_px": args.dilate_px}
 
     def job(cancel: threading.Event, progress: object) -> tuple[np.ndarray, object, Image.Image]:
@@ -128,14 +127,6 @@ def find_mask(
     return mask, found
 
 
-def _checkpoint(cfg: ServerConfig, path: str) -> object:
-    """A confined SAM 1 .pth file, or a confined SAM 2.1 / SAM 3 transformers folder."""
-    try:
-        return cfg.roots.resolve_input_dir(path, "checkpoint")
-    except InputError:  # not a folder (or outside the roots: input_file says so again)
-        return cfg.input_file(path, "checkpoint")
-
-
 def _prompt(args: MakeMaskInput) -> tuple[SamPrompt, str | None]:
     """The SamPrompt to segment and the pick the words make; InputError for no or mixed prompts."""
     text = args.text if args.text is not None else args.sam.text
@@ -173,10 +164,9 @@ async def _make_mask_tool(cfg: ServerConfig, args: MakeMaskInput, ctx: Context) 
 MAKE_MASK = ToolSpec(
     "make_mask",
     "Make an edit mask",
-    "Segment an object named in words (text, SAM 3: every instance is listed and numbered; "
-    "spatial words like 'on the left' or 'all' choose) or marked by points and/or a box "
-    "(Segment Anything, else GrabCut) and save it as a mask (white = edit); returns the mask's "
-    "path and a red overlay preview." + BASE64_NOTE,
+    "Mask an object named in words (SAM 3: every instance listed and numbered; 'on the left', "
+    "'all' choose) or marked by clicks and/or a box (Segment Anything, else GrabCut); returns "
+    "the mask's path (white = edit) and an overlay preview.",
     MakeMaskInput,
     MakeMaskOutput,
     _make_mask_tool,

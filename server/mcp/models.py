@@ -184,10 +184,8 @@ async def _list_models_tool(
 LIST_MODELS = ToolSpec(
     "list_models",
     "List local models",
-    "What this machine can run: the device (and the hardware class to plan for), "
-    "each model family with its memory needs and whether its weights are in the "
-    "local Hugging Face cache or the given folders, and the Segment Anything "
-    "models (SAM 3 for words, SAM 1/2.1 for clicks). Downloads nothing.",
+    "What this machine can run: the device and its hardware class, each model family's "
+    "memory needs and local weights, and the Segment Anything models. Downloads nothing.",
     ListModelsInput,
     ListModelsOutput,
     _list_models_tool,

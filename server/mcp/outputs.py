@@ -139,8 +139,10 @@ def _display(img: Image.Image) -> Image.Image:
     return img.convert("RGBA" if has_alpha else "RGB")
 
 
-def preview(img: Image.Image, max_px: int = PREVIEW_PX) -> tuple[bytes, str]:
-    """A small preview: PNG when the image has alpha, else JPEG; shrunk until <= ~300 KB."""
+def preview(
+    img: Image.Image, max_px: int = PREVIEW_PX, max_bytes: int = PREVIEW_MAX_BYTES
+) -> tuple[bytes, str]:
+    """A small preview: PNG when the image has alpha, else JPEG; shrunk until <= ``max_bytes``."""
     shown = _display(img)
     side = max_px
     while True:
@@ -153,7 +155,7 @@ def preview(img: Image.Image, max_px: int = PREVIEW_PX) -> tuple[bytes, str]:
         else:
             small.save(buf, format="JPEG", quality=85)
             mime = "image/jpeg"
-        if buf.tell() <= PREVIEW_MAX_BYTES or side <= 64:
+        if buf.tell() <= max_bytes or side <= 64:
             return buf.getvalue(), mime
         side //= 2
 

@@ -13,10 +13,12 @@ from typing import Any
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import ValidationError
 
 from planner.errors import InputError
 from planner.schema import EditPlan, EditRequest, PlanChange
+from server.mcp.brief import plan_text
 from server.mcp.config import ServerConfig, Stopwatch
 from server.mcp.history import image_source, load_source
 from server.mcp.models import server_hardware
@@ -28,13 +30,21 @@ from server.mcp.schemas import (
     RenderSkillDocInput,
     RenderSkillDocOutput,
 )
-from server.mcp.toolkit import BASE64_NOTE, Hints, ToolSpec
+from server.mcp.toolkit import Hints, ToolSpec, link, reply
 from server.mcp.words import tool_plan
 from server.requests import validation_message
 
 
 def plan_id(plan: EditPlan) -> str:
     return hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:12]
+
+
+def mask_arg(cfg: ServerConfig, mask: str | None, mask_base64: str | None) -> str | None:
+    """A tool's mask: the path given, or a base64 upload saved under OUT/inputs/ (its path);
+    InputError when both are given. Same size and pixel limits as images."""
+    if mask_base64 is None:
+        return mask
+    return str(cfg.image_file(mask, mask_base64, "mask"))
 
 
 def store_plan(cfg: ServerConfig, plan: EditPlan) -> tuple[str, Path, Path]:
@@ -86,7 +96,7 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
         request = EditRequest(
             image=src.ref,
             edit=args.edit,
-            mask=args.mask,
+            mask=mask_arg(cfg, args.mask, args.mask_base64),
             sam=args.sam,
             extend=args.extend,
             scene=args.scene,
@@ -209,8 +219,13 @@ def apply_overrides(plan: EditPlan, changes: list[PlanChange]) -> EditPlan:
 # ------------------------------------------------------------------------------------- the tools
 
 
-async def _plan_edit_tool(cfg: ServerConfig, args: PlanEditInput, ctx: Context) -> PlanEditOutput:
-    return await anyio.to_thread.run_sync(plan_edit, cfg, args)
+async def _plan_edit_tool(cfg: ServerConfig, args: PlanEditInput, ctx: Context) -> CallToolResult:
+    out = await anyio.to_thread.run_sync(plan_edit, cfg, args)
+    files = [
+        link(out.plan_file, "plan.json", "the whole plan"),
+        link(out.skill_doc, "skill doc", ""),
+    ]
+    return reply(out, plan_text(out), links=files, json_text=False)
 
 
 async def _render_tool(
@@ -222,10 +237,9 @@ async def _render_tool(
 PLAN_EDIT = ToolSpec(
     "plan_edit",
     "Plan an image edit",
-    "Plan an edit of an image: returns the explained plan (mode, model, mask "
-    "preparation, guidance, strength, prompts, QA checklist, rules that fired), its "
-    "plan_id, the skill doc, and the estimated time and GPU memory before anything "
-    "runs. No GPU, no weights." + BASE64_NOTE,
+    "Plan an image edit (no GPU, no weights): mode, model, mask, guidance, prompts and "
+    "the rules that fired, with reasons; its plan_id, the skill doc, time and GPU memory; "
+    "plan.runnable, missing and degraded say whether and how it runs here.",
     PlanEditInput,
     PlanEditOutput,
     _plan_edit_tool,

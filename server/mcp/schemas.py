@@ -30,21 +30,14 @@ from planner.schema import (
 MAX_BASE64_BYTES = 3 * 1024 * 1024
 """Largest decoded base64 image accepted (3 MiB, about 4 MiB of base64 text)."""
 
-BASE64_NOTE = (
-    "Base64 image bytes (PNG, JPEG or WebP; a data: URL is accepted), at most 3 MiB decoded. The "
-    "transport bounds it too: over HTTP the whole request body is limited to 4 MiB. For larger "
-    "images pass a path instead."
-)
+BASE64_NOTE = "Base64 PNG/JPEG/WebP or data: URL, at most 3 MiB decoded (4 MiB per HTTP request)."
 
-VERSION_NOTE = (
-    "or a history version: @ID (its 12 hex characters, or a unique prefix of 4+), @current (the "
-    "session's current version) or either with ~N (N versions back: @current~1 is the one before)"
-)
+VERSION_NOTE = "or a version: @ID (or a 4+ hex prefix), @current, @current~N (N back)"
 
-SESSION_NOTE = (
-    "The session (one per conversation: letters, digits, '.', '_', ':' or '-') that a version "
-    "reference is looked up in; it must hold the version. Needed for @current."
-)
+SESSION_NOTE = "The session (one per conversation) a version is looked up in; needed for @current."
+
+MASK_NOTE = "Path of a mask the size of the image, white = edit (e.g. make_mask's)."
+MASK_BASE64_NOTE = "The mask as base64 PNG instead of mask; limits as image_base64."
 
 
 class _In(BaseModel):
@@ -109,89 +102,61 @@ class Estimate(_Out):
 class PlanEditInput(_In):
     image: str | None = Field(
         default=None,
-        description="Path of the source image (PNG, JPEG, WebP...), " + VERSION_NOTE + ". Give "
-        "this or image_base64.",
+        description="Path of the image, " + VERSION_NOTE + "; or give image_base64.",
     )
     image_base64: str | None = Field(default=None, description=BASE64_NOTE)
     session: str | None = Field(default=None, description=SESSION_NOTE)
     edit: str = Field(description=EditRequest.model_fields["edit"].description)
-    mask: str | None = Field(
-        default=None,
-        description="Path of a mask the size of the image; "
-        "white = edit (e.g. the mask make_mask wrote).",
-    )
-    sam: SamPrompt | None = Field(
-        default=None,
-        description="Segment Anything prompt (points with "
-        "labels and/or a box, pixels) saying where to edit.",
-    )
-    extend: Extend | None = Field(
-        default=None, description="Outpainting: pixels of new canvas per side."
-    )
+    mask: str | None = Field(default=None, description=MASK_NOTE)
+    mask_base64: str | None = Field(default=None, description=MASK_BASE64_NOTE)
+    sam: SamPrompt | None = Field(default=None, description="Where to edit, for Segment Anything.")
+    extend: Extend | None = Field(default=None, description="Outpainting: new canvas per side.")
     scene: str | None = Field(
-        default=None, description=EditRequest.model_fields["scene"].description
+        default=None,
+        description="The whole image after the edit, one sentence (the diffusion prompt); give "
+        "it if you can see the image.",
     )
-    preferences: Preferences = Field(
-        default_factory=Preferences,
-        description="Priority, hardware class, family allow-list, seed, steps.",
-    )
+    preferences: Preferences = Field(default_factory=Preferences)
 
 
 class PlanEditOutput(_Out):
-    plan_id: str = Field(description="Id of this plan; pass it to run_edit or render_skill_doc.")
-    plan: EditPlan = Field(description="The complete, explained plan.")
-    plan_file: FileRef = Field(description="plan.json.")
-    skill_doc: FileRef = Field(description="skill-editing-pipeline.md rendered from the plan.")
-    estimate: Estimate = Field(description="Time and memory before anything runs.")
-    next_step: str = Field(description="What to call next, in one sentence.")
-    provenance: ToolProvenance = Field(description="How this plan was made.")
+    plan_id: str = Field(description="Pass it to run_edit or render_skill_doc.")
+    plan: EditPlan = Field(description="The complete, explained plan")
+    plan_file: FileRef
+    skill_doc: FileRef = Field(description="skill-editing-pipeline.md")
+    estimate: Estimate = Field(description="Seconds and GPU memory before anything runs.")
+    next_step: str
+    provenance: ToolProvenance
 
 
 # ------------------------------------------------------------------------------------- make_mask
 
 
 class MakeMaskInput(_In):
-    image: str | None = Field(
-        default=None, description="Path of the image to segment, " + VERSION_NOTE + "."
-    )
+    image: str | None = Field(default=None, description="Path of the image, " + VERSION_NOTE + ".")
     image_base64: str | None = Field(default=None, description=BASE64_NOTE)
     session: str | None = Field(default=None, description=SESSION_NOTE)
     text: str | None = Field(
         default=None,
         max_length=MAX_OBJECT_CHARS,
         description="The object in words, e.g. 'the dog on the left', 'all the cars' (SAM 3). "
-        "Every instance found is listed in the reply; the words choose among them. The first "
-        "way to make a mask; use sam clicks/box when the words find the wrong thing.",
+        "Try first; else sam clicks/box.",
     )
     instance: Int(1, 1000) | Literal["all"] | None = Field(
         default=None,
-        description="With text: the instance id from a previous reply's instances (or all) "
-        "instead of the words' choice.",
+        description="With text: an id from a previous reply's instances (or all).",
     )
     sam: SamPrompt = Field(
         default_factory=SamPrompt,
-        description="Points on the object (label 1; 0 = background) and/or a box "
-        "around it, pixels of the image; instead of text.",
+        description="Clicks and/or a box, pixels; instead of text.",
     )
     invert: bool = Field(
         default=False,
-        description="Return everything but the object (e.g. to "
-        "replace the background around a subject).",
+        description="Everything but the object (e.g. to replace a background).",
     )
-    dilate_px: Int(0, 256) = Field(default=0, description="Grow the mask by this many pixels.")
-    sam_type: Literal["vit_b", "vit_l", "vit_h", "auto"] = Field(
-        default="vit_b", description="SAM size the checkpoint is; auto reads it from the file."
-    )
-    checkpoint: str | None = Field(
-        default=None,
-        description="A SAM 1 .pth, or a SAM 2.1 / SAM 3 transformers folder; null "
-        "uses $RETOUCH_SAM_CHECKPOINT, else (text) facebook/sam3 from the Hugging Face cache, "
-        "(clicks/box) the GrabCut fallback.",
-    )
+    dilate_px: Int(0, 256) = Field(default=0, description="Grow the mask, pixels.")
     output: str | None = Field(
-        default=None,
-        description="Also write the mask PNG here (must not "
-        "exist yet). It is always kept under the output folder's masks/.",
+        default=None, description="Also write the mask here (a new file); it is always in masks/."
     )
 
 
@@ -204,28 +169,20 @@ class InstanceInfo(_Out):
 
 class MakeMaskOutput(_Out):
     image: str = Field(
-        description="Path of the image that was segmented (a base64 upload is saved "
-        "under the output folder's inputs/: pass this path on to plan_edit), or @ID when it "
-        "was a history version."
+        description="The image segmented (a base64 upload's saved path, or @ID); pass it on."
     )
-    mask: FileRef = Field(description="The mask, L-mode PNG, white (255) = edit.")
-    output: str | None = Field(default=None, description="The extra copy written to `output`.")
-    method: Literal["sam", "grabcut"] = Field(description="How the mask was made.")
-    score: float = Field(description="SAM's predicted IoU or GrabCut's separation proxy, 0..1.")
+    mask: FileRef = Field(description="L-mode PNG, white (255) = edit.")
+    output: str | None = None
+    method: Literal["sam", "grabcut"]
+    score: float = Field(description="SAM's predicted IoU or GrabCut's confidence, 0..1.")
     note: str = Field(description="How the mask was made and how good to expect it.")
-    area: float = Field(description="Fraction of the image the mask covers, 0..1.")
-    bbox: tuple[int, int, int, int] | None = Field(
-        description="Bounding box of the mask, XYXY pixels, exclusive end; null if empty."
-    )
+    area: float = Field(description="Fraction of the image covered, 0..1.")
+    bbox: tuple[int, int, int, int] | None = Field(description="XYXY pixels; null if empty.")
     instances: list[InstanceInfo] = Field(
-        default_factory=list,
-        description="Text masks: every instance found, numbered as in the overlay; pass an id "
-        "as `instance` to use another.",
+        default_factory=list, description="Text masks: every instance, numbered as in the overlay."
     )
-    chosen: list[int] = Field(
-        default_factory=list, description="Text masks: ids of the instances in the mask."
-    )
-    provenance: ToolProvenance = Field(description="How this mask was made.")
+    chosen: list[int] = Field(default_factory=list, description="Instance ids in the mask.")
+    provenance: ToolProvenance
 
 
 # ------------------------------------------------------------------------------------- run_edit
@@ -233,104 +190,70 @@ class MakeMaskOutput(_Out):
 
 class RunEditInput(_In):
     plan: str | None = Field(
-        default=None,
-        description="plan_id from plan_edit, or the path of a plan.json. Give this or request.",
+        default=None, description="plan_id from plan_edit (or a plan.json path); or give request."
     )
     request: EditRequest | None = Field(
         default=None,
-        description="Plan and run in one call "
-        "(paths only; upload base64 images with plan_edit first).",
+        description="Plan and run in one call: plan_edit's arguments, paths only",
     )
     mask: str | None = Field(
-        default=None,
-        description="Mask path to use instead of the plan's own "
-        "(e.g. from make_mask when the plan's mask source is sam-*).",
+        default=None, description="A mask path instead of the plan's (e.g. make_mask's)."
     )
+    mask_base64: str | None = Field(default=None, description=MASK_BASE64_NOTE)
     control: str | None = Field(
-        default=None,
-        description="ControlNet control image (an OpenPose "
-        "skeleton the size of the image), when the plan uses a ControlNet.",
+        default=None, description="OpenPose control image, when the plan uses a ControlNet."
     )
     overrides: list[PlanChange] = Field(
         default_factory=list,
         max_length=32,
-        description="Changes to any plan field "
-        "for this run (a QA fix's changes can be passed as they are), "
-        "e.g. {field: 'seed', op: 'set', value: 7}.",
+        description="Plan changes for this run, e.g. a failed check's fix changes.",
     )
     executor: Literal["auto", "diffusers", "classical"] = Field(
         default="auto",
-        description="auto: the plan's executor if it can run here, else the "
-        "weight-free classical fill where the mode allows it.",
+        description="auto: the plan's if it can run here, else the weight-free classical fill.",
     )
-    output: str | None = Field(
-        default=None,
-        description="Also write the full-size result here "
-        "(must not exist yet). It is always kept in the run folder.",
-    )
+    output: str | None = Field(default=None, description="Also write the result here (a new file).")
     session: str | None = Field(
         default=None,
-        description="Record the result as a new version of this session (one per "
-        "conversation) and make it current; then edit it next with image '@current'. Defaults to "
-        "the session of the version the plan's image names; null with a file image records "
-        "nothing. A version reference in a request is looked up in it.",
+        description="Record the result as a new current version of this session (one per "
+        "conversation); default: the plan image's version's session.",
     )
 
 
 class RunEditOutput(_Out):
     degraded: list[Degradation] = Field(
-        description="Every way the run differs from the plan (executor, model, mask source, "
-        "hardware), with how to get the planned one; empty when it ran as planned. Read it first."
+        description="Every way the run differs from the plan, with the fix; read it first."
     )
-    verdict: str = Field(
-        description="The QA verdict in one line: failed, degraded, clean but unverified, or verified."
-    )
-    run_id: str = Field(description="Id of this run; its files are under retouch://out/runs/<id>/.")
-    result: FileRef = Field(description="The full-size result, PNG (alpha and ICC kept).")
-    output: str | None = Field(default=None, description="The extra copy written to `output`.")
-    mask: FileRef | None = Field(description="The edit mask actually used (after invert/dilate).")
-    preview: FileRef = Field(description="The small preview shown inline.")
-    comparison: FileRef = Field(description="Source | result side by side.")
-    plan_file: FileRef = Field(description="The plan as run, overrides applied.")
-    applied: list[PlanChange] = Field(description="The overrides that were applied.")
-    qa: QAReport = Field(description="The result measured against the plan's QA checklist.")
-    next_step: str = Field(description="What to do next, in one sentence.")
-    version: str | None = Field(
-        default=None,
-        description="Id of the history version the result was recorded as (refer to it as "
-        "@ID); null when no session was given.",
-    )
-    session: str | None = Field(default=None, description="The session it was recorded in.")
-    parent: str | None = Field(
-        default=None,
-        description="The version this edit started from; null when the source was a file.",
-    )
-    version_uri: str | None = Field(
-        default=None, description="Resource URI of the version's image: retouch://version/<id>.png."
-    )
-    provenance: ToolProvenance = Field(
-        description="Model, seed, every parameter, mask hash, timings."
-    )
+    verdict: str = Field(description="failed, degraded, clean but unverified, or verified.")
+    run_id: str
+    result: FileRef = Field(description="Full size, PNG (alpha and ICC kept).")
+    output: str | None = None
+    mask: FileRef | None = Field(description="The mask used (after invert/dilate).")
+    preview: FileRef
+    comparison: FileRef = Field(description="Before/after, with a zoom on a small region.")
+    plan_file: FileRef = Field(description="The plan as run.")
+    applied: list[PlanChange]
+    qa: QAReport
+    next_step: str
+    version: str | None = Field(default=None, description="The version recorded (@ID), if any.")
+    session: str | None = None
+    parent: str | None = Field(default=None, description="The version edited; null for a file.")
+    version_uri: str | None = None
+    provenance: ToolProvenance = Field(description="Model, seed, parameters, mask hash, timings")
 
 
 # ------------------------------------------------------------------------------------- check_edit
 
 
 class CheckEditInput(_In):
-    source: str = Field(
-        description="Path of the source image the edit started from, " + VERSION_NOTE + "."
-    )
-    result: str = Field(description="Path of the edited image, or a history version (@ID...).")
+    source: str = Field(description="Path of the image edited, " + VERSION_NOTE + ".")
+    result: str = Field(description="Path of the edited image, or a version.")
     session: str | None = Field(default=None, description=SESSION_NOTE)
     mask: str | None = Field(
-        default=None,
-        description="Path of the edit mask on the result's grid "
-        "(white = edited); null for a whole-image edit or an outpaint plan.",
+        default=None, description="The edit mask (white = edited); null for a whole image."
     )
     plan: str | None = Field(
-        default=None,
-        description="plan_id or plan.json path: its checklist and "
-        "thresholds are used; null uses the default checklist.",
+        default=None, description="plan_id or plan.json path for its checklist; null: default."
     )
 
 
@@ -420,3 +343,29 @@ class ListModelsOutput(_Out):
     )
     classical: str = Field(description="The weight-free executor, always available.")
     provenance: ToolProvenance = Field(description="When and how this was looked up.")
+
+
+# ------------------------------------------------------------- the editor app's tools (app-only)
+
+
+class CommitMaskInput(_In):
+    image: str = Field(description="Path or @ID.")
+    session: str | None = None
+    mask_base64: str = Field(description="PNG the size of the image, white = edit.")
+
+
+class CommitMaskOutput(_Out):
+    mask: FileRef = Field(description="The stored mask; pass its path to plan_edit or run_edit.")
+    area: float = Field(description="Fraction of the image covered, 0..1.")
+    bbox: tuple[int, int, int, int] = Field(description="XYXY pixels, exclusive end.")
+
+
+class ViewImageInput(_In):
+    image: str = Field(description="Path or @ID.")
+    session: str | None = None
+
+
+class ViewImageOutput(_Out):
+    image: str = Field(description="What was shown: the path, or @ID.")
+    width: int = Field(description="The image's full width, pixels.")
+    height: int = Field(description="The image's full height, pixels.")

@@ -22,16 +22,11 @@ from mcp_types import CallToolResult, ImageContent, ResourceLink, TextContent, T
 from pydantic import BaseModel, create_model
 
 from planner.errors import ModelMissingError
+from server.mcp.outline import input_schema, output_schema
 
 if TYPE_CHECKING:
     from server.mcp.config import ServerConfig
     from server.mcp.schemas import FileRef
-
-# A base64 image's limits, said in every tool description that takes one.
-BASE64_NOTE = (
-    " The image is a path under the server's roots, or base64 in image_base64: at most 3 MiB "
-    "decoded, and over HTTP the whole request is bounded by the transport's 4 MiB body limit."
-)
 
 
 @dataclass(frozen=True)
@@ -86,22 +81,29 @@ def link(ref: FileRef, name: str, description: str) -> ResourceLink:
 
 
 def reply(
-    out: BaseModel, summary: str, shown: Shown | None = None, links: list[ResourceLink] = ()
+    out: BaseModel,
+    summary: str,
+    shown: Shown | None = None,
+    links: list[ResourceLink] = (),
+    json_text: bool = True,
 ) -> CallToolResult:
-    """Structured content plus a summary, inline images and links to the full-size files."""
+    """Structured content plus a summary, inline images and links to the full-size files; with
+    ``json_text`` the structured content again as a text block (for clients that read only text;
+    off where the summary says it all and the JSON would cost more than the rest)."""
     blocks: list[Any] = [TextContent(text=summary)]
     blocks += [
         ImageContent(data=base64.b64encode(data).decode("ascii"), mime_type=mime)
         for data, mime in (shown.images if shown else [])
     ]
     blocks += list(links)
-    blocks.append(TextContent(text=out.model_dump_json()))
+    if json_text:
+        blocks.append(TextContent(text=out.model_dump_json()))
     return CallToolResult(content=blocks, structured_content=out.model_dump(mode="json"))
 
 
-def model_tool(spec: ToolSpec, cfg: ServerConfig) -> Tool:
+def model_tool(spec: ToolSpec, cfg: ServerConfig, meta: dict[str, Any] | None = None) -> Tool:
     """The Tool for ``spec``, bound to ``cfg``: its arguments are exactly ``input_model``'s fields
-    (unknown ones refused), its output schema ``output_model``'s."""
+    (unknown ones refused), its published schemas the models' outlines (server/mcp/outline.py)."""
     args_model = create_model(f"{spec.name}Arguments", __base__=(spec.input_model, ArgModelBase))
 
     async def fn(ctx: Context, **kwargs: Any) -> Any:
@@ -112,15 +114,20 @@ def model_tool(spec: ToolSpec, cfg: ServerConfig) -> Tool:
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        parameters=args_model.model_json_schema(by_alias=True),
-        fn_metadata=FuncMetadata(arg_model=args_model, output_model=spec.output_model),
+        parameters=input_schema(args_model),
+        fn_metadata=FuncMetadata(
+            arg_model=args_model,
+            output_model=spec.output_model,  # results are validated against the full model
+            output_schema=output_schema(spec.output_model),
+        ),
         is_async=True,
         context_kwarg="ctx",
+        meta=meta,
         annotations=ToolAnnotations(
-            title=spec.title,
-            read_only_hint=spec.hints.read_only,
+            # false is the default of readOnly and idempotent (not of destructive, openWorld)
+            read_only_hint=spec.hints.read_only or None,
             destructive_hint=spec.hints.destructive,
-            idempotent_hint=spec.hints.idempotent,
+            idempotent_hint=spec.hints.idempotent or None,
             open_world_hint=False,
         ),
     )

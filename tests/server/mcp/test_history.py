@@ -310,7 +310,9 @@ async def test_serve_data_dir_over_stdio(work: Path) -> None:
     assert pixels(base64.b64decode(read.contents[0].blob))[0, 0].tolist() == [1, 2, 3]
 
 
-async def test_sam_encodes_a_version_once_for_several_masks(cfg: ServerConfig, work: Path) -> None:
+async def test_sam_encodes_a_version_once_for_several_masks(
+    cfg: ServerConfig, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SAM's embedding cache is keyed by image content: make_mask twice on the same version (and
     once on the run's result file, the same pixels) runs the image encoder once."""
     import torch
@@ -321,18 +323,18 @@ async def test_sam_encodes_a_version_once_for_several_masks(cfg: ServerConfig, w
     ckpt = work / "sam_test_tiny.pth"
     torch.save(segment.build_test_tiny().state_dict(), ckpt)
     encoded: list[int] = []
+    monkeypatch.setenv("RETOUCH_SAM_CHECKPOINT", str(ckpt))  # the server's SAM setting
     segmenter = segment.get_segmenter(ckpt, "auto")
     hook = segmenter.model.image_encoder.register_forward_hook(lambda *_: encoded.append(1))
     try:
         async with Client(build_server(cfg)) as client:
             made = await edit(client, "photo.png")
-            sam = {"checkpoint": str(ckpt), "sam_type": "auto"}
             for image, box in (
                 ("@current", [4, 4, 90, 90]),
                 (f"@{made.version}", [0, 0, 96, 96]),
                 (made.result.path, [10, 10, 60, 60]),
             ):
-                args = {"image": image, "session": "chat", "sam": {"box": box}, **sam}
+                args = {"image": image, "session": "chat", "sam": {"box": box}}
                 result = await client.call_tool("make_mask", args)
                 if result.is_error:  # a random model may find nothing, after encoding
                     assert "selected nothing" in result.content[0].text

@@ -41,8 +41,17 @@ def cfg(work: Path) -> ServerConfig:
 
 
 async def call(cfg: ServerConfig, args: dict):  # type: ignore[no-untyped-def]
-    async with Client(build_server(cfg)) as client:
-        return await client.call_tool("make_mask", {"image": "photo.png", **args})
+    """make_mask on photo.png; ``checkpoint`` (a folder in the work dir) is the server's setting,
+    $RETOUCH_SAM_CHECKPOINT, as `retouch serve` reads it."""
+    args = dict(args)
+    ckpt = args.pop("checkpoint", None)
+    with pytest.MonkeyPatch.context() as mp:
+        if ckpt is None:
+            mp.delenv("RETOUCH_SAM_CHECKPOINT", raising=False)
+        else:
+            mp.setenv("RETOUCH_SAM_CHECKPOINT", str(cfg.out_dir.parent / ckpt))
+        async with Client(build_server(cfg)) as client:
+            return await client.call_tool("make_mask", {"image": "photo.png", **args})
 
 
 async def test_text_mask_lists_and_numbers_every_instance(cfg: ServerConfig, work: Path) -> None:

@@ -130,10 +130,6 @@ def cfg(layout: dict[str, Path]) -> ServerConfig:
         ("make_mask", {"image": "SECRET", "sam": {"box": [0, 0, 10, 10]}}),
         (
             "make_mask",
-            {"image": "photo.png", "sam": {"box": [0, 0, 10, 10]}, "checkpoint": "SECRET"},
-        ),
-        (
-            "make_mask",
             {"image": "photo.png", "sam": {"box": [0, 0, 10, 10]}, "output": "/tmp/m.png"},
         ),
         ("check_edit", {"source": "photo.png", "result": "SECRET"}),
