@@ -1,0 +1,139 @@
+"""A test host for the editor app, run by test_browser.py inside a loopback-only network namespace:
+starts `retouch serve --http` on 127.0.0.1, loads the page it serves (ui://retouch/editor.html)
+into a sandboxed iframe of a host page in headless Chromium, forwards the app's tools/call and
+resources/read to the server, paints a stroke, commits the mask, runs a classical edit and prints
+the verdict as JSON; saves a screenshot of the before/after view as WORK/before-after.png.
+
+    python browser_host.py WORK      (WORK holds photo.png; needs Debian's chromium, playwright)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mcp import Client
+from mcp.client.extension import advertise
+from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
+from playwright.async_api import async_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [  # no background networking: updates, safe browsing, sync, QUIC, first-run pings
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOST_PAGE = """<!doctype html><html><body style="margin:0">
+<iframe id="app" sandbox="allow-scripts" style="width:WIDTHpx;height:820px;border:0"></iframe>
+<script>
+const frame = document.getElementById("app");
+window.addEventListener("message", async (e) => {
+  const msg = e.data;
+  if (e.source !== frame.contentWindow || !msg || msg.jsonrpc !== "2.0" || msg.id === undefined) return;
+  const answer = (body) => frame.contentWindow.postMessage({jsonrpc: "2.0", id: msg.id, ...body}, "*");
+  if (msg.method === "ui/initialize") {
+    answer({result: {protocolVersion: msg.params.protocolVersion, hostInfo: {name: "test-host", version: "1"},
+                     hostCapabilities: {serverTools: {}, serverResources: {}}, hostContext: {theme: "dark"}}});
+  } else if (msg.method === "tools/call" || msg.method === "resources/read") {
+    try { answer({result: await window.forward(msg.method, msg.params)}); }
+    catch (err) { answer({error: {code: -32603, message: String(err)}}); }
+  } else { answer({result: {}}); }
+});
+</script></body></html>"""
+
+
+def start_server(work: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--http", "--port", str(port)],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"http://127.0.0.1:{port}/mcp"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start listening")
+
+
+async def drive(work: Path, url: str, width: int) -> dict:
+    apps = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]
+    async with Client(url, extensions=apps) as client, async_playwright() as pw:
+        html = (await client.read_resource("ui://retouch/editor.html")).contents[0].text
+        calls: list[str] = []
+
+        async def forward(_source: object, method: str, params: dict) -> dict:
+            calls.append(params.get("name", params.get("uri", "")))
+            if method == "tools/call":
+                result = await client.call_tool(params["name"], params.get("arguments") or {})
+            else:
+                result = await client.read_resource(params["uri"])
+            return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": width + 20, "height": 900})
+        await page.expose_binding("forward", forward)
+        await page.set_content(HOST_PAGE.replace("WIDTH", str(width)))
+        await page.eval_on_selector("#app", "(f, html) => { f.srcdoc = html; }", html)
+        app = page.frame_locator("#app")
+        await app.locator("#image").fill("photo.png")
+        await app.locator("#open").click()
+        await app.locator("#status").filter(has_text="512×512").wait_for(timeout=30_000)
+        # 1. paint a stroke over the top-right corner, then undo and paint it again (Ctrl+Z)
+        box = await app.locator("#stage").bounding_box()
+        for attempt in range(2):
+            await page.mouse.move(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.15)
+            await page.mouse.down()
+            for step in range(1, 11):
+                x = box["x"] + box["width"] * (0.62 + 0.012 * step)
+                await page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.01 * step))
+            await page.mouse.up()
+            if attempt == 0:
+                await app.locator("#undo").click()
+        # 2. commit it, then run a classical edit with it and read the verdict
+        await app.locator("#commit").click()
+        await app.locator("#status").filter(has_text="mask saved").wait_for(timeout=30_000)
+        saved = await app.locator("#status").inner_text()
+        await app.locator("#edit").fill("remove the object")
+        await app.locator("#executor").select_option("classical")
+        await app.locator("#run").click()
+        await app.locator("#verdict").filter(has_text=" ").wait_for(timeout=120_000)
+        verdict = await app.locator("#verdict").inner_text()
+        await app.locator("#zoomregion").click()
+        await page.wait_for_timeout(300)
+        shot = work / "before-after.png"
+        await page.screenshot(path=str(shot))
+        theme = await app.locator("html").get_attribute("data-theme")
+        await browser.close()
+    return {"verdict": verdict, "saved": saved, "calls": calls, "theme": theme, "shot": str(shot)}
+
+
+def main() -> None:
+    work = Path(sys.argv[1])
+    width = int(sys.argv[2]) if len(sys.argv) > 2 else 420
+    proc, url = start_server(work)
+    try:
+        print(json.dumps(asyncio.run(drive(work, url, width))))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
