@@ -213,6 +213,9 @@ def gc_cmd(
     """Delete files no version uses (left by killed edits) and, with --keep-days, old branches."""
 
     def body() -> None:
+        from server.history.store import check_keep_days
+
+        check_keep_days(keep_days)  # before the store is opened (and perhaps created)
         report = _store(data_dir).gc(keep_days)
         typer.echo(
             f"removed {len(report.versions_removed)} version(s), "

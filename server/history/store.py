@@ -68,6 +68,14 @@ MAX_KEEP_DAYS = 36_500
 """Longest --keep-days (a century); longer overflows a date."""
 
 
+def check_keep_days(keep_days: float | None) -> None:
+    """InputError unless ``keep_days`` is None or in 0..MAX_KEEP_DAYS (NaN is not)."""
+    if keep_days is not None and not 0 <= keep_days <= MAX_KEEP_DAYS:
+        raise InputError(
+            f"--keep-days {keep_days} is out of range 0..{MAX_KEEP_DAYS}; give a number of days"
+        )
+
+
 def default_data_dir() -> Path:
     """``RETOUCH_DATA_DIR`` if set, else the platform's user data directory for "retouch"."""
     env = os.environ.get("RETOUCH_DATA_DIR")
@@ -393,10 +401,7 @@ class Store(Database):
     ) -> GcReport:
         """Collect garbage (policy in the module docstring). ``keep_days`` None keeps every
         version; ``temp_grace_s`` spares younger temp files; ``now`` is for tests."""
-        if keep_days is not None and not 0 <= keep_days <= MAX_KEEP_DAYS:  # NaN fails too
-            raise InputError(
-                f"--keep-days {keep_days} is out of range 0..{MAX_KEEP_DAYS}; give a number of days"
-            )
+        check_keep_days(keep_days)
         removed: list[str] = []
         if keep_days is not None:
             cutoff = (now or datetime.now(UTC)) - timedelta(days=keep_days)
