@@ -112,19 +112,25 @@ class Roots:
         return self._output(path, p, what)
 
     def resolve_folder(self, folder: Path, inside: Path, what: str = "output folder") -> Path:
-        """Real path of ``folder`` (created if needed), which must stay inside ``inside`` and a
-        root: a symlink planted in the output folder (``out/masks`` -> elsewhere) is refused."""
-        real = self._output(folder, self._checked(folder, what), what)
-        try:
-            real.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise InputError(
-                f"cannot create folder {real} ({exc.strerror}); check {inside}"
-            ) from exc
-        real = Path(os.path.realpath(real))
-        if not real.is_relative_to(os.path.realpath(inside)) or not self.contains(real):
-            raise self._refuse(folder, what, real)
-        return real
+        """Real path of ``folder`` under ``inside`` (each missing level created), every level of
+        which must stay inside ``inside`` and a root: a symlink planted in the output folder
+        (``out/masks`` -> elsewhere) is refused before anything is created through it."""
+        check_path_text(folder, what)
+        base = current = Path(os.path.realpath(inside))
+        for part in Path(folder).relative_to(inside).parts:
+            real = Path(os.path.realpath(current / part))
+            if not real.is_relative_to(base) or not self.contains(real):
+                raise self._refuse(folder, what, real)
+            try:
+                real.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot create folder {real} ({exc.strerror}); check {inside}"
+                ) from exc
+            current = Path(os.path.realpath(real))  # a link created meanwhile: check again
+            if not current.is_relative_to(base) or not self.contains(current):
+                raise self._refuse(folder, what, current)
+        return current
 
     def _output(self, path: str | os.PathLike[str], p: Path, what: str) -> Path:
         if p.is_symlink():
