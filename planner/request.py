@@ -49,7 +49,7 @@ QAStatus = Literal["pending", "warn"]
 PLAN_SCHEMA_VERSION = 2
 
 
-Coord = Num(0, MAX_SIDE)
+Coord = Num(-MAX_SIDE, MAX_SIDE)  # points off the image are refused against its size
 Side = Int(1, MAX_SIDE)
 Pixel = Int(0, MAX_SIDE)
 Grow = Int(0, MAX_MASK_PX)
@@ -68,8 +68,10 @@ class _Strict(BaseModel):
 
 
 class SamPoint(_Strict):
-    x: Coord = Field(description="Column in pixels of the source image (0 = left edge), 0..65536.")
-    y: Coord = Field(description="Row in pixels of the source image (0 = top edge), 0..65536.")
+    x: Coord = Field(
+        description="Column in pixels of the source image (0 = left edge), -65536..65536."
+    )
+    y: Coord = Field(description="Row in pixels of the source image (0 = top edge), -65536..65536.")
     label: Literal[0, 1] = Field(
         default=1, description="1 = a point on the object (foreground), 0 = background."
     )
@@ -82,7 +84,8 @@ class SamPrompt(_Strict):
         description="Foreground/background clicks for Segment Anything (at most 64).",
     )
     box: tuple[Coord, Coord, Coord, Coord] | None = Field(
-        default=None, description="Box around the object, XYXY pixels (x0, y0, x1, y1), 0..65536."
+        default=None,
+        description="Box around the object, XYXY pixels (x0, y0, x1, y1), -65536..65536.",
     )
     text: str | None = Field(
         default=None,
