@@ -63,6 +63,8 @@ class Roots:
         if not raw.strip():
             raise InputError(f"{what} path is empty; give a file path under {self.describe()}")
         check_path_text(raw, what)
+        if raw.lower().startswith("file:"):
+            raise InputError(f"{what} {raw} is a URI; give a plain path, e.g. photo.png")
         p = Path(raw).expanduser()
         if ".." in p.parts:
             raise InputError(

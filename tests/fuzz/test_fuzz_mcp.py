@@ -68,7 +68,7 @@ class Session:
         CASES["errors"] += bool(result.is_error)
         assert "internal error" not in text and "Traceback" not in text, (name, args, text)
         new = self.outside() - outside
-        asked = args.get("output") if isinstance(args.get("output"), str) else None
+        asked = str(Path(args["output"])) if isinstance(args.get("output"), str) else None
         if not result.is_error and asked in new:  # the copy the call was asked to write
             (self.work / asked).unlink()
             new.discard(asked)

@@ -157,6 +157,16 @@ async def test_the_store_is_refused_by_path_even_inside_a_root(work: Path) -> No
     assert err and "history store" in text and not (work / "data" / "x.png").exists()
 
 
+async def test_a_file_uri_is_refused_not_made_into_folders(work: Path) -> None:
+    request = {"image": "photo.png", "mask": "mask.png", "edit": "remove it"}
+    err, text = await call(
+        config(work),
+        "run_edit",
+        {"request": request, "executor": "classical", "output": "file:///etc/passwd"},
+    )
+    assert err and "is a URI" in text and not (work / "file:").exists()
+
+
 def test_a_session_name_ending_in_a_newline_is_refused() -> None:
     with pytest.raises(ValueError, match="not valid"):
         check_session("chat\n")
