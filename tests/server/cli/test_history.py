@@ -128,7 +128,7 @@ def test_show_writes_files(data: Path, chat: dict[str, str], tmp_path: Path) -> 
         (["revert", "nosuch", "@current"], 6, "no versions yet"),
         (["history", "nosuch"], 6, "no session 'nosuch'"),
         (["history", "bad name"], 2, "session name"),
-        (["gc", "--keep-days", "-1"], 2, "negative"),
+        (["gc", "--keep-days", "-1"], 2, "out of range"),
     ],
 )
 def test_bad_references_are_one_line_errors(

@@ -183,7 +183,7 @@ async def test_version_files_are_read_by_reference_never_by_path(cfg: ServerConf
         stored = Store(cfg.data_dir).object_path(Store(cfg.data_dir).get(made.version).image_sha256)
         refused = await error(client, "plan_edit", {"image": str(stored), **REMOVE})
         by_ref = await ok(client, "plan_edit", {"image": f"@{made.version}", **REMOVE})
-    assert "outside the folders" in refused and stored.is_file()
+    assert "history store" in refused and stored.is_file()
     assert by_ref["provenance"]["inputs"][0]["path"] == str(stored)
 
 
