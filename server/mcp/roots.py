@@ -65,7 +65,8 @@ class Roots:
         check_path_text(raw, what)
         if raw.lower().startswith("file:"):
             raise InputError(f"{what} {raw} is a URI; give a plain path, e.g. photo.png")
-        p = Path(raw).expanduser()
+        # ~ and ~/x are the server's home; ~name stays a literal name (no other user's home)
+        p = Path(raw).expanduser() if raw == "~" or raw.startswith("~/") else Path(raw)
         if ".." in p.parts:
             raise InputError(
                 f"{what} path {raw} contains '..'; give it without '..', under {self.describe()}"

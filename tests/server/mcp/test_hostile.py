@@ -103,6 +103,8 @@ async def test_a_failed_call_leaves_no_upload_and_no_run_files(work: Path) -> No
         ({"image": "x" * 300 + ".png"}, "255-byte"),
         ({"image": "a/" * 3000 + "x.png"}, "4096-byte"),
         ({"preferences": {"seed": 10**30}}, "out of range 0..4294967295"),
+        ({"image": "~.png"}, "not found"),
+        ({"image": "~nosuchuser/x.png"}, "not found"),
         ({"sam": {"box": [0, 0, "nan", 10]}}, "out of range"),
     ],
 )
