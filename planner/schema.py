@@ -213,7 +213,7 @@ class QAItem(_Strict):
     measure: str = Field(description="What is measured, and in what unit.")
     threshold: Num(-1e9, 1e9) = Field(description="Limit the measured value is compared with.")
     passes_when: Literal["<=", ">=", "=="] = Field(description="value <op> threshold passes.")
-    band: tuple[float, float] | None = Field(
+    band: tuple[Num(-1e9, 1e9), Num(-1e9, 1e9)] | None = Field(
         default=None, description="Expected range instead of a one-sided limit (structure)."
     )
     fix: Fix = Field(description="What to change when the check fails.")
@@ -257,7 +257,9 @@ class Latency(_Strict):
 class EditPlan(_Strict):
     """A complete, explained plan for one edit. Serialised as plan.json."""
 
-    schema_version: int = Field(default=PLAN_SCHEMA_VERSION, description="plan.json version.")
+    schema_version: Int(1, PLAN_SCHEMA_VERSION) = Field(
+        default=PLAN_SCHEMA_VERSION, description="plan.json version (1..2)."
+    )
     request: EditRequest = Field(description="The request this plan answers.")
     facts: ImageFacts = Field(description="What was read from the inputs.")
     intent: str = Field(description="What the edit text asks for (remove, replace-sky, ...).")
