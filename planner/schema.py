@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from planner.bounds import MAX_OBJECT_CHARS, MAX_SIDE, Int, Num
+from planner.bounds import MAX_OBJECT_CHARS, MAX_SIDE, Int, Num, path_field
 from planner.readiness import Degradation
 from planner.request import (  # noqa: F401  (re-exported: the contract's names live here)
     PLAN_SCHEMA_VERSION,
@@ -84,6 +84,11 @@ class ImageFacts(_Strict):
 # --------------------------------------------------------------------------------------------- plan
 
 
+def _weights_id(value: str, info: ValidationInfo) -> str:
+    """A model id or folder the OS can take (its length and encoding checked, planner/bounds)."""
+    return path_field(value, f"{info.field_name} of the weights") or value
+
+
 class ModelChoice(_Strict):
     family: Family = Field(description="Model family chosen (see the model registry).")
     id: str = Field(description="Hugging Face model id or local directory of the chosen weights.")
@@ -104,6 +109,8 @@ class ModelChoice(_Strict):
     commercial_use: bool | None = Field(
         default=None, description="Whether that licence allows commercial use."
     )
+
+    _id_text = field_validator("id")(_weights_id)
 
 
 class MaskPlan(_Strict):
@@ -137,6 +144,8 @@ class ControlNetPlan(_Strict):
     id: str = Field(description="ControlNet model id.")
     conditioning_scale: Num(0, 5) = Field(description="controlnet_conditioning_scale, 0..5.")
     image: str = Field(description="What the control image is and who supplies it.")
+
+    _id_text = field_validator("id")(_weights_id)
 
 
 class Guidance(_Strict):

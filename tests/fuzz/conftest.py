@@ -16,7 +16,7 @@ _QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck
 settings.register_profile(
     "ci",
     derandomize=True,
-    max_examples=40,
+    max_examples=100,
     deadline=None,
     suppress_health_check=_QUIET,
     database=None,

@@ -117,12 +117,17 @@ async def test_plan_edit_refuses_what_the_cli_refuses(work: Path, args: dict, wo
 
 async def test_overrides_out_of_range_are_refused_before_any_work(work: Path) -> None:
     request = {"image": "photo.png", "mask": "mask.png", "edit": "remove it"}
-    for field, value in (("mask.dilate_px", 100_000), ("steps", 10**9), ("seed", -1)):
+    for field, value, words in (
+        ("mask.dilate_px", 100_000, "out of range"),
+        ("steps", 10**9, "out of range"),
+        ("seed", -1, "out of range"),
+        ("model.id", "x" * 300, "255-byte"),  # found by the fuzz suite: ENAMETOOLONG
+    ):
         change = {"field": field, "op": "set", "value": value}
         err, text = await call(
             config(work), "run_edit", {"request": request, "overrides": [change]}
         )
-        assert err and "out of range" in text, text
+        assert err and words in text, text
 
 
 async def test_a_symlink_planted_in_the_output_folder_leads_nowhere(work: Path) -> None:
