@@ -151,3 +151,13 @@ def snapshot(folder: Path, skip: Path | None = None) -> set[str]:
         for p in folder.rglob("*")
         if (p.is_file() or p.is_symlink()) and (skip is None or not p.is_relative_to(skip))
     }
+
+
+def workspace(work: Path) -> Path:
+    """``work`` with photo.png (64x48 noise) and mask.png (a 20x20 square, white = edit)."""
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(work / "photo.png")
+    m = np.zeros((48, 64), dtype=np.uint8)
+    m[10:30, 10:30] = 255
+    Image.fromarray(m, "L").save(work / "mask.png")
+    return work

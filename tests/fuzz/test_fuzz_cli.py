@@ -12,14 +12,12 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image
 
 from server.cli.app import main
-from tests.fuzz.strategies import file_names, mutated, number_text, odd_images, snapshot
+from tests.fuzz.strategies import file_names, mutated, number_text, odd_images, snapshot, workspace
 
 DOCUMENTED = {0, 1, 2, 3, 4, 5, 6}
 REQUEST = {
@@ -34,12 +32,7 @@ REQUEST = {
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("fuzz-cli")
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(work / "photo.png")
-    m = np.zeros((48, 64), dtype=np.uint8)
-    m[10:30, 10:30] = 255
-    Image.fromarray(m, "L").save(work / "mask.png")
+    work = workspace(tmp_path_factory.mktemp("fuzz-cli"))
     return work
 
 

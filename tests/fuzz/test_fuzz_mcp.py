@@ -14,17 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import given
 from hypothesis import strategies as st
 from mcp import Client
-from PIL import Image
 
 from server.mcp.app import build_server
 from server.mcp.config import ServerConfig
-from tests.fuzz.strategies import file_names, mutated, odd_images, snapshot
+from tests.fuzz.strategies import file_names, mutated, odd_images, snapshot, workspace
 
 BASES: dict[str, dict[str, Any]] = {
     "plan_edit": {
@@ -90,12 +88,7 @@ class Session:
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    work = tmp_path_factory.mktemp("fuzz-mcp")
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(work / "photo.png")
-    m = np.zeros((48, 64), dtype=np.uint8)
-    m[10:30, 10:30] = 255
-    Image.fromarray(m, "L").save(work / "mask.png")
+    work = workspace(tmp_path_factory.mktemp("fuzz-mcp"))
     cfg = ServerConfig.create(out=work / "out", base=work, data_dir=work / "data")
     with start_blocking_portal() as portal:
         with portal.wrap_async_context_manager(Client(build_server(cfg))) as client:
