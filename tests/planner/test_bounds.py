@@ -131,3 +131,12 @@ def test_a_failed_block_removes_the_files_it_created_and_only_those(tmp_path: Pa
         raise RuntimeError("the call failed")
     assert not (tmp_path / "runs").exists()
     assert (tmp_path / "old.txt").exists()
+
+
+def test_a_plan_with_an_area_but_no_box_still_renders(plan_fixture: EditPlan) -> None:
+    """Found by the fuzz suite: a plan.json with mask_area set and mask_bbox null crashed the
+    skill doc's template (join of None) with an internal error."""
+    from planner.render import render
+
+    facts = plan_fixture.facts.model_copy(update={"mask_area": 0.1, "mask_bbox": None})
+    assert "bounding box unknown" in render(plan_fixture.model_copy(update={"facts": facts}))
