@@ -202,6 +202,8 @@ class GrabCutSegmenter:
             )
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         bgr = np.ascontiguousarray(small[..., ::-1])
+        # GrabCut's k-means starts from OpenCV's per-thread RNG: seed it, same input -> same mask
+        cv2.setRNGSeed(0)
         cv2.grabCut(bgr, seed, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
         found = (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
         found = _keep_prompted(found, prompt, scale)
