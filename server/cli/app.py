@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "server.cli.plan",
     "server.cli.mask",
     "server.cli.edit",
+    "server.cli.batch",
     "server.cli.check",
     "server.cli.demo",
     "server.cli.history",

@@ -1,0 +1,386 @@
+"""``retouch batch``: one plan and one edit per image, in turn, with the model loaded once.
+
+DIR/<image-stem>/ gets each image's usual files (as ``retouch edit``), DIR/summary.json one entry
+per image, DIR/contact-sheet.png source | result per image with its verdict. A bad image is an
+``error`` entry and the batch goes on. Exit 0 all passed, 1 any QA failed, 2 any input was bad.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.schema import Hardware
+from server.cli import options as o
+from server.cli.app import run_guarded
+from server.cli.edit_into import EditOptions, edit_into_folder
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+THUMB_PX = 160  # each contact-sheet panel fits a THUMB_PX square
+LABEL_PX = 360  # width of the contact sheet's label column
+
+
+class BatchEntry(BaseModel):
+    """One image of a batch: how it went."""
+
+    model_config = ConfigDict(extra="forbid")
+    image: str = Field(description="The input image path as expanded from the command line.")
+    folder: str | None = Field(description="DIR/<stem>/ holding its files; null if none written.")
+    status: Literal["ok", "qa-failed", "error"] = Field(
+        description="ok: QA passed; qa-failed: written, QA failed; error: bad input or failed run."
+    )
+    verdict: str | None = Field(
+        description="failed, degraded, clean or verified (the full line is in its qa.json)."
+    )
+    degraded: list[str] = Field(description="What ran instead of the plan, one sentence each.")
+    error: str | None = Field(description="The one-line error of an image that was not edited.")
+    seconds: float = Field(description="Wall time for this image, plan to files.")
+
+
+class BatchSummary(BaseModel):
+    """DIR/summary.json: the edit and one entry per image, in input order."""
+
+    model_config = ConfigDict(extra="forbid")
+    edit: str = Field(description="The edit applied to every image.")
+    images: list[BatchEntry] = Field(description="One entry per image, in input order.")
+
+
+def expand_images(args: list[str]) -> list[str]:
+    """Each IMAGE argument as files: a folder gives its images (sorted), a glob its matches, a
+    path itself (a missing one is kept, so it is reported as that image's error)."""
+    paths: list[str] = []
+    for arg in args:
+        p = Path(arg).expanduser()
+        if p.is_dir():
+            found = sorted(
+                str(f) for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+            )
+        elif not p.exists() and glob.has_magic(arg):
+            found = sorted(
+                f
+                for f in glob.glob(os.path.expanduser(arg))
+                if Path(f).is_file() and Path(f).suffix.lower() in IMAGE_SUFFIXES
+            )
+        else:
+            found = [arg]
+        paths.extend(f for f in found if f not in paths)
+    return paths
+
+
+def folder_names(images: list[str]) -> list[str]:
+    """One folder name per image: its stem, with -2, -3... where stems repeat."""
+    names: list[str] = []
+    for image in images:
+        stem = Path(image).stem or "image"
+        name, n = stem, 1
+        while name in names:
+            n += 1
+            name = f"{stem}-{n}"
+        names.append(name)
+    return names
+
+
+def mask_for(mask_dir: Path, stem: str) -> str:
+    """The mask in ``mask_dir`` named by ``stem`` (STEM.png, STEM-mask.png, STEM_mask.png...)."""
+    from planner.errors import InputError
+
+    for name in (stem, f"{stem}-mask", f"{stem}_mask"):
+        for suffix in IMAGE_SUFFIXES:
+            if (mask_dir / f"{name}{suffix}").is_file():
+                return str(mask_dir / f"{name}{suffix}")
+    raise InputError(f"no mask for {stem} in {mask_dir}; save it as {mask_dir / stem}.png")
+
+
+def verdict_word(report: Any) -> str:
+    """The verdict's first word: failed, degraded, clean or verified."""
+    if not report.passed:
+        return "failed"
+    if report.degraded:
+        return "degraded"
+    return "verified" if report.content_verified else "clean"
+
+
+class _BatchBar:
+    """One rich display on stderr: a bar over the images and one over the current diffusion."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.progress = Progress(
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.images = self.progress.add_task("images", total=total)
+        self.steps: Any = None
+        self.progress.start()
+
+    def image(self, done: int, name: str) -> None:
+        self.progress.update(self.images, completed=done, description=f"images ({name})")
+        if self.steps is not None:
+            self.progress.remove_task(self.steps)
+            self.steps = None
+
+    def __call__(self, step: int, total: int) -> None:
+        if self.steps is None:
+            self.steps = self.progress.add_task("  diffusion", total=total)
+        self.progress.update(self.steps, completed=step, total=total)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def _thumb(img: Any) -> Any:
+    """``img`` as RGB fitted into a THUMB_PX square on grey."""
+    from PIL import Image
+
+    from executors.images import modes as imagemodes
+
+    rgb = Image.fromarray(imagemodes.split(img).rgb)
+    rgb.thumbnail((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS)
+    box = Image.new("RGB", (THUMB_PX, THUMB_PX), (128, 128, 128))
+    box.paste(rgb, ((THUMB_PX - rgb.width) // 2, (THUMB_PX - rgb.height) // 2))
+    return box
+
+
+def contact_sheet(rows: list[tuple[Any, Any, str]]) -> Any:
+    """Source | result | label, one row per image (None for an image that is not there).
+
+    Returns an RGB PIL image (2 * THUMB_PX + LABEL_PX + 8) wide, THUMB_PX + 4 per row.
+    """
+    from PIL import Image, ImageDraw
+
+    width, row_h = 2 * THUMB_PX + LABEL_PX + 8, THUMB_PX + 4
+    sheet = Image.new("RGB", (width, max(1, len(rows)) * row_h), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    for n, (source, result, label) in enumerate(rows):
+        y = n * row_h
+        for k, img in enumerate((source, result)):
+            panel = _thumb(img) if img is not None else Image.new("RGB", (THUMB_PX,) * 2, "grey")
+            sheet.paste(panel, (k * (THUMB_PX + 4), y))
+        draw.multiline_text((2 * THUMB_PX + 16, y + 8), label, fill=(0, 0, 0), spacing=6)
+    return sheet
+
+
+def _wrap(text: str, width: int = 52) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)[:8])
+
+
+def batch_cmd(
+    images: Annotated[
+        list[str],
+        typer.Argument(
+            help="Images, folders (their images) or globs such as 'shots/*.jpg'.",
+            show_default=False,
+        ),
+    ],
+    edit: o.Edit,
+    mask_dir: Annotated[
+        Path | None,
+        typer.Option("--mask-dir", help="Folder of masks named by image stem (STEM.png)."),
+    ] = None,
+    text: o.Text = None,
+    extend: o.ExtendOpt = None,
+    scene: o.Scene = None,
+    priority: o.PriorityOpt = "balanced",
+    licence: o.LicenceOpt = "any",
+    hardware: Annotated[
+        Hardware | None,
+        typer.Option("--hardware", help="Hardware class to plan for; default: this machine's."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model folder or Hugging Face id instead of the plan's."),
+    ] = None,
+    executor: Annotated[
+        Literal["auto", "diffusers", "classical"],
+        typer.Option("--executor", help="auto, diffusers or classical (as retouch edit)."),
+    ] = "auto",
+    steps: o.Steps = None,
+    seed: o.Seed = None,
+    sam: Annotated[str | None, typer.Option("--sam", help="Segment Anything checkpoint.")] = None,
+    device: Annotated[
+        str | None,
+        typer.Option("--device", help="cpu, cuda, cuda:N or mps; default: the best present."),
+    ] = None,
+    allow_download: Annotated[
+        bool, typer.Option("--allow-download", help="Let diffusers download a missing model.")
+    ] = False,
+    max_retries: Annotated[
+        int,
+        typer.Option("--max-retries", min=0, max=10, help="QA retries per image, as retouch edit."),
+    ] = 0,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder: DIR/<stem>/ per image, summary.json, sheet.")
+    ] = Path("outputs/batch"),
+) -> None:
+    """Edit many images the same way: DIR/<stem>/ each, DIR/summary.json, DIR/contact-sheet.png."""
+
+    def body() -> None:
+        from planner.errors import InputError
+
+        # 1. check what applies to every image before editing any
+        if mask_dir is not None and text is not None:
+            raise InputError("give --mask-dir or --text, not both; each image has one mask")
+        if mask_dir is not None and not mask_dir.is_dir():
+            raise InputError(f"--mask-dir {mask_dir} is not a folder; give the folder of masks")
+        paths = expand_images(images)
+        if not paths:
+            raise InputError(f"no images in {' '.join(images)}; give image files or folders")
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out} is a file; give a folder")
+        if hardware is not None:
+            hw = hardware
+        else:
+            from server.cli.edit import detect_hardware
+
+            hw = "cpu" if device == "cpu" else detect_hardware()
+        opts = EditOptions(
+            extend=extend,
+            scene=scene,
+            priority=priority,
+            licence=licence,
+            hardware=hw,
+            seed=seed,
+            steps=steps,
+            model=model,
+            executor=executor,
+            sam=sam,
+            device=device,
+            allow_download=allow_download,
+            max_retries=max_retries,
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        # 2. one image at a time; pipelines stay loaded in this process between them
+        summary = BatchSummary(edit=edit, images=[])
+        rows: list[tuple[Any, Any, str]] = []
+        bar = _BatchBar(len(paths))
+        try:
+            for n, (image, name) in enumerate(zip(paths, folder_names(paths), strict=True)):
+                bar.image(n, name)
+                entry, row = _one(image, edit, out / name, opts, mask_dir, text, bar)
+                summary.images.append(entry)
+                rows.append(row)
+                _write_summary(summary, out)
+                _echo_entry(entry)
+            bar.image(len(paths), "done")
+        finally:
+            bar.close()
+        # 3. the contact sheet and the tally
+        from server.cli.edit import _save_atomic
+
+        _save_atomic(contact_sheet(rows), out / "contact-sheet.png")
+        counts = {
+            s: sum(e.status == s for e in summary.images) for s in ("ok", "qa-failed", "error")
+        }
+        typer.echo(
+            f"batch   {len(paths)} image(s): {counts['ok']} ok, {counts['qa-failed']} qa-failed, "
+            f"{counts['error']} error; wrote {out / 'summary.json'}, {out / 'contact-sheet.png'}"
+        )
+        if counts["error"]:
+            raise typer.Exit(2)
+        if counts["qa-failed"]:
+            raise typer.Exit(1)
+
+    run_guarded(body)
+
+
+def _one(
+    image: str,
+    edit: str,
+    folder: Path,
+    opts: EditOptions,
+    mask_dir: Path | None,
+    text: str | None,
+    bar: _BatchBar,
+) -> tuple[BatchEntry, tuple[Any, Any, str]]:
+    """Edit one image; any error becomes its entry (the batch goes on)."""
+    from pydantic import ValidationError
+
+    from planner.errors import RetouchError
+    from server.requests import validation_message
+
+    start = time.perf_counter()
+    stem = Path(image).stem
+    try:
+        mask = None
+        if mask_dir is not None:
+            from planner.imageio import open_image
+
+            open_image(image)  # a broken image is reported as such, not as a missing mask
+            mask = mask_for(mask_dir, stem)
+        done = edit_into_folder(image, edit, folder, opts, mask=mask, text=text, progress=bar)
+    except Exception as exc:  # noqa: BLE001 - one bad image never stops the batch
+        if isinstance(exc, RetouchError):
+            message = str(exc)
+        elif isinstance(exc, ValidationError):
+            message = validation_message(exc)
+        elif os.environ.get("RETOUCH_DEBUG"):
+            raise
+        else:
+            message = f"internal error ({type(exc).__name__}: {exc}); rerun with RETOUCH_DEBUG=1"
+        entry = BatchEntry(
+            image=image,
+            folder=str(folder) if folder.is_dir() else None,
+            status="error",
+            verdict=None,
+            degraded=[],
+            error=" ".join(message.split()),
+            seconds=round(time.perf_counter() - start, 3),
+        )
+        return entry, (_readable(image), None, _wrap(f"{stem}: error: {entry.error}"))
+    word = verdict_word(done.report)
+    entry = BatchEntry(
+        image=image,
+        folder=str(folder),
+        status="ok" if done.report.passed else "qa-failed",
+        verdict=word,
+        degraded=[d.sentence() for d in done.report.degraded],
+        error=None,
+        seconds=round(time.perf_counter() - start, 3),
+    )
+    failed = ", ".join(i.id for i in done.report.failed)
+    label = f"{stem}: {word}" + (f" ({failed})" if failed else "")
+    return entry, (done.source, done.result, _wrap(label))
+
+
+def _readable(image: str) -> Any:
+    """The image if it opens, else None (its contact-sheet panel is then grey)."""
+    from planner.errors import RetouchError
+    from planner.imageio import open_image
+
+    try:
+        return open_image(image)
+    except RetouchError:
+        return None
+
+
+def _write_summary(summary: BatchSummary, out: Path) -> None:
+    from planner.atomic import atomic_write
+
+    atomic_write(out / "summary.json", (summary.model_dump_json(indent=2) + "\n").encode())
+
+
+def _echo_entry(e: BatchEntry) -> None:
+    """One line per image: status, image, verdict or error, seconds; degraded lines first."""
+    for d in e.degraded:
+        typer.echo(f"degraded {Path(e.image).name}: {d}")
+    if e.error is not None:
+        typer.echo(f"error: {e.image}: {e.error}", err=True)
+    typer.echo(f"{e.status:<9} {e.image}  {e.verdict or 'not edited'}  ({e.seconds:.1f} s)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch")(batch_cmd)
