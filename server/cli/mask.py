@@ -111,8 +111,10 @@ def mask_cmd(
         if out.suffix.lower() != ".png":
             raise InputError(f"--out {out} must end in .png; a lossy format would blur the mask")
         check_sam_type(sam_type)
-        if instance is not None and instance != "all" and not instance.isdigit():
-            raise InputError(f"--instance {instance!r} must be a number from the list or 'all'")
+        if instance is not None and instance != "all" and not _small_number(instance):
+            raise InputError(
+                f"--instance {instance[:20]!r} must be a number from the list (0-9999) or 'all'"
+            )
         target = read(text) if text is not None else None
         prompt = SamPrompt(
             points=[parse_point(p) for p in point or []],
@@ -127,7 +129,7 @@ def mask_cmd(
             checkpoint=sam,
             sam_type=sam_type,
             pick=target.pick if target else None,
-            instance=int(instance) if instance and instance.isdigit() else instance,
+            instance=int(instance) if instance and _small_number(instance) else instance,
         )
         for line in instance_lines(result):
             typer.echo(line)
@@ -152,3 +154,8 @@ def mask_cmd(
 
 def register(app: typer.Typer) -> None:
     app.command("mask")(mask_cmd)
+
+
+def _small_number(text: str) -> bool:
+    """An instance index as typed: ASCII digits, at most four (more instances are never listed)."""
+    return text.isascii() and text.isdigit() and len(text) <= 4

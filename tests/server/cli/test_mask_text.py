@@ -103,3 +103,16 @@ def test_sam2_folder_for_clicks(photo: Path, sam2_dir: Path, tmp_path: Path) -> 
     assert r.exit_code == 0, r.output
     want = segment(Image.open(photo), SamPrompt(box=(10, 8, 70, 60)), checkpoint=str(sam2_dir))
     assert np.array_equal(read_mask(out), want.mask) and "SAM sam2.1" in r.stdout
+
+
+@pytest.mark.parametrize("bad", ["9" * 5000, "\u0663", "12345", "-1", "two"])
+def test_instance_that_is_not_a_small_number_is_one_error_line(tmp_path: Path, bad: str) -> None:
+    """A 5,000-digit index once reached int()'s digit limit (an internal error); non-ASCII digits
+    passed str.isdigit."""
+    img = tmp_path / "a.png"
+    Image.new("RGB", (32, 32)).save(img)
+    r = runner.invoke(
+        get_app(), ["mask", str(img), "--text", "the dog", "--instance", bad, "--out", "m.png"]
+    )
+    assert r.exit_code == 2 and r.stderr.startswith("error: --instance ")
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.png").exists()
