@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "server.cli.mask",
     "server.cli.edit",
     "server.cli.batch",
+    "server.cli.compare",
     "server.cli.check",
     "server.cli.demo",
     "server.cli.history",
