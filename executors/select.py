@@ -110,11 +110,14 @@ def _executor_fallback(plan: EditPlan, why: str) -> Degradation:
 
 
 def _model_swap(plan: EditPlan, ref: ModelRef) -> Degradation:
+    given = ref.source == "folder" and Path(ref.id).expanduser().is_dir()
     return Degradation(
         what="model",
         planned=_planned_model(plan),
         used=f"{ref.family} {ref.id}",
-        why=f"{plan.model.id} is not on this machine; {ref.id} is",
+        why=f"the model folder given holds {ref.family}"
+        if given
+        else f"{plan.model.id} is not on this machine; {ref.id} is",
         fix=f"fetch the planned model: {fetch_hint(plan)}",
     )
 
