@@ -279,9 +279,9 @@ def batch_cmd(
         finally:
             bar.close()
         # 3. the contact sheet and the tally
-        from server.cli.edit import _save_atomic
+        from server.cli.edit_into import save_image
 
-        _save_atomic(contact_sheet(rows), out / "contact-sheet.png")
+        save_image(contact_sheet(rows), out / "contact-sheet.png")
         counts = {
             s: sum(e.status == s for e in summary.images) for s in ("ok", "qa-failed", "error")
         }

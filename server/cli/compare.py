@@ -115,7 +115,7 @@ def compare_cmd(
     def body() -> None:
         from planner.atomic import atomic_write
         from planner.errors import InputError
-        from server.cli.edit import _save_atomic
+        from server.cli.edit_into import save_image
 
         # 1. the arms and tasks, checked before anything runs
         if not tasks_file.is_file():
@@ -159,7 +159,7 @@ def compare_cmd(
         title = f"retouch compare: {tasks_file.name}"
         text = report(title, scores, directions, failures, {a: sorted(v) for a, v in ran.items()})
         atomic_write(out / "report.md", text.encode())
-        _save_atomic(sheet(rows), out / "sheet.png")
+        save_image(sheet(rows), out / "sheet.png")
         typer.echo(f"wrote   {out / 'scores.csv'}, {out / 'report.md'}, {out / 'sheet.png'}")
         if failures:
             raise typer.Exit(2)
@@ -182,7 +182,7 @@ def _run(
     from planner import analyze, make_plan
     from planner.atomic import atomic_write
     from planner.imageio import open_image, read_mask
-    from server.cli.edit import _save_atomic
+    from server.cli.edit_into import save_image
     from server.mcp.plan import apply_overrides
 
     start = time.perf_counter()
@@ -209,7 +209,7 @@ def _run(
     qa = check(source, output.image, output.edit_mask, ran, output.provenance.degraded)
     where = folder / arm.name
     where.mkdir(parents=True, exist_ok=True)
-    _save_atomic(output.image, where / "result.png")
+    save_image(output.image, where / "result.png")
     atomic_write(where / "qa.json", (qa.model_dump_json(indent=2) + "\n").encode())
     prov = output.provenance.model_dump_json(indent=2) + "\n"
     atomic_write(where / "provenance.json", prov.encode())

@@ -16,18 +16,14 @@ import typer
 from planner.schema import Hardware
 from server.cli import options as o
 from server.cli.app import run_guarded
+from server.cli.edit_into import (
+    FORMATS,
+    LOSSY,
+    RunOptions,
+    run_checked,
+    write_edit_files,
+)
 from server.cli.history import DataDir
-
-FORMATS = {
-    ".png": "PNG",
-    ".webp": "WEBP",
-    ".tif": "TIFF",
-    ".tiff": "TIFF",
-    ".jpg": "JPEG",
-    ".jpeg": "JPEG",
-}
-LOSSY = ("JPEG",)
-PANEL_PX = 512  # height of each comparison panel (at most the canvas height)
 
 
 def detect_hardware() -> Hardware:
@@ -85,51 +81,6 @@ def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any])
                 f"--{opt} cannot change a saved plan; drop it (the plan's own is used) "
                 "or plan again without --plan"
             )
-
-
-def _save_atomic(img: Any, path: Path) -> None:
-    """Write ``img`` to ``path`` in the format its suffix names, whole or not at all."""
-    from planner.atomic import atomic_save
-    from planner.errors import InputError
-
-    fmt = FORMATS[path.suffix.lower()]
-    kwargs: dict[str, Any] = {"lossless": True} if fmt == "WEBP" else {}
-    if fmt == "JPEG":
-        kwargs["quality"] = 95
-    if img.info.get("icc_profile"):
-        kwargs["icc_profile"] = img.info["icc_profile"]
-    try:
-        atomic_save(path, lambda tmp: img.save(tmp, format=fmt, **kwargs))
-    except (OSError, ValueError, KeyError) as exc:
-        other = "RESULT.tif (TIFF keeps every mode)" if fmt == "PNG" else "RESULT.png"
-        raise InputError(
-            f"cannot write a {img.mode} image as {fmt} to {path} ({exc}); use --out {other}"
-        ) from exc
-
-
-def comparison_image(source: Any, edit_mask: Any, result: Any, offset: tuple[int, int]) -> Any:
-    """Source | mask | result side by side, RGB, each panel the canvas's shape, at most 512 tall.
-
-    For outpainting the source sits at ``offset`` on a grey canvas the result's size.
-    """
-    import numpy as np
-    from PIL import Image
-
-    from executors.images import modes as imagemodes
-
-    canvas = np.asarray(imagemodes.split(result).rgb)
-    src = np.full_like(canvas, 128)
-    s = imagemodes.split(source).rgb
-    src[offset[1] : offset[1] + s.shape[0], offset[0] : offset[0] + s.shape[1]] = s
-    mask = np.repeat(np.where(edit_mask, 255, 0).astype(np.uint8)[..., None], 3, axis=2)
-    h = min(PANEL_PX, canvas.shape[0])
-    w = max(1, round(canvas.shape[1] * h / canvas.shape[0]))
-    gap = np.full((h, 4, 3), 255, dtype=np.uint8)
-    panels = [
-        np.asarray(Image.fromarray(p).resize((w, h), Image.Resampling.LANCZOS))
-        for p in (src, mask, canvas)
-    ]
-    return Image.fromarray(np.hstack([panels[0], gap, panels[1], gap, panels[2]]))
 
 
 class _StepBar:
@@ -242,7 +193,7 @@ def edit_cmd(
     def body() -> None:
         from planner.errors import InputError
         from planner.imageio import open_image, read_mask
-        from planner.render import load_plan, write_outputs
+        from planner.render import load_plan
 
         if out.suffix.lower() not in FORMATS:
             raise InputError(
@@ -300,51 +251,25 @@ def edit_cmd(
         raw_mask = read_mask(mask, source.size) if mask and plan.mask.source == "given" else None
         control_img = open_image(control, what="control image") if control else None
         # 3. run and check, re-planning with the QA fixes while retries remain
-        from executors.qa.check import check
-        from executors.qa.retry import best_attempt, edit_with_retries
-        from executors.run import run_plan
-
         bar = _StepBar()
-
-        def run_once(p: Any) -> Any:
-            return run_plan(
-                p,
-                image=source,
+        try:
+            attempts = run_checked(
+                plan,
+                source,
+                RunOptions(model, executor, device, sam, allow_download, max_retries),
                 mask=raw_mask,
                 control=control_img,
-                model=model,
-                executor=executor,
-                device=device,
                 progress=bar,
-                sam_checkpoint=sam,
-                allow_download=allow_download,
             )
-
-        def check_once(p: Any, output: Any) -> Any:
-            # the checklist of what actually ran (a classical fallback used no prompt)
-            ran = p.model_copy(update={"executor": output.provenance.executor})
-            return check(source, output.image, output.edit_mask, ran, output.provenance.degraded)
-
-        try:
-            attempts = edit_with_retries(plan, run_once, check_once, max_retries)
         finally:
             bar.close()
+        from executors.qa.retry import best_attempt
+
         best = best_attempt(attempts)
         plan, result, report = best.plan, best.output, best.report
         # 4. the files
-        _save_atomic(result.image, out)
-        doc, plan_path = write_outputs(plan, out.parent)
+        doc, plan_path, comparison = write_edit_files(out, plan, result, report, attempts, source)
         prov_path = out.parent / "provenance.json"
-        from planner.atomic import atomic_write
-
-        atomic_write(prov_path, (result.provenance.model_dump_json(indent=2) + "\n").encode())
-        atomic_write(out.parent / "qa.json", (report.model_dump_json(indent=2) + "\n").encode())
-        if len(attempts) > 1:
-            _write_attempts(attempts, out)
-        e = plan.request.extend
-        offset = (e.left, e.top) if plan.mode == "outpaint" and e is not None else (0, 0)
-        comparison = comparison_image(source, result.edit_mask, result.image, offset)
-        _save_atomic(comparison, out.parent / "comparison.png")
         version = None
         if store is not None:
             from server.history.hooks import record_edit
@@ -409,18 +334,6 @@ def _echo_report(report: Any, attempts: list[Any], kept: int) -> None:
         limit = "" if item.threshold is None else f" (limit {item.threshold:g})"
         typer.echo(f"qa      {item.status:<7} {item.id:<18} {value}{limit}")
     typer.echo(f"verdict {report.verdict}")
-
-
-def _write_attempts(attempts: list[Any], out: Path) -> None:
-    """Every attempt's result, plan and QA report under OUT_DIR/attempts/N/."""
-    from planner.atomic import atomic_write
-
-    for a in attempts:
-        folder = out.parent / "attempts" / str(a.index + 1)
-        folder.mkdir(parents=True, exist_ok=True)
-        _save_atomic(a.output.image, folder / "result.png")
-        atomic_write(folder / "plan.json", (a.plan.model_dump_json(indent=2) + "\n").encode())
-        atomic_write(folder / "qa.json", (a.report.model_dump_json(indent=2) + "\n").encode())
 
 
 def register(app: typer.Typer) -> None:
