@@ -101,3 +101,20 @@ def image_key(rgb: np.ndarray) -> str:
     digest = hashlib.blake2b(rgb.tobytes(), digest_size=16)
     digest.update(str(rgb.shape).encode())
     return digest.hexdigest()
+
+
+def best_first(masks: np.ndarray, ious: np.ndarray, sam_type: str, model: str) -> MaskResult:
+    """A SAM-family result from its candidate masks (N, H, W) and predicted IoUs (N,): the best
+    predicted IoU first. ``model`` names it in the note (e.g. "Segment Anything vit_b")."""
+    order = np.argsort(-ious, kind="stable")
+    candidates = [np.asarray(masks[i], dtype=bool) for i in order]
+    scores = [float(ious[i]) for i in order]
+    return MaskResult(
+        mask=candidates[0],
+        score=scores[0],
+        method="sam",
+        sam_type=sam_type,
+        candidates=candidates,
+        scores=scores,
+        note=f"{model}: best of {len(scores)} masks (predicted IoU {scores[0]:.2f})",
+    )

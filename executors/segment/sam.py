@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from executors.segment.prompts import MaskResult, check_prompt, image_key, to_rgb
+from executors.segment.prompts import MaskResult, best_first, check_prompt, image_key, to_rgb
 from planner.errors import InputError, ModelMissingError
 from planner.registry import SAM_CHECKPOINT_HINT
 from planner.schema import SamPrompt
@@ -306,19 +306,7 @@ class SamSegmenter:
                 point_coords=coords, point_labels=labels, box=box, multimask_output=True
             )
         # 3. best predicted IoU first
-        order = np.argsort(-ious, kind="stable")
-        candidates = [np.asarray(masks[i], dtype=bool) for i in order]
-        scores = [float(ious[i]) for i in order]
-        return MaskResult(
-            mask=candidates[0],
-            score=scores[0],
-            method="sam",
-            sam_type=self.sam_type,
-            candidates=candidates,
-            scores=scores,
-            note=f"Segment Anything {self.sam_type}: best of {len(scores)} masks "
-            f"(predicted IoU {scores[0]:.2f})",
-        )
+        return best_first(masks, ious, self.sam_type, f"Segment Anything {self.sam_type}")
 
     @property
     def cached_images(self) -> int:

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from executors.segment.lru import Lru
-from executors.segment.prompts import MaskResult, check_prompt, image_key, to_rgb
+from executors.segment.prompts import MaskResult, best_first, check_prompt, image_key, to_rgb
 from executors.segment.sam3 import pick_device
 from planner.errors import InputError
 from planner.schema import SamPrompt
@@ -128,16 +128,4 @@ class Sam2Segmenter:
         masks = self.processor.post_process_masks(out.pred_masks.cpu(), sizes)[0][0].numpy()
         ious = out.iou_scores[0, 0].float().cpu().numpy()
         # 3. best predicted IoU first
-        order = np.argsort(-ious, kind="stable")
-        candidates = [np.asarray(masks[i], dtype=bool) for i in order]
-        scores = [float(ious[i]) for i in order]
-        return MaskResult(
-            mask=candidates[0],
-            score=scores[0],
-            method="sam",
-            sam_type=self.sam_type,
-            candidates=candidates,
-            scores=scores,
-            note=f"SAM 2.1 ({self.sam_type}): best of {len(scores)} masks "
-            f"(predicted IoU {scores[0]:.2f})",
-        )
+        return best_first(masks, ious, self.sam_type, f"SAM 2.1 ({self.sam_type})")
