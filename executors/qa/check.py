@@ -284,11 +284,15 @@ def _outside(item: QAItem, ctx: _Context) -> QAResult:
 
 
 def _simple(
-    fn: Callable[[m.Frame], tuple[float, str] | None], why_skipped: str
+    fn: Callable[[m.Frame], tuple[float, str] | None], why_skipped: str, whole: bool = False
 ) -> Callable[[QAItem, _Context], QAResult]:
+    """A check that is one measure of the frame: the region's window, or with ``whole`` the whole
+    frame (for measures that look beyond the window)."""
+
     def measure(item: QAItem, ctx: _Context) -> QAResult:
-        assert ctx.frame is not None  # _measure guarantees it
-        got = fn(ctx.frame)
+        frame = ctx.full if whole else ctx.frame
+        assert frame is not None  # _measure guarantees it
+        got = fn(frame)
         if got is None:
             return _skip(item, why_skipped)
         return _verdict(item, *got)
@@ -327,21 +331,6 @@ def _structure(item: QAItem, ctx: _Context) -> QAResult:
     return result
 
 
-def _whole(
-    fn: Callable[[m.Frame], tuple[float, str] | None], why_skipped: str
-) -> Callable[[QAItem, _Context], QAResult]:
-    """Like _simple, on the whole frame (the measure looks beyond the region's window)."""
-
-    def measure(item: QAItem, ctx: _Context) -> QAResult:
-        assert ctx.full is not None  # _measure guarantees it
-        got = fn(ctx.full)
-        if got is None:
-            return _skip(item, why_skipped)
-        return _verdict(item, *got)
-
-    return measure
-
-
 def _mask_fit(item: QAItem, ctx: _Context) -> QAResult:
     assert ctx.full is not None  # _measure guarantees it
     got = content.mask_fit(ctx.full, ctx.plan)
@@ -368,7 +357,9 @@ _PIXEL_MEASURES: dict[str, Callable[[QAItem, _Context], QAResult]] = {
         "no pixel of the edit region has a source pixel, or the region already matches a fill "
         "from its border (nothing left to remove)",
     ),
-    "repetition": _whole(content.repetition, "the region leaves no source to compare with"),
+    "repetition": _simple(
+        content.repetition, "the region leaves no source to compare with", whole=True
+    ),
     "mask-fit": _mask_fit,
 }
 
