@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import BaseModel, ConfigDict, Field
 
-from planner.schema import Hardware
 from server.cli import options as o
 from server.cli.app import run_guarded
 from server.cli.edit_into import EditOptions, edit_into_folder
@@ -196,25 +195,16 @@ def batch_cmd(
     scene: o.Scene = None,
     priority: o.PriorityOpt = "balanced",
     licence: o.LicenceOpt = "any",
-    hardware: Annotated[
-        Hardware | None,
-        typer.Option("--hardware", help="Hardware class to plan for; default: this machine's."),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help="Model folder or Hugging Face id instead of the plan's."),
-    ] = None,
+    hardware: o.MachineHardware = None,
+    model: o.ModelOpt = None,
     executor: Annotated[
         Literal["auto", "diffusers", "classical"],
         typer.Option("--executor", help="auto, diffusers or classical (as retouch edit)."),
     ] = "auto",
     steps: o.Steps = None,
     seed: o.Seed = None,
-    sam: Annotated[str | None, typer.Option("--sam", help="Segment Anything checkpoint.")] = None,
-    device: Annotated[
-        str | None,
-        typer.Option("--device", help="cpu, cuda, cuda:N or mps; default: the best present."),
-    ] = None,
+    sam: o.SamCheckpoint = None,
+    device: o.DeviceOpt = None,
     allow_download: Annotated[
         bool, typer.Option("--allow-download", help="Let diffusers download a missing model.")
     ] = False,

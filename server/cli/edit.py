@@ -123,10 +123,7 @@ def edit_cmd(
     scene: o.Scene = None,
     priority: o.PriorityOpt = "balanced",
     licence: o.LicenceOpt = "any",
-    hardware: Annotated[
-        Hardware | None,
-        typer.Option("--hardware", help="Hardware class to plan for; default: this machine's."),
-    ] = None,
+    hardware: o.MachineHardware = None,
     plan_file: Annotated[
         Path | None,
         typer.Option(
@@ -134,10 +131,7 @@ def edit_cmd(
             help="Carry out this plan.json instead of planning (IMAGE and EDIT must match).",
         ),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help="Model folder or Hugging Face id instead of the plan's."),
-    ] = None,
+    model: o.ModelOpt = None,
     executor: Annotated[
         Literal["auto", "diffusers", "classical"],
         typer.Option(
@@ -154,11 +148,8 @@ def edit_cmd(
             "--control", help="ControlNet control image (an OpenPose skeleton), the image's size."
         ),
     ] = None,
-    sam: Annotated[str | None, typer.Option("--sam", help="Segment Anything checkpoint.")] = None,
-    device: Annotated[
-        str | None,
-        typer.Option("--device", help="cpu, cuda, cuda:N or mps; default: the best present."),
-    ] = None,
+    sam: o.SamCheckpoint = None,
+    device: o.DeviceOpt = None,
     allow_download: Annotated[
         bool,
         typer.Option(

@@ -47,3 +47,16 @@ LicenceOpt = Annotated[
 Seed = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed.")]
 Steps = Annotated[int | None, typer.Option("--steps", min=1, max=500, help="Denoising steps.")]
 Json = Annotated[bool, typer.Option("--json", help="Also print the plan as JSON on stdout.")]
+MachineHardware = Annotated[
+    Hardware | None,
+    typer.Option("--hardware", help="Hardware class to plan for; default: this machine's."),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="Model folder or Hugging Face id instead of the plan's."),
+]
+SamCheckpoint = Annotated[str | None, typer.Option("--sam", help="Segment Anything checkpoint.")]
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option("--device", help="cpu, cuda, cuda:N or mps; default: the best present."),
+]
