@@ -3,8 +3,9 @@
 A task is a ``retouch doc`` line (an EditRequest, optional ``name``) with an optional ``control``
 image; an arm is ``{"name", "executor", "model", "overrides"}``. Each task runs with one seed under
 every arm (its own ``preferences.seed``, else 1000 + its line number), then the arm's overrides.
-Scores are the QA check values and the seconds per run; the pose and identity scorers are reported
-as not scored (scores.NOT_SCORED).
+Scores are the QA check values, the seconds per run, and the pose and identity scorers
+(server.cli.scorers), each skipped with its reason when it cannot run. ``--example faces`` writes
+the lesson's exercise (server.cli.compare_example) instead of running anything.
 """
 
 from __future__ import annotations
@@ -96,9 +97,30 @@ def read_tasks(path: Path) -> tuple[list[tuple[str, Any, str | None]], list[str]
 
 def compare_cmd(
     tasks_file: Annotated[
-        Path, typer.Argument(help="JSON Lines: one EditRequest per line (+ name, control).")
-    ],
-    arms_file: Annotated[Path, typer.Option("--arms", help="JSON list of arms.")],
+        Path | None,
+        typer.Argument(help="JSON Lines: one EditRequest per line (+ name, control)."),
+    ] = None,
+    arms_file: Annotated[Path | None, typer.Option("--arms", help="JSON list of arms.")] = None,
+    pose_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--pose-model",
+            help="Folder with OpenPose's body_pose_model.pth (else $RETOUCH_POSE_MODEL); "
+            "without it pose is not scored.",
+        ),
+    ] = None,
+    face_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--face-model",
+            help="SFace ONNX file (else $RETOUCH_FACE_MODEL); without it identity is "
+            "identity-proxy-lbph.",
+        ),
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option("--example", help="Write an example task set to --out instead: faces."),
+    ] = None,
     hardware: Annotated[
         Hardware | None,
         typer.Option("--hardware", help="Plan every task for this class; default: each task's."),
@@ -115,9 +137,22 @@ def compare_cmd(
     def body() -> None:
         from planner.atomic import atomic_write
         from planner.errors import InputError
+        from planner.imageio import open_image
+        from server.cli import compare_example, scorers
         from server.cli.edit_into import save_image
 
-        # 1. the arms and tasks, checked before anything runs
+        if example is not None:
+            if example not in compare_example.EXAMPLES:
+                raise InputError(
+                    f"--example {example} is not one of {', '.join(compare_example.EXAMPLES)}"
+                )
+            tasks_out, arms_out = compare_example.EXAMPLES[example](out)
+            typer.echo(f"wrote   {tasks_out}, {arms_out} and the images beside them")
+            typer.echo(f"run it: retouch compare {tasks_out} --arms {arms_out} --out RESULTS")
+            return
+        # 1. the arms, tasks and scorers, checked before anything runs
+        if tasks_file is None or arms_file is None:
+            raise InputError("give TASKS.jsonl and --arms ARMS.json (or --example faces)")
         if not tasks_file.is_file():
             raise InputError(f"tasks file not found: {tasks_file}; give a .jsonl file")
         arms = read_arms(arms_file)
@@ -126,16 +161,22 @@ def compare_cmd(
             typer.echo(f"error: {f}", err=True)
         if not tasks:
             raise InputError(f"{tasks_file} has no runnable tasks; one JSON object per line")
+        measure = scorers.prepare(pose_model, face_model)
         # 2. every task under every arm, the same seed per task
         scores: list[Score] = []
-        directions: dict[str, Direction] = {"seconds": "lower"}
+        directions: dict[str, Direction] = {"seconds": "lower", **scorers.DIRECTIONS}
         rows: list[list[Any]] = []
         ran: dict[str, set[str]] = {}
         for name, request, control in tasks:
             row: list[Any] = [None]
+            ref = None
             for arm in arms:
                 try:
                     source, output, got = _run(request, control, arm, hardware, device, out / name)
+                    if ref is None:
+                        ctl = open_image(control, what="control image") if control else None
+                        ref = measure.reference(source, ctl)
+                    got += measure.score(name, arm.name, ref, source, output.image)
                 except Exception as exc:  # noqa: BLE001 - one failed run never stops the rest
                     msg = " ".join(str(exc).split()) or type(exc).__name__
                     failures.append(f"{name} / {arm.name}: {msg}")
@@ -157,7 +198,16 @@ def compare_cmd(
         # 3. the files
         atomic_write(out / "scores.csv", to_csv(scores).encode())
         title = f"retouch compare: {tasks_file.name}"
-        text = report(title, scores, directions, failures, {a: sorted(v) for a, v in ran.items()})
+        text = report(
+            title,
+            scores,
+            directions,
+            failures,
+            {a: sorted(v) for a, v in ran.items()},
+            measure.skipped,
+            measure.notes,
+            scorers.DEFINITIONS,
+        )
         atomic_write(out / "report.md", text.encode())
         save_image(sheet(rows), out / "sheet.png")
         typer.echo(f"wrote   {out / 'scores.csv'}, {out / 'report.md'}, {out / 'sheet.png'}")
@@ -200,7 +250,7 @@ def _run(
         plan,
         image=source,
         mask=mask,
-        control=ctl,
+        control=ctl if plan.controlnet is not None else None,  # else only the pose reference
         model=arm.model,
         executor=arm.executor,
         device=device,

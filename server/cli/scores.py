@@ -1,7 +1,8 @@
 """The scores of ``retouch compare``: scores.csv rows, and report.md's per-arm statistics and winners.
 
 A metric's direction comes from its QA item (``passes_when`` "<=": lower is better, ">=": higher);
-a metric with no direction (a band, "==") gets statistics but no winner. The winner rule: the best
+a metric with no direction (a band, "==") gets statistics but no winner. A metric that could not
+be measured is listed under "Not scored" with the reason, never given a stand-in value. The winner rule: the best
 mean wins unless its lead over the runner-up is smaller than the spread (the larger standard
 deviation of the two), which is a tie.
 """
@@ -15,15 +16,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 Direction = Literal["lower", "higher", "none"]
-
-# Scorers the issue asks for that need weights this build does not run: named, never faked.
-NOT_SCORED = {
-    "pose-pck@0.1": "pose adherence (PCK at 0.1 of the face box) needs an OpenPose-family "
-    "detector with its annotator weights; not run by this version",
-    "pose-distance": "mean keypoint distance needs the same detector; not run by this version",
-    "identity-cosine": "identity preservation needs a local face-embedding model; not run by "
-    "this version",
-}
 
 
 @dataclass(frozen=True)
@@ -86,9 +78,13 @@ def report(
     directions: dict[str, Direction],
     failures: list[str],
     ran: dict[str, list[str]],
+    skipped: dict[str, str] | None = None,
+    notes: list[str] | None = None,
+    definitions: dict[str, str] | None = None,
 ) -> str:
-    """report.md: what each arm ran, a table per metric (arm, mean, std, n) with its winner, what
-    was not scored, which runs failed."""
+    """report.md: what each arm ran, a table per metric (arm, mean, std, n) with its definition
+    and winner, the metrics skipped (metric -> why) and runs not scored (``notes``), which runs
+    failed."""
     lines = [f"# {title}", "", "## What ran", ""]
     lines += [f"- {arm}: {' | '.join(what)}" for arm, what in ran.items()]
     lines.append("")
@@ -103,14 +99,17 @@ def report(
             "",
             f"## {metric} ({better})",
             "",
+            *([(definitions or {})[metric], ""] if metric in (definitions or {}) else []),
             "| arm | mean | std | n |",
             "|---|---|---|---|",
         ]
         for arm, s in by_arm.items():
             lines.append(f"| {arm} | {s.mean:.4g} | {s.std:.4g} | {s.n} |")
         lines += ["", f"winner: {winner(by_arm, d)}"]
-    lines += ["", "## Not scored", ""]
-    lines += [f"- {metric}: skipped — {why}" for metric, why in NOT_SCORED.items()]
+    if skipped or notes:
+        lines += ["", "## Not scored", ""]
+        lines += [f"- {metric}: skipped — {why}" for metric, why in (skipped or {}).items()]
+        lines += [f"- {note}" for note in notes or []]
     if failures:
         lines += ["", "## Runs that failed", ""]
         lines += [f"- {f}" for f in failures]

@@ -1,0 +1,107 @@
+"""Identity preservation: does the result's face belong to the same person as the source's?
+
+Both faces are cut from the same box (the source's face box, ``executors.qa.faces``): the edit
+keeps the frame, so the face the model made sits where the old one was.
+
+- ``identity-cosine`` (the real metric): cosine similarity (-1..1) of SFace embeddings
+  (``cv2.FaceRecognizerSF``, the ONNX file ``face_recognition_sface_2021dec.onnx`` from the OpenCV
+  model zoo, loaded from a local path). SFace expects an aligned 112x112 face; the crop of the
+  square face box resized to 112x112 stands in for the five-landmark alignment, which needs a
+  second model (YuNet).
+- ``identity-proxy-lbph`` (a proxy, reported under its own name when SFace is not given): local
+  binary pattern histograms, as OpenCV's LBPH face recogniser computes them (8 neighbours, radius
+  1, 8x8 cells) with the 59 non-rotation-invariant uniform patterns, of the two crops in grey at
+  96x96, compared by histogram intersection averaged over the cells: 1 for identical crops, lower
+  the more the texture differs. It measures similarity of face texture, not identity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from executors.qa.faces import FaceBox
+from planner.errors import InputError
+
+SFACE_SIDE = 112
+LBPH_SIDE = 96
+LBPH_GRID = 8
+LBPH_BINS = 59  # P * (P - 1) + 3 for P = 8: the 58 uniform patterns and one for the rest
+FACE_HINT = (
+    "give the SFace ONNX file (face_recognition_sface_2021dec.onnx from the OpenCV model zoo, "
+    "opencv/opencv_zoo models/face_recognition_sface)"
+)
+
+
+def crop(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
+    """The face box's pixels, uint8 (side, side, 3) RGB; the box must lie inside the image."""
+    x0, y0, x1, y1 = box.xyxy()
+    h, w = rgb.shape[:2]
+    if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+        raise ValueError(f"face box {box.xyxy()} is outside the {w}x{h} image")
+    return np.ascontiguousarray(rgb[y0:y1, x0:x1, :3])
+
+
+class FaceEmbedder:
+    """SFace (``cv2.FaceRecognizerSF``) loaded from a local ONNX file."""
+
+    def __init__(self, path: Path) -> None:
+        import cv2
+
+        path = path.expanduser()
+        if not path.is_file():
+            raise InputError(f"face model file {path} does not exist; {FACE_HINT}")
+        try:
+            self._model = cv2.FaceRecognizerSF.create(str(path), "")
+            self._model.feature(np.zeros((SFACE_SIDE, SFACE_SIDE, 3), dtype=np.uint8))
+        except cv2.error as exc:
+            msg = " ".join(str(exc).split())[-160:]
+            raise InputError(
+                f"cannot load {path} as a face-embedding model ({msg}); {FACE_HINT}"
+            ) from None
+        self.path = path
+
+    def embedding(self, face: np.ndarray) -> np.ndarray:
+        """The unit-length embedding of a face crop, uint8 (h, w, 3) RGB, as float32 (D,)."""
+        import cv2
+
+        img = cv2.resize(face[..., ::-1], (SFACE_SIDE, SFACE_SIDE), interpolation=cv2.INTER_AREA)
+        vec = np.asarray(self._model.feature(np.ascontiguousarray(img)), np.float32).ravel()
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm > 0 else vec
+
+    def cosine(self, a: np.ndarray, b: np.ndarray) -> float:
+        """Cosine similarity (-1..1) of two face crops' embeddings."""
+        return float(np.dot(self.embedding(a), self.embedding(b)))
+
+
+def lbph_histograms(face: np.ndarray) -> np.ndarray:
+    """Per-cell LBP histograms of a face crop (uint8 (h, w, 3) RGB or (h, w) grey): float
+    (LBPH_GRID * LBPH_GRID, LBPH_BINS), each row summing to 1."""
+    import cv2
+    from skimage.feature import local_binary_pattern
+
+    grey = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY) if face.ndim == 3 else face
+    grey = cv2.resize(grey, (LBPH_SIDE, LBPH_SIDE), interpolation=cv2.INTER_AREA)
+    codes = local_binary_pattern(grey, P=8, R=1, method="nri_uniform").astype(np.int64)
+    cell = LBPH_SIDE // LBPH_GRID
+    cells = codes.reshape(LBPH_GRID, cell, LBPH_GRID, cell).transpose(0, 2, 1, 3)
+    cells = cells.reshape(LBPH_GRID * LBPH_GRID, cell * cell)
+    hist = np.stack([np.bincount(c, minlength=LBPH_BINS) for c in cells]).astype(np.float64)
+    return hist / hist.sum(axis=1, keepdims=True)
+
+
+def lbph_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Histogram intersection of two face crops' LBP histograms, averaged over the cells: 0..1."""
+    return float(np.minimum(lbph_histograms(a), lbph_histograms(b)).sum(axis=1).mean())
+
+
+def describe(model: Any) -> str:
+    """Which identity metric a model gives, for the report."""
+    return (
+        f"identity-cosine: SFace embeddings from {model.path}"
+        if model is not None
+        else "identity-proxy-lbph: LBP histogram intersection (a texture proxy, not identity)"
+    )
