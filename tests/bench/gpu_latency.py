@@ -45,13 +45,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.bench.latency_edits import StepClock, make_case, run_edit  # noqa: E402
 from tests.bench.real_size import FAMILIES, Family, build_pipeline  # noqa: E402
 
 COMPILE_ESTIMATE_S = {"unet": 90.0, "transformer": 45.0}
@@ -89,95 +90,7 @@ class Measured:
     peak_gib: float | None  # torch.cuda.max_memory_allocated during the edit; None on CPU
 
 
-# 1. the edits: crop-to-mask, full frame, instruction -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Case:
-    """A square source with a square mask in the middle; ``crop`` is the mask box padded by half."""
-
-    image: Any  # PIL RGB, frame x frame
-    mask: Any  # PIL L, 255 = edit
-    crop: tuple[int, int, int, int]  # XYXY px
-
-
-def make_case(frame: int) -> Case:
-    """Astronaut photo at ``frame`` px square; mask side frame/4, crop side 1.5x the mask's."""
-    import numpy as np
-    import skimage.data
-    from PIL import Image
-
-    image = Image.fromarray(skimage.data.astronaut()).resize((frame, frame), Image.BICUBIC)
-    side = frame // 4
-    x0 = y0 = (frame - side) // 2
-    mask = np.zeros((frame, frame), np.uint8)
-    mask[y0 : y0 + side, x0 : x0 + side] = 255
-    pad = side // 4
-    crop = (x0 - pad, y0 - pad, x0 + side + pad, y0 + side + pad)
-    return Case(image, Image.fromarray(mask, "L"), crop)
-
-
-class StepClock:
-    """``callback_on_step_end`` that stamps the first and last denoising steps (synchronised)."""
-
-    def __init__(self, steps: int, sync: Callable[[], None]) -> None:
-        self.steps, self.sync, self.marks = steps, sync, {}
-
-    def __call__(self, pipe: Any, i: int, t: Any, kwargs: dict) -> dict:
-        if i in (0, self.steps - 1):
-            self.sync()
-            self.marks[i] = time.perf_counter()
-        return {}
-
-    def per_step(self) -> float | None:
-        if self.steps < 2 or len(self.marks) < 2:
-            return None
-        return (self.marks[self.steps - 1] - self.marks[0]) / (self.steps - 1)
-
-
-def run_edit(pipe: Any, fam: Family, case: Case, mode: str, steps: int, clock: StepClock) -> Any:
-    """One edit in ``mode`` ("crop", "full" or "native"); returns the PIL result at source size.
-
-    crop: cut the padded mask box, resize it to ``fam.native``, edit, resize back, paste under the
-    mask. full: edit the whole frame at its own size. native: Kontext on the source at native size
-    (its own resize to a preferred resolution stays on unless the run is tiny).
-    """
-    import torch
-    from PIL import Image
-
-    kw: dict[str, Any] = {
-        "prompt": "a red knitted hat",
-        "num_inference_steps": steps,
-        "guidance_scale": fam.guidance,
-        "generator": torch.Generator(device="cpu").manual_seed(0),
-        "callback_on_step_end": clock,
-    }
-    if fam.denoiser == "unet":
-        kw["strength"] = 1.0
-    else:
-        kw["max_sequence_length"] = 512
-    n = fam.native
-    if mode == "native":
-        tiny = n < 256  # preferred Kontext resolutions start at 672 px
-        out = pipe(image=case.image, height=n, width=n, max_area=n * n, _auto_resize=not tiny, **kw)
-        return out.images[0].resize(case.image.size, Image.BICUBIC)
-    if mode == "full":
-        side = case.image.size[0]
-        out = pipe(image=case.image, mask_image=case.mask, height=side, width=side, **kw)
-        result = case.image.copy()
-        result.paste(out.images[0], (0, 0), case.mask)
-        return result
-    box = case.crop
-    size = (box[2] - box[0], box[3] - box[1])
-    src = case.image.crop(box).resize((n, n), Image.BICUBIC)
-    mask = case.mask.crop(box).resize((n, n), Image.NEAREST)
-    out = pipe(image=src, mask_image=mask, height=n, width=n, **kw)
-    result = case.image.copy()
-    result.paste(out.images[0].resize(size, Image.BICUBIC), box[:2], case.mask.crop(box))
-    return result
-
-
-# 2. one family: build, warm up, then the measured rows under the budget -----------------------
+# 1. one family: build, warm up, then the measured rows under the budget -----------------------
 
 
 def _log(msg: str) -> None:
@@ -193,6 +106,7 @@ class FamilyBench:
         self.fam = replace(fam, native=64) if args.tiny else fam
         self.device, self.repeats = args.device, args.repeats
         self.steps = args.steps or fam.steps
+        self.steps_override = args.steps
         self.cuda = args.device == "cuda"
         self.sync = torch.cuda.synchronize if self.cuda else (lambda: None)
         start = time.perf_counter()
@@ -209,10 +123,13 @@ class FamilyBench:
         self.first_label = "crop -> native" if fam.masked else "native"
         self.estimate = 0.0  # seconds for one full row, from the first warm-up
 
-    def measure(self, mode: str, steps: int, repeats: int) -> Measured:
+    def measure(
+        self, mode: str, steps: int, repeats: int, guidance: float | None = None
+    ) -> Measured:
         """Median-of-``repeats`` wall time of one edit, its steady step time and peak VRAM."""
         import torch
 
+        guidance = self.fam.guidance if guidance is None else guidance
         runs = []
         for _ in range(repeats):
             clock = StepClock(steps, self.sync)
@@ -220,7 +137,7 @@ class FamilyBench:
                 torch.cuda.reset_peak_memory_stats()
             self.sync()
             start = time.perf_counter()
-            run_edit(self.pipe, self.fam, self.case, mode, steps, clock)
+            run_edit(self.pipe, self.fam, self.case, mode, steps, guidance, clock)
             self.sync()
             total = time.perf_counter() - start
             peak = torch.cuda.max_memory_allocated() / 2**30 if self.cuda else None
@@ -231,9 +148,11 @@ class FamilyBench:
         """A 2-step call (kernels, allocator, compilation); returns the full rows' estimate in s."""
         return self.measure(mode, 2, 1).edit_s / 2 * self.steps * self.repeats
 
-    def row(self, mode: str, run_px: int, compiled: bool, m: Measured | None, note: str) -> Row:
+    def row(
+        self, mode: str, run_px: int, compiled: bool, m: Measured | None, note: str, steps: int = 0
+    ) -> Row:
         r = Row(self.fam.name, mode, self.case.image.size[0], run_px, self.dtype, self.attention,
-                compiled, self.steps, note=note)  # fmt: skip
+                compiled, steps or self.steps, note=note)  # fmt: skip
         if m is not None:
             r.edit_s, r.step_s, r.peak_gib = m.edit_s, m.step_s, m.peak_gib
         return r
@@ -249,6 +168,18 @@ class FamilyBench:
         crop = self.case.crop[2] - self.case.crop[0]
         what = f"{crop}px box of the frame" if self.fam.masked else "source at native size"
         return self.row(label, self.fam.native, False, m, f"{what}; {self.built}"), m
+
+    def also_row(self, steps: int, guidance: float, why: str, left_s: float) -> Row:
+        """The first row again at another step count and guidance, same build (Qwen-Image-Edit:
+        8 steps without CFG, the Lightning count)."""
+        steps = self.steps_override or steps
+        guess = self.estimate * steps / self.steps
+        if guess > left_s:
+            note = f"skipped: needs ~{guess:.0f} s, {left_s:.0f} s left"
+            return self.row(self.first_label, self.fam.native, False, None, note, steps)
+        m = self.measure(self.first, steps, self.repeats, guidance)
+        note = f"{why}; guidance {guidance:g}"
+        return self.row(self.first_label, self.fam.native, False, m, note, steps)
 
     def full_frame_row(self, base: Measured, left_s: float) -> Row:
         """The same edit on the whole 2x-native frame (4x the pixels), no crop."""
@@ -305,8 +236,9 @@ def _guarded(make_row: Callable[[], Row], fallback: Row, tiny: bool) -> Row:
 def eager_rows(
     fam: Family, args: argparse.Namespace, budget: Budget, share: float
 ) -> tuple[list[Row], Measured | None]:
-    """Pass 1 for one family: the first row (may use the whole budget), then the full-frame row
-    (only within the family's ``share``). Returns the rows and the first row's measurement."""
+    """Pass 1 for one family: the first row and the ``also`` rows (may use the whole budget), then
+    the full-frame row (only within the family's ``share``). Returns the rows and the first row's
+    measurement."""
     if budget.left() < MIN_FAMILY_S and not args.tiny:
         return [Row(fam.name, "-", 0, 0, "-", "-", False, 0, note="skipped: budget spent")], None
     family = Budget(min(share, budget.left()))
@@ -314,6 +246,11 @@ def eager_rows(
     first, base = bench.first_row(budget.left())
     _log(f"[{fam.name}] {first}")
     rows = [first]
+    for steps, guidance, why in fam.also if base is not None else ():
+        fallback = bench.row(bench.first_label, bench.fam.native, False, None, "", steps)
+        also = partial(bench.also_row, steps, guidance, why, budget.left())
+        rows.append(_guarded(also, fallback, args.tiny))
+        _log(f"[{fam.name}] {rows[-1]}")
     if base is not None and fam.masked:
         fallback = bench.row("full frame", bench.case.image.size[0], False, None, "")
         full = bench.full_frame_row
@@ -336,7 +273,7 @@ def compiled_row(fam: Family, args: argparse.Namespace, budget: Budget, base: Me
     return row
 
 
-# 3. table and entry point ----------------------------------------------------------------------
+# 2. table and entry point ----------------------------------------------------------------------
 
 
 def render(rows: list[Row], header: str) -> str:

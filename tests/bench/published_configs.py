@@ -18,6 +18,9 @@ the same latent channels (so Flux Fill keeps its 384 input channels) and the sam
 | flux_fill         | FluxTransformer2DModel           | black-forest-labs/FLUX.1-Fill-dev            |
 | flux_kontext      | FluxTransformer2DModel           | black-forest-labs/FLUX.1-Kontext-dev         |
 
+The newest editors' components (FLUX.2 klein 4B, Qwen-Image-Edit, LongCat-Image-Edit) live in
+``published_configs_edit.py`` and are merged into ``PUBLISHED`` and ``TINY`` here.
+
 ``sdxl_vae`` sets ``force_upcast=False``: it stands for the fp16-safe SDXL VAE
 (madebyollin/sdxl-vae-fp16-fix, same architecture) that a latency-minded deployment uses; with the
 original VAE the pipeline decodes in fp32, which costs more.
@@ -26,6 +29,8 @@ original VAE the pipeline decodes in fp32, which costs more.
 from __future__ import annotations
 
 from typing import Any
+
+from tests.bench.published_configs_edit import PUBLISHED_EDIT, TINY_EDIT
 
 _CLIP_COMMON: dict[str, Any] = {
     "vocab_size": 49408,
@@ -145,8 +150,10 @@ PUBLISHED: dict[str, dict[str, Any]] = {
     },
     "flux_fill": {**_FLUX_COMMON, "in_channels": 384, "out_channels": 64},
     "flux_kontext": {**_FLUX_COMMON, "in_channels": 64, "out_channels": None},
+    **PUBLISHED_EDIT,
 }
 """Component name -> constructor kwargs at the published (real) size."""
+PUBLISHED["longcat_vae"] = PUBLISHED["flux_vae"]  # see published_configs_edit.py, note [3]
 
 SCHEDULERS: dict[str, dict[str, Any]] = {
     "sd": {  # EulerDiscreteScheduler over SD's own beta schedule
@@ -208,6 +215,7 @@ TINY: dict[str, dict[str, Any]] = {
     "flux_vae": _TINY_VAE,
     "flux_fill": _TINY_FLUX,
     "flux_kontext": _TINY_FLUX,
+    **TINY_EDIT,
 }
 """Component name -> overrides for the tiny CPU smoke run (same structure, small widths)."""
 

@@ -1,10 +1,14 @@
 """The benchmarked families and how to build them at real size without touching CPU memory.
 
 ``build_pipeline(family, tiny, device)`` returns the family's diffusers pipeline with every module
-created on the meta device from its published config (``published_configs.py``) and materialised
-directly on ``device`` with seeded random weights. Speed does not depend on weight values or on
-tokens, so the tokenizers are the tiny local ones from ``tests/executors/tiny_families.py``; they
-pad to the real lengths (CLIP 77, T5 up to 512) and emit ids inside the real vocabularies.
+created on the meta device from its published config (``published_configs.py``,
+``published_configs_edit.py``) and materialised directly on ``device`` with seeded random weights.
+Speed does not depend on weight values or on tokens, so the tokenizers are the tiny local ones from
+``tests/executors/tiny_families.py`` and ``tiny_edit_families.py``; they emit ids inside the real
+vocabularies and give the denoisers the real text lengths: CLIP pads to 77, T5 to 512, klein's Qwen3
+and LongCat's Qwen2.5-VL prompts pad to 512, and Qwen-Image-Edit drops its whole system prompt as
+the real pipeline does (its byte-level ids are counted, ``qwen_template_tokens``). The Qwen2.5-VL
+processors use the published image settings, so the vision tower sees the real number of patches.
 """
 
 from __future__ import annotations
@@ -27,11 +31,29 @@ class Family:
     guidance: float  # CFG scale (SD/SDXL) or distilled guidance (Flux)
     denoiser: str  # pipeline attribute: "unet" | "transformer"
     modules: dict[str, str]  # pipeline component -> published config name
-    masked: bool = True  # False: instruction edit, no mask (Kontext)
+    masked: bool = True  # False: instruction edit, no mask (Kontext and the newest editors)
     extra: dict[str, Any] = field(default_factory=dict)  # other pipeline constructor kwargs
+    also: tuple[tuple[int, float, str], ...] = ()  # more (steps, guidance, why) rows, same build
+    processor: str | None = None  # pipeline keyword of the Qwen2-VL processor, if it takes one
 
 
 FAMILIES: dict[str, Family] = {
+    # the newest editors first: their rows are the issue's table and must fit the budget
+    "flux2-klein": Family(
+        "flux2-klein", "Flux2KleinPipeline", 1024, 4, "bfloat16", 1.0, "transformer",
+        {"transformer": "klein_4b", "vae": "flux2_vae", "text_encoder": "qwen3_4b"},
+        masked=False, extra={"is_distilled": True},
+    ),
+    "qwen-image-edit": Family(
+        "qwen-image-edit", "QwenImageEditPlusPipeline", 1024, 40, "bfloat16", 4.0, "transformer",
+        {"transformer": "qwen_image_edit", "vae": "qwen_vae", "text_encoder": "qwen25_vl_7b"},
+        masked=False, also=((8, 1.0, "Lightning's step count, no CFG"),), processor="processor",
+    ),
+    "longcat-image-edit": Family(
+        "longcat-image-edit", "LongCatImageEditPipeline", 1024, 50, "bfloat16", 4.5, "transformer",
+        {"transformer": "longcat_image_edit", "vae": "longcat_vae", "text_encoder": "qwen25_vl_7b"},
+        masked=False, processor="text_processor",
+    ),
     "sd-inpaint": Family(
         "sd-inpaint", "StableDiffusionInpaintPipeline", 512, 30, "float16", 7.5, "unet",
         {"unet": "sd15_inpaint_unet", "vae": "sd_vae", "text_encoder": "clip_l"},
@@ -55,32 +77,69 @@ FAMILIES: dict[str, Family] = {
         masked=False, extra={"image_encoder": None, "feature_extractor": None},
     ),
 }  # fmt: skip
-"""Family name (as in planner/registry.py) -> what the benchmark builds and runs."""
+"""Family name (as in planner/registry.py) -> what the benchmark builds and runs.
+
+flux2-klein runs ``Flux2KleinPipeline``, the instruction edit: the planner's default klein pipeline
+and the issue's "1024^2, 4 steps" row. Its source enters as 4096 reference tokens next to the 4096
+noisy ones, so it bounds ``Flux2KleinInpaintPipeline`` (same modules, the noisy tokens only, at
+most 4 steps) from above. qwen-image-edit runs 40 steps with true CFG 4.0 (two transformer passes
+a step, the model card's call) and, in ``also``, 8 steps without CFG: the Qwen-Image-Lightning
+count (the LoRA is merged into the weights, so the cost is the base model's). LongCat runs 50
+steps with CFG 4.5, as its model card does.
+"""
+
+CLASSES: dict[str, tuple[str, str, str | None]] = {
+    "clip_l": ("transformers", "CLIPTextModel", "CLIPTextConfig"),
+    "openclip_bigg": ("transformers", "CLIPTextModelWithProjection", "CLIPTextConfig"),
+    "t5_xxl": ("transformers", "T5EncoderModel", "T5Config"),
+    "qwen3_4b": ("transformers", "Qwen3ForCausalLM", "Qwen3Config"),
+    "qwen25_vl_7b": ("transformers", "Qwen2_5_VLForConditionalGeneration", "Qwen2_5_VLConfig"),
+    "sd15_inpaint_unet": ("diffusers", "UNet2DConditionModel", None),
+    "sdxl_inpaint_unet": ("diffusers", "UNet2DConditionModel", None),
+    "sd_vae": ("diffusers", "AutoencoderKL", None),
+    "sdxl_vae": ("diffusers", "AutoencoderKL", None),
+    "flux_vae": ("diffusers", "AutoencoderKL", None),
+    "longcat_vae": ("diffusers", "AutoencoderKL", None),
+    "flux2_vae": ("diffusers", "AutoencoderKLFlux2", None),
+    "qwen_vae": ("diffusers", "AutoencoderKLQwenImage", None),
+    "flux_fill": ("diffusers", "FluxTransformer2DModel", None),
+    "flux_kontext": ("diffusers", "FluxTransformer2DModel", None),
+    "klein_4b": ("diffusers", "Flux2Transformer2DModel", None),
+    "qwen_image_edit": ("diffusers", "QwenImageTransformer2DModel", None),
+    "longcat_image_edit": ("diffusers", "LongCatImageTransformer2DModel", None),
+}
+"""Published config name -> (library, model class, config class or None for diffusers kwargs)."""
+
+QWEN_MAX_LENGTH = 131072
+"""``model_max_length`` of the Qwen2.5 / Qwen3 tokenizers: prompts with image tokens exceed 512."""
+
+
+def vl_token_ids() -> dict[str, int]:
+    """The tiny Qwen tokenizer's ids of the vision tokens, for the Qwen2.5-VL config: which ids mark
+    image tokens changes no shape, only where the vision tower's output goes."""
+    from tests.executors.tiny_edit_families import tiny_qwen_tokenizer
+
+    tok = tiny_qwen_tokenizer()
+    return {
+        "image_token_id": tok.convert_tokens_to_ids("<|image_pad|>"),
+        "vision_start_token_id": tok.convert_tokens_to_ids("<|vision_start|>"),
+        "vision_end_token_id": tok.convert_tokens_to_ids("<|vision_end|>"),
+        "video_token_id": len(tok) + 1,  # no video: an id the tokenizer never emits
+    }
 
 
 def new_module(config_name: str, tiny: bool) -> Any:
     """The module for published config ``config_name``, created on the current default device."""
-    from diffusers import AutoencoderKL, FluxTransformer2DModel, UNet2DConditionModel
-    from transformers import (
-        CLIPTextConfig,
-        CLIPTextModel,
-        CLIPTextModelWithProjection,
-        T5Config,
-        T5EncoderModel,
-    )
+    import importlib
 
+    library, cls_name, config_cls = CLASSES[config_name]
+    lib = importlib.import_module(library)
     cfg = component_config(config_name, tiny)
-    if config_name == "clip_l":
-        return CLIPTextModel(CLIPTextConfig(**cfg))
-    if config_name == "openclip_bigg":
-        return CLIPTextModelWithProjection(CLIPTextConfig(**cfg))
-    if config_name == "t5_xxl":
-        return T5EncoderModel(T5Config(**cfg))
-    if config_name.endswith("_unet"):
-        return UNet2DConditionModel(**cfg)
-    if config_name.endswith("_vae"):
-        return AutoencoderKL(**cfg)
-    return FluxTransformer2DModel(**cfg)
+    if config_cls is None:
+        return getattr(lib, cls_name)(**cfg)
+    if config_name == "qwen25_vl_7b":
+        cfg = {**cfg, **vl_token_ids()}
+    return getattr(lib, cls_name)(getattr(lib, config_cls)(**cfg))
 
 
 def tie(module: Any) -> None:
@@ -122,29 +181,67 @@ def build_on_device(config_name: str, tiny: bool, device: str, dtype: Any, seed:
     return module.eval().requires_grad_(False)
 
 
+def vl_processor() -> Any:
+    """A Qwen2VLProcessor with the published image settings over the tiny byte-level tokenizer."""
+    from transformers import Qwen2VLImageProcessor, Qwen2VLProcessor, Qwen2VLVideoProcessor
+
+    from tests.bench.published_configs_edit import VL_IMAGE_PROCESSOR
+    from tests.executors.tiny_edit_families import CHAT_TEMPLATE, tiny_qwen_tokenizer
+
+    return Qwen2VLProcessor(
+        image_processor=Qwen2VLImageProcessor(**VL_IMAGE_PROCESSOR),
+        tokenizer=tiny_qwen_tokenizer(QWEN_MAX_LENGTH),
+        video_processor=Qwen2VLVideoProcessor(),
+        chat_template=CHAT_TEMPLATE,
+    )
+
+
+def qwen_template_tokens(pipe: Any) -> int:
+    """Tokens of Qwen-Image-Edit's system prompt (the template up to the user's text) under the
+    pipeline's tokenizer: the real pipeline drops its first 64 ids, exactly that prefix in the
+    real vocabulary; with the byte-level tokenizer the same prefix is longer."""
+    prefix = pipe.prompt_template_encode.split("{}")[0]
+    return len(pipe.tokenizer(prefix)["input_ids"])
+
+
+def _text_parts(fam: Family) -> dict[str, Any]:
+    """Tokenizers (and the VL processor) for the family's text encoders."""
+    from tests.executors.tiny_edit_families import tiny_qwen_tokenizer
+    from tests.executors.tiny_families import tiny_clip_tokenizer, tiny_t5_tokenizer
+
+    if fam.modules["text_encoder"].startswith("qwen"):
+        parts = {"tokenizer": tiny_qwen_tokenizer(QWEN_MAX_LENGTH)}
+        if fam.processor:
+            parts[fam.processor] = vl_processor()
+        return parts
+    parts = {"tokenizer": tiny_clip_tokenizer()}
+    if "text_encoder_2" in fam.modules:
+        t5 = fam.modules["text_encoder_2"] == "t5_xxl"
+        parts["tokenizer_2"] = tiny_t5_tokenizer() if t5 else tiny_clip_tokenizer()
+    return parts
+
+
 def build_pipeline(fam: Family, tiny: bool, device: str) -> Any:
     """The family's diffusers pipeline at published (or tiny) size, weights on ``device``.
 
-    On CUDA modules use the family's dtype (fp16 SD/SDXL, bf16 Flux); on the CPU, float32.
+    On CUDA modules use the family's dtype (fp16 SD/SDXL, bf16 the rest); on the CPU, float32.
+    The flow-matching families share FLUX.1's scheduler config: the sigmas change no cost.
     """
     import diffusers
     import torch
-
-    from tests.executors.tiny_families import tiny_clip_tokenizer, tiny_t5_tokenizer
 
     dtype = getattr(torch, fam.dtype) if device == "cuda" else torch.float32
     parts: dict[str, Any] = {
         part: build_on_device(name, tiny, device, dtype, seed)
         for seed, (part, name) in enumerate(fam.modules.items())
     }
-    flux = fam.denoiser == "transformer"
-    parts["tokenizer"] = tiny_clip_tokenizer()
-    if "text_encoder_2" in parts:
-        parts["tokenizer_2"] = tiny_t5_tokenizer() if flux else tiny_clip_tokenizer()
-    if flux:
+    parts.update(_text_parts(fam))
+    if fam.denoiser == "transformer":
         parts["scheduler"] = diffusers.FlowMatchEulerDiscreteScheduler(**SCHEDULERS["flux"])
     else:
         parts["scheduler"] = diffusers.EulerDiscreteScheduler(**SCHEDULERS["sd"])
     pipe = getattr(diffusers, fam.pipeline)(**parts, **fam.extra)
     pipe.set_progress_bar_config(disable=True)
+    if fam.pipeline == "QwenImageEditPlusPipeline":
+        pipe.prompt_template_encode_start_idx = qwen_template_tokens(pipe)
     return pipe

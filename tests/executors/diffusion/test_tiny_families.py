@@ -307,8 +307,12 @@ def test_gpu_latency_tiny_cpu_run_fills_every_row(tmp_path: Path) -> None:
     assert gpu_latency.main(["--device", "cpu", "--tiny", "--out", str(out)]) == 0
     rows = [line.split(" | ") for line in out.read_text().splitlines() if line.startswith("| ")]
     body = [r for r in rows[1:] if not r[0].startswith("|---")]
-    modes = {(r[0].removeprefix("| "), r[1]) for r in body}
-    assert modes == {
+    modes = [(r[0].removeprefix("| "), r[1]) for r in body]
+    assert modes == [  # the newest editors first: the table (Qwen at 40 and 8 steps)
+        ("flux2-klein", "native"),
+        ("qwen-image-edit", "native"),
+        ("qwen-image-edit", "native"),
+        ("longcat-image-edit", "native"),
         ("sd-inpaint", "crop -> native"),
         ("sd-inpaint", "full frame"),
         ("sdxl-inpaint", "crop -> native"),
@@ -316,7 +320,8 @@ def test_gpu_latency_tiny_cpu_run_fills_every_row(tmp_path: Path) -> None:
         ("flux-fill", "crop -> native"),
         ("flux-fill", "full frame"),
         ("flux-kontext", "native"),
-    }
+    ]
+    assert "Lightning" in body[2][11], body[2]
     for r in body:
         edit_s, step_s = float(r[8]), float(r[9])
         assert 0 < step_s <= edit_s, r

@@ -1,0 +1,234 @@
+"""Published configs of the newest open editors (FLUX.2 klein 4B, Qwen-Image-Edit, LongCat-Image-Edit).
+
+Same form as ``published_configs.py`` (which merges these dicts into its ``PUBLISHED`` and ``TINY``):
+constructor kwargs of the named class at the released size, and per component the overrides that
+shrink it for the CPU smoke run. No Hugging Face repository of these models is reachable here; the
+values were collected from public copies of their ``config.json`` files and checked against the
+released checkpoint sizes (``RELEASED``, asserted by ``test_real_size.py``):
+
+| component          | class                              | source                                          |
+| ------------------ | ---------------------------------- | ----------------------------------------------- |
+| klein_4b           | Flux2Transformer2DModel            | black-forest-labs/FLUX.2-klein-4B transformer/  |
+| qwen3_4b           | Qwen3ForCausalLM                   | FLUX.2-klein-4B text_encoder/ (Qwen3-4B)        |
+| flux2_vae          | AutoencoderKLFlux2                 | FLUX.2-klein-4B vae/ (diffusers defaults) [1]   |
+| qwen_image_edit    | QwenImageTransformer2DModel        | Qwen/Qwen-Image-Edit-2509 transformer/ [2]      |
+| qwen25_vl_7b       | Qwen2_5_VLForConditionalGeneration | Qwen-Image(-Edit) text_encoder/ (Qwen2.5-VL-7B) |
+| qwen_vae           | AutoencoderKLQwenImage             | Qwen-Image(-Edit) vae/ (diffusers defaults)     |
+| longcat_image_edit | LongCatImageTransformer2DModel     | meituan-longcat/LongCat-Image-Edit transformer/ |
+| longcat_vae        | AutoencoderKL                      | LongCat-Image-Edit vae/: the FLUX.1 VAE [3]     |
+
+[1] The klein ``vae/config.json`` itself was not found; the public description of the repository
+gives 32 latent channels, a 2x2 patch, blocks 128-256-512-512 and a 168 MB file, which diffusers'
+defaults match (84.0 M parameters). [2] Qwen-Image-Edit-2511 ships the same shapes; one public copy
+of its config adds ``zero_cond_t: true`` (the reference tokens are modulated at t = 0: no new
+parameters, about the same cost). [3] The LongCat VAE config was not found either; public loaders
+describe it as the FLUX.1 VAE (16 latent channels, about 168 MB), so ``flux_vae``'s values stand in
+(its scaling/shift factors do not change the cost).
+
+The Qwen2.5-VL image processor (``VL_IMAGE_PROCESSOR``) is the published
+``preprocessor_config.json`` of Qwen2.5-VL-7B-Instruct: patch 14, merge 2, 3136 to 12845056 px.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_QWEN_ROPE = {"rope_type": "default", "rope_theta": 1_000_000.0}
+
+PUBLISHED_EDIT: dict[str, dict[str, Any]] = {
+    "klein_4b": {
+        "patch_size": 1,
+        "in_channels": 128,  # 32 latent channels x the 2x2 patch
+        "num_layers": 5,
+        "num_single_layers": 20,
+        "attention_head_dim": 128,
+        "num_attention_heads": 24,
+        "joint_attention_dim": 7680,  # Qwen3-4B hidden states 9, 18 and 27 stacked: 3 x 2560
+        "timestep_guidance_channels": 256,
+        "mlp_ratio": 3.0,
+        "axes_dims_rope": [32, 32, 32, 32],
+        "rope_theta": 2000,
+        "eps": 1e-6,
+        "guidance_embeds": False,  # step-distilled
+    },
+    "qwen3_4b": {
+        "vocab_size": 151936,
+        "hidden_size": 2560,
+        "intermediate_size": 9728,
+        "num_hidden_layers": 36,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "max_position_embeddings": 40960,
+        "rms_norm_eps": 1e-6,
+        "rope_parameters": _QWEN_ROPE,
+        "tie_word_embeddings": True,
+    },
+    "flux2_vae": {},  # diffusers' AutoencoderKLFlux2 defaults, see [1]
+    "qwen_image_edit": {
+        "patch_size": 2,
+        "in_channels": 64,  # 16 latent channels x the 2x2 patch
+        "out_channels": 16,
+        "num_layers": 60,
+        "attention_head_dim": 128,
+        "num_attention_heads": 24,
+        "joint_attention_dim": 3584,  # Qwen2.5-VL-7B hidden size
+        "guidance_embeds": False,
+        "axes_dims_rope": [16, 56, 56],
+    },
+    "qwen25_vl_7b": {
+        "text_config": {
+            "vocab_size": 152064,
+            "hidden_size": 3584,
+            "intermediate_size": 18944,
+            "num_hidden_layers": 28,
+            "num_attention_heads": 28,
+            "num_key_value_heads": 4,
+            "max_position_embeddings": 128000,
+            "rms_norm_eps": 1e-6,
+            "tie_word_embeddings": False,
+            "rope_parameters": {**_QWEN_ROPE, "mrope_section": [16, 24, 24]},
+        },
+        "vision_config": {
+            "depth": 32,
+            "hidden_size": 1280,
+            "intermediate_size": 3420,
+            "num_heads": 16,
+            "out_hidden_size": 3584,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 112,
+            "fullatt_block_indexes": [7, 15, 23, 31],
+            "hidden_act": "silu",
+            "tokens_per_second": 2,
+        },
+        "tie_word_embeddings": False,
+    },
+    "qwen_vae": {  # diffusers' defaults are Qwen-Image's vae/config.json (incl. latents_mean/std)
+        "base_dim": 96,
+        "z_dim": 16,
+        "dim_mult": [1, 2, 4, 4],
+        "num_res_blocks": 2,
+        "attn_scales": [],
+        "temperal_downsample": [False, True, True],
+    },
+    "longcat_image_edit": {
+        "patch_size": 1,
+        "in_channels": 64,  # 16 latent channels x the 2x2 packing
+        "num_layers": 10,
+        "num_single_layers": 20,
+        "attention_head_dim": 128,
+        "num_attention_heads": 24,
+        "joint_attention_dim": 3584,
+        "pooled_projection_dim": 3584,
+        "axes_dims_rope": [16, 56, 56],
+    },
+}
+"""Component name -> constructor kwargs at the released size (``longcat_vae``: see below)."""
+
+VL_IMAGE_PROCESSOR: dict[str, Any] = {
+    "patch_size": 14,
+    "temporal_patch_size": 2,
+    "merge_size": 2,
+    "size": {"shortest_edge": 3136, "longest_edge": 12845056},  # min_pixels, max_pixels
+}
+"""Qwen2VLImageProcessor kwargs: the number of vision tokens follows from these alone."""
+
+RELEASED: dict[str, tuple[int, str]] = {
+    "klein_4b": (
+        3_875_000_000,
+        "transformer/diffusion_pytorch_model.safetensors of FLUX.2-klein-4B is 7.75 GB in bf16 "
+        "(single file; 7.75e9 / 2 bytes = 3.875e9 +- 0.0025e9)",
+    ),
+    "qwen3_4b": (
+        4_022_468_096,
+        "FLUX.2-klein-4B text_encoder/model.safetensors.index.json total_size 8,044,936,192 / 2",
+    ),
+    "flux2_vae": (
+        84_000_000,
+        "FLUX.2-klein-4B vae/ is 168 MB in bf16 (168e6 / 2 = 84e6 +- 0.25e6)",
+    ),
+    "qwen_image_edit": (
+        20_430_401_088,
+        "Qwen-Image transformer/diffusion_pytorch_model.safetensors.index.json total_size "
+        "40,860,802,176 / 2 (the Edit-2509/2511 transformers have the same shapes)",
+    ),
+    "qwen25_vl_7b": (
+        8_292_166_656,
+        "Qwen-Image text_encoder/model.safetensors.index.json total_size 16,584,333,312 / 2 "
+        "(Qwen2.5-VL-7B-Instruct, vision tower included)",
+    ),
+    "longcat_image_edit": (
+        6_270_000_000,
+        "LongCat-Image transformer: 6.27 B parameters, 12.54 GB in bf16 (public loader notes; the "
+        "model card says 6B); no index total_size was found",
+    ),
+}
+"""Component -> (parameters in the released checkpoint, where the number comes from). The counts
+with an exact ``total_size`` are asserted exactly; the others within the rounding of their source."""
+
+TOLERANCE: dict[str, float] = {"klein_4b": 1e-3, "flux2_vae": 3e-3, "longcat_image_edit": 1e-3}
+"""Relative tolerance where the released count is known only to 3-4 digits; 0 elsewhere."""
+
+_TINY_QWEN_TEXT = {
+    "hidden_size": 16,
+    "intermediate_size": 16,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 2,
+}
+
+TINY_EDIT: dict[str, dict[str, Any]] = {
+    "klein_4b": {
+        "num_layers": 1,
+        "num_single_layers": 1,
+        "attention_head_dim": 16,
+        "num_attention_heads": 2,
+        "joint_attention_dim": 3 * 16,  # three tiny Qwen3 hidden states
+        "axes_dims_rope": [4, 4, 4, 4],
+    },
+    # 28 layers kept: the pipeline reads hidden states 9, 18 and 27
+    "qwen3_4b": {**_TINY_QWEN_TEXT, "num_hidden_layers": 28, "head_dim": 8},
+    "flux2_vae": {"block_out_channels": [32, 32, 32, 32], "layers_per_block": 1},
+    "qwen_image_edit": {
+        "num_layers": 1,
+        "attention_head_dim": 16,
+        "num_attention_heads": 2,
+        "joint_attention_dim": 16,
+        "axes_dims_rope": [8, 4, 4],
+    },
+    "qwen25_vl_7b": {
+        "text_config": {
+            **PUBLISHED_EDIT["qwen25_vl_7b"]["text_config"],
+            **_TINY_QWEN_TEXT,
+            "num_hidden_layers": 1,
+            "rope_parameters": {**_QWEN_ROPE, "mrope_section": [1, 1, 2]},  # head_dim 8
+        },
+        "vision_config": {
+            **PUBLISHED_EDIT["qwen25_vl_7b"]["vision_config"],
+            "depth": 1,
+            "hidden_size": 16,
+            "intermediate_size": 16,
+            "num_heads": 2,
+            "out_hidden_size": 16,
+            "fullatt_block_indexes": [0],
+        },
+    },
+    "qwen_vae": {"base_dim": 2, "num_res_blocks": 1},
+    "longcat_image_edit": {
+        "num_layers": 1,
+        "num_single_layers": 1,
+        "attention_head_dim": 16,
+        "num_attention_heads": 2,
+        "joint_attention_dim": 16,
+        "pooled_projection_dim": 16,
+        "axes_dims_rope": [4, 6, 6],
+    },
+    # LongCat decodes at about 1024 x 1024 whatever the input: 4 channels a level on the CPU
+    "longcat_vae": {
+        "block_out_channels": [4, 4, 4, 4],
+        "layers_per_block": 1,
+        "norm_num_groups": 4,
+    },
+}
+"""Component name -> overrides for the tiny CPU smoke run (same structure, small widths)."""
