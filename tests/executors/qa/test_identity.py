@@ -1,0 +1,105 @@
+"""Identity preservation on photos with known answers: the face box of the astronaut, the LBPH
+proxy (identical faces 1, a shifted or mirrored face lower, another face or no face lower still),
+and the SFace path through cv2.FaceRecognizerSF with a tiny random ONNX model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from executors.qa.faces import FaceBox, best_face
+from executors.qa.identity import FaceEmbedder, crop, lbph_similarity
+from planner.errors import InputError
+from server.cli import scorers
+from tests.executors.qa.tiny_onnx import write_tiny_embedder
+
+
+@pytest.fixture(scope="module")
+def face() -> tuple[np.ndarray, FaceBox]:
+    photo = skimage.data.astronaut()
+    box = best_face(photo)
+    assert box is not None
+    return photo, box
+
+
+def test_the_astronaut_face_is_found(face: tuple[np.ndarray, FaceBox]) -> None:
+    _, box = face
+    # her face spans about x 175-265, y 70-160 in the 512 px photo
+    assert 165 <= box.x <= 190 and 60 <= box.y <= 85 and 75 <= box.side <= 100
+    assert best_face(np.full((128, 128, 3), 120, dtype=np.uint8)) is None
+
+
+def test_the_lbph_proxy_orders_same_shifted_and_different(
+    face: tuple[np.ndarray, FaceBox],
+) -> None:
+    photo, box = face
+    mine = crop(photo, box)
+    shifted = crop(photo, FaceBox(box.x + 6, box.y + 6, box.side))
+    mirrored = np.ascontiguousarray(mine[:, ::-1])
+    not_a_face = crop(skimage.data.coffee(), FaceBox(300, 100, box.side))
+    lfw = skimage.data.lfw_subset()[0]  # another person's face, 25 px grey
+    other = (np.repeat(lfw[..., None], 3, axis=2) * 255).astype(np.uint8)
+    same = lbph_similarity(mine, mine)
+    assert same == pytest.approx(1.0)
+    near = [lbph_similarity(mine, x) for x in (shifted, mirrored)]
+    far = [lbph_similarity(mine, x) for x in (not_a_face, other)]
+    assert all(0 < v < 0.8 for v in near + far)
+    assert min(near) > max(far)  # (measured: 0.53, 0.49 vs 0.35, 0.28)
+
+
+def test_sface_path_with_a_tiny_model(tmp_path: Path, face: tuple[np.ndarray, FaceBox]) -> None:
+    photo, box = face
+    model = FaceEmbedder(write_tiny_embedder(tmp_path / "sface.onnx"))
+    mine = crop(photo, box)
+    assert model.cosine(mine, mine) == pytest.approx(1.0, abs=1e-5)
+    assert model.cosine(mine, np.ascontiguousarray(255 - mine)) < 0.99
+
+
+def test_identity_cosine_is_reported_when_a_face_model_is_given(
+    tmp_path: Path, face: tuple[np.ndarray, FaceBox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo, box = face
+    monkeypatch.setenv(scorers.FACE_ENV, str(write_tiny_embedder(tmp_path / "sface.onnx")))
+    monkeypatch.delenv(scorers.POSE_ENV, raising=False)
+    measure = scorers.prepare(None, None)
+    assert measure.face is not None and scorers.IDENTITY not in measure.skipped
+    source = Image.fromarray(photo)
+    result = photo.copy()
+    x0, y0, x1, y1 = box.xyxy()
+    result[y0:y1, x0:x1] = 255 - result[y0:y1, x0:x1]  # the face replaced
+    ref = measure.reference(source, None)
+    same = dict((m, v) for m, v, _ in measure.score("t", "a", ref, source, source))
+    changed = dict(
+        (m, v) for m, v, _ in measure.score("t", "a", ref, source, Image.fromarray(result))
+    )
+    assert set(same) == set(changed) == {scorers.IDENTITY}  # the real metric, no proxy
+    assert same[scorers.IDENTITY] == pytest.approx(1.0, abs=1e-5)
+    assert changed[scorers.IDENTITY] < 0.99
+
+
+def test_without_a_face_model_the_proxy_is_named_as_such(
+    face: tuple[np.ndarray, FaceBox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo, _ = face
+    monkeypatch.delenv(scorers.FACE_ENV, raising=False)
+    measure = scorers.prepare(None, None)
+    source = Image.fromarray(photo)
+    got = measure.score("t", "a", measure.reference(source, None), source, source)
+    assert [(m, round(v, 6)) for m, v, _ in got] == [(scorers.PROXY, 1.0)]
+    assert "identity-proxy-lbph is reported instead" in measure.skipped[scorers.IDENTITY]
+
+
+@pytest.mark.parametrize(("content", "words"), [(None, "does not exist"), (b"junk", "cannot load")])
+def test_a_bad_face_model_is_one_clear_error(
+    tmp_path: Path, content: bytes | None, words: str
+) -> None:
+    path = tmp_path / "sface.onnx"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=words) as err:
+        FaceEmbedder(path)
+    assert "face_recognition_sface_2021dec.onnx" in str(err.value) and "\n" not in str(err.value)
