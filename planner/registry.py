@@ -9,6 +9,7 @@ anchor is SDXL-Inpaint, 30 steps at 1024x1024 in 3-4 s on an L4 (0.11 s/step).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from planner.schema import Family, GuidanceKind, Hardware, Mode
@@ -319,6 +320,63 @@ VARIANTS: dict[str, Variant] = {
         "longcat-image-edit", Licence("Apache-2.0", True), 8, 1.0
     ),
 }
+
+
+@dataclass(frozen=True)
+class Lora:
+    """A published step-distillation LoRA, used with the model it was distilled from when its file
+    is on this machine (the Hugging Face cache, or $RETOUCH_LORA): fused into the transformer; its
+    steps, guidance and FlowMatchEulerDiscreteScheduler config replace the plan's."""
+
+    family: Family
+    base: str  # the model id it was distilled from: other releases of the family do not get it
+    where: str  # Hugging Face repo id, then the folder inside it that holds the file
+    steps: int
+    text_guidance: float
+    scheduler: dict[str, float | int | bool | str | None]
+    licence: Licence
+    source: str
+
+
+# The scheduler Qwen-Image-Lightning was distilled with ("we use shift=3 in distillation"): the
+# exponential dynamic shift pinned at log 3, no terminal shift (ModelTC/Qwen-Image-Lightning,
+# generate_with_diffusers.py, which its README runs for Qwen-Image-Edit and Edit-2509).
+# fmt: off
+LIGHTNING_SCHEDULER: dict[str, float | int | bool | str | None] = {
+    "base_image_seq_len": 256, "base_shift": math.log(3), "invert_sigmas": False,
+    "max_image_seq_len": 8192, "max_shift": math.log(3), "num_train_timesteps": 1000,
+    "shift": 1.0, "shift_terminal": None, "stochastic_sampling": False,
+    "time_shift_type": "exponential", "use_beta_sigmas": False, "use_dynamic_shifting": True,
+    "use_exponential_sigmas": False, "use_karras_sigmas": False,
+}
+_README = "ModelTC/Qwen-Image-Lightning README: 8 or 4 steps at cfg 1.0, Apache-2.0"
+_2511 = "lightx2v/Qwen-Image-Edit-2511-Lightning card; its scheduler config is not verified"
+
+
+def _lightning(base: str, where: str, steps: int, source: str = _README) -> Lora:
+    return Lora("qwen-image-edit", base, where, steps, 1.0, LIGHTNING_SCHEDULER,
+                Licence("Apache-2.0", True), source)
+
+
+# File name suffixes of the published precisions, most precise first (the order a choice is made in).
+LORA_SUFFIXES = ("-fp32", "", "-bf16")
+# LoRA file name less its suffix and ".safetensors" -> what it is; with several for the model on
+# disk, the one with the most steps runs.
+LORAS: dict[str, Lora] = {
+    "Qwen-Image-Edit-2511-Lightning-8steps-V1.0": _lightning(
+        "Qwen/Qwen-Image-Edit-2511", "lightx2v/Qwen-Image-Edit-2511-Lightning", 8, _2511),
+    "Qwen-Image-Edit-2511-Lightning-4steps-V1.0": _lightning(
+        "Qwen/Qwen-Image-Edit-2511", "lightx2v/Qwen-Image-Edit-2511-Lightning", 4, _2511),
+    "Qwen-Image-Edit-2509-Lightning-8steps-V1.0": _lightning(
+        "Qwen/Qwen-Image-Edit-2509", "lightx2v/Qwen-Image-Lightning/Qwen-Image-Edit-2509", 8),
+    "Qwen-Image-Edit-2509-Lightning-4steps-V1.0": _lightning(
+        "Qwen/Qwen-Image-Edit-2509", "lightx2v/Qwen-Image-Lightning/Qwen-Image-Edit-2509", 4),
+    "Qwen-Image-Edit-Lightning-8steps-V1.0": _lightning(
+        "Qwen/Qwen-Image-Edit", "lightx2v/Qwen-Image-Lightning", 8),
+    "Qwen-Image-Edit-Lightning-4steps-V1.0": _lightning(
+        "Qwen/Qwen-Image-Edit", "lightx2v/Qwen-Image-Lightning", 4),
+}
+# fmt: on
 
 CONTROLNETS = {
     ("openpose", "sd-inpaint"): "lllyasviel/control_v11p_sd15_openpose",

@@ -8,6 +8,8 @@ InputError that says what the folder holds and what the edit needs.
 Loaded pipelines are kept in a small per-process cache (load once, reuse), guarded by a lock so any
 one thread (the CLI's main thread, the MCP server's worker thread) can use it. Each loaded
 pipeline's VAE gets retouch's encode cache (``executors.diffusion.latents``: latent reuse across edits).
+A step-distillation LoRA for the model (``executors.diffusion.lora``) is fused on load and is part of
+the cache key.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from executors.diffusion import latents
+from executors.diffusion import latents, lora
 from executors.diffusion.pipelines import (
     FAMILY_SIGNATURE,
     SD_UNET_CHANNELS,
@@ -324,11 +326,14 @@ def load_pipeline(
     dtype: str,
     controlnet: Path | None = None,
     offload: bool = False,
+    fused: lora.LoraRef | None = None,
 ) -> tuple[Any, bool]:
     """The diffusers pipeline for ``spec`` from ``ref`` on ``device``; loaded once per process.
 
     Returns (pipeline, whether it came from the cache). ``offload`` uses model CPU offload on
-    cuda (fits small GPUs; slower) and is ignored elsewhere.
+    cuda (fits small GPUs; slower) and is ignored elsewhere. ``fused``: a LoRA fused into the
+    transformer on load (executors.diffusion.lora), part of the cache key: a pipeline with a
+    fused LoRA is never reused for a run without it.
     """
     offload = offload and device.startswith("cuda")
     key = (
@@ -339,12 +344,21 @@ def load_pipeline(
         device,
         dtype,
         offload,
+        str(fused.file.resolve()) if fused else None,
     )
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key], True
-        pipe = _load(spec, ref, device=device, dtype=dtype, controlnet=controlnet, offload=offload)
+        pipe = _load(
+            spec,
+            ref,
+            device=device,
+            dtype=dtype,
+            controlnet=controlnet,
+            offload=offload,
+            fused=fused,
+        )
         _CACHE[key] = pipe
         while len(_CACHE) > _cache_size():
             _CACHE.popitem(last=False)
@@ -359,6 +373,7 @@ def _load(
     dtype: str,
     controlnet: Path | None,
     offload: bool,
+    fused: lora.LoraRef | None = None,
 ) -> Any:
     try:
         import diffusers
@@ -389,9 +404,13 @@ def _load(
             "folder is a complete diffusers model of the right family"
         ) from exc
     if offload:
+        if fused is not None:
+            lora.apply(pipe, fused)  # before the offload hooks move modules around
         pipe.enable_model_cpu_offload(device=device)
     else:
         pipe.to(device)
+        if fused is not None:
+            lora.apply(pipe, fused)  # on the device: fast on a GPU
     pipe.set_progress_bar_config(disable=True)
     vae = getattr(pipe, "vae", None)
     if vae is not None:

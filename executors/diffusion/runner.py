@@ -10,8 +10,9 @@ Working sizes: the tile's box resized to the native side (crop); a whole-frame r
 ``work_size`` (the family's native area at the source's aspect, issue 14), resized there and back by
 the same cut/paste_back as crop tiles; otherwise the canvas padded to the runner's multiple (8 for
 SD/SDXL, 16 for Flux). A runner with its own ``work_size`` (Kontext, Qwen-Image-Edit, LongCat: fixed
-resolutions) sets it for every tile. A variant on disk (Turbo, klein base) runs its own steps
-(executors.diffusion.variants). VAE encodes are counted per edit (executors.diffusion.latents).
+resolutions) sets it for every tile. A variant on disk (Turbo, klein base) runs its own steps, and
+so does a Lightning LoRA fused on load (executors.diffusion.variants). VAE encodes are counted per
+edit (executors.diffusion.latents).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from PIL import Image
 from executors.diffusion import latents
 from executors.diffusion.calls import ModelCall
 from executors.diffusion.loading import ModelRef, load_pipeline, resolve_controlnet
+from executors.diffusion.lora import LoraRef
 from executors.diffusion.pipelines import PipelineSpec, article, pipeline_for
 from executors.diffusion.steps import StepReporter
-from executors.diffusion.variants import Ran, run_settings
+from executors.diffusion.variants import Ran, lora_for, run_settings
 from executors.images import crop
 from executors.images.composite import color_match
 from planner import sizes
@@ -119,9 +121,16 @@ def fit_tiles(tiles: list[crop.Tile], runner: Any, native: int) -> list[crop.Til
 
 
 def load_executor(
-    plan: EditPlan, ref: ModelRef, *, device: str, dtype: str, allow_download: bool
+    plan: EditPlan,
+    ref: ModelRef,
+    *,
+    device: str,
+    dtype: str,
+    allow_download: bool,
+    fused: LoraRef | None = None,
 ) -> tuple[Any, PipelineSpec, bool]:
-    """The executor object for the plan's mode with its pipeline loaded (or taken from the cache)."""
+    """The executor object for the plan's mode with its pipeline loaded (or taken from the cache),
+    the LoRA ``fused`` into it."""
     cn = plan.controlnet.type if plan.controlnet else None
     spec = pipeline_for(ref.family, plan.mode, cn)
     if spec is None:  # resolve_model only returns families that can run the mode
@@ -134,7 +143,13 @@ def load_executor(
         else None
     )
     pipe, cached = load_pipeline(
-        spec, ref, device=device, dtype=dtype, controlnet=cn_path, offload=plan.model.offload
+        spec,
+        ref,
+        device=device,
+        dtype=dtype,
+        controlnet=cn_path,
+        offload=plan.model.offload,
+        fused=fused,
     )
     module = importlib.import_module(f"executors.diffusion.{spec.executor}")
     return module.EXECUTOR(pipe), spec, cached
@@ -183,8 +198,9 @@ def run_diffusers(
     """Run the plan's model on ``canvas`` (uint8 (H, W, 3)) with mask ``edit`` (bool (H, W))."""
     # 1. the pipeline, once per process
     t0 = time.perf_counter()
+    fused = lora_for(plan, ref)
     runner, spec, cached = load_executor(
-        plan, ref, device=device, dtype=dtype, allow_download=allow_download
+        plan, ref, device=device, dtype=dtype, allow_download=allow_download, fused=fused
     )
     timings = {"load": time.perf_counter() - t0, "model": 0.0, "stitch": 0.0}
     # 2. the tiles, at the runner's working sizes
@@ -195,7 +211,7 @@ def run_diffusers(
     tiles = plan_tiles(plan, edit, (w, h), native=native, multiple_of=multiple, frame=frame)
     tiles = fit_tiles(tiles, runner, native)
     reporter.calls = len(tiles)
-    ran = run_settings(plan, ref, tiles if frame is not None else None, runner)
+    ran = run_settings(plan, ref, tiles if frame is not None else None, runner, fused)
     # 3. one model call per tile, pasted into a copy of the canvas; VAE encodes counted
     gen = canvas.copy()
     raw: Image.Image | None = None

@@ -4,7 +4,10 @@ The plan's steps and guidance are the family's defaults (planner/registry.py ``R
 weights on this machine are a published variant of the family (``VARIANTS``: LongCat-Image-Edit
 Turbo at 8 steps, FLUX.2 klein base at 50 with CFG), the run uses the variant's steps and text
 guidance, unless the request set ``steps`` itself. A variant is recognised by the model id, or by a
-folder named like the variant's repository (``.../LongCat-Image-Edit-Turbo``).
+folder named like the variant's repository (``.../LongCat-Image-Edit-Turbo``). A step-distillation
+LoRA on this machine for the model (``LORAS``: Qwen-Image-Lightning, 8 or 4 steps at guidance 1;
+executors.diffusion.lora finds it) is fused on load and runs its steps the same way; unless the
+request set ``steps``, which runs the base model as planned.
 
 ``Ran`` records what ran (steps, guidance, the whole-frame size and why it is that size) for the
 provenance; ``differences`` turns each way it differs from the plan into a ``Degradation``
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from executors.diffusion.loading import ModelRef
+from executors.diffusion.lora import LORA_ENV, LoraRef, find_lora
 from executors.images.crop import Tile
 from planner.registry import VARIANTS, Variant
 from planner.schema import Degradation, EditPlan
@@ -29,17 +33,20 @@ class Ran:
 
     steps: int  # denoising steps per call
     guidance_text: float
-    variant: str | None  # the VARIANTS id whose steps/guidance ran; None: the plan's own
+    variant: str | None  # the VARIANTS id (or LoRA repo/file) whose steps/guidance ran
     frame: tuple[int, int] | None  # (W, H) of a whole-frame run at a work size; None: no resize
     frame_rule: str  # why the whole frame ran at that size (empty when frame is None)
     fixed_sizes: bool  # the pipeline only runs at its own sizes (Kontext, Qwen, LongCat)
     step_progress: bool  # whether progress and cancellation work per step with this pipeline
+    lora: str | None = None  # the LoRA file fused into the transformer; None: none
 
     def params(self) -> dict[str, Any]:
         """Provenance params: the steps that ran, the variant, the whole-frame size and scale."""
         out: dict[str, Any] = {"steps_run": self.steps, "step_progress": self.step_progress}
         if self.variant is not None:
             out["variant"] = self.variant
+        if self.lora is not None:
+            out["lora"] = self.lora
         if self.frame is not None:
             out["frame_size"] = f"{self.frame[0]}x{self.frame[1]}"
             out["frame_rule"] = self.frame_rule
@@ -57,6 +64,14 @@ def find_variant(ref: ModelRef) -> tuple[str, Variant] | None:
     return None
 
 
+def lora_for(plan: EditPlan, ref: ModelRef) -> LoraRef | None:
+    """The LoRA to fuse for ``plan`` with the weights ``ref``: None when the request set steps
+    (the base model runs them as planned) or no LoRA for the model is here."""
+    if plan.request.preferences.steps is not None:
+        return None
+    return find_lora(ref.family, ref.id, ref.path)
+
+
 def frame_rule(plan: EditPlan, ref: ModelRef, runner: Any) -> str:
     """Why a whole-frame run works at its size: the runner's own sizes, or the native area."""
     own = getattr(runner, "size_rule", None)
@@ -67,22 +82,33 @@ def frame_rule(plan: EditPlan, ref: ModelRef, runner: Any) -> str:
     return f"the {ref.family} model on this machine runs at its native area, resized back"
 
 
-def run_settings(plan: EditPlan, ref: ModelRef, frame_tiles: list[Tile] | None, runner: Any) -> Ran:
-    """What the model calls of ``plan`` run with, given the weights ``ref`` and the tiles of a
-    whole-frame run (``frame_tiles``; None when the run is cropped or at the source size)."""
+def run_settings(
+    plan: EditPlan,
+    ref: ModelRef,
+    frame_tiles: list[Tile] | None,
+    runner: Any,
+    fused: LoraRef | None = None,
+) -> Ran:
+    """What the model calls of ``plan`` run with, given the weights ``ref`` (with the LoRA
+    ``fused`` into them, from ``lora_for``) and the tiles of a whole-frame run (``frame_tiles``;
+    None when the run is cropped or at the source size)."""
     found = find_variant(ref) if plan.request.preferences.steps is None else None
     steps, guidance = plan.steps, plan.guidance.text
+    variant = found[0] if found else None
     if found is not None:
         steps, guidance = found[1].steps, found[1].text_guidance
+    if fused is not None:
+        steps, guidance, variant = fused.spec.steps, fused.spec.text_guidance, fused.id
     frame = frame_tiles[0].work_size if frame_tiles else None
     return Ran(
         steps=steps,
         guidance_text=guidance,
-        variant=found[0] if found else None,
+        variant=variant,
         frame=frame,
         frame_rule=frame_rule(plan, ref, runner) if frame is not None else "",
         fixed_sizes=getattr(runner, "size_rule", None) is not None,
         step_progress=bool(getattr(runner, "step_progress", True)),
+        lora=str(fused.file) if fused else None,
     )
 
 
@@ -92,7 +118,20 @@ def differences(plan: EditPlan, ran: Ran | None) -> list[Degradation]:
     found: list[Degradation] = []
     if ran is None:
         return found
-    if ran.steps != plan.steps and ran.variant is not None:
+    if ran.lora is not None:
+        found.append(
+            Degradation(
+                what="steps",
+                planned=f"{plan.steps} steps at guidance {plan.guidance.text:g}",
+                used=f"{ran.steps} steps at guidance {ran.guidance_text:g} with the LoRA "
+                f"{ran.variant} fused",
+                why=f"that step-distillation LoRA is on this machine ({ran.lora}), made for "
+                f"{ran.steps} steps",
+                fix=f"pass steps explicitly (--steps {plan.steps}) to run the base model without "
+                f"it, or set {LORA_ENV}=none",
+            )
+        )
+    elif ran.steps != plan.steps and ran.variant is not None:
         found.append(
             Degradation(
                 what="steps",
