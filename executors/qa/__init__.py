@@ -1,4 +1,5 @@
-"""QA: measures, the checklist run, the fixes a failed check proposes, CLIP adherence, retry.
+"""QA: measures, the checklist run, the fixes a failed check proposes, CLIP adherence, retry, and
+the compare scorers (face boxes, pose adherence, identity).
 
-Imports planner and executors.images; torch only inside the CLIP check.
+Imports planner and executors.images; torch only inside the CLIP check and the pose detector.
 """

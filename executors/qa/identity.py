@@ -18,7 +18,6 @@ keeps the frame, so the face the model made sits where the old one was.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -96,12 +95,3 @@ def lbph_histograms(face: np.ndarray) -> np.ndarray:
 def lbph_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Histogram intersection of two face crops' LBP histograms, averaged over the cells: 0..1."""
     return float(np.minimum(lbph_histograms(a), lbph_histograms(b)).sum(axis=1).mean())
-
-
-def describe(model: Any) -> str:
-    """Which identity metric a model gives, for the report."""
-    return (
-        f"identity-cosine: SFace embeddings from {model.path}"
-        if model is not None
-        else "identity-proxy-lbph: LBP histogram intersection (a texture proxy, not identity)"
-    )

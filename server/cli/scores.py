@@ -2,9 +2,9 @@
 
 A metric's direction comes from its QA item (``passes_when`` "<=": lower is better, ">=": higher);
 a metric with no direction (a band, "==") gets statistics but no winner. A metric that could not
-be measured is listed under "Not scored" with the reason, never given a stand-in value. The winner rule: the best
-mean wins unless its lead over the runner-up is smaller than the spread (the larger standard
-deviation of the two), which is a tie.
+be measured is listed under "Not scored" with the reason, never given a stand-in value. The winner
+rule: the best mean wins unless its lead over the runner-up is smaller than the spread (the larger
+standard deviation of the two), which is a tie.
 """
 
 from __future__ import annotations
