@@ -2,10 +2,12 @@
 
 run_plan
 1. inputs    the source (EXIF-oriented; any common mode, split into RGB + alpha), the edit mask
-             (resolve_mask: given / canvas / SAM, then invert and dilate), the control image
+             (resolve_mask: given / canvas / SAM, then invert and dilate), the control image, the
+             reference image of a multi-image edit (executors.diffusion.reference)
 2. executor  auto: the plan's, but the weight-free classical fill when the plan's model is not
              on this machine and the task is a removal or an extension; generative edits
-             without weights are a ModelMissingError, never a fake result
+             without weights are a ModelMissingError, never a fake result; a reference the
+             chosen executor or family would ignore is refused
 3. canvas    the source, or for outpainting the extended canvas pre-filled by mirroring
 4. model     classical fill, or the diffusers pipeline per tile (executors.diffusion.runner); a VAE
              encode of pixels already encoded reuses their latents (executors.diffusion.latents)
@@ -28,8 +30,10 @@ from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict, Field
 
 from executors.classical.fill import ClassicalExecutor, extend_canvas
+from executors.diffusion.calls import referring
 from executors.diffusion.loading import ModelRef, pick_device, pick_dtype, wants_download
 from executors.diffusion.pipelines import article
+from executors.diffusion.reference import check_takes_reference, read_reference
 from executors.diffusion.steps import StepReporter
 from executors.diffusion.variants import Ran, differences
 from executors.images import masks
@@ -295,6 +299,7 @@ def run_plan(
     image: Image.Image | None = None,
     mask: np.ndarray | None = None,
     control: Image.Image | None = None,
+    reference: Image.Image | None = None,
     model: str | None = None,
     executor: ExecutorChoice = "auto",
     device: str | None = None,
@@ -307,8 +312,8 @@ def run_plan(
     """Carry out ``plan``; see the module docstring for the stages.
 
     ``image`` replaces reading ``plan.request.image``; ``mask`` replaces the plan's mask source
-    (before invert/dilate); ``control`` is the ControlNet image; ``model`` (folder or id) replaces
-    the plan's model. ``progress(step, total)`` is called after each denoising step; setting
+    (before invert/dilate); ``control`` is the ControlNet image; ``reference`` replaces reading
+    ``plan.request.guidance.image``; ``model`` (folder or id) replaces the plan's model. ``progress(step, total)`` is called after each denoising step; setting
     ``cancel`` stops between steps with ExecutorError("cancelled").
     """
     start = time.perf_counter()
@@ -332,8 +337,12 @@ def run_plan(
         )
     size = canvas_size(plan, img.size)
     control_rgb = _control(plan, control, size)
+    guide = read_reference(plan, reference)
     # 2. executor
     chosen, ref, why = choose_executor(plan, executor, model, allow_download)
+    check_takes_reference(
+        plan, ref.family if ref else None, model=model, executor=executor, why=why
+    )
     # 3. canvas
     canvas, offset = _canvas(plan, src.rgb)
     # 4. model
@@ -343,17 +352,18 @@ def run_plan(
             raise InputError("the classical fill needs a mask")
         stage = _run_classical(plan, canvas, edit)
     else:
-        stage = _run_model(
-            plan,
-            ref,
-            canvas,
-            edit,
-            control_rgb,
-            device=device,
-            dtype=dtype,
-            reporter=reporter,
-            allow_download=allow_download,
-        )
+        with referring(guide.image if guide else None):  # every model call of this run takes it
+            stage = _run_model(
+                plan,
+                ref,
+                canvas,
+                edit,
+                control_rgb,
+                device=device,
+                dtype=dtype,
+                reporter=reporter,
+                allow_download=allow_download,
+            )
     timings.update(stage.timings)
     # 5. composite: outside the mask the source, byte for byte, in its own mode
     t0 = time.perf_counter()
@@ -373,6 +383,7 @@ def run_plan(
         "feather_px": plan.mask.feather_px,
         "invert": plan.mask.invert,
         "prefill": "mirror-blur" if offset != (0, 0) or (canvas.shape != src.rgb.shape) else None,
+        **(guide.params() if guide else {}),
         **stage.params,
     }
     provenance = _provenance(plan, chosen, ref, stage, edit, timings, params)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner import checklist, picks, prompts
+from planner import checklist, picks, prompts, reference
 from planner import intent as intent_mod
 from planner.canvas import given_canvas, with_canvas, words_canvas, work_size
 from planner.errors import PlanError
@@ -79,6 +79,7 @@ def _context(
         "touch": it.touch,
         "inpaint_allowed": bool(allowed & set(INPAINT_FAMILIES)),
         "ddpm_allowed": "ddpm" in allowed,
+        "reference": request.guidance is not None,
         "allowed": allowed,
         "licence": prefs.licence,
         "mode": None,
@@ -139,6 +140,9 @@ def _choose_family(
         if fam not in ctx["allowed"]:
             skipped.append(f"{fam} is not in the allowed families")
             continue
+        if ctx["reference"] and not reference.takes_reference(fam, mode):
+            skipped.append(f"{fam} takes no reference image for {mode} edits")
+            continue
         if ctx["licence"] == "open" and not LICENCES[fam].commercial_use:
             skipped.append(f"{fam} is under the {LICENCES[fam].name} (licence open asked for)")
             continue
@@ -152,9 +156,13 @@ def _choose_family(
                 f"more than {ctx['hardware']} has"
             )
     if not usable:
+        fix = "allow more families or pick larger hardware"
+        if ctx["reference"]:
+            fix = reference.NO_FAMILY_FIX
         raise PlanError(
-            f"no allowed model family can run a {mode} edit on {ctx['hardware']} "
-            f"({'; '.join(skipped) or 'none listed'}); allow more families or pick larger hardware"
+            f"no allowed model family can run a {mode} edit"
+            f"{' with a reference image' if ctx['reference'] else ''} on {ctx['hardware']} "
+            f"({'; '.join(skipped) or 'none listed'}); {fix}"
         )
     chosen, offload = usable[0]
     if skipped and chosen.family != prefs[0]:
@@ -314,6 +322,8 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         token_limit=spec.prompt_tokens,
         behind_words=facts.ring_words,
     )
+    if request.guidance is not None:  # the source is image 1, the reference image 2
+        prompt = reference.prompt_with_reference(prompt, mode)
     work = work_size(mode, executor, crop, facts, spec)
     warn_prompt = bool(decisions.get("warn_prompt"))
     qa = checklist.checklist(mode, strength, warn_prompt, has_region, ctx["intent"], source)

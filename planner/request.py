@@ -150,6 +150,24 @@ class Preferences(_Strict):
     )
 
 
+class EditGuidance(_Strict):
+    """Images that guide the edit besides its words. One reference for now: Qwen-Image-Edit Plus
+    reads 1-3 images in all (the source is one) and klein up to 4, but the edits asked for
+    ("put this logo on the shirt") name one; a list would be ``images``."""
+
+    image: str = Field(
+        description="Path (or @VERSION) of a reference image the edit uses, e.g. the logo of 'put "
+        "this logo on the shirt'; the model sees it as image 2 (Qwen-Image-Edit, FLUX.2 klein)."
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _path_text(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("the reference image path is empty; give the path of an image")
+        return path_field(v, "reference image") or v
+
+
 class EditRequest(_Strict):
     """One edit: an image, what to do to it, and where."""
 
@@ -172,6 +190,9 @@ class EditRequest(_Strict):
         max_length=MAX_EDIT_CHARS,
         description="A caption of the whole image as it should look after the edit; the diffusion "
         "prompt must describe the whole image, and an agent that can see the image should give one.",
+    )
+    guidance: EditGuidance | None = Field(
+        default=None, description="A reference image the edit uses (see EditGuidance)."
     )
     preferences: Preferences = Field(
         default_factory=Preferences, description="Priority, hardware class, allow-list, seed."

@@ -21,6 +21,7 @@ How it is applied (planner/plan.py):
   touch        degree words: light (slightly) | normal | strong (much, very) | heavy (completely)
   mode         the mode decided so far;  controlnet: whether one is planned
   inpaint_allowed / ddpm_allowed   whether the family allow-list permits those families
+  reference    a reference image was given (request guidance.image; planner/reference.py)
   strength_near_cliff              SDEdit strength within 0.45..0.65
   strength_band                    SDEdit strength: low (<0.45), cliff, restyle (0.65..0.8), high
 """
@@ -31,6 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from planner.reference import REFERENCE_FAMILIES
 from planner.schema import Family, Mode
 
 
@@ -68,6 +70,7 @@ class Rule(BaseModel):
 REGION = ["mask", "sam"]
 GEN_FILL: list[Family] = ["sd-inpaint", "sdxl-inpaint", "flux-fill"]
 OPEN_EDITORS: list[Family] = ["longcat-image-edit", "qwen-image-edit"]  # Apache-2.0 editors
+REFERENCE_EDITORS: list[Family] = list(REFERENCE_FAMILIES)  # qwen-image-edit, flux2-klein
 
 TASK_RULES: list[Rule] = [
     Rule(
@@ -213,6 +216,28 @@ ADJUST_RULES: list[Rule] = [
         "steps.",
     ),
     Rule(
+        id="reference-editor",
+        when={"reference": True, "region": ["none", "mask", "sam"]},
+        then=Decide(mode="instruct", families=REFERENCE_EDITORS, controlnet=None),
+        why="A reference image was given, and only editors that read several images can use it: "
+        "Qwen-Image-Edit Plus (GEdit-Bench-EN 7.56) edits the photo as image 1 with the reference "
+        "as image 2, FLUX.2 klein as the alternate; a given region confines the result.",
+    ),
+    Rule(
+        id="reference-latency-klein",
+        when={"reference": True, "priority": "latency", "mode": "instruct"},
+        then=Decide(families=["flux2-klein", "qwen-image-edit"]),
+        why="Latency first with a reference image: FLUX.2 klein 4B reads it as extra tokens in 4 "
+        "distilled steps; Qwen-Image-Edit is the alternate.",
+    ),
+    Rule(
+        id="reference-canvas-klein",
+        when={"reference": True, "mode": "outpaint"},
+        then=Decide(families=["flux2-klein"]),
+        why="A canvas extension with a reference image: FLUX.2 klein's inpaint pipeline is the "
+        "one fill that takes a reference (image_reference) for the new area.",
+    ),
+    Rule(
         id="repaint-without-inpaint-model",
         when={"mode": ["inpaint", "outpaint"], "inpaint_allowed": False, "ddpm_allowed": True},
         then=Decide(mode="repaint", families=["ddpm"], controlnet=None),
@@ -226,6 +251,7 @@ ADJUST_RULES: list[Rule] = [
             "intent": ["remove", "extend"],
             "mode": ["inpaint", "outpaint"],
             "priority": ["balanced", "latency"],
+            "reference": False,
         },
         then=Decide(executor="classical"),
         why="On a CPU a diffusion fill takes minutes; for removal and canvas extension the "
@@ -233,7 +259,13 @@ ADJUST_RULES: list[Rule] = [
     ),
     Rule(
         id="tiny-mask-classical",
-        when={"priority": "latency", "intent": "remove", "mask_size": "tiny", "mode": "inpaint"},
+        when={
+            "priority": "latency",
+            "intent": "remove",
+            "mask_size": "tiny",
+            "mode": "inpaint",
+            "reference": False,
+        },
         then=Decide(executor="classical"),
         why="A tiny removal with latency first: the weight-free fill is instant and a diffusion model "
         "adds little on a region this small.",

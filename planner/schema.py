@@ -14,6 +14,7 @@ from planner.bounds import MAX_OBJECT_CHARS, MAX_SIDE, Int, Num, path_field
 from planner.readiness import Degradation
 from planner.request import (  # noqa: F401  (re-exported: the contract's names live here)
     PLAN_SCHEMA_VERSION,
+    EditGuidance,
     EditRequest,
     ExecutorName,
     Extend,

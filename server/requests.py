@@ -7,7 +7,7 @@ import math
 from pydantic import ValidationError
 
 from planner.errors import InputError
-from planner.schema import EditRequest, Extend, Preferences, SamPoint, SamPrompt
+from planner.schema import EditGuidance, EditRequest, Extend, Preferences, SamPoint, SamPrompt
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -77,6 +77,7 @@ def build_request(
     steps: int | None = None,
     families: list[str] | None = None,
     licence: str = "any",
+    reference: str | None = None,
 ) -> EditRequest:
     """EditRequest from CLI strings. Raises InputError with a one-line message on bad input."""
     if not edit.strip():
@@ -98,6 +99,7 @@ def build_request(
             sam=sam,
             extend=parse_extend(extend) if extend else None,
             scene=scene,
+            guidance=EditGuidance(image=reference) if reference is not None else None,
             preferences=Preferences(
                 priority=priority,
                 hardware=hardware,

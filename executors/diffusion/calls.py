@@ -4,11 +4,20 @@ Each executor (inpaint, controlnet, sdedit, instruct, repaint) is a class that t
 pipeline in ``__init__`` and has one entry point, ``__call__(call) -> PIL image``, like a diffusers
 pipeline. It checks the call first, then runs the pipeline exactly as a user calling diffusers
 would: same arguments, a CPU ``torch.Generator`` seeded with ``call.seed``, PIL output.
+
+A multi-image edit's reference image (``ModelCall.reference``) is the same for every tile of a run:
+``run_plan`` sets it for the run with ``with referring(image):`` and each ModelCall made inside
+takes it (a context variable, so runs on other threads never see it). Executors whose pipeline
+reads references (qwen, klein) pass it on; run_plan refuses a run whose family reads none
+(executors/diffusion/reference.py), so no executor ignores one silently.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
@@ -44,6 +53,19 @@ class FluxExecutor(PipelineExecutor):
         return int(self.pipe.vae_scale_factor) * 2
 
 
+_REFERENCE: ContextVar[Image.Image | None] = ContextVar("reference", default=None)
+
+
+@contextmanager
+def referring(image: Image.Image | None) -> Iterator[None]:
+    """Every ModelCall made inside takes ``image`` (RGB, any size) as its ``reference``."""
+    token = _REFERENCE.set(image)
+    try:
+        yield
+    finally:
+        _REFERENCE.reset(token)
+
+
 @dataclass(frozen=True)
 class ModelCall:
     """Inputs of one model call on one tile, all at the model's working size (W, H)."""
@@ -60,6 +82,8 @@ class ModelCall:
     conditioning_scale: float | None  # ControlNet conditioning scale
     seed: int
     reporter: StepReporter | None = None
+    # a multi-image edit's reference (RGB, its own size; the pipeline sizes it), or None
+    reference: Image.Image | None = field(default_factory=_REFERENCE.get)
 
 
 def check_call(
@@ -98,6 +122,8 @@ def check_call(
         raise InputError(f"SDEdit strength {call.strength} must be in (0, 1]")
     if call.steps < 1:
         raise InputError(f"steps {call.steps} must be at least 1")
+    if call.reference is not None and call.reference.mode != "RGB":
+        raise InputError(f"reference image is {call.reference.mode}; it must be RGB")
 
 
 def generator(seed: int) -> Any:

@@ -8,11 +8,14 @@ transformers only and is not sent.
 
 - instruct (Plus, 2509/2511): the tile is the reference image (encoded at about 1024 x 1024 and
   read by the VL encoder at about 384 x 384, whatever its size); the output has the tile's
-  height/width, so it maps back to the source size exactly;
+  height/width, so it maps back to the source size exactly. A multi-image edit's reference
+  (``call.reference``) follows it, ``image=[tile, reference]``: Picture 1 and Picture 2 to the
+  encoder, each sized on its own, so the reference need not match the tile;
 - inpaint: QwenImageEditInpaintPipeline ignores height/width and always runs at about 1024 x 1024
   (sides rounded to 32), so tiles go in at that size (``work_size``, as Flux Kontext's trained
   sizes) and come back through paste_back; ``strength`` 1.0 regenerates the region from noise.
-  Feathering and the byte-exact outside region are retouch's composite.
+  It reads one image only, so a call with a reference is refused. Feathering and the byte-exact
+  outside region are retouch's composite.
 
 Sides are multiples of 16 (8x VAE, then 2x2 packing). Prompts are read up to 512 tokens.
 """
@@ -30,6 +33,7 @@ from executors.diffusion.calls import (
     pipeline_args,
     run_pipeline,
 )
+from planner.errors import ExecutorError
 
 TARGET_AREA = 1024 * 1024  # the inpaint pipeline's fixed working area
 
@@ -73,9 +77,16 @@ class QwenEditExecutor(FluxExecutor):
     def __call__(self, call: ModelCall) -> Image.Image:
         """One call -> the pipeline's output image (RGB, ``call.image.size``)."""
         check_call(call, mask=self.masked, multiple_of=self.multiple_of)
+        if call.reference is not None and self.masked:
+            raise ExecutorError(
+                "QwenImageEditInpaintPipeline reads one image and cannot take a reference; "
+                "plan the edit again (a reference edit with Qwen runs as an instruction edit)"
+            )
         w, h = call.image.size
         args = pipeline_args(call)
         cfg = args.pop("guidance_scale")
+        if call.reference is not None:  # the tile is Picture 1, the reference Picture 2
+            args["image"] = [call.image, call.reference]
         extra = (
             {"mask_image": call.mask, "strength": 1.0} if self.masked else {"height": h, "width": w}
         )
