@@ -93,10 +93,9 @@ def _from_env(value: str, family: Family, base: str | None) -> LoraRef | None:
     )
     found = [(f, known(f.name)) for f in files]
     if not any(k for _, k in found):
-        names = ", ".join(f"{n}[-bf16|-fp32]{EXT}" for n in LORAS)
         raise InputError(
-            f"{LORA_ENV}={value} holds no LoRA retouch knows (known: {names}); "
-            f"point it at one of those, or set {LORA_ENV}=none"
+            f"{LORA_ENV}={value} holds no LoRA retouch knows (the Lightning edit LoRAs, named "
+            f"like {next(iter(LORAS))}-bf16{EXT}); point it at one, or set {LORA_ENV}=none"
         )
     return _best(
         (LoraRef(k[0], LORAS[k[0]], f, "env"), k[1])
