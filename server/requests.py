@@ -61,6 +61,23 @@ def parse_extend(text: str) -> Extend:
     return ext
 
 
+def check_reference(path: str) -> str:
+    """A --reference path, checked before anything plans or loads: a readable image file.
+    InputError for a version reference (the caller resolves those with --session), a missing
+    file or a file that is not an image."""
+    from planner.imageio import open_image
+
+    if not path.strip():
+        raise InputError("--reference is empty; give the path of an image")
+    if path.startswith("@"):
+        raise InputError(
+            f"--reference {path} is a version reference; give --session NAME to read it "
+            "from the history"
+        )
+    open_image(path, what="reference image")
+    return path
+
+
 def build_request(
     image: str,
     edit: str,

@@ -83,6 +83,23 @@ def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any])
             )
 
 
+def _with_reference(plan: Any, path: str) -> Any:
+    """The saved plan with ``path`` as its reference image; InputError for a plan made without
+    one (its model and prompt were chosen for a single image)."""
+    from planner.errors import InputError
+
+    guidance = plan.request.guidance
+    if guidance is None:
+        raise InputError(
+            "--reference cannot be added to a saved plan made without one; plan again with "
+            "--reference (it picks a model that reads it)"
+        )
+    request = plan.request.model_copy(
+        update={"guidance": guidance.model_copy(update={"image": path})}
+    )
+    return plan.model_copy(update={"request": request})
+
+
 class _StepBar:
     """A rich progress bar on stderr, started at the first diffusion step."""
 
@@ -121,6 +138,7 @@ def edit_cmd(
     text: o.Text = None,
     extend: o.ExtendOpt = None,
     scene: o.Scene = None,
+    reference: o.Reference = None,
     priority: o.PriorityOpt = "balanced",
     licence: o.LicenceOpt = "any",
     hardware: o.MachineHardware = None,
@@ -203,6 +221,14 @@ def edit_cmd(
             raise InputError(
                 f"{image} is a version reference; give --session NAME to read it from the history"
             )
+        # 0b. the reference image (--reference): a file, or with --session a version
+        ref_path = reference
+        if reference is not None:
+            from server.requests import check_reference
+
+            if store is not None:
+                ref_path = str(source_path(reference, store, session))
+            ref_path = check_reference(ref_path)
         # 1. the plan: read and checked, or made for this machine
         if plan_file is not None:
             plan = load_plan(plan_file)
@@ -211,6 +237,8 @@ def edit_cmd(
             )
             updates = {k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}
             plan = plan.model_copy(update=updates)
+            if ref_path is not None:  # another reference image for the saved plan
+                plan = _with_reference(plan, ref_path)
         else:
             from planner import analyze, make_plan
             from server.requests import build_request
@@ -230,6 +258,7 @@ def edit_cmd(
                 seed=seed,
                 steps=steps,
                 licence=licence,
+                reference=ref_path,
             )
             plan = make_plan(request, analyze(request))
         # 2. the inputs, read here so relative paths are the caller's
@@ -289,6 +318,9 @@ def edit_cmd(
             f"result  {out}  ({result.image.size[0]}x{result.image.size[1]} {result.image.mode})"
         )
         typer.echo(f"ran     {plan.mode}: {who}; {p.params.get('executor_reason')}")
+        if p.params.get("reference"):
+            flat = ", transparent pixels on white" if p.params.get("reference_flattened") else ""
+            typer.echo(f"refer   {p.params['reference']} ({p.params['reference_size']}{flat})")
         typer.echo(
             f"region  {result.edit_mask.mean():.1%} of the canvas; "
             f"{p.timings.get('total', 0.0):.2f} s"

@@ -29,6 +29,14 @@ Text = Annotated[
 ExtendOpt = Annotated[
     str | None, typer.Option("--extend", help="Outpaint: pixels to add LEFT,TOP,RIGHT,BOTTOM.")
 ]
+Reference = Annotated[
+    str | None,
+    typer.Option(
+        "--reference",
+        help="Reference image the edit uses, e.g. the logo of 'put this logo on the shirt' "
+        "(Qwen-Image-Edit or FLUX.2 klein read it).",
+    ),
+]
 Scene = Annotated[
     str | None,
     typer.Option("--scene", help="Caption of the whole image as it should look after the edit."),

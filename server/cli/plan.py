@@ -43,6 +43,7 @@ def plan_cmd(
     text: o.Text = None,
     extend: o.ExtendOpt = None,
     scene: o.Scene = None,
+    reference: o.Reference = None,
     priority: o.PriorityOpt = "balanced",
     hardware: o.HardwareOpt = "gpu-24gb",
     licence: o.LicenceOpt = "any",
@@ -56,7 +57,7 @@ def plan_cmd(
     """Plan an edit: write OUT/skill-editing-pipeline.md and OUT/plan.json (no GPU, no weights)."""
 
     def body() -> None:
-        from server.requests import build_request
+        from server.requests import build_request, check_reference
 
         request = build_request(
             image,
@@ -72,6 +73,7 @@ def plan_cmd(
             seed=seed,
             steps=steps,
             licence=licence,
+            reference=check_reference(reference) if reference is not None else None,
         )
         plan, doc = plan_request(request, out)
         if json_out:
@@ -157,6 +159,10 @@ def doc_cmd(
                 for key in ("image", "mask"):
                     if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
                         raw[key] = str(base / raw[key])
+                ref = raw.get("guidance")
+                if isinstance(ref, dict) and isinstance(ref.get("image"), str):
+                    if not ref["image"].startswith("@") and not Path(ref["image"]).is_absolute():
+                        raw["guidance"] = {**ref, "image": str(base / ref["image"])}
                 request = EditRequest.model_validate(raw)
                 _, doc = plan_request(request, out / name)
                 written += 1
