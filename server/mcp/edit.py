@@ -27,7 +27,13 @@ from server.history.hooks import record_edit
 from server.mcp import outputs
 from server.mcp.config import ServerConfig, Stopwatch
 from server.mcp.history import VERSION_URI, image_source, load_source, run_session
-from server.mcp.plan import apply_overrides, load_plan_ref, make_request_plan, mask_arg
+from server.mcp.plan import (
+    apply_overrides,
+    load_plan_ref,
+    make_request_plan,
+    mask_arg,
+    reference_source,
+)
 from server.mcp.schemas import (
     CheckEditInput,
     CheckEditOutput,
@@ -79,6 +85,8 @@ async def run_edit(
     mask_path = sw.read("mask", cfg.input_file(mask_ref, "mask")) if mask_ref else None
     control = args.control
     control_path = sw.read("control", cfg.image_file(control, None, "control")) if control else None
+    guide = plan.request.guidance
+    ref_src = reference_source(cfg, guide.image, args.session, sw) if guide else None
     _confine_weights(cfg, plan)
     extra = cfg.new_output(args.output) if args.output else None
     plan_hash = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:8]
@@ -96,8 +104,16 @@ async def run_edit(
 
     def job(cancel: threading.Event, progress: Callable[[int, int], None] | None):  # type: ignore[no-untyped-def]
         image, mask, control = inputs()
-        return image, *run_and_check(plan, image, mask, control, args.executor, progress, cancel)
+        ref = load_source(cfg, ref_src, "reference image") if ref_src else None
+        return image, *run_and_check(
+            plan, image, mask, control, args.executor, progress, cancel, reference=ref
+        )
 
+    if cfg.pool is not None and ref_src is not None:
+        raise InputError(
+            "reference images do not travel to the executor pool yet; run this edit on a "
+            "server started without --pool"
+        )
     if cfg.pool is not None:  # a thin front: the job goes out as bytes, the result comes back
         image, mask, control = await anyio.to_thread.run_sync(inputs)
         out, report = await cfg.pool.run_edit(
@@ -164,9 +180,12 @@ def run_and_check(
     executor: str,
     progress: Callable[[int, int], None] | None,
     cancel: threading.Event,
+    reference: Image.Image | None = None,
 ) -> tuple[Any, Any]:
     """(RunOutput, QA report): the edit and the checklist of what actually ran (a classical
-    fallback used no prompt). The local worker and a pool replica both run exactly this."""
+    fallback used no prompt). The local worker and a pool replica both run exactly this;
+    ``reference`` is the plan's reference image, read by the caller (None: run_plan reads the
+    plan's path, or the plan has none)."""
     run = feature("executors.run", "run_edit")
     qa = feature("executors.qa.check", "QA")
     out = run.run_plan(
@@ -174,6 +193,7 @@ def run_and_check(
         image=image,
         mask=mask,
         control=control,
+        reference=reference,
         executor=executor,
         progress=progress,
         cancel=cancel,

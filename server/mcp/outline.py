@@ -47,6 +47,7 @@ INPUT_WORDS: dict[str, dict[str, str | None]] = {
     "Extend": {"": "Pixels of new canvas per side.", **dict.fromkeys(("left", "top", "right", "bottom"))},
     "SamPoint": {"x": "Pixels from the left.", "y": "Pixels from the top.", "label": "1 = object, 0 = background."},
     "SamPrompt": {"points": None, "box": "XYXY pixels.", "text": "Words (SAM 3), instead of points and box."},
+    "EditGuidance": {"": None, "image": "Path or @VERSION of an image the edit uses, e.g. the logo in 'put this logo on the shirt'."},
     "Preferences": {
         "hardware": "The class the plan must fit (gpu-24gb: L4/4090; gpu-80gb: A100/H100).",
         "licence": "open: only weights licensed for commercial use; any: every licence.",

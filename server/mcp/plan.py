@@ -20,7 +20,7 @@ from planner.errors import InputError
 from planner.schema import EditPlan, EditRequest, PlanChange
 from server.mcp.brief import plan_text
 from server.mcp.config import ServerConfig, Stopwatch
-from server.mcp.history import image_source, load_source
+from server.mcp.history import Source, image_source, load_source
 from server.mcp.models import server_hardware
 from server.mcp.outputs import file_ref
 from server.mcp.schemas import (
@@ -67,11 +67,24 @@ def make_request_plan(
     sw.read("image", src.path, src.version_id)
     mask = sw.read("mask", cfg.input_file(request.mask, "mask")) if request.mask else None
     request = request.model_copy(update={"image": src.ref, "mask": str(mask) if mask else None})
+    if request.guidance is not None:  # a confined path or a version, decoded once to check it
+        ref = reference_source(cfg, request.guidance.image, session, sw)
+        load_source(cfg, ref, "reference image")
+        guidance = request.guidance.model_copy(update={"image": ref.ref})
+        request = request.model_copy(update={"guidance": guidance})
     if "hardware" not in request.preferences.model_fields_set:  # plan for this server
         prefs = request.preferences.model_copy(update={"hardware": server_hardware()})
         request = request.model_copy(update={"preferences": prefs})
     plan = make_plan(request, analyze(request, load_source(cfg, src)))
     return assess_here(plan, mask_given=mask is not None)
+
+
+def reference_source(cfg: ServerConfig, ref: str, session: str | None, sw: Stopwatch) -> Source:
+    """A request's reference image (guidance.image): a confined path or a history version,
+    recorded in the tool's provenance inputs."""
+    src = image_source(cfg, ref, None, session, "reference image")
+    sw.read("reference", src.path, src.version_id)
+    return src
 
 
 def assess_here(plan: EditPlan, *, mask_given: bool, control_given: bool = False) -> EditPlan:
@@ -100,6 +113,7 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
             sam=args.sam,
             extend=args.extend,
             scene=args.scene,
+            guidance=args.guidance,
             preferences=args.preferences,
         )
     except ValidationError as exc:

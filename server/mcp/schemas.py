@@ -18,6 +18,7 @@ from executors.qa.report import QAReport
 from planner.bounds import MAX_OBJECT_CHARS, Int
 from planner.schema import (
     Degradation,
+    EditGuidance,
     EditPlan,
     EditRequest,
     Extend,
@@ -116,6 +117,7 @@ class PlanEditInput(_In):
         description="The whole image after the edit, one sentence (the diffusion prompt); give "
         "it if you can see the image.",
     )
+    guidance: EditGuidance | None = Field(default=None, description="A reference image.")
     preferences: Preferences = Field(default_factory=Preferences)
 
 

@@ -44,6 +44,7 @@ _FLAGS: list[tuple[str, str]] = [
     (r"--seed( S)?\b", "the override seed"),
     (r"--max-retries( N)?\b", "run_edit again with the failed checks' fixes as overrides"),
     (r"--scene\b", "scene"),
+    (r"--reference( IMG)?\b", "guidance.image"),
     (r"--session\b", "session"),
     (r"--root( DIR)?\b", "a root of the server (retouch serve's root option)"),
     (r"--data-dir\b", "the server's data directory (RETOUCH_DATA_DIR)"),
