@@ -108,3 +108,13 @@ def test_edit_runs_the_reference_on_klein_and_a_session_version_works_too(
     assert r.exit_code in (0, 1), r.output
     params = json.loads((out2.parent / "provenance.json").read_text())["params"]
     assert params["reference_size"] == "64x64" and "objects" in str(params["reference"])
+
+
+def test_a_saved_plan_without_a_reference_takes_none(tmp_path: Path, files: dict[str, str]) -> None:
+    plan_dir = tmp_path / "plan"
+    r = invoke("plan", files["photo"], EDIT, "--out", str(plan_dir))
+    assert r.exit_code == 0, r.output
+    r = invoke("edit", files["photo"], EDIT, "--plan", str(plan_dir / "plan.json"),
+               "--reference", files["logo"], "--out", str(tmp_path / "e" / "r.png"))  # fmt: skip
+    assert r.exit_code == 2 and "cannot be added to a saved plan made without one" in r.stderr
+    assert not (tmp_path / "e").exists()
