@@ -30,7 +30,6 @@ from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict, Field
 
 from executors.classical.fill import ClassicalExecutor, extend_canvas
-from executors.diffusion.calls import referring
 from executors.diffusion.loading import ModelRef, pick_device, pick_dtype, wants_download
 from executors.diffusion.pipelines import article
 from executors.diffusion.reference import check_takes_reference, read_reference
@@ -205,6 +204,7 @@ def _run_model(
     dtype: str | None,
     reporter: StepReporter,
     allow_download: bool,
+    reference: Image.Image | None,
 ) -> _Stage:
     from executors.diffusion.instruct import DEFAULT_IMAGE_GUIDANCE
     from executors.diffusion.repaint import JUMP_LENGTH, JUMP_N_SAMPLE
@@ -222,6 +222,7 @@ def _run_model(
         dtype=dt,
         reporter=reporter,
         allow_download=allow_download,
+        reference=reference,
     )
     h, w = canvas.shape[:2]
     distilled = plan.guidance.kind == "distilled"
@@ -352,18 +353,18 @@ def run_plan(
             raise InputError("the classical fill needs a mask")
         stage = _run_classical(plan, canvas, edit)
     else:
-        with referring(guide.image if guide else None):  # every model call of this run takes it
-            stage = _run_model(
-                plan,
-                ref,
-                canvas,
-                edit,
-                control_rgb,
-                device=device,
-                dtype=dtype,
-                reporter=reporter,
-                allow_download=allow_download,
-            )
+        stage = _run_model(
+            plan,
+            ref,
+            canvas,
+            edit,
+            control_rgb,
+            device=device,
+            dtype=dtype,
+            reporter=reporter,
+            allow_download=allow_download,
+            reference=guide.image if guide else None,
+        )
     timings.update(stage.timings)
     # 5. composite: outside the mask the source, byte for byte, in its own mode
     t0 = time.perf_counter()

@@ -33,11 +33,13 @@ CLASSICAL_MODES = ("inpaint", "outpaint", "repaint")
 
 
 def classical_can_run(plan: EditPlan) -> bool:
-    """The weight-free fill can do removals and canvas extensions, nothing generative."""
+    """The weight-free fill can do removals and canvas extensions, nothing generative and no
+    reference image."""
     return (
         plan.mode in CLASSICAL_MODES
         and plan.intent in CLASSICAL_INTENTS
         and plan.controlnet is None
+        and plan.request.guidance is None  # a reference image needs a model that reads it
     )
 
 
@@ -49,10 +51,14 @@ def choose_executor(
         raise InputError(f"executor {requested!r} is not auto, diffusers or classical")
     if requested == "classical":
         if not classical_can_run(plan):
+            limit = (
+                "cannot use a reference image"
+                if plan.request.guidance is not None
+                else "only removes objects and extends the canvas"
+            )
             raise InputError(
-                f"the classical fill only removes objects and extends the canvas; this "
-                f"{plan.intent} edit ({plan.mode}) needs a diffusion model ({_planned_model(plan)}), "
-                f"which {_model_state(plan, model)}"
+                f"the classical fill {limit}; this {plan.intent} edit ({plan.mode}) needs a "
+                f"diffusion model ({_planned_model(plan)}), which {_model_state(plan, model)}"
             )
         return "classical", None, "asked for"
     if (

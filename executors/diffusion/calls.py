@@ -6,18 +6,14 @@ pipeline. It checks the call first, then runs the pipeline exactly as a user cal
 would: same arguments, a CPU ``torch.Generator`` seeded with ``call.seed``, PIL output.
 
 A multi-image edit's reference image (``ModelCall.reference``) is the same for every tile of a run:
-``run_plan`` sets it for the run with ``with referring(image):`` and each ModelCall made inside
-takes it (a context variable, so runs on other threads never see it). Executors whose pipeline
+``run_plan`` reads it once and the runner puts it in each tile's call. Executors whose pipeline
 reads references (qwen, klein) pass it on; run_plan refuses a run whose family reads none
 (executors/diffusion/reference.py), so no executor ignores one silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
@@ -53,19 +49,6 @@ class FluxExecutor(PipelineExecutor):
         return int(self.pipe.vae_scale_factor) * 2
 
 
-_REFERENCE: ContextVar[Image.Image | None] = ContextVar("reference", default=None)
-
-
-@contextmanager
-def referring(image: Image.Image | None) -> Iterator[None]:
-    """Every ModelCall made inside takes ``image`` (RGB, any size) as its ``reference``."""
-    token = _REFERENCE.set(image)
-    try:
-        yield
-    finally:
-        _REFERENCE.reset(token)
-
-
 @dataclass(frozen=True)
 class ModelCall:
     """Inputs of one model call on one tile, all at the model's working size (W, H)."""
@@ -83,7 +66,7 @@ class ModelCall:
     seed: int
     reporter: StepReporter | None = None
     # a multi-image edit's reference (RGB, its own size; the pipeline sizes it), or None
-    reference: Image.Image | None = field(default_factory=_REFERENCE.get)
+    reference: Image.Image | None = None
 
 
 def check_call(

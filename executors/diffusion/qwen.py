@@ -3,7 +3,7 @@
 A 20B MMDiT with a Qwen2.5-VL text encoder that also reads the source image. Guidance is *true*
 classifier-free guidance (``true_cfg_scale``, about 4): a second transformer pass against the
 negative prompt, which the pipeline only runs when a negative prompt is given, so a plan without
-one sends ``" "`` (Qwen's own advice: an empty negative). ``guidance_scale`` is for guidance-distilled
+one sends ``" "`` (Qwen's own advice: an empty negative), and none at guidance 1 (a Lightning LoRA). ``guidance_scale`` is for guidance-distilled
 transformers only and is not sent.
 
 - instruct (Plus, 2509/2511): the tile is the reference image (encoded at about 1024 x 1024 and
@@ -95,7 +95,7 @@ class QwenEditExecutor(FluxExecutor):
             **args,
             **extra,
             true_cfg_scale=cfg,
-            negative_prompt=call.negative or " ",
+            negative_prompt=(call.negative or " ") if cfg > 1 else None,  # cfg 1: no CFG pass
             max_sequence_length=self.max_sequence_length,
         )
 

@@ -163,14 +163,17 @@ def tile_call(
     control: np.ndarray | None,
     reporter: StepReporter,
     ran: Ran,
+    reference: Image.Image | None = None,
 ) -> ModelCall:
     """The model call for one tile: its pixels, masks and the plan's settings at working size
-    (steps and text guidance as ``ran``: the variant's when one is on disk)."""
+    (steps and text guidance as ``ran``: the variant's when one is on disk). ``reference`` (a
+    multi-image edit's second image, whole, at its own size) is the same for every tile."""
     negative = plan.prompt.negative.strip() or None
     return ModelCall(
         image=crop.cut(tile, canvas),
         mask=crop.cut_mask(tile, edit) if edit is not None else None,
         control=crop.cut(tile, control) if control is not None else None,
+        reference=reference,
         prompt=plan.prompt.positive,
         negative=None if plan.guidance.kind == "distilled" else negative,
         steps=ran.steps,
@@ -194,8 +197,10 @@ def run_diffusers(
     dtype: str,
     reporter: StepReporter,
     allow_download: bool,
+    reference: Image.Image | None = None,
 ) -> DiffusionResult:
-    """Run the plan's model on ``canvas`` (uint8 (H, W, 3)) with mask ``edit`` (bool (H, W))."""
+    """Run the plan's model on ``canvas`` (uint8 (H, W, 3)) with mask ``edit`` (bool (H, W)) and,
+    for a multi-image edit, the RGB ``reference`` image."""
     # 1. the pipeline, once per process
     t0 = time.perf_counter()
     fused = lora_for(plan, ref)
@@ -220,7 +225,7 @@ def run_diffusers(
         for tile in tiles:
             reporter.check()
             t0 = time.perf_counter()
-            call = tile_call(plan, tile, canvas, edit, control, reporter, ran)
+            call = tile_call(plan, tile, canvas, edit, control, reporter, ran, reference)
             t1 = time.perf_counter()
             out = runner(call)
             t2 = time.perf_counter()

@@ -18,8 +18,8 @@ import skimage.data
 import torch
 from PIL import Image
 
-from executors.diffusion.calls import ModelCall, referring
 from executors.run import run_plan
+from executors.select import assess
 from planner.errors import InputError, ModelMissingError
 from planner.schema import EditPlan
 from tests.executors import tiny_edit_families as tiny
@@ -191,11 +191,12 @@ def test_a_family_that_reads_no_reference_is_refused_before_loading(
 
 def test_the_weight_free_fill_never_drops_a_reference(tmp_path: Path, offline: None) -> None:
     plan = _plan(tmp_path, "flux2-klein", logo(), "latency", extend="0,0,32,0")
-    with pytest.raises(InputError, match="weight-free fill cannot use a reference image"):
+    with pytest.raises(InputError, match="classical fill cannot use a reference image"):
         run_plan(plan, executor="classical")
-    # auto on a machine without weights would fall back to the fill for a canvas extension
-    with pytest.raises(ModelMissingError, match="weight-free fill cannot use a reference image"):
+    # auto on a machine without weights: no fallback to the fill (it would drop the reference)
+    with pytest.raises(ModelMissingError, match="FLUX.2-klein-4B.* is not on this machine"):
         run_plan(plan)
+    assert not assess(plan, hardware="cpu").runnable  # and the plan does not promise the fill
 
 
 def test_bad_references_are_input_errors(tmp_path: Path) -> None:
@@ -213,14 +214,3 @@ def test_bad_references_are_input_errors(tmp_path: Path) -> None:
     bare = tiny_plan(tmp_path / "bare", "make it sunset", priority="latency")
     with pytest.raises(InputError, match="plan was made without one"):
         run_plan(bare, reference=logo(), executor="diffusers")
-
-
-def test_model_calls_take_the_reference_only_inside_referring() -> None:
-    def call() -> ModelCall:
-        return ModelCall(photo(), None, None, "p", None, 1, 1.0, None, None, None, 0)
-
-    ref = logo()
-    assert call().reference is None
-    with referring(ref):
-        assert call().reference is ref
-    assert call().reference is None
