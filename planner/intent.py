@@ -124,7 +124,8 @@ FORMS: list[tuple[str, str]] = [
     ("relight-bare", rf"^(?P<verb>{RELIGHT_VERBS})$"),
     (
         "place",
-        r"^(?P<verb>put|place|move|set)\s+(?P<object>(?:the|her|his|their|my|this|it)\b.*?)"
+        # "this"/"a" name something new (a reference image's logo): an add, read below
+        r"^(?P<verb>put|place|move|set)\s+(?P<object>(?:the|her|his|their|my|it)\b.*?)"
         r"\s+(?:in front of|on|in|at|into|onto|against|by)\s+(?P<target>.+)$",
     ),  # fmt: skip
     (

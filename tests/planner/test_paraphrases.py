@@ -114,6 +114,7 @@ ROWS: list[tuple[str, str, str | None, str | None, int, str]] = [
     ("regenerate the face", "fix-face", "face", None, 1, "normal"),
     ("add a dragon in the sky", "add", "sky", None, 1, "normal"),
     ("add a little bird on the branch", "add", "branch", None, 1, "normal"),
+    ("put this logo on the shirt", "add", "shirt", None, 1, "normal"),  # "this": something new
     (
         "I'd like you to replace the cat with a dog please",
         "replace-object",
