@@ -193,6 +193,7 @@ def batch_cmd(
     text: o.Text = None,
     extend: o.ExtendOpt = None,
     scene: o.Scene = None,
+    reference: o.Reference = None,
     priority: o.PriorityOpt = "balanced",
     licence: o.LicenceOpt = "any",
     hardware: o.MachineHardware = None,
@@ -231,6 +232,10 @@ def batch_cmd(
             raise InputError(f"no images in {' '.join(images)}; give image files or folders")
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {out} is a file; give a folder")
+        if reference is not None:
+            from server.requests import check_reference
+
+            check_reference(reference)  # one bad reference would fail every image
         if hardware is not None:
             hw = hardware
         else:
@@ -251,6 +256,7 @@ def batch_cmd(
             device=device,
             allow_download=allow_download,
             max_retries=max_retries,
+            reference=reference,
         )
         out.mkdir(parents=True, exist_ok=True)
         # 2. one image at a time; pipelines stay loaded in this process between them

@@ -115,6 +115,7 @@ class EditOptions:
     device: str | None = None
     allow_download: bool = False
     max_retries: int = 0
+    reference: str | None = None  # a reference image every edit uses (checked once)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def edit_into_folder(
         seed=opts.seed,
         steps=opts.steps,
         licence=opts.licence,
+        reference=opts.reference,
     )
     plan = make_plan(request, analyze(request))
     # 2. the inputs

@@ -118,3 +118,23 @@ def test_a_saved_plan_without_a_reference_takes_none(tmp_path: Path, files: dict
                "--reference", files["logo"], "--out", str(tmp_path / "e" / "r.png"))  # fmt: skip
     assert r.exit_code == 2 and "cannot be added to a saved plan made without one" in r.stderr
     assert not (tmp_path / "e").exists()
+
+
+def test_batch_gives_every_image_the_reference_and_refuses_a_bad_one_first(
+    tmp_path: Path, files: dict[str, str], klein: Path
+) -> None:
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for name in ("a", "b"):
+        Image.open(files["photo"]).save(folder / f"{name}.png")
+    out = tmp_path / "batch"
+    r = invoke("batch", str(folder), EDIT, "--reference", "missing.png", "--out", str(out))
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1, r.output
+    assert "reference image not found: missing.png" in r.stderr and not out.exists()
+    r = invoke("batch", str(folder), EDIT, "--reference", files["logo"], "--priority", "latency",
+               "--hardware", "gpu-24gb", "--model", str(klein), "--executor", "diffusers",
+               "--steps", "2", "--out", str(out))  # fmt: skip
+    assert r.exit_code in (0, 1), r.output  # a random model may fail QA
+    for name in ("a", "b"):
+        params = json.loads((out / name / "provenance.json").read_text())["params"]
+        assert (params["reference"], params["reference_size"]) == (files["logo"], "96x96")
