@@ -17,6 +17,7 @@ from pathlib import Path
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 
+from planner.errors import InputError
 from planner.registry import HARDWARE, LICENCES, REGISTRY, SAM3_HINT
 from planner.schema import Hardware
 from server.mcp.config import ServerConfig, Stopwatch
@@ -131,6 +132,19 @@ def _torch_device(cancel: threading.Event, progress: object) -> DeviceInfo:
     )
 
 
+def _loras(family: str, model_id: str, where: Path | None) -> list[str]:
+    """The LoRA a run of the local ``model_id`` would fuse (published id), or why none loads."""
+    if where is None:
+        return []
+    from executors.diffusion.lora import find_lora
+
+    try:
+        found = find_lora(family, model_id, Path(where))  # type: ignore[arg-type]
+    except InputError as exc:  # a $RETOUCH_LORA naming nothing usable: say so, list the rest
+        return [f"none: {exc}"]
+    return [found.id] if found is not None else []
+
+
 async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOutput:
     sw = Stopwatch("list_models")
     dirs = [cfg.roots.resolve_input_dir(d, "dirs entry") for d in args.dirs]
@@ -161,6 +175,7 @@ async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOut
                 fetch_hint=spec.fetch_hint,
                 licence=LICENCES[spec.family].name,
                 commercial_use=LICENCES[spec.family].commercial_use,
+                loras=_loras(spec.family, spec.default_id, where),
             )
         )
     segmenters = await anyio.to_thread.run_sync(sam_checkpoints, dirs)

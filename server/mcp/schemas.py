@@ -322,6 +322,10 @@ class FamilyInfo(_Out):
     fetch_hint: str = Field(description="How to get the weights if they are missing.")
     licence: str = Field(description="Licence of the default weights (SPDX id or its name).")
     commercial_use: bool = Field(description="Whether that licence allows commercial use.")
+    loras: list[str] = Field(
+        default_factory=list,
+        description="Step-distillation LoRA fused into the local weights at load (fewer steps).",
+    )
 
 
 class SamInfo(_Out):

@@ -21,6 +21,7 @@ from server.mcp.app import build_server
 from server.mcp.config import ServerConfig
 from server.mcp.schemas import (
     CheckEditOutput,
+    FamilyInfo,
     ListModelsOutput,
     MakeMaskOutput,
     PlanEditOutput,
@@ -225,6 +226,39 @@ async def test_list_models_reports_families_device_and_local_weights(
     assert out.device.kind in ("cpu", "cuda")
     assert (out.device.kind == "cpu") == (out.device.hardware == "cpu")
     assert "outside" in error_text(await call(cfg, "list_models", {"dirs": ["/"]}))
+
+
+async def test_list_models_names_the_lightning_lora_a_local_qwen_would_fuse(
+    cfg: ServerConfig, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qwen = work / "models" / "Qwen-Image-Edit-2509"  # the release is read from the folder name
+    qwen.mkdir(parents=True)
+    (qwen / "model_index.json").write_text(json.dumps({"_class_name": "QwenImageEditPlusPipeline"}))
+    loras = work / "loras"
+    loras.mkdir()
+    for name in (
+        "Qwen-Image-Edit-2509-Lightning-4steps-V1.0-bf16",
+        "Qwen-Image-Edit-2511-Lightning-8steps-V1.0-bf16",
+        "Qwen-Image-Edit-2509-Lightning-8steps-V1.0-bf16",
+    ):
+        (loras / f"{name}.safetensors").write_bytes(b"")  # found by name; read only at load
+    monkeypatch.setenv("RETOUCH_LORA", str(loras))
+
+    async def families() -> dict[str, FamilyInfo]:
+        got = await call(cfg, "list_models", {"dirs": ["models"]})
+        out = ListModelsOutput.model_validate(got.structured_content)
+        return {f.family: f for f in out.families}
+
+    by_family = await families()
+    assert by_family["qwen-image-edit"].loras == [  # 8 steps before 4; 2511's is another release
+        "lightx2v/Qwen-Image-Lightning/Qwen-Image-Edit-2509/"
+        "Qwen-Image-Edit-2509-Lightning-8steps-V1.0-bf16.safetensors"
+    ]
+    assert by_family["sd-inpaint"].loras == []
+    monkeypatch.setenv("RETOUCH_LORA", "none")
+    assert (await families())["qwen-image-edit"].loras == []
+    monkeypatch.setenv("RETOUCH_LORA", str(work / "nowhere"))
+    assert "does not exist" in (await families())["qwen-image-edit"].loras[0]
 
 
 async def test_make_mask_segments_writes_the_mask_and_shows_an_overlay(
