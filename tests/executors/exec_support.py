@@ -103,3 +103,41 @@ def outside_equal(a: Image.Image, b: Image.Image, edit: np.ndarray) -> bool:
     """Whether two images of one mode are byte-identical wherever ``edit`` is False."""
     x, y = np.asarray(a), np.asarray(b)
     return x.shape == y.shape and bool(np.array_equal(x[~edit], y[~edit]))
+
+
+def go_offline(monkeypatch: Any) -> None:
+    """Sockets refuse to connect, and the pipeline and latent caches start empty (for an autouse
+    fixture: ``go_offline(monkeypatch)``)."""
+    import socket
+
+    from executors.diffusion import latents, loading
+
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    loading.clear_cache()
+    latents.clear()
+
+
+def direct_call(cls: str, folder: Path, *, seed: int, **kwargs: Any) -> Image.Image:
+    """Output of diffusers pipeline class ``cls`` loaded from ``folder`` (local files only),
+    called as a user would with a CPU generator seeded ``seed``."""
+    import diffusers
+    import torch
+
+    pipe = getattr(diffusers, cls).from_pretrained(folder, local_files_only=True)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe(generator=torch.Generator("cpu").manual_seed(seed), **kwargs).images[0]
+
+
+def same_image(a: Image.Image | None, b: Image.Image) -> bool:
+    """Same size and the same pixels."""
+    return a is not None and a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def run_with(plan: EditPlan, folder: Path, **kw: Any) -> Any:
+    """run_plan with the model folder ``folder`` and the diffusers executor."""
+    from executors.run import run_plan
+
+    return run_plan(plan, model=str(folder), executor="diffusers", **kw)

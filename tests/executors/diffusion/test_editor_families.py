@@ -6,7 +6,6 @@ byte for byte, on the full-frame and the crop-and-stitch paths."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,20 @@ import pytest
 import torch
 from PIL import Image
 
-from executors.diffusion import latents, loading
-from executors.run import RunOutput, run_plan
+from executors.diffusion import loading
 from planner.errors import ExecutorError
 from planner.schema import EditPlan
 from tests.executors import tiny_edit_families as tiny
-from tests.executors.exec_support import box_mask, outside_equal, photo, tiny_plan
+from tests.executors.exec_support import (
+    box_mask,
+    direct_call,
+    go_offline,
+    outside_equal,
+    photo,
+    run_with,
+    same_image,
+    tiny_plan,
+)
 
 SIZE = 64
 BOX = (20, 18, 40, 36)
@@ -36,14 +43,8 @@ def dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test here runs with sockets refusing to connect and a fresh pipeline cache."""
-
-    def no_network(*args: Any, **kwargs: Any) -> None:
-        raise OSError("network access attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    loading.clear_cache()
-    latents.clear()
+    """Every test here runs with sockets refusing to connect and fresh pipeline caches."""
+    go_offline(monkeypatch)
 
 
 def _plan(tmp: Path, edit: str, family: str, **kw: Any) -> EditPlan:
@@ -51,22 +52,6 @@ def _plan(tmp: Path, edit: str, family: str, **kw: Any) -> EditPlan:
     plan = tiny_plan(tmp, edit, priority="latency", hardware="gpu-80gb", **kw)
     assert plan.model.family == family
     return plan
-
-
-def _direct(cls: str, folder: Path, *, seed: int, **kwargs: Any) -> Image.Image:
-    import diffusers
-
-    pipe = getattr(diffusers, cls).from_pretrained(folder, local_files_only=True)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe(generator=torch.Generator("cpu").manual_seed(seed), **kwargs).images[0]
-
-
-def _same(a: Image.Image | None, b: Image.Image) -> bool:
-    return a is not None and a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b))
-
-
-def _run(plan: EditPlan, folder: Path, **kw: Any) -> RunOutput:
-    return run_plan(plan, model=str(folder), executor="diffusers", **kw)
 
 
 def test_klein_folders_are_detected_as_klein(dirs: dict[str, Path]) -> None:
@@ -78,8 +63,8 @@ def test_klein_edit_raw_equals_direct_call(tmp_path: Path, dirs: dict[str, Path]
     plan = _plan(tmp_path, "make it sunset", "flux2-klein")
     assert plan.mode == "instruct" and plan.model.pipeline == "Flux2KleinPipeline"
     steps: list[tuple[int, int]] = []
-    out = _run(plan, dirs["flux2-klein"], progress=lambda i, n: steps.append((i, n)))
-    direct = _direct(
+    out = run_with(plan, dirs["flux2-klein"], progress=lambda i, n: steps.append((i, n)))
+    direct = direct_call(
         "Flux2KleinPipeline",
         dirs["flux2-klein"],
         seed=plan.seed,
@@ -91,7 +76,7 @@ def test_klein_edit_raw_equals_direct_call(tmp_path: Path, dirs: dict[str, Path]
         guidance_scale=plan.guidance.text,
         max_sequence_length=512,
     )
-    assert _same(out.raw, direct)
+    assert same_image(out.raw, direct)
     assert np.array_equal(np.asarray(out.image), np.asarray(direct))  # whole frame, same size
     assert steps and steps[-1][0] == steps[-1][1]  # one report per step, the last = the total
     p = out.provenance
@@ -105,8 +90,8 @@ def test_klein_fill_raw_equals_direct_call_and_keeps_outside(
     mask = box_mask((SIZE, SIZE), BOX)
     plan = _plan(tmp_path, FILL, "flux2-klein", mask=mask, crop=False)
     assert plan.mode == "inpaint" and plan.model.pipeline == "Flux2KleinInpaintPipeline"
-    out = _run(plan, dirs["flux2-klein-inpaint"])
-    direct = _direct(
+    out = run_with(plan, dirs["flux2-klein-inpaint"])
+    direct = direct_call(
         "Flux2KleinInpaintPipeline",
         dirs["flux2-klein-inpaint"],
         seed=plan.seed,
@@ -120,7 +105,7 @@ def test_klein_fill_raw_equals_direct_call_and_keeps_outside(
         guidance_scale=plan.guidance.text,
         max_sequence_length=512,
     )
-    assert _same(out.raw, direct)
+    assert same_image(out.raw, direct)
     assert outside_equal(out.image, photo(), out.edit_mask)
     assert not np.array_equal(np.asarray(out.image)[mask], np.asarray(photo())[mask])
     assert out.provenance.pipeline == "Flux2KleinInpaintPipeline"
@@ -130,7 +115,7 @@ def test_klein_fill_crop_and_stitch_keeps_outside(tmp_path: Path, dirs: dict[str
     image = photo(128)
     mask = box_mask((128, 128), (70, 40, 90, 62))
     plan = _plan(tmp_path, FILL, "flux2-klein", image=image, mask=mask, crop=True)
-    out = _run(plan, dirs["flux2-klein-inpaint"])
+    out = run_with(plan, dirs["flux2-klein-inpaint"])
     (box,) = out.provenance.crop_boxes
     x0, y0, x1, y1 = box
     assert out.edit_mask[y0:y1, x0:x1].sum() == out.edit_mask.sum() and x1 - x0 < 128
@@ -145,9 +130,9 @@ def test_klein_seed_and_cancel(tmp_path: Path, dirs: dict[str, Path]) -> None:
     import threading
 
     plan = _plan(tmp_path, "make it sunset", "flux2-klein")
-    a, b = _run(plan, dirs["flux2-klein"]), _run(plan, dirs["flux2-klein"])
-    c = _run(plan.model_copy(update={"seed": 7}), dirs["flux2-klein"])
-    assert _same(a.raw, b.raw) and not _same(a.raw, c.raw)  # type: ignore[arg-type]
+    a, b = run_with(plan, dirs["flux2-klein"]), run_with(plan, dirs["flux2-klein"])
+    c = run_with(plan.model_copy(update={"seed": 7}), dirs["flux2-klein"])
+    assert same_image(a.raw, b.raw) and not same_image(a.raw, c.raw)  # type: ignore[arg-type]
     stop = threading.Event()
     with pytest.raises(ExecutorError, match="cancel"):
-        _run(plan, dirs["flux2-klein"], progress=lambda i, n: stop.set(), cancel=stop)
+        run_with(plan, dirs["flux2-klein"], progress=lambda i, n: stop.set(), cancel=stop)

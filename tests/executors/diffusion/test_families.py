@@ -365,7 +365,9 @@ def test_strength_sweep_reuses_the_source_encoding(
     tmp_path: Path, dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plans = [
-        tiny_plan(tmp_path, "make it look like a watercolor painting").model_copy(update={"strength": s})
+        tiny_plan(tmp_path, "make it look like a watercolor painting").model_copy(
+            update={"strength": s}
+        )
         for s in (0.5, 1.0)  # 1 and 2 of the 2 steps
     ]
     model = str(tiny_dirs()["img2img"])

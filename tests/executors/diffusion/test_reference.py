@@ -23,16 +23,27 @@ from executors.select import assess
 from planner.errors import InputError, ModelMissingError
 from planner.schema import EditPlan
 from tests.executors import tiny_edit_families as tiny
-from tests.executors.diffusion.test_editor_families import (  # noqa: F401 (_offline: autouse)
-    _direct,
-    _offline,
-    _run,
-    _same,
+from tests.executors.exec_support import (
+    box_mask,
+    direct_call,
+    go_offline,
+    outside_equal,
+    photo,
+    run_with,
+    same_image,
+    tiny_plan,
+    write,
 )
-from tests.executors.exec_support import box_mask, outside_equal, photo, tiny_plan, write
 
 EDIT = "put this logo on the shirt"
 LANCZOS = Image.Resampling.LANCZOS
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    go_offline(monkeypatch)
+
+
 BUILDERS = {
     "qwen-image-edit": tiny.build_tiny_qwen_edit,
     "flux2-klein": tiny.build_tiny_klein,
@@ -76,7 +87,7 @@ def test_qwen_reads_the_reference_as_picture_2(tmp_path: Path, dirs: dict[str, P
     ref = logo()
     plan = _plan(tmp_path, "qwen-image-edit", ref, "quality")
     assert plan.mode == "instruct" and "image 2 is the reference" in plan.prompt.positive
-    out = _run(plan, dirs["qwen-image-edit"])
+    out = run_with(plan, dirs["qwen-image-edit"])
     args = {
         "prompt": plan.prompt.positive,
         "negative_prompt": plan.prompt.negative or " ",
@@ -87,10 +98,12 @@ def test_qwen_reads_the_reference_as_picture_2(tmp_path: Path, dirs: dict[str, P
         "max_sequence_length": 512,
     }
     cls, folder = "QwenImageEditPlusPipeline", dirs["qwen-image-edit"]
-    direct = _direct(cls, folder, seed=plan.seed, image=[photo(), ref], **args)
-    alone = _direct(cls, folder, seed=plan.seed, image=photo(), **args)
-    assert _same(out.raw, direct) and _same(out.image, direct)  # 64 x 64: the source's size
-    assert not _same(out.raw, alone)  # the reference changed what the model made
+    direct = direct_call(cls, folder, seed=plan.seed, image=[photo(), ref], **args)
+    alone = direct_call(cls, folder, seed=plan.seed, image=photo(), **args)
+    assert same_image(out.raw, direct) and same_image(
+        out.image, direct
+    )  # 64 x 64: the source's size
+    assert not same_image(out.raw, alone)  # the reference changed what the model made
     p = out.provenance.params
     assert p["reference"] == plan.request.guidance.image  # type: ignore[union-attr]
     assert (p["reference_size"], p["reference_mode"], p["reference_flattened"]) == (
@@ -106,7 +119,7 @@ def test_klein_reads_the_reference_as_image_2_and_maps_back(
 ) -> None:
     ref = transparent_logo()
     plan = _plan(tmp_path, "flux2-klein", ref, "latency", steps=2)
-    out = _run(plan, dirs["flux2-klein"])
+    out = run_with(plan, dirs["flux2-klein"])
     flat = Image.alpha_composite(Image.new("RGBA", ref.size, "white"), ref).convert("RGB")
     args = {
         "prompt": plan.prompt.positive,
@@ -117,16 +130,16 @@ def test_klein_reads_the_reference_as_image_2_and_maps_back(
         "max_sequence_length": 512,
     }
     cls, folder = "Flux2KleinPipeline", dirs["flux2-klein"]
-    direct = _direct(cls, folder, seed=plan.seed, image=[photo(), flat], **args)
-    alone = _direct(cls, folder, seed=plan.seed, image=photo(), **args)
-    assert _same(out.raw, direct) and not _same(out.raw, alone)
+    direct = direct_call(cls, folder, seed=plan.seed, image=[photo(), flat], **args)
+    alone = direct_call(cls, folder, seed=plan.seed, image=photo(), **args)
+    assert same_image(out.raw, direct) and not same_image(out.raw, alone)
     assert out.provenance.params["reference_flattened"] is True  # transparent pixels: white, said
     # a source of another aspect: the result is the source's exact size and mode
     source = photo(128).resize((128, 96), LANCZOS).convert("RGBA")
     wide = _plan(
         tmp_path / "wide", "flux2-klein", ref, "latency", steps=2, image=source, resize_to=96
     )
-    res = _run(wide, dirs["flux2-klein"])
+    res = run_with(wide, dirs["flux2-klein"])
     assert res.image.size == (128, 96) and res.image.mode == "RGBA"
     assert res.raw is not None and res.raw.size != ref.size  # the output is the tile's, not 80 x 80
 
@@ -138,7 +151,7 @@ def test_klein_fill_takes_the_reference_as_image_reference(
     plan = _plan(tmp_path, "flux2-klein", ref, "latency", steps=2)
     mask = box_mask((64, 64), (20, 18, 40, 36))
     fill = plan.model_copy(update={"mode": "inpaint"})  # a masked fill, as a plan override makes
-    out = _run(fill, dirs["flux2-klein-inpaint"], mask=mask)
+    out = run_with(fill, dirs["flux2-klein-inpaint"], mask=mask)
     assert out.provenance.pipeline == "Flux2KleinInpaintPipeline"
     args = {
         "prompt": plan.prompt.positive,
@@ -152,9 +165,9 @@ def test_klein_fill_takes_the_reference_as_image_reference(
         "max_sequence_length": 512,
     }
     cls, folder = "Flux2KleinInpaintPipeline", dirs["flux2-klein-inpaint"]
-    direct = _direct(cls, folder, seed=plan.seed, image_reference=ref, **args)
-    alone = _direct(cls, folder, seed=plan.seed, **args)
-    assert _same(out.raw, direct) and not _same(out.raw, alone)
+    direct = direct_call(cls, folder, seed=plan.seed, image_reference=ref, **args)
+    alone = direct_call(cls, folder, seed=plan.seed, **args)
+    assert same_image(out.raw, direct) and not same_image(out.raw, alone)
     assert outside_equal(out.image, photo(), out.edit_mask)
 
 
@@ -163,11 +176,11 @@ def test_a_reference_given_to_run_plan_replaces_the_plans(
 ) -> None:
     plan = _plan(tmp_path, "flux2-klein", logo(), "latency", steps=2)
     other = logo((64, 64)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    a = _run(plan, dirs["flux2-klein"])
-    b = _run(plan, dirs["flux2-klein"], reference=other)
+    a = run_with(plan, dirs["flux2-klein"])
+    b = run_with(plan, dirs["flux2-klein"], reference=other)
     assert b.provenance.params["reference"] == "given"
     assert b.provenance.params["reference_size"] == "64x64"
-    assert not _same(a.raw, b.raw)  # type: ignore[arg-type]
+    assert not same_image(a.raw, b.raw)  # type: ignore[arg-type]
 
 
 def test_a_family_that_reads_no_reference_is_refused_before_loading(
@@ -178,7 +191,7 @@ def test_a_family_that_reads_no_reference_is_refused_before_loading(
     fill = plan.model_copy(update={"mode": "inpaint"})
     mask = box_mask((64, 64), (20, 18, 40, 36))
     with pytest.raises(InputError, match="takes no reference image in inpaint edits"):
-        _run(fill, dirs["qwen-image-edit"], mask=mask)
+        run_with(fill, dirs["qwen-image-edit"], mask=mask)
     # a Flux.1 Fill folder on a canvas extension: refused before a weight is read
     fake = tmp_path / "flux-fill"
     fake.mkdir()
@@ -186,7 +199,7 @@ def test_a_family_that_reads_no_reference_is_refused_before_loading(
     canvas = _plan(tmp_path / "c", "flux2-klein", logo(), "quality", extend="0,0,32,0")
     assert canvas.mode == "outpaint"
     with pytest.raises(InputError, match=r"holds flux-fill, which takes no reference image"):
-        _run(canvas, fake)  # no weights in the folder: loading it would fail otherwise
+        run_with(canvas, fake)  # no weights in the folder: loading it would fail otherwise
 
 
 def test_the_weight_free_fill_never_drops_a_reference(tmp_path: Path, offline: None) -> None:

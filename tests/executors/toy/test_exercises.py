@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from executors.toy import exercises as toy
 from executors.toy.exercises import (
     ACCURACY_MASK,
     DIMS,
@@ -23,7 +24,6 @@ from executors.toy.exercises import (
     sample_clusters,
     train_toy,
 )
-from executors.toy import exercises as toy
 from planner.errors import InputError
 
 
