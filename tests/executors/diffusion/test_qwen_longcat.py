@@ -24,10 +24,17 @@ from executors.diffusion.longcat import longcat_size
 from executors.diffusion.qwen import qwen_size
 from executors.diffusion.variants import differences, run_settings
 from executors.images import crop
-from executors.run import RunOutput, run_plan
 from planner.schema import EditPlan
 from tests.executors import tiny_edit_families as tiny
-from tests.executors.exec_support import box_mask, outside_equal, photo, tiny_plan
+from tests.executors.exec_support import (
+    box_mask,
+    direct_call,
+    outside_equal,
+    photo,
+    run_with,
+    same_image,
+    tiny_plan,
+)
 
 pytestmark = pytest.mark.slow
 LANCZOS = Image.Resampling.LANCZOS
@@ -55,22 +62,6 @@ def _plan(tmp: Path, edit: str, family: str | None, **kw: Any) -> EditPlan:
     return plan
 
 
-def _direct(cls: str, folder: Path, *, seed: int, **kwargs: Any) -> Image.Image:
-    import diffusers
-
-    pipe = getattr(diffusers, cls).from_pretrained(folder, local_files_only=True)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe(generator=torch.Generator("cpu").manual_seed(seed), **kwargs).images[0]
-
-
-def _same(a: Image.Image | None, b: Image.Image) -> bool:
-    return a is not None and a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b))
-
-
-def _run(plan: EditPlan, folder: Path, **kw: Any) -> RunOutput:
-    return run_plan(plan, model=str(folder), executor="diffusers", **kw)
-
-
 def test_folders_are_detected_and_sizes_are_the_pipelines() -> None:
     from diffusers.pipelines.longcat_image import pipeline_longcat_image_edit as lc
     from diffusers.pipelines.qwenimage import pipeline_qwenimage_edit_inpaint as qi
@@ -87,8 +78,8 @@ def test_qwen_edit_raw_equals_direct_call(tmp_path: Path, dirs: dict[str, Path])
     plan = _plan(tmp_path, "make it sunset", "qwen-image-edit")
     assert plan.mode == "instruct" and plan.model.pipeline == "QwenImageEditPlusPipeline"
     steps: list[tuple[int, int]] = []
-    out = _run(plan, folder, progress=lambda i, n: steps.append((i, n)))
-    direct = _direct(
+    out = run_with(plan, folder, progress=lambda i, n: steps.append((i, n)))
+    direct = direct_call(
         "QwenImageEditPlusPipeline",
         folder,
         seed=plan.seed,
@@ -101,7 +92,7 @@ def test_qwen_edit_raw_equals_direct_call(tmp_path: Path, dirs: dict[str, Path])
         num_inference_steps=1,
         max_sequence_length=512,
     )
-    assert _same(out.raw, direct) and _same(out.image, direct)
+    assert same_image(out.raw, direct) and same_image(out.image, direct)
     assert steps == [(1, 1)]
     p = out.provenance
     assert (p.family, p.pipeline, p.params["step_progress"]) == (
@@ -118,13 +109,13 @@ def test_qwen_fill_on_the_crop_path_keeps_outside(tmp_path: Path, dirs: dict[str
     plan = _plan(tmp_path, "replace the sign with a red ball", None, image=image, mask=mask,
                  crop=True)  # fmt: skip
     assert plan.mode == "inpaint"
-    out = _run(plan, folder)
+    out = run_with(plan, folder)
     assert out.provenance.pipeline == "QwenImageEditInpaintPipeline"
     (box,) = out.provenance.crop_boxes
     work = tuple(int(v) for v in str(out.provenance.params["work_sizes"]).split("x"))
     tile = crop.Tile(box, (work[0], work[1]))
     assert tile.work_size == qwen_size(tile.size) and box[2] - box[0] < 128
-    direct = _direct(
+    direct = direct_call(
         "QwenImageEditInpaintPipeline",
         folder,
         seed=plan.seed,
@@ -137,7 +128,7 @@ def test_qwen_fill_on_the_crop_path_keeps_outside(tmp_path: Path, dirs: dict[str
         num_inference_steps=1,
         max_sequence_length=512,
     )
-    assert _same(out.raw, direct)
+    assert same_image(out.raw, direct)
     assert out.image.size == (128, 128) and outside_equal(out.image, image, out.edit_mask)
     assert not np.array_equal(np.asarray(out.image)[mask], np.asarray(image)[mask])
 
@@ -150,8 +141,8 @@ def test_longcat_edit_raw_equals_direct_call_and_maps_back(
     source = photo(96).resize((72, 48), LANCZOS)
     plan = _plan(tmp_path, "make it sunset", "longcat-image-edit", image=source)
     steps: list[tuple[int, int]] = []
-    out = _run(plan, folder, progress=lambda i, n: steps.append((i, n)))
-    direct = _direct(  # the pipeline resizes the 72 x 48 source itself, as retouch does
+    out = run_with(plan, folder, progress=lambda i, n: steps.append((i, n)))
+    direct = direct_call(  # the pipeline resizes the 72 x 48 source itself, as retouch does
         "LongCatImageEditPipeline",
         folder,
         seed=plan.seed,
@@ -161,8 +152,8 @@ def test_longcat_edit_raw_equals_direct_call_and_maps_back(
         image=source,
         num_inference_steps=1,
     )
-    assert direct.size == longcat_size((72, 48)) and _same(out.raw, direct)
-    assert _same(out.image, direct.resize((72, 48), LANCZOS))  # exact source size
+    assert direct.size == longcat_size((72, 48)) and same_image(out.raw, direct)
+    assert same_image(out.image, direct.resize((72, 48), LANCZOS))  # exact source size
     assert steps == []  # no step callback in this pipeline: nothing is faked
     assert out.provenance.params["step_progress"] is False
 
