@@ -21,7 +21,7 @@ from typing import Literal
 from executors.diffusion.loading import ModelRef, resolve_model
 from planner.errors import InputError, ModelMissingError
 from planner.latency import estimate
-from planner.registry import REGISTRY, SAM_CHECKPOINT_HINT
+from planner.registry import REGISTRY, SAM_CHECKPOINT_HINT, fetch_text
 from planner.schema import Degradation, EditPlan, Hardware
 
 SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
@@ -86,11 +86,7 @@ def _planned_model(plan: EditPlan) -> str:
 
 def fetch_hint(plan: EditPlan) -> str:
     """The command that puts the plan's model on this machine, in backticks, then any note."""
-    spec = REGISTRY[plan.model.family]
-    if plan.model.id != spec.default_id:
-        return f"`hf download {plan.model.id}`"
-    command, _, note = spec.fetch_hint.partition(" (")
-    return f"`{command}`" + (f" ({note}" if note else "")
+    return fetch_text(plan.model.family, plan.model.id)
 
 
 def _model_state(plan: EditPlan, model: str | None) -> str:

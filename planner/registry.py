@@ -275,6 +275,16 @@ REGISTRY: dict[Family, FamilySpec] = {
 }
 
 
+def fetch_text(family: Family, model_id: str) -> str:
+    """How to put ``model_id`` (a ``family`` model) on this machine: the command in backticks,
+    then any note (a gated repository's licence step)."""
+    spec = REGISTRY[family]
+    if model_id != spec.default_id:
+        return f"`hf download {model_id}`"
+    command, _, note = spec.fetch_hint.partition(" (")
+    return f"`{command}`" + (f" ({note}" if note else "")
+
+
 @dataclass(frozen=True)
 class Licence:
     name: str  # an SPDX id, or the licence's own name where it has none

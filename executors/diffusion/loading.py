@@ -34,7 +34,7 @@ from executors.diffusion.pipelines import (
     pipeline_for,
 )
 from planner.errors import ExecutorError, InputError, ModelMissingError
-from planner.registry import REGISTRY
+from planner.registry import REGISTRY, fetch_text
 from planner.schema import EditPlan, Family
 
 DOWNLOAD_ENV = "RETOUCH_ALLOW_DOWNLOAD"
@@ -236,11 +236,7 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
     if wants_download(allow_download):
         path = _download(first_id)
         return ModelRef(_check_folder(path, first_id, plan, cn), first_id, path, "download")
-    hint = (
-        REGISTRY[first].fetch_hint
-        if first_id == REGISTRY[first].default_id
-        else (f"hf download {first_id}")
-    )
+    hint = fetch_text(first, first_id)
     planned = (
         ""
         if first == plan.model.family
@@ -249,7 +245,7 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
         )
     )
     raise ModelMissingError(
-        f"{planned}model {first_id} ({first}) is not on this machine; fetch it with `{hint}`, "
+        f"{planned}model {first_id} ({first}) is not on this machine; fetch it with {hint}, "
         "pass --model DIR, or rerun with --allow-download"
     )
 

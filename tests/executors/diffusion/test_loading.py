@@ -14,6 +14,7 @@ from executors.diffusion import loading
 from executors.diffusion.pipelines import PIPELINES
 from executors.run import run_plan
 from planner.errors import ExecutorError, InputError, ModelMissingError
+from planner.registry import REGISTRY
 from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 
 BOX = (20, 18, 40, 36)
@@ -92,6 +93,22 @@ def test_alternate_family_is_used_when_the_planned_one_is_not_here(
     cache_model(hf_cache, SD_INPAINT_ID, tiny_dirs()["inpaint"])
     out = run_plan(plan, executor="diffusers")
     assert out.provenance.family == "sd-inpaint" and out.image.size == (SIZE + 16, SIZE)
+
+
+def test_a_gated_model_missing_names_the_command_alone_then_the_licence_step(
+    tmp_path: Path, hf_cache: Path
+) -> None:
+    plan = _plan(tmp_path, "remove the sign")
+    fill = plan.model_copy(
+        update={"model": plan.model.model_copy(
+            update={"family": "flux-fill", "id": REGISTRY["flux-fill"].default_id, "alternates": []}
+        )}
+    )  # fmt: skip
+    with pytest.raises(ModelMissingError) as err:
+        loading.resolve_model(fill, None, allow_download=False)
+    assert "fetch it with `hf download black-forest-labs/FLUX.1-Fill-dev` (gated: accept" in str(
+        err.value
+    )
 
 
 def test_download_only_when_allowed(
