@@ -167,6 +167,7 @@ def compare_cmd(
         directions: dict[str, Direction] = {"seconds": "lower", **scorers.DIRECTIONS}
         rows: list[list[Any]] = []
         ran: dict[str, set[str]] = {}
+        failed: dict[tuple[str, str], list[str]] = {}  # (arm, error) -> its tasks, in order
         for name, request, control in tasks:
             row: list[Any] = [None]
             ref = None
@@ -179,8 +180,10 @@ def compare_cmd(
                     got += measure.score(name, arm.name, ref, source, output.image)
                 except Exception as exc:  # noqa: BLE001 - one failed run never stops the rest
                     msg = " ".join(str(exc).split()) or type(exc).__name__
-                    failures.append(f"{name} / {arm.name}: {msg}")
-                    typer.echo(f"error: {name} / {arm.name}: {msg}", err=True)
+                    same = failed.setdefault((arm.name, msg), [])
+                    told = f"same as {same[0]}" if same else msg  # a missing model: once in full
+                    typer.echo(f"error: {name} / {arm.name}: {told}", err=True)
+                    same.append(name)
                     row.append(None)
                     continue
                 row[0] = source
@@ -195,6 +198,7 @@ def compare_cmd(
                     directions[metric] = direction
                 typer.echo(f"ran     {name} / {arm.name}")
             rows.append(row)
+        failures += [f"{', '.join(names)} / {arm}: {msg}" for (arm, msg), names in failed.items()]
         # 3. the files
         atomic_write(out / "scores.csv", to_csv(scores).encode())
         title = f"retouch compare: {tasks_file.name}"

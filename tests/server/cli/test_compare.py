@@ -133,6 +133,15 @@ def test_a_bad_line_and_a_failed_run_are_reported(tmp_path: Path) -> None:
     assert "## Runs that failed" in text and "gen / fill" in text
     with (out / "scores.csv").open() as f:
         assert {row["task"] for row in csv.DictReader(f)} == {"face-1", "case-002"}
+    # the same error in another task of the arm: told in full once, then "same as", one report line
+    with tasks.open("a") as f:
+        f.write(json.dumps({"image": "astronaut.png", "edit": "add a cat", "name": "gen2"}) + "\n")
+    r = invoke("compare", str(tasks), "--arms", str(tmp_path / "arms.json"), "--out", str(out))
+    first = [line for line in r.stderr.splitlines() if line.startswith("error: gen / fill: ")]
+    assert len(first) == 1 and "classical fill" in first[0], r.stderr
+    assert "error: gen2 / fill: same as gen\n" in r.stderr
+    failed = (out / "report.md").read_text().split("## Runs that failed")[1]
+    assert "- gen, gen2 / fill: the classical fill" in failed and "\n- gen2 / fill" not in failed
 
 
 # ------------------------------------------------------------------- the lesson's exercise
