@@ -281,14 +281,15 @@ def changed() -> QAItem:
 def repetition() -> QAItem:
     return _item(
         "repetition",
-        "fraction of the new area's textured 16x16 blocks (at 256 px) that are shifted or "
-        "mirrored copies of the source outside the region (best match leaves < 10% of the "
-        "block's variance), over at least 8 blocks",
-        # clean: Telea 0 / 0 / 0.125, classical fill 0 / 0 / 0.200, another photo's content
-        # 0 / 0 / 0.125 (inpaint) and 0 / 0 / 0.031 (outpaint), Telea outpaint 0; defects: a
-        # mirrored neighbour strip 0 / 0.25 / 1.0, a shifted copy 0 / 0.25 / 1.0, the classical
-        # mirror + blur outpaint 0.125 / 0.219 / 0.529. Flat copies (sky) have no textured block
-        # and score 0: invisible, and not flagged. 0.2 is the clean maximum.
+        "fraction of the new area's textured 16x16 blocks (at 256 px, finer for a narrow region) "
+        "that are shifted or mirrored copies of the source outside the region (best match leaves "
+        "< 10% of the block's variance and the same copy < 5% within 16 px around it), over at "
+        "least 8 blocks",
+        # tests/bench/bench_qa_thresholds.py, 8 photos x 6 boxes: clean Telea max 0.125, classical
+        # fill max 0.125, another photo's patch 0, Telea outpaint 0; defects flagged: a mirrored
+        # neighbour strip 88% of 48, a shifted copy 73% of 48, the classical mirror + blur
+        # outpaint 25% of 8 (its blur hides the copy beyond the first blocks). Flat copies (sky)
+        # have no textured block and score 0: invisible, and not flagged.
         0.2,
         "<=",
         "the new area repeats the source (a mirrored or copied patch): use a diffusion model "

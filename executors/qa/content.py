@@ -16,22 +16,32 @@ from planner.schema import EditPlan
 WORK_SIDE = 256  # long side (px) of the region's window that `changed` runs at
 FLOOR = 2.0  # grey levels: the least change a plain fill is credited with (a flat region)
 NOTHING_LEFT = 1.5  # grey levels: a plain fill changing less than this finds nothing to remove
-REPEAT_SIDE = 256  # long side (px) of the image that `repetition` searches at
+REPEAT_SIDE = 256  # long side (px) of the image that `repetition` searches at ...
+REPEAT_MAX_SIDE = 512  # ... or finer, up to this, until the region is BLOCKS_ACROSS blocks across
+BLOCKS_ACROSS = 3
 BLOCK = 16  # px at that scale: the blocks of the new area looked up in the source
 TEXTURE_STD = 6.0  # grey levels: a block flatter than this cannot be told from any other
 CORNER_MIN = 2.0  # grey levels per px: the weaker gradient direction of a usable block
-COPY_ERROR = 0.1  # a block is a copy when the best match leaves under 10% of its variance
+COPY_ERROR = 0.1  # a block is a copy when the best match leaves under 10% of its variance ...
+REACH = 16  # ... and the same shift or mirror leaves under COHERENT_ERROR this many px around it
+COHERENT_ERROR = 0.05
+BLURS = (2.0, 4.0)  # px: a block explained by a found copy may be that copy blurred this much
 SMOOTH_SIGMA = 1.0  # px at that scale: blur before matching (sub-pixel offsets, mild blur)
 MIN_BLOCKS = 8  # the fraction is over at least this many blocks (a few blocks are not a pattern)
-MAX_BLOCKS = 32  # blocks looked up per check (evenly spaced among the textured ones)
+MAX_BLOCKS = 28  # blocks looked up per check on a 256 x 256 image (fewer on a larger one)
+FLIPS = ((1, 1), (1, -1), (-1, 1), (-1, -1))  # (row, column) direction: as is, mirrored, ...
 
 
 def _resized(frame: Frame, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(source grey, result grey, region, known) at most ``side`` px on the long side."""
+    return _scaled(frame, min(1.0, side / max(frame.region.shape)))
+
+
+def _scaled(frame: Frame, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(source grey, result grey, region, known) resized by ``scale`` (<= 1)."""
     import cv2
 
     h, w = frame.region.shape
-    scale = min(1.0, side / max(h, w))
     src, res = grey(frame.source), grey(frame.result)
     region, known = frame.region & ~frame.nan, frame.known
     if scale < 1:
@@ -89,67 +99,158 @@ def _windows_clear(blocked: np.ndarray, side: int) -> np.ndarray:
     return counts[: h - side + 1, : w - side + 1] < 0.5
 
 
+def _repeat_scale(region: np.ndarray) -> float:
+    """The scale `repetition` works at: REPEAT_SIDE px on the long side, finer (up to 1, and to
+    REPEAT_MAX_SIDE px) where the region's box is narrower than BLOCKS_ACROSS blocks."""
+    h, w = region.shape
+    scale = min(1.0, REPEAT_SIDE / max(h, w))
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if rows.size:
+        narrow = min(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+        need = BLOCKS_ACROSS * BLOCK / narrow
+        if need > scale:
+            scale = max(scale, min(1.0, need, REPEAT_MAX_SIDE / max(h, w)))
+    return scale
+
+
 def _textured_blocks(res: np.ndarray, region: np.ndarray) -> list[tuple[int, int]]:
-    """Top-left corners of BLOCK x BLOCK blocks inside ``region`` with texture in both directions:
-    grey std >= TEXTURE_STD and the smaller eigenvalue of the block's structure tensor (as
-    sqrt(mean), grey levels per px) >= CORNER_MIN. A block on one straight edge or stripe matches
-    itself shifted along it (the aperture problem), so only blocks with 2-D structure are used."""
+    """Top-left corners of BLOCK x BLOCK blocks inside ``region`` (a grid from the region's top-left
+    corner) with texture in both directions: grey std >= TEXTURE_STD and the smaller eigenvalue of
+    the block's structure tensor (as sqrt(mean), grey levels per px) >= CORNER_MIN. A block on one
+    straight edge or stripe matches itself shifted along it (the aperture problem), so only blocks
+    with 2-D structure are used. At most MAX_BLOCKS per 256 x 256 px (evenly spaced)."""
     import cv2
 
+    inside = _windows_clear(~region, BLOCK)
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if not inside.size or not rows.size:
+        return []
     gx = cv2.Sobel(res, cv2.CV_32F, 1, 0, ksize=3) / 8
     gy = cv2.Sobel(res, cv2.CV_32F, 0, 1, ksize=3) / 8
-    h, w = region.shape
     corners = []
-    for y in range(0, h - BLOCK + 1, BLOCK):
-        for x in range(0, w - BLOCK + 1, BLOCK):
+    for y in range(rows[0], inside.shape[0], BLOCK):
+        for x in range(cols[0], inside.shape[1], BLOCK):
             win = (slice(y, y + BLOCK), slice(x, x + BLOCK))
-            if not region[win].all() or res[win].std() < TEXTURE_STD:
+            if not inside[y, x] or res[win].std() < TEXTURE_STD:
                 continue
             bx, by = gx[win], gy[win]
             a, b, c = float((bx * bx).mean()), float((by * by).mean()), float((bx * by).mean())
             lam = (a + b) / 2 - np.sqrt(((a - b) / 2) ** 2 + c**2)
             if np.sqrt(max(lam, 0.0)) >= CORNER_MIN:
                 corners.append((y, x))
-    if len(corners) > MAX_BLOCKS:
-        pick = np.linspace(0, len(corners) - 1, MAX_BLOCKS).round().astype(int)
+    most = max(MIN_BLOCKS // 2, round(MAX_BLOCKS * 256 * 256 / res.size))
+    if len(corners) > most:
+        pick = np.linspace(0, len(corners) - 1, most).round().astype(int)
         corners = [corners[i] for i in pick]
     return corners
+
+
+Copy = tuple[
+    int, int, int, int
+]  # source (row, col) = (r0 + dr * row, c0 + dc * col): dr, r0, dc, c0
+
+
+def _residual(
+    res: np.ndarray,
+    srcs: list[np.ndarray],
+    fits: np.ndarray,
+    top: int,
+    left: int,
+    size: int,
+    t: Copy,
+) -> tuple[float, float]:
+    """(mean squared difference / variance, share of pixels compared) between the result's
+    size x size window at (top, left) and the source under copy ``t`` (the best of ``srcs``: the
+    source sharp and blurred), over the window's pixels where ``fits`` (region pixels whose copied
+    pixel exists outside the region)."""
+    h, w = res.shape
+    rows = np.arange(max(top, 0), min(top + size, h))
+    cols = np.arange(max(left, 0), min(left + size, w))
+    dr, r0, dc, c0 = t
+    mr, mc = r0 + dr * rows, c0 + dc * cols
+    rows, mr = rows[(mr >= 0) & (mr < h)], mr[(mr >= 0) & (mr < h)]
+    cols, mc = cols[(mc >= 0) & (mc < w)], mc[(mc >= 0) & (mc < w)]
+    keep = fits[0][np.ix_(rows, cols)] & fits[1][np.ix_(mr, mc)]
+    if not keep.any():
+        return np.inf, 0.0
+    a = res[np.ix_(rows, cols)][keep]
+    var = max(float(a.var()), 1e-6)
+    err = min(float(((a - s[np.ix_(mr, mc)][keep]) ** 2).mean()) for s in srcs)
+    return err / var, float(keep.sum()) / (size * size)
 
 
 def repetition(frame: Frame) -> tuple[float, str] | None:
     """Fraction of the new area's textured blocks that are copies of the source elsewhere.
 
-    At most REPEAT_SIDE px on the long side, the region is cut into BLOCK x BLOCK blocks; each block
-    with texture (grey std >= TEXTURE_STD; flat blocks match anything) is looked up, as it is and
-    mirrored left-right, top-bottom and both, in the source where it lies wholly outside the region.
-    A block is a copy when the best match's mean squared difference is under COPY_ERROR of the
-    block's variance (a shifted, mirrored or quilted copy, even blurred a little, scores near 0; new
-    content does not). value = copies / textured blocks (0 when no block is textured). None when no
-    block fits in the region or the source has no window outside it.
+    At REPEAT_SIDE px on the long side (finer for a narrow region, see ``_repeat_scale``) the region
+    is cut into BLOCK x BLOCK blocks; each block with texture (flat blocks match anything) is a copy
+    when either
+    1. a copy found earlier (a shift, with or without a mirror) explains it: the block equals the
+       source under it, sharp or blurred by BLURS, to under COPY_ERROR of its variance; or
+    2. looked up, as it is and mirrored left-right, top-bottom and both, in the source where it lies
+       wholly outside the region, its best match leaves under COPY_ERROR of its variance and the
+       same copy leaves under COHERENT_ERROR within REACH px around the block (a copy is coherent; natural texture
+       matches a block by chance, not its surroundings). The copy is kept for step 1.
+    Blocks are visited from the region's border inwards. value = copies / textured blocks (at least
+    MIN_BLOCKS; 0 when no block is textured). None when the source has no window outside the
+    region.
     """
     import cv2
 
-    src, res, region, known = _resized(frame, REPEAT_SIDE)
+    # 1. the blocks, at a scale where the region holds a few
+    scale = _repeat_scale(frame.region & ~frame.nan)
+    src, res, region, known = _scaled(frame, scale)
     blocks = _textured_blocks(res, region)
     # a copy from an odd offset lands half a pixel off after resizing: compare slightly blurred
-    src = cv2.GaussianBlur(src, (0, 0), SMOOTH_SIGMA)
+    sharp = src
+    src = cv2.GaussianBlur(sharp, (0, 0), SMOOTH_SIGMA)
     res = cv2.GaussianBlur(res, (0, 0), SMOOTH_SIGMA)
     if min(src.shape) < BLOCK:
         return None
-    clear = _windows_clear(region | ~known, BLOCK)
+    usable = known & ~region
+    clear = _windows_clear(~usable, BLOCK)
     if not clear.any() or not region.any():
         return None
     if not blocks:
         return 0.0, "no block of the new area has texture enough to be a visible copy"
+    # 2. from the border inwards: explained by a known copy, or looked up and checked around
+    blurred = [src] + [
+        cv2.GaussianBlur(sharp, (0, 0), float(np.hypot(SMOOTH_SIGMA, b))) for b in BLURS
+    ]
+    inward = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3)
+    blocks.sort(key=lambda c: inward[c[0] + BLOCK // 2, c[1] + BLOCK // 2])
+    barred = np.where(clear, np.float32(0), np.float32(np.inf))
+    fits = (region, usable)
+    found: list[Copy] = []
     copies = 0
     for y, x in blocks:
-        block = np.ascontiguousarray(res[y : y + BLOCK, x : x + BLOCK])
+        known_copy = False
+        for t in found:
+            err, share = _residual(res, blurred, fits, y, x, BLOCK, t)
+            if share == 1.0 and err < COPY_ERROR:
+                known_copy = True
+                break
+        if known_copy:
+            copies += 1
+            continue
+        block = res[y : y + BLOCK, x : x + BLOCK]
         var = max(float(block.var()), 1e-6) * BLOCK * BLOCK
-        best = np.inf
-        for variant in (block, block[:, ::-1], block[::-1, :], block[::-1, ::-1]):
-            ssd = cv2.matchTemplate(src, np.ascontiguousarray(variant), cv2.TM_SQDIFF)
-            best = min(best, float(ssd[clear].min()))
-        copies += best / var < COPY_ERROR
+        matches = []
+        for dr, dc in FLIPS:
+            ssd = cv2.matchTemplate(src, np.ascontiguousarray(block[::dr, ::dc]), cv2.TM_SQDIFF)
+            ssd += barred[: ssd.shape[0], : ssd.shape[1]]
+            v, u = np.unravel_index(int(np.argmin(ssd)), ssd.shape)
+            r0 = v - y if dr > 0 else v + BLOCK - 1 + y
+            c0 = u - x if dc > 0 else u + BLOCK - 1 + x
+            matches.append((float(ssd[v, u]) / var, (dr, int(r0), dc, int(c0))))
+        for err, t in sorted(matches):
+            if err >= COPY_ERROR:
+                break
+            around, _ = _residual(res, [src], fits, y - REACH, x - REACH, BLOCK + 2 * REACH, t)
+            if around < COHERENT_ERROR:
+                found.append(t)
+                copies += 1
+                break
     value = copies / max(len(blocks), MIN_BLOCKS)
     return value, (
         f"{copies} of {len(blocks)} textured blocks of the new area are shifted or mirrored "

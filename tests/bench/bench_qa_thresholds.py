@@ -12,6 +12,7 @@ the structure check measures for mild and heavy whole-image changes.
 from __future__ import annotations
 
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -141,7 +142,7 @@ def main() -> None:
             mask = box_mask((w, h), box)
             for scenario, (res, feather) in scenarios(src, mask, box, rng).items():
                 plan = plan_with_feather(tmp, src, mask, feather) if feather else None
-                report = qa.check(Image.fromarray(src), Image.fromarray(res), mask, plan)
+                report = qa(Image.fromarray(src), Image.fromarray(res), mask, plan)
                 for item in report.items:
                     if item.id in CHECKS and item.value is not None:
                         values[(item.id, scenario)].append(item.value)
@@ -157,10 +158,15 @@ def main() -> None:
 
 
 def content_defects(
-    src: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], rng: np.random.Generator
+    name: str,
+    src: np.ndarray,
+    mask: np.ndarray,
+    box: tuple[int, int, int, int],
+    rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """Results for the weight-free content checks (changed, repetition): clean fills and the
-    planted defects of issue 13 (an unchanged or near-unchanged region, a copy of the photo)."""
+    planted defects of issue 13 (an unchanged or near-unchanged region, a copy of the photo), and
+    new textured content that is no copy (another photo's patch, a noise-textured fill)."""
     import cv2
 
     from executors.classical.fill import ClassicalExecutor
@@ -189,6 +195,15 @@ def content_defects(
     shifted = src.copy()
     shifted[y0:y1, x0:x1] = src[cy : cy + bh, cx : cx + bw]
     out["defect: shifted copy"] = shifted
+    # new textured content that is no copy: another photo's patch, and a noise-textured fill
+    other = photo(PHOTOS[(PHOTOS.index(name) + 1) % len(PHOTOS)])
+    other = cv2.resize(other, (w, h), interpolation=cv2.INTER_AREA)
+    out["clean: another photo's patch"] = np.where(inside, other, src)
+    grain = np.random.default_rng(x0 + y0).normal(0, 25, f.shape)
+    grain = cv2.GaussianBlur(grain.astype(np.float32), (0, 0), 1.0)
+    out["clean: noise-textured fill"] = np.clip(
+        np.where(inside, out["clean: telea"] + grain, f), 0, 255
+    ).astype(np.uint8)
     return out
 
 
@@ -211,17 +226,21 @@ def content_table() -> None:
 
     rng = np.random.default_rng(0)
     rows: dict[tuple[str, str], list[float]] = defaultdict(list)
+    slowest = 0.0
     for name in PHOTOS:
         src = photo(name)
         h, w = src.shape[:2]
         everywhere = np.ones((h, w), bool)
         for box in boxes(h, w, rng):
             mask = box_mask((w, h), box)
-            for label, res in content_defects(src, mask, box, rng).items():
+            for label, res in content_defects(name, src, mask, box, rng).items():
                 fr = frame(src, res, mask, everywhere)
+                start = time.perf_counter()
+                repeated = content.repetition(fr)
+                slowest = max(slowest, time.perf_counter() - start)
                 for check, got in (
                     ("changed", content.changed(fr.window(8))),
-                    ("repetition", content.repetition(fr)),
+                    ("repetition", repeated),
                 ):
                     if got is not None:
                         rows[(check, label)].append(got[0])
@@ -236,7 +255,9 @@ def content_table() -> None:
             ("defect: outpaint mirror+blur", canvas),
             ("clean: outpaint telea", telea),
         ):
+            start = time.perf_counter()
             got = content.repetition(frame(placed, res, ~known, known))
+            slowest = max(slowest, time.perf_counter() - start)
             if got is not None:
                 rows[("repetition", label)].append(got[0])
     from planner import checklist as cl
@@ -250,6 +271,7 @@ def content_table() -> None:
             f"  {check:10s} {label:36s} {v.min():8.3f} {np.median(v):8.3f} {v.max():8.3f}"
             f"  fails {fails.mean():4.0%} of {len(v)}"
         )
+    print(f"  repetition: slowest check {slowest * 1000:.0f} ms")
 
 
 def cv2_inpaint(image: np.ndarray, hole: np.ndarray) -> np.ndarray:

@@ -55,19 +55,53 @@ def test_changed_fails_unchanged_and_near_equal_passes_fills(coffee: np.ndarray)
     assert got is not None and got[0] >= limit
 
 
-def test_repetition_fails_mirrored_and_shifted_copies(coffee: np.ndarray) -> None:
-    x0, y0, x1, y1 = box = (200, 140, 360, 300)  # the cup's right side and the saucer
-    mask = box_mask((600, 400), box)
+def _photo(name: str) -> np.ndarray:
+    import skimage.data
+
+    return getattr(skimage.data, name)()
+
+
+# photo, box (x0, y0, x1, y1), where a shifted copy comes from (dx, dy): textured parts of each
+COPY_CASES = [
+    ("coffee", (200, 140, 360, 300), (200, -140)),  # the cup's right side and the saucer
+    ("astronaut", (300, 300, 400, 400), (-250, -200)),  # the suit's arm and the flag
+    ("astronaut", (250, 150, 294, 210), (-100, -120)),  # narrow: searched finer than 256 px
+]
+
+
+@pytest.mark.parametrize(("name", "box", "offset"), COPY_CASES)
+def test_repetition_fails_mirrored_and_shifted_copies(
+    name: str, box: tuple[int, int, int, int], offset: tuple[int, int]
+) -> None:
+    src = _photo(name)
+    h, w = src.shape[:2]
+    x0, y0, x1, y1 = box
+    mask = box_mask((w, h), box)
     limit = cl.repetition().threshold
-    mirrored = coffee.copy()
-    mirrored[y0:y1, x0:x1] = coffee[y0:y1, x0 - 160 : x0][:, ::-1]
-    shifted = coffee.copy()
-    shifted[y0:y1, x0:x1] = coffee[y0 - 140 : y1 - 140, x0 + 200 : x1 + 200]
+    mirrored = src.copy()  # the strip left of the box, mirrored into it
+    mirrored[y0:y1, x0:x1] = src[y0:y1, 2 * x0 - x1 : x0][:, ::-1]
+    dx, dy = offset
+    shifted = src.copy()
+    shifted[y0:y1, x0:x1] = src[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
     for bad in (mirrored, shifted):
-        got = content.repetition(_frame(coffee, bad, mask))
+        got = content.repetition(_frame(src, bad, mask))
         assert got is not None and got[0] > limit, got
-    for clean in (_telea(coffee, mask), coffee):
-        got = content.repetition(_frame(coffee, clean, mask))
+
+
+@pytest.mark.parametrize(("name", "box", "offset"), COPY_CASES)
+def test_repetition_passes_fills_and_new_content(
+    name: str, box: tuple[int, int, int, int], offset: tuple[int, int]
+) -> None:
+    import cv2
+
+    src = _photo(name)
+    h, w = src.shape[:2]
+    mask = box_mask((w, h), box)
+    limit = cl.repetition().threshold
+    other = _photo("chelsea" if name != "chelsea" else "coffee")
+    pasted = np.where(mask[..., None], cv2.resize(other, (w, h)), src)  # new texture, no copy
+    for clean in (_telea(src, mask), src, pasted):
+        got = content.repetition(_frame(src, clean, mask))
         assert got is not None and got[0] <= limit, got
 
 
