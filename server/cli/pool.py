@@ -1,8 +1,9 @@
 """``retouch pool serve|status|stop``: the Ray Serve executor pool (the optional ``ray`` extra).
 
 ``serve`` deploys the application onto a running Ray cluster and returns (``--address local``
-starts a private Ray instead and serves until interrupted); ``status`` shows each replica's
-models, ongoing jobs and GPU memory; ``stop`` deletes the application.
+starts a private Ray instead and serves until Ctrl-C, then deletes the application and exits 0);
+``status`` shows each replica's models, ongoing and finished jobs and GPU memory; ``stop`` deletes
+the application.
 """
 
 from __future__ import annotations
@@ -47,18 +48,28 @@ def serve_cmd(
         from server.pool import ops
         from server.pool.config import PoolConfig
 
+        # 1. deploy onto the cluster (auto, ray://) and return, or onto a private Ray (local)
         cfg = PoolConfig.load(config, replicas)
-        ops.connect(address)
+        ray = ops.connect(address)
         ops.deploy(cfg)
-        typer.echo(f"retouch: pool {cfg.app!r} running on {address}", err=True)
         if address != "local":
+            typer.echo(f"retouch: pool {cfg.app!r} running on {address}", err=True)
             return
-        typer.echo("retouch: serving until interrupted (Ctrl-C)", err=True)
+        # 2. a private Ray: say where it is (for serve --pool), serve until Ctrl-C, then tear down
+        gcs = ray.get_runtime_context().gcs_address
+        typer.echo(
+            f"retouch: pool {cfg.app!r} running on a private Ray at {gcs} "
+            f"(retouch serve --pool {gcs}); serving until interrupted (Ctrl-C)",
+            err=True,
+        )
         try:
             while True:
                 time.sleep(3600)
-        finally:
-            ops.stop(cfg.app)
+        except KeyboardInterrupt:
+            typer.echo(f"retouch: stopping pool {cfg.app!r}", err=True)
+        ops.stop(cfg.app)
+        ray.shutdown()
+        typer.echo(f"retouch: pool {cfg.app!r} stopped", err=True)
 
     run_guarded(body)
 
@@ -69,7 +80,7 @@ def status_cmd(
     app: AppName = "retouch",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show the pool's replicas, the models each holds, ongoing jobs and GPU memory."""
+    """Show the pool's replicas: the models each holds, ongoing and finished jobs, GPU memory."""
 
     def body() -> None:
         from server.pool import ops
@@ -81,13 +92,18 @@ def status_cmd(
             return
         typer.echo(f"pool {st['app']}: {st['status']}")
         for name, d in st["deployments"].items():
-            typer.echo(f"  {name}: {d['status']} {d['replicas']}")
-        for r in st["replicas"]:
+            counts = ", ".join(f"{n} {state}" for state, n in d["replicas"].items()) or "none"
+            typer.echo(f"  {name}: {d['status']}, replicas {counts}")
+        if not st["replicas"]:
+            typer.echo("  no replica has reported yet (they do every 2 s)")
+        for r in sorted(st["replicas"], key=lambda r: (r["kind"], r["replica"])):
             gpu = r["gpu_memory"]
-            mem = f"{gpu['used'] / 2**30:.1f}/{gpu['total'] / 2**30:.1f} GiB" if gpu else "no GPU"
+            mem = (
+                f"GPU {gpu['used'] / 2**30:.1f}/{gpu['total'] / 2**30:.1f} GiB" if gpu else "no GPU"
+            )
             typer.echo(
-                f"  {r['kind']} {r['replica']}: models {r['models'] or '-'}, "
-                f"ongoing {r['ongoing']}, done {r['jobs']}, {mem}"
+                f"  {r['kind']} {r['replica']}: models {', '.join(r['models']) or '-'}; "
+                f"ongoing {r['ongoing']}, finished {r['jobs']}; {mem}"
             )
 
     run_guarded(body)

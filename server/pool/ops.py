@@ -7,10 +7,12 @@ a remote one (Ray Client), ``local`` a private Ray started in this process.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from typing import Any
 
-from planner.errors import ExecutorError, ModelMissingError
+from planner.errors import ExecutorError, InputError, ModelMissingError
 from server.pool.config import PoolConfig
 from server.pool.replicas import NAMESPACE, STATE_ACTOR, PoolState, build_app
 
@@ -29,15 +31,18 @@ def need_ray() -> Any:
 
 
 def connect(address: str, num_cpus: int | None = None) -> Any:
-    """ray.init for this process (once): ``local`` starts a private Ray on loopback."""
+    """ray.init for this process (once): ``local`` starts a private Ray on loopback. Any other
+    address is checked first with one TCP connect (5 s), since Ray itself retries a silent address
+    for minutes."""
     ray = need_ray()
     if ray.is_initialized():
         return ray
     opts: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False}
     try:
-        if address == "local":
-            ray.init(num_cpus=num_cpus, include_dashboard=False, **opts)
+        if address == "local":  # "local", not None: RAY_ADDRESS must not turn it into a connect
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, **opts)
         else:
+            _probe(address)
             ray.init(address=address, **opts)
     except (ConnectionError, RuntimeError) as exc:
         raise ExecutorError(
@@ -45,6 +50,26 @@ def connect(address: str, num_cpus: int | None = None) -> Any:
             "with `ray start --head`, or pass --address local"
         ) from exc
     return ray
+
+
+def _probe(address: str) -> None:
+    """Raise ConnectionError unless something accepts a TCP connection where ``address`` points
+    (``auto``: the cluster Ray finds on this machine; raises ConnectionError when there is none)."""
+    target = (os.environ.get("RAY_ADDRESS") or address) if address == "auto" else address
+    if target == "local":  # RAY_ADDRESS=local: ray.init starts one, nothing to reach
+        return
+    if target == "auto":
+        from ray._private.services import canonicalize_bootstrap_address_or_die
+
+        target = canonicalize_bootstrap_address_or_die("auto")
+    target = target.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--address {address!r} is not auto, local, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ConnectionError(f"nothing answers at {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def deploy(cfg: PoolConfig) -> None:
@@ -91,13 +116,22 @@ def status(app: str) -> dict[str, Any]:
     now = time.time()
     return {
         "app": app,
-        "status": str(st.status),
+        "status": _name(st.status),
         "deployments": {
-            name: {"status": str(d.status), "replicas": dict(d.replica_states)}
+            name: {
+                "status": _name(d.status),
+                "replicas": {_name(k): n for k, n in d.replica_states.items()},
+            }
             for name, d in st.deployments.items()
         },
         "replicas": [r for r in reports if now - r["seen"] < 10],  # health checks every 2 s
     }
+
+
+def _name(state: Any) -> str:
+    """A Serve status enum as its bare name (``RUNNING``; ``str()`` gives ``ApplicationStatus.
+    RUNNING`` on Python 3.11)."""
+    return str(getattr(state, "value", state))
 
 
 def stop(app: str) -> None:

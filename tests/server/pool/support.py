@@ -2,7 +2,7 @@
 
 Ray must only ever talk to loopback: ``loopback_only()`` says whether this process is in a network
 namespace whose only interface is ``lo``, and ``in_loopback_namespace(cmd)`` runs a command in a
-fresh one (``unshare -n``, as root). Tests that start Ray skip unless ``loopback_only()``.
+fresh one (``unshare -n``, as root). Tests that start Ray call ``skip_unless_ray_may_run()``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import importlib.util
 import shlex
 import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 NETNS_ENV = "RETOUCH_LOOPBACK_NETNS"
@@ -24,6 +26,20 @@ def loopback_only() -> bool:
     """True when this process's network namespace has no interface but ``lo``."""
     lines = Path("/proc/self/net/dev").read_text().splitlines()[2:]
     return [line.split(":", 1)[0].strip() for line in lines] == ["lo"]
+
+
+def skip_unless_ray_may_run() -> None:
+    """Skip the calling test module unless the ray extra is installed and ``loopback_only()``."""
+    if not have_ray():
+        pytest.skip(
+            "the pool tests need the ray extra: pip install -e '.[ray]'", allow_module_level=True
+        )
+    if not loopback_only():
+        pytest.skip(
+            "Ray may only run in a loopback-only network namespace; test_netns.py runs this "
+            "module in one (unshare -n, as root)",
+            allow_module_level=True,
+        )
 
 
 def in_loopback_namespace(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:

@@ -1,5 +1,6 @@
-"""Runs the ``ray`` tests (test_pool.py) in a network namespace of their own with only loopback:
-Ray must never send traffic beyond this machine. Skipped without the ray extra or without root."""
+"""Runs the ``ray`` tests (test_pool.py, then test_pool_local.py) in a network namespace of their
+own with only loopback: Ray must never send traffic beyond this machine. Skipped without the ray
+extra or without root."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def test_pool_tests_pass_in_a_loopback_only_namespace() -> None:
             "-m",
             "ray",
             "tests/server/pool/test_pool.py",
+            "tests/server/pool/test_pool_local.py",  # after test_pool.py's Ray is shut down
         ],
         timeout=600,
     )

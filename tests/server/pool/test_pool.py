@@ -8,9 +8,12 @@ loopback, so Ray can never reach another address."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -18,23 +21,16 @@ import numpy as np
 import pytest
 from mcp import Client, StdioServerParameters
 from PIL import Image
+from typer.testing import CliRunner
 
+from server.cli.app import get_app
 from server.mcp.app import build_server
 from server.mcp.config import ServerConfig
 from server.mcp.schemas import PlanEditOutput, RunEditOutput
-from tests.server.pool.support import ROOT, have_ray, loopback_only
+from tests.server.pool.support import ROOT, skip_unless_ray_may_run
 
 pytestmark = [pytest.mark.ray, pytest.mark.anyio]
-if not have_ray():
-    pytest.skip(
-        "the pool tests need the ray extra: pip install -e '.[ray]'", allow_module_level=True
-    )
-if not loopback_only():
-    pytest.skip(
-        "Ray may only run in a loopback-only network namespace; test_netns.py runs this module "
-        "in one (unshare -n, as root)",
-        allow_module_level=True,
-    )
+skip_unless_ray_may_run()
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +71,12 @@ def pool(work: Path):  # type: ignore[no-untyped-def]
     yield ray.get_runtime_context().gcs_address
     ops.stop(cfg.app)
     ray.shutdown()
+
+
+REPLICA_ROW = (
+    r"  (?P<kind>executor|segmenter) \w+: models (?P<models>.+); "
+    r"ongoing (?P<ongoing>\d+), finished (?P<finished>\d+); (?P<gpu>no GPU|GPU .+ GiB)"
+)
 
 
 def config(work: Path, pool: str | None) -> ServerConfig:
@@ -145,6 +147,52 @@ async def test_pool_equals_local_and_loads_a_family_once_per_replica(work: Path,
         assert out.qa.model_dump() == local.qa.model_dump()
     loads = [r["loads"] for r in replicas() if r["loads"]]
     assert loads and all(v == 1 for r in loads for v in r.values()), loads
+
+
+def pool_status(pool: str, *args: str, code: int = 0) -> str:
+    """What ``retouch pool status --address POOL ARGS`` prints (stdout and stderr), through the CLI."""
+    result = CliRunner().invoke(get_app(), ["pool", "status", "--address", pool, *args])
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def finished_and_ongoing(pool: str) -> tuple[int, int]:
+    """Executor jobs finished and ongoing, summed over the replicas, as ``status --json`` says."""
+    executors = [
+        r for r in json.loads(pool_status(pool, "--json"))["replicas"] if r["kind"] == "executor"
+    ]
+    return sum(r["jobs"] for r in executors), sum(r["ongoing"] for r in executors)
+
+
+async def test_pool_status_shows_replicas_models_and_the_job_that_ran(
+    work: Path, pool: str
+) -> None:
+    before, _ = finished_and_ongoing(pool)
+    async with Client(build_server(config(work, pool))) as client:
+        await edit(client, await plan_id(client), work)
+    deadline = time.monotonic() + 10  # replicas report when a job ends and every 2 s
+    while finished_and_ongoing(pool) != (before + 1, 0) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    text = pool_status(pool)
+    lines = text.splitlines()
+    assert lines[0] == "pool retouch: RUNNING", text
+    for name, n in (("Executor", 2), ("Segmenter", 1), ("Pool", 1)):
+        assert f"  {name}: HEALTHY, replicas {n} RUNNING" in lines, text
+    rows = [re.fullmatch(REPLICA_ROW, line) for line in lines[4:]]
+    assert all(rows), text
+    executors = [m for m in rows if m and m["kind"] == "executor"]
+    assert len(executors) == 2 and sum(m["kind"] == "segmenter" for m in rows if m) == 1, text
+    assert sum(int(m["finished"]) for m in executors) == before + 1, text
+    assert all(m["ongoing"] == "0" for m in rows if m), text
+    model = str(work / "sd-inpaint")
+    assert any(model in m["models"].split(", ") for m in executors), text
+    assert all(m["gpu"] == "no GPU" for m in rows if m), text  # num_gpus 0, no CUDA
+
+
+def test_pool_status_of_an_app_not_deployed_is_one_error_line(pool: str) -> None:
+    assert pool_status(pool, "--app", "nope", code=5) == (
+        "error: no pool application 'nope' on this cluster; run retouch pool serve\n"
+    )
 
 
 async def test_eight_concurrent_edits_through_retouch_serve_pool(work: Path, pool: str) -> None:
