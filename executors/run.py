@@ -314,8 +314,9 @@ def run_plan(
 
     ``image`` replaces reading ``plan.request.image``; ``mask`` replaces the plan's mask source
     (before invert/dilate); ``control`` is the ControlNet image; ``reference`` replaces reading
-    ``plan.request.guidance.image``; ``model`` (folder or id) replaces the plan's model. ``progress(step, total)`` is called after each denoising step; setting
-    ``cancel`` stops between steps with ExecutorError("cancelled").
+    ``plan.request.guidance.image``; ``model`` (folder or id) replaces the plan's model.
+    ``progress(step, total)`` is called after each denoising step; setting ``cancel`` stops
+    between steps with ExecutorError("cancelled").
     """
     start = time.perf_counter()
     reporter = StepReporter(progress, cancel)

@@ -3,8 +3,9 @@
 A 20B MMDiT with a Qwen2.5-VL text encoder that also reads the source image. Guidance is *true*
 classifier-free guidance (``true_cfg_scale``, about 4): a second transformer pass against the
 negative prompt, which the pipeline only runs when a negative prompt is given, so a plan without
-one sends ``" "`` (Qwen's own advice: an empty negative), and none at guidance 1 (a Lightning LoRA). ``guidance_scale`` is for guidance-distilled
-transformers only and is not sent.
+one sends ``" "`` (Qwen's own advice: an empty negative), and none at guidance 1 (a Lightning
+LoRA: no second pass). ``guidance_scale`` is for guidance-distilled transformers only and is not
+sent.
 
 - instruct (Plus, 2509/2511): the tile is the reference image (encoded at about 1024 x 1024 and
   read by the VL encoder at about 384 x 384, whatever its size); the output has the tile's
