@@ -175,7 +175,10 @@ async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOut
                 fetch_hint=spec.fetch_hint,
                 licence=LICENCES[spec.family].name,
                 commercial_use=LICENCES[spec.family].commercial_use,
-                loras=_loras(spec.family, spec.default_id, where),
+                # a folder from dirs runs as --model FOLDER: its own name tells its release
+                loras=_loras(
+                    spec.family, str(where) if spec.family in local else spec.default_id, where
+                ),
             )
         )
     segmenters = await anyio.to_thread.run_sync(sam_checkpoints, dirs)

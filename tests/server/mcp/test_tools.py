@@ -255,6 +255,21 @@ async def test_list_models_names_the_lightning_lora_a_local_qwen_would_fuse(
         "Qwen-Image-Edit-2509-Lightning-8steps-V1.0-bf16.safetensors"
     ]
     assert by_family["sd-inpaint"].loras == []
+    # from the Hugging Face cache instead: only for a folder whose release is known
+    from huggingface_hub import constants
+
+    repo = work / "hf" / "models--lightx2v--Qwen-Image-Lightning"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0123abcd")
+    lora = repo / "snapshots" / "0123abcd" / "Qwen-Image-Edit-2509"
+    lora.mkdir(parents=True)
+    (lora / "Qwen-Image-Edit-2509-Lightning-4steps-V1.0-bf16.safetensors").write_bytes(b"")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(work / "hf"))
+    monkeypatch.delenv("RETOUCH_LORA")
+    cached = "lightx2v/Qwen-Image-Lightning/Qwen-Image-Edit-2509/Qwen-Image-Edit-2509-Lightning-4"
+    assert (await families())["qwen-image-edit"].loras == [f"{cached}steps-V1.0-bf16.safetensors"]
+    qwen.rename(work / "models" / "my-qwen")  # a release retouch cannot tell: no guess
+    assert (await families())["qwen-image-edit"].loras == []
     monkeypatch.setenv("RETOUCH_LORA", "none")
     assert (await families())["qwen-image-edit"].loras == []
     monkeypatch.setenv("RETOUCH_LORA", str(work / "nowhere"))
