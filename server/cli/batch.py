@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.cli import options as o
 from server.cli.app import run_guarded
-from server.cli.edit_into import EditOptions, edit_into_folder
+from server.cli.edit_into import EditOptions, edit_into_folder, stderr_progress
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 THUMB_PX = 160  # each contact-sheet panel fits a THUMB_PX square
@@ -109,20 +109,9 @@ class _BatchBar:
     """One rich display on stderr: a bar over the images and one over the current diffusion."""
 
     def __init__(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.progress = Progress(
-            "{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
+        self.progress = stderr_progress("{task.description}")
         self.images = self.progress.add_task("images", total=total)
         self.steps: Any = None
-        self.progress.start()
 
     def image(self, done: int, name: str) -> None:
         self.progress.update(self.images, completed=done, description=f"images ({name})")

@@ -21,6 +21,7 @@ from server.cli.edit_into import (
     LOSSY,
     RunOptions,
     run_checked,
+    stderr_progress,
     write_edit_files,
 )
 from server.cli.history import DataDir
@@ -108,19 +109,8 @@ class _StepBar:
         self.task: Any = None
 
     def __call__(self, step: int, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
         if self.progress is None:
-            self.progress = Progress(
-                "diffusion",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.progress.start()
+            self.progress = stderr_progress("diffusion")
             self.task = self.progress.add_task("steps", total=total)
         self.progress.update(self.task, completed=step, total=total)
 

@@ -237,3 +237,21 @@ def write_attempts(attempts: list[Any], out: Path) -> None:
         save_image(a.output.image, folder / "result.png")
         atomic_write(folder / "plan.json", (a.plan.model_dump_json(indent=2) + "\n").encode())
         atomic_write(folder / "qa.json", (a.report.model_dump_json(indent=2) + "\n").encode())
+
+
+def stderr_progress(first_column: str) -> Any:
+    """A started rich Progress on stderr (description, bar, n/total, elapsed), cleared when
+    stopped: the diffusion bar of ``retouch edit`` and the images bar of ``retouch batch``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        first_column,
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    progress.start()
+    return progress
