@@ -49,12 +49,14 @@ DEFINITIONS = {
 @dataclass
 class Reference:
     """What a task's runs are scored against: the source's face box, the control's joints (px of
-    the control image), the control image's size (W, H) and the face size in px."""
+    the control image), the control image's size (W, H), the face size in px, and the source's
+    face crop (cut once per task, compared with every arm's result)."""
 
     face: FaceBox | None
     joints: np.ndarray | None
     control_size: tuple[int, int] | None
     face_px: float | None
+    face_rgb: np.ndarray | None = None
 
 
 @dataclass
@@ -74,7 +76,9 @@ class Scorers:
             joints = pose.read_skeleton(np.asarray(control.convert("RGB")))
             size = control.size
             face_px = pose.face_size(joints)
-        return Reference(best_face(rgb), joints, size, face_px)
+        face = best_face(rgb)
+        crop = identity.crop(rgb, face) if face is not None else None
+        return Reference(face, joints, size, face_px, crop)
 
     def score(
         self, task: str, arm: str, ref: Reference, source: Any, result: Any
@@ -105,7 +109,7 @@ class Scorers:
                     if got.distance is not None:
                         out.append((DISTANCE, got.distance, "lower"))
         # 2. identity, on the source's face box
-        if ref.face is None:
+        if ref.face is None or ref.face_rgb is None:
             self.notes.append(f"{where}: identity not scored: no face found in the source")
         elif result.size != source.size:
             self.notes.append(
@@ -113,8 +117,7 @@ class Scorers:
                 f"the source {source.size[0]}x{source.size[1]}"
             )
         else:
-            a = identity.crop(np.asarray(source.convert("RGB")), ref.face)
-            b = identity.crop(rgb, ref.face)
+            a, b = ref.face_rgb, identity.crop(rgb, ref.face)
             if self.face is not None:
                 out.append((IDENTITY, self.face.cosine(a, b), "higher"))
             else:
