@@ -28,21 +28,20 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict, Field
-
-from executors.classical.fill import ClassicalExecutor, extend_canvas
-from executors.diffusion.loading import ModelRef, pick_device, pick_dtype, wants_download
-from executors.diffusion.pipelines import article
-from executors.diffusion.reference import check_takes_reference, read_reference
-from executors.diffusion.steps import StepReporter
-from executors.diffusion.variants import Ran, differences
-from executors.images import masks
-from executors.images import modes as imagemodes
-from executors.images.composite import composite, stitch_weights
-from executors.segment.editmask import canvas_size, resolve_mask, resolve_with_source
-from executors.select import choose_executor, substitutions
-from planner.errors import InputError
-from planner.imageio import open_image
-from planner.schema import Degradation, EditPlan
+from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas
+from retouch.executors.diffusion.loading import ModelRef, pick_device, pick_dtype, wants_download
+from retouch.executors.diffusion.pipelines import article
+from retouch.executors.diffusion.reference import check_takes_reference, read_reference
+from retouch.executors.diffusion.steps import StepReporter
+from retouch.executors.diffusion.variants import Ran, differences
+from retouch.executors.images import masks
+from retouch.executors.images import modes as imagemodes
+from retouch.executors.images.composite import composite, stitch_weights
+from retouch.executors.segment.editmask import canvas_size, resolve_mask, resolve_with_source
+from retouch.executors.select import choose_executor, substitutions
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import open_image
+from retouch.planner.schema import Degradation, EditPlan
 
 __all__ = ["Provenance", "RunOutput", "choose_executor", "resolve_mask", "run_plan"]
 
@@ -206,9 +205,9 @@ def _run_model(
     allow_download: bool,
     reference: Image.Image | None,
 ) -> _Stage:
-    from executors.diffusion.instruct import DEFAULT_IMAGE_GUIDANCE
-    from executors.diffusion.repaint import JUMP_LENGTH, JUMP_N_SAMPLE
-    from executors.diffusion.runner import run_diffusers
+    from retouch.executors.diffusion.instruct import DEFAULT_IMAGE_GUIDANCE
+    from retouch.executors.diffusion.repaint import JUMP_LENGTH, JUMP_N_SAMPLE
+    from retouch.executors.diffusion.runner import run_diffusers
 
     dev = pick_device(device)
     dt = pick_dtype(dtype, dev, ref.family)

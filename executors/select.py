@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from executors.diffusion.loading import ModelRef, resolve_model
-from planner.errors import InputError, ModelMissingError
-from planner.latency import estimate
-from planner.registry import REGISTRY, SAM_CHECKPOINT_HINT, fetch_text
-from planner.schema import Degradation, EditPlan, Hardware
+from retouch.executors.diffusion.loading import ModelRef, resolve_model
+from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.latency import estimate
+from retouch.planner.registry import REGISTRY, SAM_CHECKPOINT_HINT, fetch_text
+from retouch.planner.schema import Degradation, EditPlan, Hardware
 
 SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
 SAM_SOURCES = ("sam-points", "sam-box")

@@ -4,7 +4,7 @@ Built the way diffusers' own tests build theirs (``get_dummy_components``: 32/64
 2-level VAE, a 2-layer CLIP text encoder, ``torch.manual_seed(0)`` before each part), with a CLIP
 tokenizer made from a vocab/merges file written here (byte-level alphabet, no merges), so nothing
 is downloaded. Each builder saves with ``save_pretrained`` into a folder that retouch then loads
-through its real loading path (``executors.diffusion.loading``).
+through its real loading path (``retouch.executors.diffusion.loading``).
 """
 
 from __future__ import annotations

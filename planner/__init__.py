@@ -1,7 +1,7 @@
 """retouch's planner: request -> explained plan. Pure Python; never imports torch, diffusers or cv2."""
 
-from planner.analyze import analyze
-from planner.errors import (
+from retouch.planner.analyze import analyze
+from retouch.planner.errors import (
     ExecutorError,
     InputError,
     ModelMissingError,
@@ -10,8 +10,8 @@ from planner.errors import (
     RetouchError,
     StoreError,
 )
-from planner.plan import make_plan
-from planner.schema import (
+from retouch.planner.plan import make_plan
+from retouch.planner.schema import (
     EditPlan,
     EditRequest,
     Extend,

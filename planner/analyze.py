@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import open_image, read_mask
+from retouch.planner.schema import EditRequest, Extend, ImageFacts
 from scipy import ndimage
-
-from planner.errors import InputError
-from planner.imageio import open_image, read_mask
-from planner.schema import EditRequest, Extend, ImageFacts
 
 MAX_EXTEND_FACTOR = 4  # the extended canvas may be at most this many times the source per side
 RING_PX = 12  # width of the ring around the mask that removal prompts describe

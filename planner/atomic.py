@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from planner.bounds import check_path_text
-from planner.errors import InputError
+from retouch.planner.bounds import check_path_text
+from retouch.planner.errors import InputError
 
 _created: ContextVar[list[Path] | None] = ContextVar("retouch_created_files", default=None)
 

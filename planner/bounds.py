@@ -16,8 +16,7 @@ import os
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, WrapValidator
-
-from planner.errors import InputError
+from retouch.planner.errors import InputError
 
 MAX_SIDE = 65_536
 """Largest image side, px, any coordinate may name (PNG and the planner's canvas limit)."""

@@ -7,10 +7,10 @@ which is what executors read. ``work_size`` is the size a whole-frame run works 
 
 from __future__ import annotations
 
-from planner import sizes
-from planner.intent import Intent
-from planner.registry import FamilySpec
-from planner.schema import CanvasPlan, CropPlan, EditRequest, Extend, ImageFacts, WorkSize
+from retouch.planner import sizes
+from retouch.planner.intent import Intent
+from retouch.planner.registry import FamilySpec
+from retouch.planner.schema import CanvasPlan, CropPlan, EditRequest, Extend, ImageFacts, WorkSize
 
 SIDE_WORDS = {"left": "left", "right": "right", "top": "top", "bottom": "bottom", "upper": "top",
               "lower": "bottom"}  # fmt: skip

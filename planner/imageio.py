@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-
-from planner.errors import InputError
+from retouch.planner.errors import InputError
 
 DEFAULT_MAX_PIXELS = 64_000_000
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from planner import sizes, vocab
-from planner.typos import clean
+from retouch.planner import sizes, vocab
+from retouch.planner.typos import clean
 
 
 def _alt(words: set[str] | list[str]) -> str:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from planner import intent
-from planner.errors import InputError
+from retouch.planner import intent
+from retouch.planner.errors import InputError
 
 ORDERS = (
     "left", "right", "top", "bottom", "top-left", "top-right", "bottom-left", "bottom-right",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner import checklist, picks, prompts, reference
-from planner import intent as intent_mod
-from planner.canvas import given_canvas, with_canvas, words_canvas, work_size
-from planner.errors import PlanError
-from planner.latency import estimate
-from planner.registry import (
+from retouch.planner import checklist, picks, prompts, reference
+from retouch.planner import intent as intent_mod
+from retouch.planner.canvas import given_canvas, with_canvas, words_canvas, work_size
+from retouch.planner.errors import PlanError
+from retouch.planner.latency import estimate
+from retouch.planner.registry import (
     CONTROLNETS,
     HARDWARE,
     INPAINT_FAMILIES,
@@ -17,8 +17,8 @@ from planner.registry import (
     REGISTRY,
     FamilySpec,
 )
-from planner.rules import ADJUST_RULES, TASK_RULES, Decide, Rule
-from planner.schema import (
+from retouch.planner.rules import ADJUST_RULES, TASK_RULES, Decide, Rule
+from retouch.planner.schema import (
     ControlNetPlan,
     CropPlan,
     EditPlan,
@@ -32,7 +32,7 @@ from planner.schema import (
     RuleHit,
     WorkSize,
 )
-from planner.words import understood
+from retouch.planner.words import understood
 
 BBOX_SMALL = 0.35  # crop when the mask's bounding box covers at most this fraction of the image
 MASK_SIZES = [(0.01, "tiny"), (0.10, "small"), (0.35, "medium"), (1.01, "large")]

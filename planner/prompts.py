@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 
-from planner import vocab
-from planner.intent import Edit
-from planner.schema import Prompt
+from retouch.planner import vocab
+from retouch.planner.intent import Edit
+from retouch.planner.schema import Prompt
 
 NEGATIVE = "blurry, low quality, artifacts, visible seam, watermark, text"
 NO_SCENE_BASE = "a high quality photograph"

@@ -18,8 +18,8 @@ Kontext, Fill, SD and SDXL read none.
 
 from __future__ import annotations
 
-from planner.prompts import tokens
-from planner.schema import Family, Mode, Prompt
+from retouch.planner.prompts import tokens
+from retouch.planner.schema import Family, Mode, Prompt
 
 REFERENCE_MODES: dict[Family, tuple[Mode, ...]] = {
     "qwen-image-edit": ("instruct",),

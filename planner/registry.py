@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from planner.schema import Family, GuidanceKind, Hardware, Mode
+from retouch.planner.schema import Family, GuidanceKind, Hardware, Mode
 
 
 @dataclass(frozen=True)

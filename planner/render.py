@@ -8,16 +8,15 @@ import shlex
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-
-from planner.atomic import atomic_write
-from planner.errors import InputError
-from planner.schema import EditPlan
+from retouch.planner.atomic import atomic_write
+from retouch.planner.errors import InputError
+from retouch.planner.schema import EditPlan
 
 DOC_NAME = "skill-editing-pipeline.md"
 PLAN_NAME = "plan.json"
 
 _ENV = Environment(
-    loader=PackageLoader("planner", "templates"),
+    loader=PackageLoader("retouch.planner", "templates"),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
     autoescape=False,

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
-
-from planner.bounds import (
+from retouch.planner.bounds import (
     MAX_EDIT_CHARS,
     MAX_EXTEND,
     MAX_MASK_PX,

@@ -31,9 +31,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from planner.reference import REFERENCE_FAMILIES
-from planner.schema import Family, Mode
+from retouch.planner.reference import REFERENCE_FAMILIES
+from retouch.planner.schema import Family, Mode
 
 
 class Decide(BaseModel):

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
-
-from planner.bounds import MAX_OBJECT_CHARS, MAX_SIDE, Int, Num, path_field
-from planner.readiness import Degradation
-from planner.request import (  # noqa: F401  (re-exported: the contract's names live here)
+from retouch.planner.bounds import MAX_OBJECT_CHARS, MAX_SIDE, Int, Num, path_field
+from retouch.planner.readiness import Degradation
+from retouch.planner.request import (  # noqa: F401  (re-exported: the contract's names live here)
     PLAN_SCHEMA_VERSION,
     EditGuidance,
     EditRequest,
@@ -39,7 +38,7 @@ from planner.request import (  # noqa: F401  (re-exported: the contract's names 
     Steps,
     _Strict,
 )
-from planner.understood import EditStep, ParsedWords, WorkSize
+from retouch.planner.understood import EditStep, ParsedWords, WorkSize
 
 # --------------------------------------------------------------------------------------------- facts
 

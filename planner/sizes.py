@@ -12,8 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from planner.errors import PlanError
-from planner.schema import Extend
+from retouch.planner.errors import PlanError
+from retouch.planner.schema import Extend
 
 MAX_FACTOR = 4  # the new canvas may be at most this many times the source per axis
 DEFAULT_FACTOR = 1.5  # "uncrop", "zoom out" without a number: half again, on the axes they name

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from planner import vocab
+from retouch.planner import vocab
 
 
 def _alt(words: set[str]) -> str:

@@ -6,8 +6,8 @@ dropped; a word nothing used says so and why.
 
 from __future__ import annotations
 
-from planner.intent import Edit
-from planner.schema import CanvasPlan, ParsedWords, RuleHit
+from retouch.planner.intent import Edit
+from retouch.planner.schema import CanvasPlan, ParsedWords, RuleHit
 
 DEGREE_RULES = ("light-whole-sdedit", "light-touch", "strong-touch", "heavy-touch")
 

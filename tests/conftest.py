@@ -83,7 +83,7 @@ def write_mask(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def sam3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny SAM 3 whose instances score above the 0.5 threshold (some are found)."""
-    from executors.segment.tiny import save_tiny_sam3
+    from retouch.executors.segment.tiny import save_tiny_sam3
 
     return save_tiny_sam3(tmp_path_factory.mktemp("sam3") / "tiny-sam3")
 
@@ -91,14 +91,14 @@ def sam3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sam3_blind_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny SAM 3 whose presence score is ~0: it never finds anything."""
-    from executors.segment.tiny import save_tiny_sam3
+    from retouch.executors.segment.tiny import save_tiny_sam3
 
     return save_tiny_sam3(tmp_path_factory.mktemp("sam3") / "blind-sam3", score_bias=-20.0)
 
 
 @pytest.fixture(scope="session")
 def sam2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from executors.segment.tiny import save_tiny_sam2
+    from retouch.executors.segment.tiny import save_tiny_sam2
 
     return save_tiny_sam2(tmp_path_factory.mktemp("sam2") / "tiny-sam2")
 
@@ -110,8 +110,7 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
     import huggingface_hub.constants
     import torch
-
-    from executors.segment import checkpoints, sam2, sam3
+    from retouch.executors.segment import checkpoints, sam2, sam3
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("network access in a test")

@@ -22,7 +22,7 @@ def _modules() -> dict[str, Path]:
             parts = path.relative_to(ROOT).with_suffix("").parts
             if parts[-1] == "__init__":
                 parts = parts[:-1]
-            found[".".join(parts)] = path
+            found[".".join(("retouch", *parts))] = path
     return found
 
 
@@ -118,3 +118,22 @@ def test_every_package_says_what_it_holds_and_may_import() -> None:
                 f"{init.relative_to(ROOT)} needs a docstring saying what lives in the package "
                 "and what it may import"
             )
+
+
+def test_pyproject_lists_every_package() -> None:
+    """Each folder with an ``__init__.py`` is installed under ``retouch`` (pyproject's list is
+    explicit because the folders are mapped onto ``retouch.*``; a folder left off would be missing
+    from the wheel while the editable checkout still imported it)."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(("retouch", *init.parent.relative_to(ROOT).parts))
+        for pkg in PACKAGES
+        for init in (ROOT / pkg).rglob("__init__.py")
+    }
+    assert found == listed, (
+        f"missing from pyproject: {sorted(found - listed)}; stale: {sorted(listed - found)}"
+    )

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pip = (sys.executable, "-m", "pip")
     _run(*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", src, "-w", tmp / "dist")
     (wheel,) = (tmp / "dist").glob("retouch-*.whl")
+    with zipfile.ZipFile(wheel) as zf:  # one top-level import package: retouch
+        tops = {
+            n.split("/")[0] for n in zf.namelist() if not n.split("/")[0].endswith(".dist-info")
+        }
+    assert tops == {"retouch"}, f"the wheel installs {sorted(tops)} at the top of site-packages"
     venv = tmp / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
@@ -82,7 +88,12 @@ async def test_the_wheel_serves_its_skill_and_runs_the_demo(
     work = tmp_path / "elsewhere"  # outside the repo: nothing can come from the checkout
     work.mkdir()
     Image.fromarray(np.full((48, 64, 3), 120, dtype=np.uint8)).save(work / "photo.png")
-    where = _run(installed / "python", "-c", "import server; print(server.__file__)", cwd=work)
+    where = _run(
+        installed / "python",
+        "-c",
+        "import retouch.server; print(retouch.server.__file__)",
+        cwd=work,
+    )
     assert str(REPO) not in where and "site-packages" in where
     params = StdioServerParameters(
         command=str(installed / "retouch"),
@@ -114,8 +125,8 @@ async def test_the_wheel_serves_its_skill_and_runs_the_demo(
 
 
 def test_no_skills_is_an_error_at_start_up(tmp_path: Path) -> None:
-    from planner.errors import ModelMissingError
-    from server.mcp.skills import SkillsExtension
+    from retouch.planner.errors import ModelMissingError
+    from retouch.server.mcp.skills import SkillsExtension
 
     with pytest.raises(ModelMissingError, match="no skills to serve"):
         SkillsExtension(tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from server.cli.app import get_app
+from retouch.server.cli.app import get_app
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

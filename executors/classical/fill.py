@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-
-from planner.errors import InputError
-from planner.schema import Extend
+from retouch.planner.errors import InputError
+from retouch.planner.schema import Extend
 
 Method = Literal["telea", "ns"]
 
@@ -103,7 +102,7 @@ class ClassicalExecutor:
         filled = cv2.inpaint(patch, hole, self.radius, flag)
         out[y0:y1, x0:x1] = np.where(hole[..., None] > 0, filled, patch)
         if self.texture:
-            from executors.classical.texture import add_texture
+            from retouch.executors.classical.texture import add_texture
 
             out = add_texture(out, rgb, edit, seed=seed)
         return out

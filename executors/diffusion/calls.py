@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
-
-from executors.diffusion.steps import StepReporter
-from planner.errors import ExecutorError, InputError, RetouchError
+from retouch.executors.diffusion.steps import StepReporter
+from retouch.planner.errors import ExecutorError, InputError, RetouchError
 
 
 class PipelineExecutor:

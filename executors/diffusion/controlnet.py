@@ -7,8 +7,7 @@ may not have); it keeps the pose while the prompt re-describes the subject.
 from __future__ import annotations
 
 from PIL import Image
-
-from executors.diffusion.calls import (
+from retouch.executors.diffusion.calls import (
     ModelCall,
     PipelineExecutor,
     check_call,

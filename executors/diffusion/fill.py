@@ -16,8 +16,7 @@ Differences from the SD-family inpaint call that this executor takes care of:
 from __future__ import annotations
 
 from PIL import Image
-
-from executors.diffusion.calls import (
+from retouch.executors.diffusion.calls import (
     FluxExecutor,
     ModelCall,
     check_call,

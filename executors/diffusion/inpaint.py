@@ -15,8 +15,7 @@ blanked source); the VAE is upcast to fp32 inside the pipeline where its config 
 from __future__ import annotations
 
 from PIL import Image
-
-from executors.diffusion.calls import (
+from retouch.executors.diffusion.calls import (
     ModelCall,
     PipelineExecutor,
     check_call,

@@ -7,8 +7,7 @@ with the source; 1.0-2.0, higher keeps more).
 from __future__ import annotations
 
 from PIL import Image
-
-from executors.diffusion.calls import (
+from retouch.executors.diffusion.calls import (
     ModelCall,
     PipelineExecutor,
     check_call,

@@ -23,8 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from PIL import Image
-
-from executors.diffusion.calls import (
+from retouch.executors.diffusion.calls import (
     FluxExecutor,
     ModelCall,
     check_call,

@@ -15,8 +15,7 @@ Guidance is distilled (about 2.5): an input of the transformer, no negative prom
 from __future__ import annotations
 
 from PIL import Image
-
-from executors.diffusion.calls import (
+from retouch.executors.diffusion.calls import (
     FluxExecutor,
     ModelCall,
     check_call,

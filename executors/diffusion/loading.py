@@ -7,8 +7,8 @@ InputError that says what the folder holds and what the edit needs.
 
 Loaded pipelines are kept in a small per-process cache (load once, reuse), guarded by a lock so any
 one thread (the CLI's main thread, the MCP server's worker thread) can use it. Each loaded
-pipeline's VAE gets retouch's encode cache (``executors.diffusion.latents``: latent reuse across edits).
-A step-distillation LoRA for the model (``executors.diffusion.lora``) is fused on load and is part of
+pipeline's VAE gets retouch's encode cache (``retouch.executors.diffusion.latents``: latent reuse across edits).
+A step-distillation LoRA for the model (``retouch.executors.diffusion.lora``) is fused on load and is part of
 the cache key.
 """
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from executors.diffusion import latents, lora
-from executors.diffusion.pipelines import (
+from retouch.executors.diffusion import latents, lora
+from retouch.executors.diffusion.pipelines import (
     FAMILY_SIGNATURE,
     SD_UNET_CHANNELS,
     SDXL_UNET_CHANNELS,
@@ -33,9 +33,9 @@ from executors.diffusion.pipelines import (
     article,
     pipeline_for,
 )
-from planner.errors import ExecutorError, InputError, ModelMissingError
-from planner.registry import REGISTRY, fetch_text
-from planner.schema import EditPlan, Family
+from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.registry import REGISTRY, fetch_text
+from retouch.planner.schema import EditPlan, Family
 
 DOWNLOAD_ENV = "RETOUCH_ALLOW_DOWNLOAD"
 CACHE_SIZE_ENV = "RETOUCH_PIPELINE_CACHE"  # how many loaded pipelines to keep (default 2)

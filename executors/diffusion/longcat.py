@@ -18,9 +18,14 @@ from __future__ import annotations
 import math
 
 from PIL import Image
-
-from executors.diffusion.calls import FluxExecutor, ModelCall, check_call, generator, run_pipeline
-from planner.errors import ExecutorError
+from retouch.executors.diffusion.calls import (
+    FluxExecutor,
+    ModelCall,
+    check_call,
+    generator,
+    run_pipeline,
+)
+from retouch.planner.errors import ExecutorError
 
 TARGET_AREA = 1024 * 1024
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.schema import Family, Mode
+from retouch.planner.schema import Family, Mode
 
 LoadOption = tuple[str, bool | int | float | str]
 

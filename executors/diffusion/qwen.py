@@ -26,15 +26,14 @@ from __future__ import annotations
 import math
 
 from PIL import Image
-
-from executors.diffusion.calls import (
+from retouch.executors.diffusion.calls import (
     FluxExecutor,
     ModelCall,
     check_call,
     pipeline_args,
     run_pipeline,
 )
-from planner.errors import ExecutorError
+from retouch.planner.errors import ExecutorError
 
 TARGET_AREA = 1024 * 1024  # the inpaint pipeline's fixed working area
 

@@ -18,12 +18,11 @@ import hashlib
 from dataclasses import dataclass
 
 from PIL import Image
-
-from executors.images import modes as imagemodes
-from planner.errors import InputError, ModelMissingError
-from planner.imageio import open_image
-from planner.reference import REFERENCE_FAMILIES, takes_reference
-from planner.schema import EditPlan
+from retouch.executors.images import modes as imagemodes
+from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.imageio import open_image
+from retouch.planner.reference import REFERENCE_FAMILIES, takes_reference
+from retouch.planner.schema import EditPlan
 
 MIN_SIDE = 64  # Flux2ImageProcessor.check_image_input: min_side_length
 MAX_ASPECT = 8  # and max_aspect_ratio

@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-
-from executors.diffusion.calls import ModelCall, check_call, generator, run_pipeline
-from executors.diffusion.steps import StepReporter
-from executors.images import masks
+from retouch.executors.diffusion.calls import ModelCall, check_call, generator, run_pipeline
+from retouch.executors.diffusion.steps import StepReporter
+from retouch.executors.images import masks
 
 
 @contextmanager

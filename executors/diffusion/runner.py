@@ -1,6 +1,6 @@
 """Run a plan's diffusion model over its tiles: load, cut, call, paste back, colour match.
 
-Called by ``executors.run.run_plan`` once it has the working canvas and the edit mask. Each tile is
+Called by ``retouch.executors.run.run_plan`` once it has the working canvas and the edit mask. Each tile is
 one model call (crop-and-stitch: one per mask region; otherwise the whole canvas). The model sees
 the tile's pixels and the conditioning mask at its working size; what comes back is resized to the
 tile's box and pasted into a copy of the canvas. The final composite (executors.images.composite) decides
@@ -25,21 +25,20 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-
-from executors.diffusion import latents
-from executors.diffusion.calls import ModelCall
-from executors.diffusion.loading import ModelRef, load_pipeline, resolve_controlnet
-from executors.diffusion.lora import LoraRef
-from executors.diffusion.pipelines import PipelineSpec, article, pipeline_for
-from executors.diffusion.steps import StepReporter
-from executors.diffusion.variants import Ran, lora_for, run_settings
-from executors.images import crop
-from executors.images.composite import color_match
-from planner import sizes
-from planner.errors import ExecutorError
-from planner.plan import BBOX_SMALL
-from planner.registry import REGISTRY
-from planner.schema import EditPlan
+from retouch.executors.diffusion import latents
+from retouch.executors.diffusion.calls import ModelCall
+from retouch.executors.diffusion.loading import ModelRef, load_pipeline, resolve_controlnet
+from retouch.executors.diffusion.lora import LoraRef
+from retouch.executors.diffusion.pipelines import PipelineSpec, article, pipeline_for
+from retouch.executors.diffusion.steps import StepReporter
+from retouch.executors.diffusion.variants import Ran, lora_for, run_settings
+from retouch.executors.images import crop
+from retouch.executors.images.composite import color_match
+from retouch.planner import sizes
+from retouch.planner.errors import ExecutorError
+from retouch.planner.plan import BBOX_SMALL
+from retouch.planner.registry import REGISTRY
+from retouch.planner.schema import EditPlan
 
 
 @dataclass
@@ -151,7 +150,7 @@ def load_executor(
         offload=plan.model.offload,
         fused=fused,
     )
-    module = importlib.import_module(f"executors.diffusion.{spec.executor}")
+    module = importlib.import_module(f"retouch.executors.diffusion.{spec.executor}")
     return module.EXECUTOR(pipe), spec, cached
 
 

@@ -8,15 +8,14 @@ back by the caller (executors.run), so only the region changes.
 from __future__ import annotations
 
 from PIL import Image
-
-from executors.diffusion.calls import (
+from retouch.executors.diffusion.calls import (
     ModelCall,
     PipelineExecutor,
     check_call,
     pipeline_args,
     run_pipeline,
 )
-from planner.errors import InputError
+from retouch.planner.errors import InputError
 
 
 class SDEditExecutor(PipelineExecutor):

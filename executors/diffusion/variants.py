@@ -11,7 +11,7 @@ request set ``steps``, which runs the base model as planned.
 
 ``Ran`` records what ran (steps, guidance, the whole-frame size and why it is that size) for the
 provenance; ``differences`` turns each way it differs from the plan into a ``Degradation``
-(what="steps" or "resolution"), next to ``executors.select.substitutions``'. No torch here.
+(what="steps" or "resolution"), next to ``retouch.executors.select.substitutions``'. No torch here.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from executors.diffusion.loading import ModelRef
-from executors.diffusion.lora import LORA_ENV, LoraRef, find_lora
-from executors.images.crop import Tile
-from planner.registry import VARIANTS, Variant
-from planner.schema import Degradation, EditPlan
+from retouch.executors.diffusion.loading import ModelRef
+from retouch.executors.diffusion.lora import LORA_ENV, LoraRef, find_lora
+from retouch.executors.images.crop import Tile
+from retouch.planner.registry import VARIANTS, Variant
+from retouch.planner.schema import Degradation, EditPlan
 
 
 @dataclass(frozen=True)

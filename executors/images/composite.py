@@ -17,8 +17,7 @@ is compared with the source on the same ring; the region is then shifted and sca
 from __future__ import annotations
 
 import numpy as np
-
-from executors.images import masks
+from retouch.executors.images import masks
 
 MIN_RING_PIXELS = 16
 STD_RATIO = (0.5, 2.0)  # clamp on the std ratio, so a flat ring cannot blow the region up

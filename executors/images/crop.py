@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-
-from executors.images import masks
+from retouch.executors.images import masks
 
 Box = tuple[int, int, int, int]
 

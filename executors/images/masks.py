@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-
-from planner.errors import InputError
-from planner.imageio import array_to_mask, mask_to_array
-from planner.schema import Extend, MaskPlan
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import array_to_mask, mask_to_array
+from retouch.planner.schema import Extend, MaskPlan
 
 LARGE_PX = 64
 """Above this radius, dilate by a distance transform (linear in pixels) instead of a kernel."""
@@ -32,7 +31,7 @@ def _cv2():  # type: ignore[no-untyped-def]
     try:
         import cv2
     except ImportError as exc:  # pragma: no cover - cv2 is a hard dependency
-        from planner.errors import ModelMissingError
+        from retouch.planner.errors import ModelMissingError
 
         raise ModelMissingError("OpenCV is missing: pip install opencv-python-headless") from exc
     return cv2
@@ -215,7 +214,7 @@ def canvas(size: tuple[int, int], extend: Extend) -> np.ndarray:
 
     The result is (H + top + bottom, W + left + right); the source sits at (left, top).
     """
-    from planner.analyze import canvas_mask
+    from retouch.planner.analyze import canvas_mask
 
     return canvas_mask(size, extend)
 

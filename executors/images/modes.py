@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-
-from planner.errors import InputError
+from retouch.planner.errors import InputError
 
 KEPT_INFO = ("icc_profile", "dpi", "transparency")
 SIXTEEN = ("I;16", "I;16B", "I;16L", "I;16N")

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-
-from executors.qa import content
-from executors.qa import measures as m
-from executors.qa.report import QAReport, QAResult, finish
-from planner import checklist as cl
-from planner.errors import InputError
-from planner.schema import Degradation, EditPlan, Fix, QAItem
+from retouch.executors.qa import content
+from retouch.executors.qa import measures as m
+from retouch.executors.qa.report import QAReport, QAResult, finish
+from retouch.planner import checklist as cl
+from retouch.planner.errors import InputError
+from retouch.planner.schema import Degradation, EditPlan, Fix, QAItem
 
 # --------------------------------------------------------------------------------------- pixels in
 
@@ -55,7 +54,7 @@ def _region(
         if plan is None or plan.mask.source == "none":
             return None
         if plan.mask.source == "canvas" and plan.facts.extend is not None:
-            from executors.images.masks import canvas, prepare
+            from retouch.executors.images.masks import canvas, prepare
 
             hard, _ = prepare(
                 canvas(source.size, plan.facts.extend),
@@ -76,7 +75,7 @@ def _region(
             f"edit mask is {arr.shape[1]}x{arr.shape[0]}, the result is {w}x{h}; give "
             "the mask of the region regenerated in the result (same size)"
         )
-    from executors.images.masks import normalize
+    from retouch.executors.images.masks import normalize
 
     return normalize(arr)
 
@@ -87,7 +86,7 @@ def _region(
 def regenerated_region(plan: EditPlan, mask: np.ndarray) -> np.ndarray:
     """The region an executor regenerates for ``plan`` from the mask the user gave: the plan's
     invert and dilation applied (as executors.run.resolve_mask does). bool (H, W), True = edit."""
-    from executors.images.masks import normalize, prepare
+    from retouch.executors.images.masks import normalize, prepare
 
     hard, _ = prepare(normalize(mask), invert_it=plan.mask.invert, dilate_px=plan.mask.dilate_px)
     return hard
@@ -243,7 +242,7 @@ def _prompt(item: QAItem, plan: EditPlan | None) -> QAResult:
 
 
 def _prompt_adherence(item: QAItem, ctx: _Context) -> QAResult:
-    from executors.qa import clip as qa_clip
+    from retouch.executors.qa import clip as qa_clip
 
     plan = ctx.plan
     if plan is None:

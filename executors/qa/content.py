@@ -9,9 +9,8 @@ thresholds and the measurements that set them (tests/bench/bench_qa_thresholds.p
 from __future__ import annotations
 
 import numpy as np
-
-from executors.qa.measures import Frame, grey
-from planner.schema import EditPlan
+from retouch.executors.qa.measures import Frame, grey
+from retouch.planner.schema import EditPlan
 
 WORK_SIDE = 256  # long side (px) of the region's window that `changed` runs at
 FLOOR = 2.0  # grey levels: the least change a plain fill is credited with (a flat region)
@@ -271,9 +270,8 @@ def mask_fit(frame: Frame, plan: EditPlan | None) -> tuple[float, str, list[str]
     outside the band planner/checklist.py gives the intent. None without a plan or object.
     """
     import cv2
-
-    from executors.images.edges import edge_alignment
-    from planner.checklist import coverage_band
+    from retouch.executors.images.edges import edge_alignment
+    from retouch.planner.checklist import coverage_band
 
     if plan is None:
         return None

@@ -9,11 +9,10 @@ that cannot apply (adding to a null field, e.g. image guidance for a family with
 from __future__ import annotations
 
 import numpy as np
-
-from executors.qa.report import QAReport
-from planner import checklist as cl
-from planner.errors import PlanError
-from planner.schema import EditPlan, PlanChange, RuleHit
+from retouch.executors.qa.report import QAReport
+from retouch.planner import checklist as cl
+from retouch.planner.errors import PlanError
+from retouch.planner.schema import EditPlan, PlanChange, RuleHit
 
 # Bounds a fix may move a plan field within (inclusive); ints stay ints.
 LIMITS: dict[str, tuple[float, float]] = {

@@ -1,6 +1,6 @@
 """Identity preservation: does the result's face belong to the same person as the source's?
 
-Both faces are cut from the same box (the source's face box, ``executors.qa.faces``): the edit
+Both faces are cut from the same box (the source's face box, ``retouch.executors.qa.faces``): the edit
 keeps the frame, so the face the model made sits where the old one was.
 
 - ``identity-cosine`` (the real metric): cosine similarity (-1..1) of SFace embeddings
@@ -20,9 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from executors.qa.faces import FaceBox
-from planner.errors import InputError
+from retouch.executors.qa.faces import FaceBox
+from retouch.planner.errors import InputError
 
 SFACE_SIDE = 112
 LBPH_SIDE = 96

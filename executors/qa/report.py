@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from planner.schema import Degradation, Fix
+from retouch.planner.schema import Degradation, Fix
 
 
 class QAResult(BaseModel):

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from executors.qa.fixes import apply_fixes
-from executors.qa.report import QAReport
-from planner.errors import InputError
-from planner.schema import EditPlan
+from retouch.executors.qa.fixes import apply_fixes
+from retouch.executors.qa.report import QAReport
+from retouch.planner.errors import InputError
+from retouch.planner.schema import EditPlan
 
 MAX_RETRIES_LIMIT = 10  # each retry is a full diffusion run; more than this is a runaway loop
 

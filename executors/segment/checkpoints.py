@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from planner.errors import InputError, ModelMissingError
-from planner.registry import SAM3_HINT, SAM3_ID
+from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.registry import SAM3_HINT, SAM3_ID
 
 Kind = Literal["sam1", "sam2", "sam3"]
 CHECKPOINT_ENV = "RETOUCH_SAM_CHECKPOINT"

@@ -18,12 +18,11 @@ import os
 
 import numpy as np
 from PIL import Image
-
-from executors.segment import checkpoints, instances
-from executors.segment.prompts import MaskResult, check_prompt, to_rgb
-from planner.errors import ExecutorError, InputError, ModelMissingError
-from planner.registry import SAM_CHECKPOINT_HINT
-from planner.schema import SamPrompt
+from retouch.executors.segment import checkpoints, instances
+from retouch.executors.segment.prompts import MaskResult, check_prompt, to_rgb
+from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.registry import SAM_CHECKPOINT_HINT
+from retouch.planner.schema import SamPrompt
 
 
 def segment(
@@ -66,14 +65,14 @@ def segment(
             "give a SAM 2.1 folder or a SAM 1 .pth"
         )
     if kind == "sam1":
-        from executors.segment.sam import get_segmenter
+        from retouch.executors.segment.sam import get_segmenter
 
         return get_segmenter(path, sam_type, device)(rgb, prompt)
     if kind == "sam2":
-        from executors.segment.sam2 import get_sam2
+        from retouch.executors.segment.sam2 import get_sam2
 
         return get_sam2(path, device)(rgb, prompt)
-    from executors.segment.grabcut import GrabCutSegmenter
+    from retouch.executors.segment.grabcut import GrabCutSegmenter
 
     return GrabCutSegmenter()(rgb, prompt)
 
@@ -87,7 +86,7 @@ def _from_words(
     instance: int | str | None,
 ) -> MaskResult:
     """SAM 3's instances of ``text``; the mask is those ``instance`` or ``pick`` chooses."""
-    from executors.segment.sam3 import SCORE_THRESHOLD, get_sam3
+    from retouch.executors.segment.sam3 import SCORE_THRESHOLD, get_sam3
 
     folder = checkpoints.find_sam3(checkpoint)
     found = get_sam3(folder, device)(rgb, text)

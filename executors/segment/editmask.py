@@ -2,7 +2,7 @@
 
 The mask's source is the plan's (``mask.source``): a mask file (given), the new canvas of an
 outpaint (canvas), Segment Anything from the request's points or box (sam-points / sam-box, via
-``executors.segment.dispatch``, which falls back to GrabCut without a checkpoint), SAM 3 from the
+``retouch.executors.segment.dispatch``, which falls back to GrabCut without a checkpoint), SAM 3 from the
 plan's words (text: ``mask.text`` and ``mask.pick``; no fallback), or none (a whole-image edit). A mask passed in replaces the source. The plan's ``invert`` and ``dilate_px`` are then
 applied. Convention: bool (H, W) on the result canvas, True = regenerate.
 """
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-
-from executors.images import masks
-from executors.images import modes as imagemodes
-from planner.errors import InputError, ModelMissingError
-from planner.imageio import read_mask
-from planner.schema import EditPlan, SamPrompt
+from retouch.executors.images import masks
+from retouch.executors.images import modes as imagemodes
+from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.imageio import read_mask
+from retouch.planner.schema import EditPlan, SamPrompt
 
 
 def canvas_size(plan: EditPlan, size: tuple[int, int]) -> tuple[int, int]:
@@ -35,7 +34,7 @@ def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tup
             "--point or --box; re-plan with one"
         )
     try:
-        from executors.segment.dispatch import segment
+        from retouch.executors.segment.dispatch import segment
     except ImportError as exc:
         raise ModelMissingError(
             "the Segment Anything executor (executors.segment.sam) is not "

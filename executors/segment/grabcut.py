@@ -43,11 +43,10 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-
-from executors.images import masks
-from executors.segment.prompts import MaskResult, check_prompt, to_rgb
-from planner.errors import InputError
-from planner.schema import SamPrompt
+from retouch.executors.images import masks
+from retouch.executors.segment.prompts import MaskResult, check_prompt, to_rgb
+from retouch.planner.errors import InputError
+from retouch.planner.schema import SamPrompt
 
 POINT_MARGIN = 0.15  # box margin around points-only prompts, as a fraction of the short side
 LOW_CONFIDENCE = 0.3  # under this the mask is probably not the object (see the module docstring)

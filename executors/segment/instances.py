@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-
-from executors.segment.prompts import Instance
-from planner.errors import InputError
-from planner.picks import ORDERS
+from retouch.executors.segment.prompts import Instance
+from retouch.planner.errors import InputError
+from retouch.planner.picks import ORDERS
 
 Key = Callable[[Instance], float]
 

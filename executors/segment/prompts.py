@@ -12,9 +12,8 @@ from typing import Literal
 
 import numpy as np
 from PIL import Image
-
-from planner.errors import InputError
-from planner.schema import SamPrompt
+from retouch.planner.errors import InputError
+from retouch.planner.schema import SamPrompt
 
 
 @dataclass

@@ -25,11 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
-
-from executors.segment.prompts import MaskResult, best_first, check_prompt, image_key, to_rgb
-from planner.errors import InputError, ModelMissingError
-from planner.registry import SAM_CHECKPOINT_HINT
-from planner.schema import SamPrompt
+from retouch.executors.segment.prompts import (
+    MaskResult,
+    best_first,
+    check_prompt,
+    image_key,
+    to_rgb,
+)
+from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.registry import SAM_CHECKPOINT_HINT
+from retouch.planner.schema import SamPrompt
 
 if TYPE_CHECKING:
     from segment_anything.modeling import Sam
@@ -338,7 +343,7 @@ def segment(
     path = checkpoint or os.environ.get(CHECKPOINT_ENV) or None
     # 2. SAM, or the classical fallback
     if path is None:
-        from executors.segment.grabcut import GrabCutSegmenter
+        from retouch.executors.segment.grabcut import GrabCutSegmenter
 
         return GrabCutSegmenter()(rgb, prompt)
     return get_segmenter(path, sam_type, device)(rgb, prompt)

@@ -16,12 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
-
-from executors.segment.lru import Lru
-from executors.segment.prompts import MaskResult, best_first, check_prompt, image_key, to_rgb
-from executors.segment.sam3 import pick_device
-from planner.errors import InputError
-from planner.schema import SamPrompt
+from retouch.executors.segment.lru import Lru
+from retouch.executors.segment.prompts import (
+    MaskResult,
+    best_first,
+    check_prompt,
+    image_key,
+    to_rgb,
+)
+from retouch.executors.segment.sam3 import pick_device
+from retouch.planner.errors import InputError
+from retouch.planner.schema import SamPrompt
 
 if TYPE_CHECKING:
     from transformers import Sam2Model, Sam2Processor

@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
-
-from executors.segment.lru import Lru
-from executors.segment.prompts import Instance, image_key, to_rgb
-from planner.errors import InputError
+from retouch.executors.segment.lru import Lru
+from retouch.executors.segment.prompts import Instance, image_key, to_rgb
+from retouch.planner.errors import InputError
 
 if TYPE_CHECKING:
     from transformers import Sam3Model, Sam3Processor

@@ -2,7 +2,7 @@
 
 Data: each sample is 5 floats around one cluster centre, all -1 or all +1, with sd 0.2 per dim.
 A small MLP noise predictor is trained on it in seconds on a CPU (fixed seed, T=100 steps) and
-sampled with ``executors.toy.sampler.DDPMSampler`` — the same sampler the image executors can use.
+sampled with ``retouch.executors.toy.sampler.DDPMSampler`` — the same sampler the image executors can use.
 
 Measures (all over the *masked* dims of each sample, against its known dims' cluster centre c = +-1):
 
@@ -27,10 +27,9 @@ from functools import lru_cache
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from retouch.executors.toy.sampler import DDPMSampler, NoiseSchedule, Resampling
+from retouch.planner.errors import InputError
 from torch import Tensor, nn
-
-from executors.toy.sampler import DDPMSampler, NoiseSchedule, Resampling
-from planner.errors import InputError
 
 DIMS = 5
 CENTRE = 1.0  # cluster centres: all -CENTRE or all +CENTRE

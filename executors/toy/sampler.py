@@ -28,9 +28,8 @@ from dataclasses import dataclass
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from retouch.planner.errors import ExecutorError, InputError
 from torch import Tensor
-
-from planner.errors import ExecutorError, InputError
 
 EpsFn = Callable[[Tensor, Tensor], Tensor]
 """eps(x_t: any shape (B, ...), t: int64 (B,) timestep indices) -> predicted noise, shaped like x_t."""

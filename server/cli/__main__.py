@@ -1,6 +1,6 @@
-"""``python -m server.cli``: the same as the ``retouch`` console script."""
+"""``python -m retouch.server.cli``: the same as the ``retouch`` console script."""
 
-from server.cli.app import main
+from retouch.server.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -23,17 +23,17 @@ app = typer.Typer(
 
 # Command modules, in the order their commands appear in --help. Each defines register(app).
 COMMAND_MODULES = [
-    "server.cli.plan",
-    "server.cli.mask",
-    "server.cli.edit",
-    "server.cli.batch",
-    "server.cli.compare",
-    "server.cli.check",
-    "server.cli.demo",
-    "server.cli.history",
-    "server.cli.serve",
-    "server.cli.pool",
-    "server.cli.toy",
+    "retouch.server.cli.plan",
+    "retouch.server.cli.mask",
+    "retouch.server.cli.edit",
+    "retouch.server.cli.batch",
+    "retouch.server.cli.compare",
+    "retouch.server.cli.check",
+    "retouch.server.cli.demo",
+    "retouch.server.cli.history",
+    "retouch.server.cli.serve",
+    "retouch.server.cli.pool",
+    "retouch.server.cli.toy",
 ]
 
 
@@ -52,7 +52,7 @@ def get_app() -> typer.Typer:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    from planner.errors import RetouchError
+    from retouch.planner.errors import RetouchError
 
     try:
         code = get_app()(args=argv, standalone_mode=False)
@@ -83,8 +83,7 @@ def usage_line(exc: Exception) -> str:
 def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     """Run a command body; turn errors into one line on stderr and an exit code."""
     from pydantic import ValidationError
-
-    from planner.errors import RetouchError
+    from retouch.planner.errors import RetouchError
 
     try:
         return fn(*args, **kwargs)
@@ -92,7 +91,7 @@ def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except ValidationError as exc:
-        from server.requests import validation_message
+        from retouch.server.requests import validation_message
 
         typer.echo(f"error: {validation_message(exc)}", err=True)
         raise typer.Exit(2) from None

@@ -15,10 +15,9 @@ from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
-
-from server.cli import options as o
-from server.cli.app import run_guarded
-from server.cli.edit_into import EditOptions, edit_into_folder, stderr_progress
+from retouch.server.cli import options as o
+from retouch.server.cli.app import run_guarded
+from retouch.server.cli.edit_into import EditOptions, edit_into_folder, stderr_progress
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 THUMB_PX = 160  # each contact-sheet panel fits a THUMB_PX square
@@ -87,7 +86,7 @@ def folder_names(images: list[str]) -> list[str]:
 
 def mask_for(mask_dir: Path, stem: str) -> str:
     """The mask in ``mask_dir`` named by ``stem`` (STEM.png, STEM-mask.png, STEM_mask.png...)."""
-    from planner.errors import InputError
+    from retouch.planner.errors import InputError
 
     for name in (stem, f"{stem}-mask", f"{stem}_mask"):
         for suffix in IMAGE_SUFFIXES:
@@ -131,8 +130,7 @@ class _BatchBar:
 def _thumb(img: Any) -> Any:
     """``img`` as RGB fitted into a THUMB_PX square on grey."""
     from PIL import Image
-
-    from executors.images import modes as imagemodes
+    from retouch.executors.images import modes as imagemodes
 
     rgb = Image.fromarray(imagemodes.split(img).rgb)
     rgb.thumbnail((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS)
@@ -209,7 +207,7 @@ def batch_cmd(
     """Edit many images the same way: DIR/<stem>/ each, DIR/summary.json, DIR/contact-sheet.png."""
 
     def body() -> None:
-        from planner.errors import InputError
+        from retouch.planner.errors import InputError
 
         # 1. check what applies to every image before editing any
         if mask_dir is not None and text is not None:
@@ -222,13 +220,13 @@ def batch_cmd(
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {out} is a file; give a folder")
         if reference is not None:
-            from server.requests import check_reference
+            from retouch.server.requests import check_reference
 
             check_reference(reference)  # one bad reference would fail every image
         if hardware is not None:
             hw = hardware
         else:
-            from server.cli.edit import detect_hardware
+            from retouch.server.cli.edit import detect_hardware
 
             hw = "cpu" if device == "cpu" else detect_hardware()
         opts = EditOptions(
@@ -264,7 +262,7 @@ def batch_cmd(
         finally:
             bar.close()
         # 3. the contact sheet and the tally
-        from server.cli.edit_into import save_image
+        from retouch.server.cli.edit_into import save_image
 
         save_image(contact_sheet(rows), out / "contact-sheet.png")
         counts = {
@@ -293,16 +291,15 @@ def _one(
 ) -> tuple[BatchEntry, tuple[Any, Any, str]]:
     """Edit one image; any error becomes its entry (the batch goes on)."""
     from pydantic import ValidationError
-
-    from planner.errors import RetouchError
-    from server.requests import validation_message
+    from retouch.planner.errors import RetouchError
+    from retouch.server.requests import validation_message
 
     start = time.perf_counter()
     stem = Path(image).stem
     try:
         mask = None
         if mask_dir is not None:
-            from planner.imageio import open_image
+            from retouch.planner.imageio import open_image
 
             open_image(image)  # a broken image is reported as such, not as a missing mask
             mask = mask_for(mask_dir, stem)
@@ -343,8 +340,8 @@ def _one(
 
 def _readable(image: str) -> Any:
     """The image if it opens, else None (its contact-sheet panel is then grey)."""
-    from planner.errors import RetouchError
-    from planner.imageio import open_image
+    from retouch.planner.errors import RetouchError
+    from retouch.planner.imageio import open_image
 
     try:
         return open_image(image)
@@ -353,7 +350,7 @@ def _readable(image: str) -> Any:
 
 
 def _write_summary(summary: BatchSummary, out: Path) -> None:
-    from planner.atomic import atomic_write
+    from retouch.planner.atomic import atomic_write
 
     atomic_write(out / "summary.json", (summary.model_dump_json(indent=2) + "\n").encode())
 

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from server.cli.app import run_guarded
+from retouch.server.cli.app import run_guarded
 
 Source = Annotated[
     Path, typer.Argument(help="The source image the edit started from.", show_default=False)
@@ -60,10 +59,10 @@ def load_inputs(
     source: Path, result: Path, mask: Path | None, plan_path: Path | None, as_run: bool
 ):  # type: ignore[no-untyped-def]
     """Read and cross-check the files. Returns (source image, result image, edit mask or None, plan or None)."""
-    from executors.qa.check import regenerated_region
-    from planner.errors import InputError
-    from planner.imageio import mask_to_array, open_image
-    from planner.render import load_plan
+    from retouch.executors.qa.check import regenerated_region
+    from retouch.planner.errors import InputError
+    from retouch.planner.imageio import mask_to_array, open_image
+    from retouch.planner.render import load_plan
 
     plan = load_plan(plan_path) if plan_path is not None else None
     src = open_image(source, what="source")
@@ -121,10 +120,10 @@ def check_cmd(
     """Check a result against the plan's QA checklist: exit 0 all passed, 1 a check failed, 2 bad input."""
 
     def body() -> None:
-        from executors.qa.check import check
-        from executors.qa.fixes import apply_fixes
-        from planner.errors import InputError, QAFailed
-        from planner.render import write_outputs
+        from retouch.executors.qa.check import check
+        from retouch.executors.qa.fixes import apply_fixes
+        from retouch.planner.errors import InputError, QAFailed
+        from retouch.planner.render import write_outputs
 
         if fixed_out is not None and plan is None:
             raise InputError("--fixed-out needs --plan: the fixes are changes to a plan")

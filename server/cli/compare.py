@@ -17,12 +17,11 @@ from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
-
-from planner.schema import Hardware, PlanChange
-from server.cli.app import run_guarded
-from server.cli.batch import _thumb
-from server.cli.plan import CASE_NAME, _case
-from server.cli.scores import Direction, Score, report, to_csv
+from retouch.planner.schema import Hardware, PlanChange
+from retouch.server.cli.app import run_guarded
+from retouch.server.cli.batch import _thumb
+from retouch.server.cli.plan import CASE_NAME, _case
+from retouch.server.cli.scores import Direction, Score, report, to_csv
 
 BASE_SEED = 1000
 
@@ -40,9 +39,8 @@ class Arm(BaseModel):
 def read_arms(path: Path) -> list[Arm]:
     """ARMS.json: a list of at least one arm with distinct names; InputError otherwise."""
     from pydantic import TypeAdapter, ValidationError
-
-    from planner.errors import InputError
-    from server.requests import validation_message
+    from retouch.planner.errors import InputError
+    from retouch.server.requests import validation_message
 
     try:
         arms = TypeAdapter(list[Arm]).validate_json(path.read_bytes())
@@ -61,10 +59,9 @@ def read_arms(path: Path) -> list[Arm]:
 def read_tasks(path: Path) -> tuple[list[tuple[str, Any, str | None]], list[str]]:
     """TASKS.jsonl as (name, EditRequest, control path) per good line, and one error per bad line."""
     from pydantic import ValidationError
-
-    from planner.errors import RetouchError
-    from planner.schema import EditRequest
-    from server.requests import validation_message
+    from retouch.planner.errors import RetouchError
+    from retouch.planner.schema import EditRequest
+    from retouch.server.requests import validation_message
 
     base = path.resolve().parent
     tasks: list[tuple[str, Any, str | None]] = []
@@ -135,11 +132,11 @@ def compare_cmd(
     """Run every task under every arm: DIR/scores.csv, DIR/report.md, DIR/sheet.png."""
 
     def body() -> None:
-        from planner.atomic import atomic_write
-        from planner.errors import InputError
-        from planner.imageio import open_image
-        from server.cli import compare_example, scorers
-        from server.cli.edit_into import save_image
+        from retouch.planner.atomic import atomic_write
+        from retouch.planner.errors import InputError
+        from retouch.planner.imageio import open_image
+        from retouch.server.cli import compare_example, scorers
+        from retouch.server.cli.edit_into import save_image
 
         if example is not None:
             if example not in compare_example.EXAMPLES:
@@ -231,13 +228,13 @@ def _run(
 ) -> tuple[Any, Any, list[tuple[str, float, Direction]]]:
     """Plan ``request`` for ``hardware``, apply the arm, run, check; write result.png, qa.json and
     provenance.json to folder/<arm>/. Returns (source, RunOutput, [(metric, value, direction)])."""
-    from executors.qa.check import check
-    from executors.run import run_plan
-    from planner import analyze, make_plan
-    from planner.atomic import atomic_write
-    from planner.imageio import open_image, read_mask
-    from server.cli.edit_into import save_image
-    from server.mcp.plan import apply_overrides
+    from retouch.executors.qa.check import check
+    from retouch.executors.run import run_plan
+    from retouch.planner import analyze, make_plan
+    from retouch.planner.atomic import atomic_write
+    from retouch.planner.imageio import open_image, read_mask
+    from retouch.server.cli.edit_into import save_image
+    from retouch.server.mcp.plan import apply_overrides
 
     start = time.perf_counter()
     if hardware is not None:
@@ -287,8 +284,7 @@ def _run(
 def sheet(rows: list[list[Any]]) -> Any:
     """Tasks down, source then one column per arm across; grey where a run failed. RGB PIL image."""
     from PIL import Image
-
-    from server.cli.batch import THUMB_PX
+    from retouch.server.cli.batch import THUMB_PX
 
     step = THUMB_PX + 4
     cols = max(len(r) for r in rows)

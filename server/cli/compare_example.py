@@ -7,9 +7,9 @@ different places and scales) resized to 512x512, each also mirrored, with a seed
 of five wordings of the edit and two scene captions. Per task the folder gets:
 
 - ``task-NN.png``, the photo;
-- ``mask-NN.png``, the face box the frontal-face cascade finds (``executors.qa.faces``) grown by
+- ``mask-NN.png``, the face box the frontal-face cascade finds (``retouch.executors.qa.faces``) grown by
   ``MASK_GROW`` of its side on every side;
-- ``pose-NN.png``, an OpenPose skeleton (``executors.qa.pose.draw_skeleton``) of a frontal head and
+- ``pose-NN.png``, an OpenPose skeleton (``retouch.executors.qa.pose.draw_skeleton``) of a frontal head and
   shoulders *drawn from the face box's geometry* (``head_joints``), not detected: no detector
   weights are needed to write the example.
 
@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from executors.qa.faces import FaceBox, best_face
-from executors.qa.pose import JOINTS, draw_skeleton
-from planner.errors import InputError
-from planner.registry import REGISTRY
+from retouch.executors.qa.faces import FaceBox, best_face
+from retouch.executors.qa.pose import JOINTS, draw_skeleton
+from retouch.planner.errors import InputError
+from retouch.planner.registry import REGISTRY
 
 SIDE = 512
 MASK_GROW = 0.15
@@ -99,8 +98,7 @@ def write_faces(out: Path) -> list[Path]:
     ``out``; returns the paths of tasks.jsonl and arms.json."""
     import skimage.data
     from PIL import Image
-
-    from planner.atomic import atomic_write
+    from retouch.planner.atomic import atomic_write
 
     out.mkdir(parents=True, exist_ok=True)
     photo = Image.fromarray(skimage.data.astronaut()).convert("RGB")

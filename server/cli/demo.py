@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from server.cli.app import run_guarded
+from retouch.server.cli.app import run_guarded
 
 DEMO_EDIT = "remove the lightning mast on the right"
 DEMO_SCENE = "a white rocket on its launch pad at dusk under a deep blue sky, floodlights below"
@@ -25,8 +24,7 @@ def write_sample(out: Path) -> tuple[Path, Path]:
     import numpy as np
     import skimage.data
     from PIL import Image
-
-    from planner.imageio import array_to_mask
+    from retouch.planner.imageio import array_to_mask
 
     out.mkdir(parents=True, exist_ok=True)
     photo = skimage.data.rocket()
@@ -48,7 +46,7 @@ def demo_cmd(
     """Run the main job on a sample photo: mask, plan, edit and QA-check a removal."""
 
     def body() -> None:
-        from server.cli.edit import edit_cmd
+        from retouch.server.cli.edit import edit_cmd
 
         source, mask = write_sample(out)
         typer.echo(f"source  {source}  (scikit-image rocket photo)")

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-
-from planner.schema import Hardware
-from server.cli import options as o
-from server.cli.app import run_guarded
-from server.cli.edit_into import (
+from retouch.planner.schema import Hardware
+from retouch.server.cli import options as o
+from retouch.server.cli.app import run_guarded
+from retouch.server.cli.edit_into import (
     FORMATS,
     LOSSY,
     RunOptions,
@@ -24,13 +23,13 @@ from server.cli.edit_into import (
     stderr_progress,
     write_edit_files,
 )
-from server.cli.history import DataDir
+from retouch.server.cli.history import DataDir
 
 
 def detect_hardware() -> Hardware:
     """The hardware class of this machine: cpu unless torch sees a GPU (torch is imported only
     where a GPU may exist, so a CPU-only edit stays light)."""
-    from planner.registry import HARDWARE
+    from retouch.planner.registry import HARDWARE
 
     if not (Path("/dev/nvidia0").exists() or sys.platform == "darwin"):
         return "cpu"
@@ -59,7 +58,7 @@ def _same_file(a: str, b: str) -> bool:
 
 def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any]) -> None:
     """With --plan, IMAGE, EDIT and any mask option must be the plan's own."""
-    from planner.errors import InputError
+    from retouch.planner.errors import InputError
 
     r = plan.request
     if not _same_file(image, r.image):
@@ -87,7 +86,7 @@ def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any])
 def _with_reference(plan: Any, path: str) -> Any:
     """The saved plan with ``path`` as its reference image; InputError for a plan made without
     one (its model and prompt were chosen for a single image)."""
-    from planner.errors import InputError
+    from retouch.planner.errors import InputError
 
     guidance = plan.request.guidance
     if guidance is None:
@@ -190,9 +189,9 @@ def edit_cmd(
     """Carry out an edit: write RESULT, plan.json, the skill doc and comparison.png beside it."""
 
     def body() -> None:
-        from planner.errors import InputError
-        from planner.imageio import open_image, read_mask
-        from planner.render import load_plan
+        from retouch.planner.errors import InputError
+        from retouch.planner.imageio import open_image, read_mask
+        from retouch.planner.render import load_plan
 
         if out.suffix.lower() not in FORMATS:
             raise InputError(
@@ -202,8 +201,8 @@ def edit_cmd(
         store = parent = None
         image_path = image
         if session is not None:
-            from server.history.hooks import source_path
-            from server.history.store import Store
+            from retouch.server.history.hooks import source_path
+            from retouch.server.history.store import Store
 
             store = Store(data_dir)
             image_path = str(source_path(image, store, session))
@@ -214,7 +213,7 @@ def edit_cmd(
         # 0b. the reference image (--reference): a file, or with --session a version
         ref_path = reference
         if reference is not None:
-            from server.requests import check_reference
+            from retouch.server.requests import check_reference
 
             if store is not None:
                 ref_path = str(source_path(reference, store, session))
@@ -230,8 +229,8 @@ def edit_cmd(
             if ref_path is not None:  # another reference image for the saved plan
                 plan = _with_reference(plan, ref_path)
         else:
-            from planner import analyze, make_plan
-            from server.requests import build_request
+            from retouch.planner import analyze, make_plan
+            from retouch.server.requests import build_request
 
             hw = hardware or ("cpu" if device == "cpu" else detect_hardware())
             request = build_request(
@@ -253,7 +252,7 @@ def edit_cmd(
             plan = make_plan(request, analyze(request))
         # 2. the inputs, read here so relative paths are the caller's
         if store is not None:
-            from server.history.hooks import resolve_source
+            from retouch.server.history.hooks import resolve_source
 
             source, parent = resolve_source(image, store, session)
         else:
@@ -273,7 +272,7 @@ def edit_cmd(
             )
         finally:
             bar.close()
-        from executors.qa.retry import best_attempt
+        from retouch.executors.qa.retry import best_attempt
 
         best = best_attempt(attempts)
         plan, result, report = best.plan, best.output, best.report
@@ -282,7 +281,7 @@ def edit_cmd(
         prov_path = out.parent / "provenance.json"
         version = None
         if store is not None:
-            from server.history.hooks import record_edit
+            from retouch.server.history.hooks import record_edit
 
             version = record_edit(
                 store,
@@ -327,7 +326,7 @@ def edit_cmd(
             )
 
         if not report.passed:
-            from planner.errors import QAFailed
+            from retouch.planner.errors import QAFailed
 
             failed = ", ".join(item.id for item in report.failed)
             raise QAFailed(

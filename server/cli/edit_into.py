@@ -48,9 +48,9 @@ def run_checked(
 ) -> list[Any]:
     """Run ``plan`` on ``source`` and QA-check each result, re-planning with the fixes while
     ``opts.max_retries`` remain. Returns every attempt (executors.qa.retry.Attempt)."""
-    from executors.qa.check import check
-    from executors.qa.retry import edit_with_retries
-    from executors.run import run_plan
+    from retouch.executors.qa.check import check
+    from retouch.executors.qa.retry import edit_with_retries
+    from retouch.executors.run import run_plan
 
     def run_once(p: Any) -> Any:
         return run_plan(
@@ -80,8 +80,8 @@ def write_edit_files(
     """The result at ``out`` (format from its suffix) and beside it plan.json, the skill doc,
     provenance.json, qa.json, attempts/ (after retries) and comparison.png. Returns (doc path,
     plan path, comparison image)."""
-    from planner.atomic import atomic_write
-    from planner.render import write_outputs
+    from retouch.planner.atomic import atomic_write
+    from retouch.planner.render import write_outputs
 
     out.parent.mkdir(parents=True, exist_ok=True)
     save_image(result.image, out)
@@ -145,10 +145,10 @@ def edit_into_folder(
     Raises the RetouchError of a bad input or a failed run; a QA failure is not raised (the
     outcome's report says it).
     """
-    from executors.qa.retry import best_attempt
-    from planner import analyze, make_plan
-    from planner.imageio import open_image, read_mask
-    from server.requests import build_request
+    from retouch.executors.qa.retry import best_attempt
+    from retouch.planner import analyze, make_plan
+    from retouch.planner.imageio import open_image, read_mask
+    from retouch.server.requests import build_request
 
     # 1. the plan, made for the batch's hardware
     request = build_request(
@@ -184,8 +184,8 @@ def edit_into_folder(
 
 def save_image(img: Any, path: Path) -> None:
     """Write ``img`` to ``path`` in the format its suffix names, whole or not at all."""
-    from planner.atomic import atomic_save
-    from planner.errors import InputError
+    from retouch.planner.atomic import atomic_save
+    from retouch.planner.errors import InputError
 
     fmt = FORMATS[path.suffix.lower()]
     kwargs: dict[str, Any] = {"lossless": True} if fmt == "WEBP" else {}
@@ -209,8 +209,7 @@ def comparison_image(source: Any, edit_mask: Any, result: Any, offset: tuple[int
     """
     import numpy as np
     from PIL import Image
-
-    from executors.images import modes as imagemodes
+    from retouch.executors.images import modes as imagemodes
 
     canvas = np.asarray(imagemodes.split(result).rgb)
     src = np.full_like(canvas, 128)
@@ -229,7 +228,7 @@ def comparison_image(source: Any, edit_mask: Any, result: Any, offset: tuple[int
 
 def write_attempts(attempts: list[Any], out: Path) -> None:
     """Every attempt's result, plan and QA report under OUT_DIR/attempts/N/."""
-    from planner.atomic import atomic_write
+    from retouch.planner.atomic import atomic_write
 
     for a in attempts:
         folder = out.parent / "attempts" / str(a.index + 1)

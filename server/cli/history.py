@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from server.cli.app import run_guarded
+from retouch.server.cli.app import run_guarded
 
 DataDir = Annotated[
     Path | None,
@@ -31,7 +30,7 @@ VersionArg = Annotated[
 
 
 def _store(data_dir: Path | None):  # type: ignore[no-untyped-def]
-    from server.history.store import Store
+    from retouch.server.history.store import Store
 
     return Store(data_dir)
 
@@ -47,7 +46,7 @@ def history_cmd(
     """List a session's versions as a tree (* = current), or every session."""
 
     def body() -> None:
-        from server.history.tree import build_tree, format_tree
+        from retouch.server.history.tree import build_tree, format_tree
 
         store = _store(data_dir)
         if session is None:
@@ -120,7 +119,7 @@ def show_cmd(
     """Show one version: write its image (and mask, comparison) and print its record."""
 
     def body() -> None:
-        from planner.errors import InputError
+        from retouch.planner.errors import InputError
 
         store = _store(data_dir)
         v = store.resolve(version, session)
@@ -155,8 +154,7 @@ def export(png: bytes, path: Path) -> None:
     import io
 
     from PIL import Image
-
-    from planner.errors import InputError
+    from retouch.planner.errors import InputError
 
     suffix = path.suffix.lower()
     if suffix == ".png":
@@ -213,7 +211,7 @@ def gc_cmd(
     """Delete files no version uses (left by killed edits) and, with --keep-days, old branches."""
 
     def body() -> None:
-        from server.history.store import check_keep_days
+        from retouch.server.history.store import check_keep_days
 
         check_keep_days(keep_days)  # before the store is opened (and perhaps created)
         report = _store(data_dir).gc(keep_days)

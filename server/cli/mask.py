@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from server.cli import options as o
-from server.cli.app import run_guarded
+from retouch.server.cli import options as o
+from retouch.server.cli.app import run_guarded
 
 SamOpt = Annotated[
     str | None,
@@ -69,7 +68,7 @@ Out = Annotated[
 
 def write_png(image, path: Path) -> None:  # type: ignore[no-untyped-def]
     """Save a PIL image as PNG atomically: a temp file beside ``path``, then rename over it."""
-    from planner.atomic import atomic_save
+    from retouch.planner.atomic import atomic_save
 
     atomic_save(path, lambda tmp: image.save(tmp, format="PNG"))
 
@@ -98,14 +97,14 @@ def mask_cmd(
     """Make a mask from --text words, or --point clicks and/or a --box (pixels): 255 = edit."""
 
     def body() -> None:
-        from executors.images import masks
-        from executors.segment.dispatch import segment
-        from executors.segment.sam import check_sam_type
-        from planner.errors import ExecutorError, InputError
-        from planner.imageio import open_image
-        from planner.picks import read
-        from planner.schema import SamPrompt
-        from server.requests import parse_box, parse_point
+        from retouch.executors.images import masks
+        from retouch.executors.segment.dispatch import segment
+        from retouch.executors.segment.sam import check_sam_type
+        from retouch.planner.errors import ExecutorError, InputError
+        from retouch.planner.imageio import open_image
+        from retouch.planner.picks import read
+        from retouch.planner.schema import SamPrompt
+        from retouch.server.requests import parse_box, parse_point
 
         # 1. check every input before any model runs
         if out.suffix.lower() != ".png":

@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from server.cli import options as o
-from server.cli.app import run_guarded
+from retouch.server.cli import options as o
+from retouch.server.cli.app import run_guarded
 
 
 def plan_request(request, out: Path):  # type: ignore[no-untyped-def]
     """Analyze, plan and write DIR/skill-editing-pipeline.md + DIR/plan.json. Returns (plan, doc)."""
-    from planner import analyze, make_plan
-    from planner.render import write_outputs
+    from retouch.planner import analyze, make_plan
+    from retouch.planner.render import write_outputs
 
     plan = assess_here(make_plan(request, analyze(request)))
     doc, _ = write_outputs(plan, out)
@@ -26,8 +25,8 @@ def plan_request(request, out: Path):  # type: ignore[no-untyped-def]
 def assess_here(plan):  # type: ignore[no-untyped-def]
     """The plan with runnable / missing / degraded for this machine (its GPU as the driver reports
     it; no torch), whatever hardware it was planned for."""
-    from executors.select import for_this_machine
-    from server.mcp.models import server_hardware
+    from retouch.executors.select import for_this_machine
+    from retouch.server.mcp.models import server_hardware
 
     return for_this_machine(
         plan, hardware=server_hardware(), mask_given=plan.request.mask is not None
@@ -57,7 +56,7 @@ def plan_cmd(
     """Plan an edit: write OUT/skill-editing-pipeline.md and OUT/plan.json (no GPU, no weights)."""
 
     def body() -> None:
-        from server.requests import build_request, check_reference
+        from retouch.server.requests import build_request, check_reference
 
         request = build_request(
             image,
@@ -101,7 +100,7 @@ CASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 def _case(data: bytes, n: int) -> dict:
     """One line of a ``retouch doc`` file as a request dict with a safe "name"; InputError if the
     line is not UTF-8, not a JSON object, nested too deep, or names no plain folder."""
-    from planner.errors import InputError
+    from retouch.planner.errors import InputError
 
     try:
         raw = json.loads(data.decode("utf-8"))
@@ -139,10 +138,9 @@ def doc_cmd(
 
     def body() -> None:
         from pydantic import ValidationError
-
-        from planner.errors import InputError, RetouchError
-        from planner.schema import EditRequest
-        from server.requests import validation_message
+        from retouch.planner.errors import InputError, RetouchError
+        from retouch.planner.schema import EditRequest
+        from retouch.server.requests import validation_message
 
         if not cases.is_file():
             raise InputError(

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from server.cli.app import run_guarded
+from retouch.server.cli.app import run_guarded
 
 pool_app = typer.Typer(
     help="The Ray Serve executor pool: serve, status, stop.", no_args_is_help=True
@@ -45,8 +44,8 @@ def serve_cmd(
     """Deploy the executor pool onto a Ray cluster."""
 
     def body() -> None:
-        from server.pool import ops
-        from server.pool.config import PoolConfig
+        from retouch.server.pool import ops
+        from retouch.server.pool.config import PoolConfig
 
         # 1. deploy onto the cluster (auto, ray://) and return, or onto a private Ray (local)
         cfg = PoolConfig.load(config, replicas)
@@ -83,7 +82,7 @@ def status_cmd(
     """Show the pool's replicas: the models each holds, ongoing and finished jobs, GPU memory."""
 
     def body() -> None:
-        from server.pool import ops
+        from retouch.server.pool import ops
 
         ops.connect(address)
         st = ops.status(app)
@@ -114,7 +113,7 @@ def stop_cmd(address: Address = "auto", app: AppName = "retouch") -> None:
     """Tear the pool application down (the Ray cluster keeps running)."""
 
     def body() -> None:
-        from server.pool import ops
+        from retouch.server.pool import ops
 
         ops.connect(address)
         ops.stop(app)

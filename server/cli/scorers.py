@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from executors.qa import identity, pose
-from executors.qa.faces import FaceBox, best_face
-from planner.errors import ModelMissingError
-from server.cli.scores import Direction
+from retouch.executors.qa import identity, pose
+from retouch.executors.qa.faces import FaceBox, best_face
+from retouch.planner.errors import ModelMissingError
+from retouch.server.cli.scores import Direction
 
 POSE_ENV = "RETOUCH_POSE_MODEL"
 FACE_ENV = "RETOUCH_FACE_MODEL"

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from server.cli.app import run_guarded
+from retouch.server.cli.app import run_guarded
 
 TOKEN_ENV = "RETOUCH_MCP_TOKEN"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -98,16 +97,16 @@ def serve_cmd(
     """Run the MCP server (stdio by default; --http for streamable HTTP on 127.0.0.1)."""
 
     def body() -> None:
-        from planner.errors import InputError
-        from server.mcp.app import build_server
-        from server.mcp.config import ServerConfig
+        from retouch.planner.errors import InputError
+        from retouch.server.mcp.app import build_server
+        from retouch.server.mcp.config import ServerConfig
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="retouch: %(message)s")
         cfg = ServerConfig.create(
             roots=[str(r) for r in root] if root else None, out=out, data_dir=data_dir
         )
         if pool is not None:  # a thin front: the GPU work runs on the pool's replicas
-            from server.pool.client import PoolClient
+            from retouch.server.pool.client import PoolClient
 
             cfg.pool = PoolClient(pool, pool_app)
             cfg.pool.handle("Executor")  # connect now: a wrong address fails before serving

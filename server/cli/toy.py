@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
-from planner.atomic import atomic_save
-from server.cli.app import run_guarded
+from retouch.planner.atomic import atomic_save
+from retouch.server.cli.app import run_guarded
 
 if TYPE_CHECKING:
-    from executors.toy.exercises import ToyReport
+    from retouch.executors.toy.exercises import ToyReport
 
 REPORT_NAME = "toy-report.md"
 PLOT_NAME = "toy-sweep.png"
@@ -68,7 +67,7 @@ def sweep_table(report: ToyReport) -> list[str]:
 
 def render_markdown(report: ToyReport, seed: int) -> str:
     """The toy report: settings, definitions, the sweep table and plot, the answers."""
-    from executors.toy.exercises import DIMS, SAMPLES, SPREAD, STEPS, TRAIN_ITERATIONS
+    from retouch.executors.toy.exercises import DIMS, SAMPLES, SPREAD, STEPS, TRAIN_ITERATIONS
 
     answers = "\n".join(f"- {line}" for line in summary_lines(report))
     return f"""# The lesson's toy: 5-D DDPM inpainting, naive and RePaint
@@ -112,7 +111,7 @@ def plot_sweep(report: ToyReport, path: Path) -> None:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
-        from planner.errors import ModelMissingError
+        from retouch.planner.errors import ModelMissingError
 
         raise ModelMissingError("matplotlib is missing: pip install 'matplotlib>=3.8'") from exc
     fractions = [r.masked_fraction for r in report.sweep]
@@ -122,7 +121,7 @@ def plot_sweep(report: ToyReport, path: Path) -> None:
     ax.plot(
         fractions, [r.unconditional_residual for r in report.sweep], "s--", label="unconditional"
     )
-    from executors.toy.exercises import SPREAD
+    from retouch.executors.toy.exercises import SPREAD
 
     floor = SPREAD * (2 / math.pi) ** 0.5  # E|N(0, SPREAD)|: every sample in the right cluster
     ax.axhline(floor, color="grey", lw=0.8, ls=":", label="all in the known cluster")
@@ -138,7 +137,7 @@ def plot_sweep(report: ToyReport, path: Path) -> None:
 
 def prepare_out(out: Path) -> None:
     """Create the output folder, or say why it cannot be (before any work is done)."""
-    from planner.errors import InputError
+    from retouch.planner.errors import InputError
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -152,7 +151,7 @@ def prepare_out(out: Path) -> None:
 
 def write_report(report: ToyReport, seed: int, out: Path) -> tuple[Path, Path]:
     """Write OUT/toy-report.md and OUT/toy-sweep.png, each whole or not at all."""
-    from planner.errors import InputError
+    from retouch.planner.errors import InputError
 
     prepare_out(out)
     doc, png = out / REPORT_NAME, out / PLOT_NAME
@@ -180,7 +179,7 @@ def toy_cmd(
     """Train the lesson's 5-D toy DDPM; compare naive inpainting, RePaint and unconditional."""
 
     def body() -> None:
-        from executors.toy.exercises import run_exercises
+        from retouch.executors.toy.exercises import run_exercises
 
         prepare_out(out)
         report = run_exercises(seed)

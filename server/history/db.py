@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-
-from planner.errors import StoreError
-from server.history.tree import Version
+from retouch.planner.errors import StoreError
+from retouch.server.history.tree import Version
 
 T = TypeVar("T")
 DB_NAME = "history.sqlite3"

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-from planner.errors import InputError, StoreError
+from retouch.planner.errors import InputError, StoreError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
@@ -37,7 +36,7 @@ def encode_png(image: Image.Image) -> bytes:
 def mask_png(mask: np.ndarray | Image.Image, size: tuple[int, int]) -> bytes:
     """A mask (bool (H, W) True = edit, or a mask image) as an L PNG, 255 = edit, checked to be
     ``size`` (W, H)."""
-    from planner.imageio import array_to_mask, mask_to_array
+    from retouch.planner.imageio import array_to_mask, mask_to_array
 
     arr = mask_to_array(mask) if isinstance(mask, Image.Image) else np.asarray(mask)
     if arr.ndim != 2 or (arr.shape[1], arr.shape[0]) != size:

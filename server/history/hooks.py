@@ -19,12 +19,11 @@ from typing import Any
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
-
-from planner.errors import InputError
-from planner.imageio import open_image
-from server.history.files import encode_png
-from server.history.store import Store, Version
-from server.history.tree import HistoryTree, check_session, is_version_ref
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import open_image
+from retouch.server.history.files import encode_png
+from retouch.server.history.store import Store, Version
+from retouch.server.history.tree import HistoryTree, check_session, is_version_ref
 
 
 def resolve_source(ref_or_path: str, store: Store, session: str) -> tuple[Image.Image, str | None]:

@@ -40,9 +40,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel
-
-from planner.errors import InputError, StoreError
-from server.history.db import (
+from retouch.planner.errors import InputError, StoreError
+from retouch.server.history.db import (
     COLUMNS,
     DB_NAME,
     TEMP_GRACE_S,
@@ -51,9 +50,9 @@ from server.history.db import (
     to_version,
     utc_now,
 )
-from server.history.files import ObjectFiles, encode_png, mask_png, open_png
-from server.history.gc import collect_files, find_problems, prune_versions
-from server.history.tree import (
+from retouch.server.history.files import ObjectFiles, encode_png, mask_png, open_png
+from retouch.server.history.gc import collect_files, find_problems, prune_versions
+from retouch.server.history.tree import (
     ID_LENGTH,
     GcReport,
     HistoryTree,
@@ -335,7 +334,7 @@ class Store(Database):
         return [to_version(r) for r in rows], cur[0]["current"] if cur else None
 
     def tree(self, session: str) -> HistoryTree:
-        """The session's versions as a tree (``server.history.tree.HistoryTree``)."""
+        """The session's versions as a tree (``retouch.server.history.tree.HistoryTree``)."""
         return build_tree(session, *self.state(session))
 
     def sessions(self) -> list[SessionInfo]:

@@ -28,15 +28,14 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ListToolsResult, TextContent
 from mcp_types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
-
-from server.mcp import edit, history, mask, models, plan
-from server.mcp.config import ServerConfig, retouch_version
-from server.mcp.outline import add_schema_resources
-from server.mcp.resources import add_prompt, add_resources
-from server.mcp.skills import SkillsExtension, legacy_advertisement
-from server.mcp.toolkit import ToolSpec, model_tool
-from server.mcp.ui import editor
-from server.mcp.words import tool_words
+from retouch.server.mcp import edit, history, mask, models, plan
+from retouch.server.mcp.config import ServerConfig, retouch_version
+from retouch.server.mcp.outline import add_schema_resources
+from retouch.server.mcp.resources import add_prompt, add_resources
+from retouch.server.mcp.skills import SkillsExtension, legacy_advertisement
+from retouch.server.mcp.toolkit import ToolSpec, model_tool
+from retouch.server.mcp.ui import editor
+from retouch.server.mcp.words import tool_words
 
 log = logging.getLogger("retouch.mcp")
 
@@ -68,7 +67,7 @@ class RetouchServer(MCPServer):
     input_models: dict[str, type[BaseModel]]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        from planner.atomic import undo, undo_on_failure
+        from retouch.planner.atomic import undo, undo_on_failure
 
         with undo_on_failure() as created:  # a failed call leaves no file behind (uploads too)
             result = await self._call_tool(name, arguments, context)
@@ -77,7 +76,7 @@ class RetouchServer(MCPServer):
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Any) -> Any:
-        from planner.errors import RetouchError
+        from retouch.planner.errors import RetouchError
 
         try:
             return await super().call_tool(name, arguments, context)

@@ -7,7 +7,7 @@ checklist is named by its check ids, its thresholds and fixes are in plan.json.
 
 from __future__ import annotations
 
-from server.mcp.schemas import PlanEditOutput
+from retouch.server.mcp.schemas import PlanEditOutput
 
 MAX_TEXT = 4000
 """plan_edit's text is at most this many characters (tests/server/mcp/test_lean.py measures it)."""

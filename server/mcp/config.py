@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
-
-from planner.errors import InputError
-from planner.imageio import max_pixels, open_image
-from server.mcp.outputs import sha256_file, store_upload
-from server.mcp.roots import Roots
-from server.mcp.schemas import InputFile, ToolProvenance
-from server.mcp.worker import GpuWorker, gpu_worker
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import max_pixels, open_image
+from retouch.server.mcp.outputs import sha256_file, store_upload
+from retouch.server.mcp.roots import Roots
+from retouch.server.mcp.schemas import InputFile, ToolProvenance
+from retouch.server.mcp.worker import GpuWorker, gpu_worker
 
 if TYPE_CHECKING:
-    from server.history.store import Store
+    from retouch.server.history.store import Store
 
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 PLAN_ID = re.compile(r"[0-9a-f]{12}")
@@ -48,7 +47,7 @@ class ServerConfig:
     ``data_dir`` is the edit-history store's folder (None: $RETOUCH_DATA_DIR, else the user data
     directory). The store lies outside the roots on purpose: tools read a version's image through
     the store by its reference (``@ID``), never through a path an agent gives.
-    ``pool`` (``retouch serve --pool``): a ``server.pool.client.PoolClient`` that ``run_edit`` and
+    ``pool`` (``retouch serve --pool``): a ``retouch.server.pool.client.PoolClient`` that ``run_edit`` and
     ``make_mask`` send their jobs to instead of ``worker``; None runs them here.
     """
 
@@ -83,7 +82,7 @@ class ServerConfig:
             ) from exc
         dirs = [*(roots or [str(here)]), str(out_dir)]
         data = (here / Path(data_dir).expanduser()).resolve() if data_dir is not None else None
-        from server.history.store import default_data_dir
+        from retouch.server.history.store import default_data_dir
 
         store = Roots.store_folder(data or default_data_dir())  # denied wherever it lies
         return cls(
@@ -95,7 +94,7 @@ class ServerConfig:
         """The edit-history store, opened on first use (so ``initialize`` touches no disk)."""
         with self._store_lock:
             if self._store is None:
-                from server.history.store import Store
+                from retouch.server.history.store import Store
 
                 self._store = Store(self.data_dir)
             return self._store

@@ -19,29 +19,28 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ResourceLink
 from PIL import Image
-
-from planner.errors import InputError
-from planner.imageio import array_to_mask, read_mask
-from planner.schema import Degradation, EditPlan
-from server.history.hooks import record_edit
-from server.mcp import outputs
-from server.mcp.config import ServerConfig, Stopwatch
-from server.mcp.history import VERSION_URI, image_source, load_source, run_session
-from server.mcp.plan import (
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import array_to_mask, read_mask
+from retouch.planner.schema import Degradation, EditPlan
+from retouch.server.history.hooks import record_edit
+from retouch.server.mcp import outputs
+from retouch.server.mcp.config import ServerConfig, Stopwatch
+from retouch.server.mcp.history import VERSION_URI, image_source, load_source, run_session
+from retouch.server.mcp.plan import (
     apply_overrides,
     load_plan_ref,
     make_request_plan,
     mask_arg,
     reference_source,
 )
-from server.mcp.schemas import (
+from retouch.server.mcp.schemas import (
     CheckEditInput,
     CheckEditOutput,
     RunEditInput,
     RunEditOutput,
 )
-from server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
-from server.mcp.words import tool_degraded, tool_words
+from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
+from retouch.server.mcp.words import tool_degraded, tool_words
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -186,8 +185,8 @@ def run_and_check(
     fallback used no prompt). The local worker and a pool replica both run exactly this;
     ``reference`` is the plan's reference image, read by the caller (None: run_plan reads the
     plan's path, or the plan has none)."""
-    run = feature("executors.run", "run_edit")
-    qa = feature("executors.qa.check", "QA")
+    run = feature("retouch.executors.run", "run_edit")
+    qa = feature("retouch.executors.qa.check", "QA")
     out = run.run_plan(
         plan,
         image=image,
@@ -286,7 +285,7 @@ async def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput
         ]
 
     def job(cancel: threading.Event, progress: object):  # type: ignore[no-untyped-def]
-        qa = feature("executors.qa.check", "check_edit")
+        qa = feature("retouch.executors.qa.check", "check_edit")
         before = load_source(cfg, source, "source")
         after = load_source(cfg, result, "result")
         if mask_path is not None:

@@ -21,9 +21,8 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from PIL import Image
-
-from planner.errors import InputError, StoreError
-from server.history.hooks import (
+from retouch.planner.errors import InputError, StoreError
+from retouch.server.history.hooks import (
     HistoryInput,
     RevertInput,
     RevertOutput,
@@ -32,7 +31,7 @@ from server.history.hooks import (
     revert_tool,
     source_path,
 )
-from server.history.tree import (
+from retouch.server.history.tree import (
     HistoryTree,
     Version,
     check_session,
@@ -40,8 +39,8 @@ from server.history.tree import (
     is_version_ref,
     parse_ref,
 )
-from server.mcp.config import ServerConfig
-from server.mcp.toolkit import Hints, ToolSpec, reply
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.toolkit import Hints, ToolSpec, reply
 
 VERSION_URI = "retouch://version/{id}.png"
 _FULL_ID = re.compile(r"[0-9a-f]{12}")

@@ -13,18 +13,17 @@ import numpy as np
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from PIL import Image
-
-from planner.errors import InputError
-from planner.imageio import array_to_mask
-from planner.picks import read
-from planner.schema import SamPrompt
-from server.mcp import outputs
-from server.mcp.config import ServerConfig, Stopwatch
-from server.mcp.history import image_source, load_source
-from server.mcp.numbered import numbered_overlay
-from server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
-from server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
-from server.mcp.words import tool_words
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import array_to_mask
+from retouch.planner.picks import read
+from retouch.planner.schema import SamPrompt
+from retouch.server.mcp import outputs
+from retouch.server.mcp.config import ServerConfig, Stopwatch
+from retouch.server.mcp.history import image_source, load_source
+from retouch.server.mcp.numbered import numbered_overlay
+from retouch.server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
+from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
+from retouch.server.mcp.words import tool_words
 
 
 async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOutput, Shown]:
@@ -109,8 +108,8 @@ def find_mask(
 ) -> tuple[np.ndarray, object]:
     """(bool (H, W) mask, the segmentation) for ``prompt`` on ``image``, inverted and dilated as
     asked. The local worker and the pool's Segmenter both run exactly this."""
-    segment = feature("executors.segment.dispatch", "make_mask")
-    masks = feature("executors.images.masks", "make_mask")
+    segment = feature("retouch.executors.segment.dispatch", "make_mask")
+    masks = feature("retouch.executors.images.masks", "make_mask")
     found = segment.segment(
         image, prompt, checkpoint=checkpoint, sam_type=sam_type, pick=pick, instance=instance
     )

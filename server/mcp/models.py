@@ -16,13 +16,18 @@ from pathlib import Path
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
-
-from planner.errors import InputError
-from planner.registry import HARDWARE, LICENCES, REGISTRY, SAM3_HINT
-from planner.schema import Hardware
-from server.mcp.config import ServerConfig, Stopwatch
-from server.mcp.schemas import DeviceInfo, FamilyInfo, ListModelsInput, ListModelsOutput, SamInfo
-from server.mcp.toolkit import Hints, ToolSpec, feature
+from retouch.planner.errors import InputError
+from retouch.planner.registry import HARDWARE, LICENCES, REGISTRY, SAM3_HINT
+from retouch.planner.schema import Hardware
+from retouch.server.mcp.config import ServerConfig, Stopwatch
+from retouch.server.mcp.schemas import (
+    DeviceInfo,
+    FamilyInfo,
+    ListModelsInput,
+    ListModelsOutput,
+    SamInfo,
+)
+from retouch.server.mcp.toolkit import Hints, ToolSpec, feature
 
 SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
 MODEL_DIRS_ENV = "RETOUCH_MODEL_DIRS"  # extra model folders, os.pathsep-separated
@@ -30,7 +35,7 @@ MODEL_DIRS_ENV = "RETOUCH_MODEL_DIRS"  # extra model folders, os.pathsep-separat
 
 def local_families(dirs: list[Path]) -> dict[str, Path]:
     """family -> the first model folder (a given dir or one of its children) that holds it."""
-    loading = feature("executors.diffusion.loading", "list_models")
+    loading = feature("retouch.executors.diffusion.loading", "list_models")
     found: dict[str, Path] = {}
     for d in dirs:
         for candidate in [d, *sorted(p for p in d.iterdir() if p.is_dir())] if d.is_dir() else []:
@@ -48,7 +53,7 @@ SAM_HUB_IDS = ("facebook/sam3", "facebook/sam2.1-hiera-tiny", "facebook/sam2.1-h
 def sam_checkpoints(dirs: list[Path]) -> list[SamInfo]:
     """SAM 1 .pth files and SAM 2.1 / SAM 3 folders: $RETOUCH_SAM_CHECKPOINT, the given folders
     (and their children), and the Hugging Face cache; told apart by their files (JSON only)."""
-    ckpt = feature("executors.segment.checkpoints", "list_models")
+    ckpt = feature("retouch.executors.segment.checkpoints", "list_models")
     env = os.environ.get(SAM_ENV)
     found = [p for p in [ckpt.resolve(env) if env else None] if p is not None]
     for d in dirs:
@@ -136,7 +141,7 @@ def _loras(family: str, model_id: str, where: Path | None) -> list[str]:
     """The LoRA a run of the local ``model_id`` would fuse (published id), or why none loads."""
     if where is None:
         return []
-    from executors.diffusion.lora import find_lora
+    from retouch.executors.diffusion.lora import find_lora
 
     try:
         found = find_lora(family, model_id, Path(where))  # type: ignore[arg-type]
@@ -155,7 +160,7 @@ async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOut
         device = await anyio.to_thread.run_sync(_driver_device)
     from huggingface_hub import constants
 
-    loading = feature("executors.diffusion.loading", "list_models")
+    loading = feature("retouch.executors.diffusion.loading", "list_models")
     local = await anyio.to_thread.run_sync(local_families, dirs)
     families = []
     for spec in REGISTRY.values():

@@ -22,10 +22,9 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from pydantic import BaseModel
-
-from executors.qa.report import QAReport
-from planner.schema import EditPlan, EditRequest
-from server.mcp.schemas import ToolProvenance
+from retouch.executors.qa.report import QAReport
+from retouch.planner.schema import EditPlan, EditRequest
+from retouch.server.mcp.schemas import ToolProvenance
 
 SCHEMA_URI = "retouch://schema/{name}.json"
 

@@ -25,10 +25,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-
-from planner.atomic import atomic_write  # noqa: F401  (re-exported: server callers use it)
-from planner.errors import InputError
-from server.mcp.schemas import MAX_BASE64_BYTES, FileRef
+from retouch.planner.atomic import atomic_write  # noqa: F401  (re-exported: server callers use it)
+from retouch.planner.errors import InputError
+from retouch.server.mcp.schemas import MAX_BASE64_BYTES, FileRef
 
 PREVIEW_PX = 512
 PREVIEW_MAX_BYTES = 200_000

@@ -15,24 +15,23 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import ValidationError
-
-from planner.errors import InputError
-from planner.schema import EditPlan, EditRequest, PlanChange
-from server.mcp.brief import plan_text
-from server.mcp.config import ServerConfig, Stopwatch
-from server.mcp.history import Source, image_source, load_source
-from server.mcp.models import server_hardware
-from server.mcp.outputs import file_ref
-from server.mcp.schemas import (
+from retouch.planner.errors import InputError
+from retouch.planner.schema import EditPlan, EditRequest, PlanChange
+from retouch.server.mcp.brief import plan_text
+from retouch.server.mcp.config import ServerConfig, Stopwatch
+from retouch.server.mcp.history import Source, image_source, load_source
+from retouch.server.mcp.models import server_hardware
+from retouch.server.mcp.outputs import file_ref
+from retouch.server.mcp.schemas import (
     Estimate,
     PlanEditInput,
     PlanEditOutput,
     RenderSkillDocInput,
     RenderSkillDocOutput,
 )
-from server.mcp.toolkit import Hints, ToolSpec, link, reply
-from server.mcp.words import tool_plan
-from server.requests import validation_message
+from retouch.server.mcp.toolkit import Hints, ToolSpec, link, reply
+from retouch.server.mcp.words import tool_plan
+from retouch.server.requests import validation_message
 
 
 def plan_id(plan: EditPlan) -> str:
@@ -49,7 +48,7 @@ def mask_arg(cfg: ServerConfig, mask: str | None, mask_base64: str | None) -> st
 
 def store_plan(cfg: ServerConfig, plan: EditPlan) -> tuple[str, Path, Path]:
     """Write plan.json + skill doc under OUT/plans/<id>/. Returns (id, plan path, doc path)."""
-    from planner.render import write_outputs
+    from retouch.planner.render import write_outputs
 
     pid = plan_id(plan)
     doc, path = write_outputs(plan, cfg.out_folder("plans", pid))
@@ -61,7 +60,7 @@ def make_request_plan(
 ) -> EditPlan:
     """Analyze and plan a request whose image is a confined path or a history version (looked up
     in ``session``; the plan names it by its full id) and whose mask is a confined path."""
-    from planner import analyze, make_plan
+    from retouch.planner import analyze, make_plan
 
     src = image_source(cfg, request.image, None, session)
     sw.read("image", src.path, src.version_id)
@@ -89,7 +88,7 @@ def reference_source(cfg: ServerConfig, ref: str, session: str | None, sw: Stopw
 
 def assess_here(plan: EditPlan, *, mask_given: bool, control_given: bool = False) -> EditPlan:
     """The plan with runnable / missing / degraded for this server (no torch, nothing loaded)."""
-    from executors.select import for_this_machine
+    from retouch.executors.select import for_this_machine
 
     return tool_plan(
         for_this_machine(
@@ -161,7 +160,7 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
 
 
 def load_plan_ref(cfg: ServerConfig, ref: str, sw: Stopwatch) -> EditPlan:
-    from planner.render import load_plan
+    from retouch.planner.render import load_plan
 
     return load_plan(sw.read("plan", cfg.plan_file(ref)))
 

@@ -14,9 +14,8 @@ from typing import Annotated
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import Field
-
-from server.mcp import history as tool_history
-from server.mcp.config import ServerConfig
+from retouch.server.mcp import history as tool_history
+from retouch.server.mcp.config import ServerConfig
 
 
 def _reader(cfg: ServerConfig, ext: str) -> Callable[[str], str | bytes]:
@@ -58,7 +57,7 @@ def add_resources(app: MCPServer, cfg: ServerConfig) -> None:
         "kept), by its 12-hex id; run_edit returns it as version_uri.",
     )
     def version_image(id: str) -> bytes:  # noqa: A002 - the URI template's parameter name
-        from planner.errors import StoreError
+        from retouch.planner.errors import StoreError
 
         try:
             return tool_history.version_image(cfg, id)

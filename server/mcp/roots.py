@@ -16,8 +16,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from planner.bounds import check_path_text
-from planner.errors import InputError
+from retouch.planner.bounds import check_path_text
+from retouch.planner.errors import InputError
 
 
 class Roots:

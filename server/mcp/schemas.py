@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from executors.qa.report import QAReport
-from planner.bounds import MAX_OBJECT_CHARS, Int
-from planner.schema import (
+from retouch.executors.qa.report import QAReport
+from retouch.planner.bounds import MAX_OBJECT_CHARS, Int
+from retouch.planner.schema import (
     Degradation,
     EditGuidance,
     EditPlan,

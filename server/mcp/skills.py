@@ -44,7 +44,7 @@ def default_skills_dir() -> Path:
     """The packaged skills folder (``server/skills``), wherever the package is installed."""
     from importlib.resources import files
 
-    return Path(str(files("server") / "skills"))
+    return Path(str(files("retouch.server") / "skills"))
 
 
 async def legacy_advertisement(ctx: Any, call_next: Any) -> Any:
@@ -132,7 +132,7 @@ class SkillsExtension(Extension):
             sorted(p.parent for p in root.glob(f"*/{SKILL_FILE}")) if root.is_dir() else []
         )
         if not self.folders:
-            from planner.errors import ModelMissingError
+            from retouch.planner.errors import ModelMissingError
 
             raise ModelMissingError(
                 f"no skills to serve: {root} has no <name>/{SKILL_FILE}; reinstall retouch "

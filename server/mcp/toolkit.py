@@ -20,13 +20,12 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, ImageContent, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel, create_model
-
-from planner.errors import ModelMissingError
-from server.mcp.outline import input_schema, output_schema
+from retouch.planner.errors import ModelMissingError
+from retouch.server.mcp.outline import input_schema, output_schema
 
 if TYPE_CHECKING:
-    from server.mcp.config import ServerConfig
-    from server.mcp.schemas import FileRef
+    from retouch.server.mcp.config import ServerConfig
+    from retouch.server.mcp.schemas import FileRef
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from planner.schema import Degradation, EditPlan
+from retouch.planner.schema import Degradation, EditPlan
 
 MODEL_OVERRIDE = (
     'the run_edit override {"field": "model.id", "op": "set", "value": "<model folder under the '

@@ -17,13 +17,19 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-
-from planner import errors
-from planner.errors import ExecutorError
-from planner.schema import EditPlan, SamPrompt
-from server.pool.config import PoolConfig
-from server.pool.jobs import EditJob, MaskJob, bytes_mask, image_bytes, mask_bytes, unpack_edit
-from server.pool.ops import connect
+from retouch.planner import errors
+from retouch.planner.errors import ExecutorError
+from retouch.planner.schema import EditPlan, SamPrompt
+from retouch.server.pool.config import PoolConfig
+from retouch.server.pool.jobs import (
+    EditJob,
+    MaskJob,
+    bytes_mask,
+    image_bytes,
+    mask_bytes,
+    unpack_edit,
+)
+from retouch.server.pool.ops import connect
 
 log = logging.getLogger("retouch.pool")
 Progress = Callable[[int, int], Awaitable[None]] | None
@@ -31,7 +37,7 @@ Progress = Callable[[int, int], Awaitable[None]] | None
 
 def _error(name: str, message: str) -> Exception:
     """The replica's RetouchError (or JobCancelled) again, by class name."""
-    from server.mcp.worker import JobCancelled
+    from retouch.server.mcp.worker import JobCancelled
 
     if name == "JobCancelled":
         return JobCancelled(message)

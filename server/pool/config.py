@@ -23,8 +23,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from planner.errors import InputError
+from retouch.planner.errors import InputError
 
 
 class ExecutorConfig(BaseModel):

@@ -2,7 +2,7 @@
 
 A job is a description, not a closure: the plan as JSON, the images as lossless bytes (PNG, or
 TIFF for modes PNG cannot hold), the executor choice and a job id. The replica decodes it, runs
-exactly what the local worker runs (``server.mcp.edit.run_and_check`` / ``server.mcp.mask.find_mask``)
+exactly what the local worker runs (``retouch.server.mcp.edit.run_and_check`` / ``retouch.server.mcp.mask.find_mask``)
 and answers with bytes and JSON, so the front needs no shared filesystem and never imports torch.
 """
 
@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
-
-from planner.imageio import array_to_mask
-from planner.schema import EditPlan, SamPrompt
-from server.mcp.outputs import encode_png
+from retouch.planner.imageio import array_to_mask
+from retouch.planner.schema import EditPlan, SamPrompt
+from retouch.server.mcp.outputs import encode_png
 
 PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I;16")
 
@@ -51,7 +50,7 @@ class EditResult(BaseModel):
     job_id: str
     image: bytes = Field(description="The result, PNG (TIFF for CMYK), mode/alpha/ICC kept.")
     edit_mask: bytes | None = Field(description="The region regenerated, PNG L; None if none.")
-    provenance: dict[str, Any] = Field(description="executors.run.Provenance as JSON.")
+    provenance: dict[str, Any] = Field(description="retouch.executors.run.Provenance as JSON.")
     qa: dict[str, Any] = Field(description="The QA report as JSON.")
     replica: str = Field(default="", description="The replica that ran it.")
 
@@ -111,7 +110,7 @@ Progress = Callable[[int, int], None] | None
 
 def run_edit_job(job: EditJob, progress: Progress, cancel: threading.Event) -> EditResult:
     """Run one edit and its QA where the result is (the replica), as the local worker does."""
-    from server.mcp.edit import run_and_check
+    from retouch.server.mcp.edit import run_and_check
 
     plan = EditPlan.model_validate_json(job.plan)
     image = bytes_image(job.image)
@@ -130,7 +129,7 @@ def run_edit_job(job: EditJob, progress: Progress, cancel: threading.Event) -> E
 
 def run_mask_job(job: MaskJob) -> tuple[bytes, Any]:
     """(mask PNG bytes, the MaskResult without its arrays) for one segmentation."""
-    from server.mcp.mask import find_mask
+    from retouch.server.mcp.mask import find_mask
 
     mask, found = find_mask(
         bytes_image(job.image),
@@ -153,8 +152,8 @@ def run_mask_job(job: MaskJob) -> tuple[bytes, Any]:
 
 def unpack_edit(result: EditResult) -> tuple[Any, Any]:
     """(executors.run.RunOutput, QA report) from a replica's answer; imports no torch."""
-    from executors.qa.report import QAReport
-    from executors.run import Provenance, RunOutput
+    from retouch.executors.qa.report import QAReport
+    from retouch.executors.run import Provenance, RunOutput
 
     mask = bytes_mask(result.edit_mask)
     out = RunOutput(

@@ -12,9 +12,9 @@ import socket
 import time
 from typing import Any
 
-from planner.errors import ExecutorError, InputError, ModelMissingError
-from server.pool.config import PoolConfig
-from server.pool.replicas import NAMESPACE, STATE_ACTOR, PoolState, build_app
+from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
+from retouch.server.pool.config import PoolConfig
+from retouch.server.pool.replicas import NAMESPACE, STATE_ACTOR, PoolState, build_app
 
 INSTALL = "install the pool extra: pip install -e '.[ray]'"
 

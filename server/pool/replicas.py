@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from server.pool.config import PoolConfig
-from server.pool.jobs import EditJob, EditResult, MaskJob, run_edit_job, run_mask_job
+from retouch.server.pool.config import PoolConfig
+from retouch.server.pool.jobs import EditJob, EditResult, MaskJob, run_edit_job, run_mask_job
 
 STATE_ACTOR = "retouch-pool-state"
 NAMESPACE = "retouch"
@@ -91,8 +91,8 @@ class _Replica:
 
     async def _stream(self, job_id: str, fn: Any) -> AsyncIterator[tuple[Any, ...]]:
         """Run ``fn(progress, cancel)`` on the job thread; yield its progress, then its end."""
-        from planner.errors import RetouchError
-        from server.mcp.worker import JobCancelled
+        from retouch.planner.errors import RetouchError
+        from retouch.server.mcp.worker import JobCancelled
 
         if job_id in self.done:  # a retry of a job this replica already finished
             yield ("result", self.done[job_id])

@@ -36,14 +36,14 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
+from retouch.executors import testing as tiny_models  # noqa: E402
+from retouch.executors.diffusion import latents  # noqa: E402
+from retouch.executors.images import masks  # noqa: E402
+from retouch.executors.run import RunOutput, run_plan  # noqa: E402
+from retouch.planner import analyze, make_plan  # noqa: E402
+from retouch.planner.schema import EditPlan  # noqa: E402
+from retouch.server.requests import build_request  # noqa: E402
 
-from executors import testing as tiny_models  # noqa: E402
-from executors.diffusion import latents  # noqa: E402
-from executors.images import masks  # noqa: E402
-from executors.run import RunOutput, run_plan  # noqa: E402
-from planner import analyze, make_plan  # noqa: E402
-from planner.schema import EditPlan  # noqa: E402
-from server.requests import build_request  # noqa: E402
 from tests.executors import tiny_families  # noqa: E402
 
 FAMILIES = ("sd-inpaint", "sdxl-inpaint", "flux-fill")

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 REPORT = """\
 import atexit, sys
 atexit.register(lambda: open(sys.argv[1], "w").write(str("torch" in sys.modules)))
-from server.cli.app import main
+from retouch.server.cli.app import main
 main(["serve"])
 """
 
@@ -65,12 +65,11 @@ def photo(work: Path) -> None:
 
 async def mcp_vs_direct(work: Path, repeats: int = 5) -> tuple[float, float]:
     from mcp import Client
-
-    from executors.run import run_plan
-    from planner.imageio import open_image, read_mask
-    from planner.render import load_plan
-    from server.mcp.app import build_server
-    from server.mcp.config import ServerConfig
+    from retouch.executors.run import run_plan
+    from retouch.planner.imageio import open_image, read_mask
+    from retouch.planner.render import load_plan
+    from retouch.server.mcp.app import build_server
+    from retouch.server.mcp.config import ServerConfig
 
     cfg = ServerConfig.create(out=work / "out", base=work)
     async with Client(build_server(cfg)) as client:
@@ -103,10 +102,9 @@ async def mcp_vs_direct(work: Path, repeats: int = 5) -> tuple[float, float]:
 async def warm_vs_cold(work: Path) -> tuple[float, float]:
     import torch
     from mcp import Client
-
-    from executors.testing import save_sd
-    from server.mcp.app import build_server
-    from server.mcp.config import ServerConfig
+    from retouch.executors.testing import save_sd
+    from retouch.server.mcp.app import build_server
+    from retouch.server.mcp.config import ServerConfig
 
     torch.set_num_threads(1)
     model = save_sd(work / "tiny", "inpaint")

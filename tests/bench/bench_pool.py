@@ -45,13 +45,13 @@ def main() -> None:
 
 async def bench(args: argparse.Namespace) -> None:
     import torch
+    from retouch.executors.testing import save_sd
+    from retouch.server.mcp.edit import run_and_check
+    from retouch.server.mcp.worker import GpuWorker
+    from retouch.server.pool import ops
+    from retouch.server.pool.client import PoolClient
+    from retouch.server.pool.config import PoolConfig
 
-    from executors.testing import save_sd
-    from server.mcp.edit import run_and_check
-    from server.mcp.worker import GpuWorker
-    from server.pool import ops
-    from server.pool.client import PoolClient
-    from server.pool.config import PoolConfig
     from tests.executors.exec_support import box_mask, photo, tiny_plan
 
     torch.set_num_threads(1)

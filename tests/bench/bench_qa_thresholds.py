@@ -53,7 +53,7 @@ def boxes(h: int, w: int, rng: np.random.Generator) -> list[tuple[int, int, int,
 
 def inner_ramp(mask: np.ndarray, px: int) -> np.ndarray:
     """float32 (H, W, 1): 0 outside the mask, ramping to 1 over ``px`` pixels inside it."""
-    from executors.images.composite import stitch_weights
+    from retouch.executors.images.composite import stitch_weights
 
     return stitch_weights(mask, px)[..., None]
 
@@ -113,9 +113,9 @@ def scenarios(
 
 def plan_with_feather(tmp: Path, src: np.ndarray, mask: np.ndarray, feather: int):  # type: ignore[no-untyped-def]
     """A real plan for removing the masked region, with the composite's feather set to ``feather``."""
-    from executors.images.masks import to_pil
-    from planner import analyze, make_plan
-    from planner.schema import EditRequest
+    from retouch.executors.images.masks import to_pil
+    from retouch.planner import analyze, make_plan
+    from retouch.planner.schema import EditRequest
 
     Image.fromarray(src).save(tmp / "source.png")
     to_pil(mask).save(tmp / "mask.png")
@@ -129,7 +129,8 @@ def plan_with_feather(tmp: Path, src: np.ndarray, mask: np.ndarray, feather: int
 def main() -> None:
     import tempfile
 
-    from executors.qa.check import check as qa
+    from retouch.executors.qa.check import check as qa
+
     from tests.conftest import box_mask
 
     rng = np.random.default_rng(0)
@@ -168,8 +169,7 @@ def content_defects(
     planted defects of issue 13 (an unchanged or near-unchanged region, a copy of the photo), and
     new textured content that is no copy (another photo's patch, a noise-textured fill)."""
     import cv2
-
-    from executors.classical.fill import ClassicalExecutor
+    from retouch.executors.classical.fill import ClassicalExecutor
 
     h, w = src.shape[:2]
     x0, y0, x1, y1 = box
@@ -209,10 +209,11 @@ def content_defects(
 
 def content_table() -> None:
     """changed and repetition on clean fills vs planted copies; repetition on outpaints too."""
-    from executors.classical.fill import extend_canvas
-    from executors.qa import content
-    from executors.qa import measures as m
-    from planner.schema import Extend
+    from retouch.executors.classical.fill import extend_canvas
+    from retouch.executors.qa import content
+    from retouch.executors.qa import measures as m
+    from retouch.planner.schema import Extend
+
     from tests.conftest import box_mask
 
     def frame(src: np.ndarray, res: np.ndarray, region: np.ndarray, known: np.ndarray) -> m.Frame:
@@ -260,7 +261,7 @@ def content_table() -> None:
             slowest = max(slowest, time.perf_counter() - start)
             if got is not None:
                 rows[("repetition", label)].append(got[0])
-    from planner import checklist as cl
+    from retouch.planner import checklist as cl
 
     limits = {"changed": cl.changed().threshold, "repetition": cl.repetition().threshold}
     print("\ncontent checks: min / median / max, and the share that fails the check")
@@ -283,8 +284,7 @@ def cv2_inpaint(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def structure_table() -> None:
     """SSIM (the structure measure) of whole-image changes of growing strength, per photo."""
     import cv2
-
-    from executors.qa import measures as m
+    from retouch.executors.qa import measures as m
 
     print("\nstructure: whole-image SSIM, min / median / max over photos")
     rows: dict[str, list[float]] = defaultdict(list)

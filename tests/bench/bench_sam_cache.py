@@ -27,9 +27,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from executors.segment import sam as segment  # noqa: E402
-from executors.segment.grabcut import GrabCutSegmenter  # noqa: E402
-from planner.schema import SamPoint, SamPrompt  # noqa: E402
+from retouch.executors.segment import sam as segment  # noqa: E402
+from retouch.executors.segment.grabcut import GrabCutSegmenter  # noqa: E402
+from retouch.planner.schema import SamPoint, SamPrompt  # noqa: E402
 
 
 def timed(fn, sync: bool) -> float:  # type: ignore[no-untyped-def]

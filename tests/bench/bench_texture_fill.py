@@ -19,8 +19,8 @@ import skimage.data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from executors.classical.fill import ClassicalExecutor  # noqa: E402
-from executors.classical.texture import detail_layer  # noqa: E402
+from retouch.executors.classical.fill import ClassicalExecutor  # noqa: E402
+from retouch.executors.classical.texture import detail_layer  # noqa: E402
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "cat", "immunohistochemistry")
 

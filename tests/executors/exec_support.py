@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import skimage.data
 from PIL import Image
-
-from planner import analyze, make_plan, sizes
-from planner.registry import REGISTRY
-from planner.schema import EditPlan, WorkSize
-from server.requests import build_request
+from retouch.planner import analyze, make_plan, sizes
+from retouch.planner.registry import REGISTRY
+from retouch.planner.schema import EditPlan, WorkSize
+from retouch.server.requests import build_request
 
 SIZE = 64
 
@@ -30,8 +29,7 @@ SIZE = 64
 def tiny_dirs() -> dict[str, Path]:
     """Folders of the tiny models: inpaint, img2img, pix2pix, controlnet, ddpm."""
     import torch
-
-    from executors import testing as tiny_models
+    from retouch.executors import testing as tiny_models
 
     torch.set_num_threads(1)
     root = Path(tempfile.mkdtemp(prefix="retouch-tiny-"))
@@ -110,7 +108,7 @@ def go_offline(monkeypatch: Any) -> None:
     fixture: ``go_offline(monkeypatch)``)."""
     import socket
 
-    from executors.diffusion import latents, loading
+    from retouch.executors.diffusion import latents, loading
 
     def no_network(*args: Any, **kwargs: Any) -> None:
         raise OSError("network access attempted")
@@ -138,6 +136,6 @@ def same_image(a: Image.Image | None, b: Image.Image) -> bool:
 
 def run_with(plan: EditPlan, folder: Path, **kw: Any) -> Any:
     """run_plan with the model folder ``folder`` and the diffusers executor."""
-    from executors.run import run_plan
+    from retouch.executors.run import run_plan
 
     return run_plan(plan, model=str(folder), executor="diffusers", **kw)

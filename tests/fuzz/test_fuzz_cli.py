@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from retouch.server.cli.app import main
 
-from server.cli.app import main
 from tests.fuzz.strategies import file_names, mutated, number_text, odd_images, snapshot, workspace
 
 DOCUMENTED = {0, 1, 2, 3, 4, 5, 6}

@@ -19,9 +19,9 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import given
 from hypothesis import strategies as st
 from mcp import Client
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
 
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
 from tests.fuzz.strategies import file_names, mutated, odd_images, snapshot, workspace
 
 BASES: dict[str, dict[str, Any]] = {

@@ -13,20 +13,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydantic import ValidationError
-
-from executors.images import masks
-from planner.atomic import atomic_write, undo_on_failure
-from planner.bounds import check_path_text
-from planner.errors import InputError
-from planner.schema import EditPlan, EditRequest
-from server.requests import build_request, validation_message
+from retouch.executors.images import masks
+from retouch.planner.atomic import atomic_write, undo_on_failure
+from retouch.planner.bounds import check_path_text
+from retouch.planner.errors import InputError
+from retouch.planner.schema import EditPlan, EditRequest
+from retouch.server.requests import build_request, validation_message
 
 
 @pytest.fixture
 def plan_fixture(tmp_path: Path) -> EditPlan:
     from PIL import Image
-
-    from planner import analyze, make_plan
+    from retouch.planner import analyze, make_plan
 
     Image.fromarray(np.full((48, 64, 3), 120, dtype=np.uint8)).save(tmp_path / "a.png")
     request = EditRequest(image=str(tmp_path / "a.png"), edit="make it look like a watercolour")
@@ -136,7 +134,7 @@ def test_a_failed_block_removes_the_files_it_created_and_only_those(tmp_path: Pa
 def test_a_plan_with_an_area_but_no_box_still_renders(plan_fixture: EditPlan) -> None:
     """Found by the fuzz suite: a plan.json with mask_area set and mask_bbox null crashed the
     skill doc's template (join of None) with an internal error."""
-    from planner.render import render
+    from retouch.planner.render import render
 
     facts = plan_fixture.facts.model_copy(update={"mask_area": 0.1, "mask_bbox": None})
     assert "bounding box unknown" in render(plan_fixture.model_copy(update={"facts": facts}))

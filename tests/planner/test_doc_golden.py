@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
-from planner import EditRequest, analyze, make_plan
-from planner.render import render, write_outputs
+from retouch.planner import EditRequest, analyze, make_plan
+from retouch.planner.render import render, write_outputs
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -74,7 +73,7 @@ def test_rendered_doc_matches_golden(name: str, workdir: Path) -> None:
 
 
 def test_plan_json_round_trips(workdir: Path) -> None:
-    from planner.render import load_plan
+    from retouch.planner.render import load_plan
 
     request = EditRequest.model_validate(REQUESTS["remove-small"])
     plan = make_plan(request, analyze(request))

@@ -23,12 +23,17 @@ def _loaded_after(code: str, cwd: Path) -> list[str]:
 
 
 def test_import_planner_is_light(tmp_path: Path) -> None:
-    assert _loaded_after("import planner, planner.render, planner.rules", tmp_path) == []
+    assert (
+        _loaded_after(
+            "import retouch.planner, retouch.planner.render, retouch.planner.rules", tmp_path
+        )
+        == []
+    )
 
 
 def test_retouch_plan_is_light(tmp_path: Path, astronaut_path: Path) -> None:
     code = (
-        "from server.cli.app import main\n"
+        "from retouch.server.cli.app import main\n"
         "try:\n"
         f"    main(['plan', {str(astronaut_path)!r}, 'make it sunset', '--out', 'o'])\n"
         "except SystemExit as e:\n"

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
-from planner import EditPlan, EditRequest, analyze, make_plan
+from retouch.planner import EditPlan, EditRequest, analyze, make_plan
 
 CASES_FILE = Path(__file__).resolve().parents[3] / "shared" / "cases" / "language.json"
 DATA = json.loads(CASES_FILE.read_text())

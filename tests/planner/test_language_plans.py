@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
-from planner import EditPlan, EditRequest, PlanError, analyze, make_plan
-from planner.analyze import canvas_mask, mask_facts
-from planner.intent import INTENTS
-from planner.prompts import TEMPLATES, tokens
-from planner.schema import Extend
-from planner.sizes import canvas_facts
+from retouch.planner import EditPlan, EditRequest, PlanError, analyze, make_plan
+from retouch.planner.analyze import canvas_mask, mask_facts
+from retouch.planner.intent import INTENTS
+from retouch.planner.prompts import TEMPLATES, tokens
+from retouch.planner.schema import Extend
+from retouch.planner.sizes import canvas_facts
 
 
 def _plan(

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from PIL import Image
 from pydantic import ValidationError
-
-from planner import EditRequest, PlanError, analyze, make_plan
-from planner.reference import REFERENCE_MODES, REFERENCE_WORDS, takes_reference
-from planner.registry import LICENCES, REGISTRY
-from planner.render import render
-from planner.schema import EditPlan
+from retouch.planner import EditRequest, PlanError, analyze, make_plan
+from retouch.planner.reference import REFERENCE_MODES, REFERENCE_WORDS, takes_reference
+from retouch.planner.registry import LICENCES, REGISTRY
+from retouch.planner.render import render
+from retouch.planner.schema import EditPlan
 
 EDIT = "put this logo on the shirt"
 

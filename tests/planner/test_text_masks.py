@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-
-from planner import EditRequest, analyze, make_plan
-from planner.schema import SamPoint, SamPrompt
+from retouch.planner import EditRequest, analyze, make_plan
+from retouch.planner.schema import SamPoint, SamPrompt
 
 
 @pytest.fixture(scope="module")

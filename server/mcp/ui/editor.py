@@ -21,19 +21,18 @@ import numpy as np
 from mcp.server.apps import Apps
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
-
-from planner.errors import InputError
-from planner.imageio import array_to_mask
-from server.mcp import outputs
-from server.mcp.config import ServerConfig
-from server.mcp.history import image_source, load_source
-from server.mcp.schemas import (
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import array_to_mask
+from retouch.server.mcp import outputs
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.history import image_source, load_source
+from retouch.server.mcp.schemas import (
     CommitMaskInput,
     CommitMaskOutput,
     ViewImageInput,
     ViewImageOutput,
 )
-from server.mcp.toolkit import Hints, Shown, ToolSpec, link, reply
+from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, link, reply
 
 EDITOR_URI = "ui://retouch/editor.html"
 VIEW_PX = 1600
@@ -49,7 +48,7 @@ BOUND: dict[str, list[str] | None] = {
 
 def editor_html() -> str:
     """The page, read from the installed package (a wheel or a checkout alike)."""
-    return files("server.mcp.ui").joinpath("editor.html").read_text(encoding="utf-8")
+    return files("retouch.server.mcp.ui").joinpath("editor.html").read_text(encoding="utf-8")
 
 
 def apps() -> Apps:

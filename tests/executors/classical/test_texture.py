@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import skimage.data
-
-from executors.classical.fill import ClassicalExecutor
-from executors.classical.texture import add_texture, detail_layer
+from retouch.executors.classical.fill import ClassicalExecutor
+from retouch.executors.classical.texture import add_texture, detail_layer
 
 
 def _hole(shape: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndarray:

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from retouch.executors.diffusion import loading
+from retouch.planner.errors import ExecutorError
+from retouch.planner.schema import EditPlan
 
-from executors.diffusion import loading
-from planner.errors import ExecutorError
-from planner.schema import EditPlan
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import (
     box_mask,

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from retouch.executors.diffusion import latents, loading
+from retouch.executors.diffusion.kontext import PREFERRED_RESOLUTIONS, kontext_size
+from retouch.executors.run import RunOutput, run_plan
+from retouch.planner.errors import InputError
+from retouch.planner.render import render
+from retouch.planner.schema import EditPlan
 
-from executors.diffusion import latents, loading
-from executors.diffusion.kontext import PREFERRED_RESOLUTIONS, kontext_size
-from executors.run import RunOutput, run_plan
-from planner.errors import InputError
-from planner.render import render
-from planner.schema import EditPlan
 from tests.executors import tiny_families
 from tests.executors.exec_support import box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 

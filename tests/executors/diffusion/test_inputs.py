@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import skimage.data
 from PIL import Image, ImageCms
+from retouch.executors.run import resolve_mask, run_plan
+from retouch.planner.errors import InputError
+from retouch.planner.imageio import open_image
 
-from executors.run import resolve_mask, run_plan
-from planner.errors import InputError
-from planner.imageio import open_image
 from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 
 BOX = (20, 18, 40, 36)

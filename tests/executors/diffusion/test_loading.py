@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from retouch.executors.diffusion import loading
+from retouch.executors.diffusion.pipelines import PIPELINES
+from retouch.executors.run import run_plan
+from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.registry import REGISTRY
 
-from executors.diffusion import loading
-from executors.diffusion.pipelines import PIPELINES
-from executors.run import run_plan
-from planner.errors import ExecutorError, InputError, ModelMissingError
-from planner.registry import REGISTRY
 from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 
 BOX = (20, 18, 40, 36)

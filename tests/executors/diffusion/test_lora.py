@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.executors.diffusion import latents, loading
+from retouch.executors.diffusion.lora import LORA_ENV, apply, find_lora, known
+from retouch.executors.diffusion.variants import differences, lora_for, run_settings
+from retouch.executors.run import run_plan
+from retouch.planner.errors import InputError
 
-from executors.diffusion import latents, loading
-from executors.diffusion.lora import LORA_ENV, apply, find_lora, known
-from executors.diffusion.variants import differences, lora_for, run_settings
-from executors.run import run_plan
-from planner.errors import InputError
 from tests.executors.exec_support import photo, tiny_plan
 
 QWEN = "qwen-image-edit"

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from retouch.executors.images import masks
+from retouch.executors.run import run_plan
+from retouch.planner.errors import ExecutorError, InputError
 
-from executors.images import masks
-from executors.run import run_plan
-from planner.errors import ExecutorError, InputError
 from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 
 BOX = (20, 18, 40, 36)

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from retouch.executors.diffusion import latents, loading
+from retouch.executors.diffusion.longcat import longcat_size
+from retouch.executors.diffusion.qwen import qwen_size
+from retouch.executors.diffusion.variants import differences, run_settings
+from retouch.executors.images import crop
+from retouch.planner.schema import EditPlan
 
-from executors.diffusion import latents, loading
-from executors.diffusion.longcat import longcat_size
-from executors.diffusion.qwen import qwen_size
-from executors.diffusion.variants import differences, run_settings
-from executors.images import crop
-from planner.schema import EditPlan
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import (
     box_mask,

@@ -17,11 +17,11 @@ import pytest
 import skimage.data
 import torch
 from PIL import Image
+from retouch.executors.run import run_plan
+from retouch.executors.select import assess
+from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.schema import EditPlan
 
-from executors.run import run_plan
-from executors.select import assess
-from planner.errors import InputError, ModelMissingError
-from planner.schema import EditPlan
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import (
     box_mask,

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from retouch.executors.run import run_plan
+from retouch.planner.schema import EditPlan, WorkSize
 
-from executors.run import run_plan
-from planner.schema import EditPlan, WorkSize
 from tests.executors.exec_support import box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 
 SRC = (72, 48)  # W, H: not a native size; the test "native area" puts it at 96 x 64

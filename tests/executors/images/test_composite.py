@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from retouch.executors.images.composite import color_match, composite, ring, stitch_weights
+from retouch.executors.run import run_plan
 
-from executors.images.composite import color_match, composite, ring, stitch_weights
-from executors.run import run_plan
 from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 
 

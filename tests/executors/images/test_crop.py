@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from retouch.executors.images import crop, masks
+from retouch.executors.images.composite import composite, stitch_weights
+from retouch.executors.run import run_plan
 
-from executors.images import crop, masks
-from executors.images.composite import composite, stitch_weights
-from executors.run import run_plan
 from tests.executors.exec_support import box_mask, photo, tiny_dirs, tiny_plan
 
 
@@ -122,7 +122,7 @@ def test_crop_path_places_each_output_in_its_box(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("enabled", ["auto"])
 def test_auto_crop_decides_on_the_mask(tmp_path: Path, enabled: str) -> None:
-    from executors.diffusion.runner import use_crop
+    from retouch.executors.diffusion.runner import use_crop
 
     plan = tiny_plan(
         tmp_path, "remove the sign", mask=box_mask((64, 64), (2, 2, 8, 8)), crop=enabled

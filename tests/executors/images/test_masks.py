@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.executors.images import masks
+from retouch.planner.errors import InputError
+from retouch.planner.schema import Extend, MaskPlan
 from scipy import ndimage
-
-from executors.images import masks
-from planner.errors import InputError
-from planner.schema import Extend, MaskPlan
 
 H, W = 24, 32
 

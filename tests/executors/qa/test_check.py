@@ -8,15 +8,15 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.executors.images import masks
+from retouch.executors.images.composite import composite, stitch_weights
+from retouch.executors.qa.check import check
+from retouch.executors.qa.fixes import apply_fixes
+from retouch.executors.qa.report import QAReport
+from retouch.planner import analyze, make_plan
+from retouch.planner.errors import InputError, PlanError
+from retouch.planner.schema import EditPlan, EditRequest, Extend, Fix, PlanChange
 
-from executors.images import masks
-from executors.images.composite import composite, stitch_weights
-from executors.qa.check import check
-from executors.qa.fixes import apply_fixes
-from executors.qa.report import QAReport
-from planner import analyze, make_plan
-from planner.errors import InputError, PlanError
-from planner.schema import EditPlan, EditRequest, Extend, Fix, PlanChange
 from tests.conftest import box_mask
 
 BOX = (300, 60, 364, 124)  # 64x64 over the astronaut's flag/background
@@ -343,7 +343,7 @@ def test_apply_fixes_moves_the_structure_band_with_strength(
 
 
 def test_apply_fixes_clamps_and_skips_what_cannot_apply(light_sdedit: EditPlan) -> None:
-    from executors.qa.report import QAResult
+    from retouch.executors.qa.report import QAResult
 
     def failing(*changes: PlanChange) -> QAReport:
         fix = Fix(summary="test", changes=list(changes))
@@ -413,9 +413,8 @@ def test_prompt_adherence_with_local_clip(
 ) -> None:
     """Through the real loading path: the value is the tiny CLIP's own similarity difference."""
     import torch
+    from retouch.executors.qa.clip import crop_box
     from transformers import CLIPModel, CLIPProcessor
-
-    from executors.qa.clip import crop_box
 
     folder = _tiny_clip(tmp_path / "clip")
     monkeypatch.setenv("RETOUCH_CLIP_MODEL", str(folder))
@@ -447,9 +446,9 @@ def test_prompt_adherence_with_local_clip(
 
 
 def test_classical_executor_results_pass_qa(tmp_path: Path, photos: dict) -> None:
-    """executors.run's weight-free fill and canvas extension raise no false alarm, and the canvas
+    """retouch.executors.run's weight-free fill and canvas extension raise no false alarm, and the canvas
     region QA derives from an outpaint plan is the one the executor regenerated."""
-    from executors.run import run_plan
+    from retouch.executors.run import run_plan
 
     src = photos["chelsea"]
     mask = box_mask(src.size, (200, 150, 260, 230))

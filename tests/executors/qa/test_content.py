@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.executors.qa import content
+from retouch.executors.qa.check import check
+from retouch.executors.qa.measures import Frame
+from retouch.planner import analyze, make_plan
+from retouch.planner import checklist as cl
+from retouch.planner.schema import EditRequest
 
-from executors.qa import content
-from executors.qa.check import check
-from executors.qa.measures import Frame
-from planner import analyze, make_plan
-from planner import checklist as cl
-from planner.schema import EditRequest
 from tests.conftest import box_mask
 
 BOX = (300, 120, 380, 200)  # x0, y0, x1, y1 on coffee (600x400): the cup's rim and the saucer
@@ -106,8 +106,8 @@ def test_repetition_passes_fills_and_new_content(
 
 
 def test_repetition_fails_the_mirror_outpaint(coffee: np.ndarray) -> None:
-    from executors.classical.fill import extend_canvas
-    from planner.schema import Extend
+    from retouch.executors.classical.fill import extend_canvas
+    from retouch.planner.schema import Extend
 
     canvas = extend_canvas(coffee, Extend(left=0, top=0, right=0, bottom=100))
     known = np.zeros(canvas.shape[:2], bool)

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
+from retouch.executors.qa.faces import FaceBox, best_face
+from retouch.executors.qa.identity import FaceEmbedder, crop, lbph_similarity
+from retouch.planner.errors import InputError
+from retouch.server.cli import scorers
 
-from executors.qa.faces import FaceBox, best_face
-from executors.qa.identity import FaceEmbedder, crop, lbph_similarity
-from planner.errors import InputError
-from server.cli import scorers
 from tests.executors.qa.tiny_onnx import write_tiny_embedder
 
 

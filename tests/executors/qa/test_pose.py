@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
-from executors.qa import pose
-from planner.errors import InputError
-from server.cli import scorers
+from retouch.executors.qa import pose
+from retouch.planner.errors import InputError
+from retouch.server.cli import scorers
 
 SIZE = 256
 

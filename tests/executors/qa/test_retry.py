@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.executors.images import masks
+from retouch.executors.qa.check import check
+from retouch.executors.qa.report import QAReport, QAResult
+from retouch.executors.qa.retry import Attempt, best_attempt, edit_with_retries
+from retouch.planner import analyze, make_plan
+from retouch.planner.errors import ExecutorError, InputError
+from retouch.planner.schema import EditPlan, EditRequest, Fix, PlanChange
 
-from executors.images import masks
-from executors.qa.check import check
-from executors.qa.report import QAReport, QAResult
-from executors.qa.retry import Attempt, best_attempt, edit_with_retries
-from planner import analyze, make_plan
-from planner.errors import ExecutorError, InputError
-from planner.schema import EditPlan, EditRequest, Fix, PlanChange
 from tests.conftest import box_mask
 
 BOX = (300, 60, 364, 124)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-
-from executors.segment.grabcut import GrabCutSegmenter, separation
-from executors.segment.sam import MaskResult
-from planner.errors import InputError
-from planner.schema import SamPoint, SamPrompt
+from retouch.executors.segment.grabcut import GrabCutSegmenter, separation
+from retouch.executors.segment.sam import MaskResult
+from retouch.planner.errors import InputError
+from retouch.planner.schema import SamPoint, SamPrompt
 
 
 def scene(w: int = 160, h: int = 120, seed: int = 0) -> tuple[Image.Image, np.ndarray]:
@@ -135,8 +134,7 @@ def test_confidence_falls_on_masks_that_miss_the_object(
     """The calibration cases of the module docstring: colour separation alone scored the bad
     masks 0.67-0.97; the confidence puts them under LOW_CONFIDENCE and says so in the note."""
     import skimage.data
-
-    from executors.segment.grabcut import LOW_CONFIDENCE
+    from retouch.executors.segment.grabcut import LOW_CONFIDENCE
 
     r = GrabCutSegmenter()(Image.fromarray(getattr(skimage.data, photo)()), prompt)
     assert (r.score >= LOW_CONFIDENCE) == good, r.score

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from executors.segment.instances import choose, select, union
-from executors.segment.prompts import Instance
-from planner.errors import InputError
-from planner.picks import read
+from retouch.executors.segment.instances import choose, select, union
+from retouch.executors.segment.prompts import Instance
+from retouch.planner.errors import InputError
+from retouch.planner.picks import read
 
 SIZE = (200, 100)  # W, H
 

@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
-from executors.images import masks
-from executors.segment import sam as segment
-from executors.segment.sam import SamSegmenter, build_test_tiny, get_segmenter, load_sam
-from planner.errors import InputError, ModelMissingError
-from planner.schema import EditRequest, Preferences, SamPoint, SamPrompt
+from retouch.executors.images import masks
+from retouch.executors.segment import sam as segment
+from retouch.executors.segment.sam import SamSegmenter, build_test_tiny, get_segmenter, load_sam
+from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.schema import EditRequest, Preferences, SamPoint, SamPrompt
 
 PROMPTS = {
     "one click": SamPrompt(points=[SamPoint(x=40, y=30)]),
@@ -232,7 +231,7 @@ def test_bad_prompts_are_refused_before_any_model_loads(
 
 
 def test_vit_b_plans_a_cheaper_mask_stage_than_vit_h(astronaut_path: Path) -> None:
-    from planner import analyze, make_plan
+    from retouch.planner import analyze, make_plan
 
     def mask_stage(priority: str) -> tuple[str | None, float]:
         req = EditRequest(
@@ -252,7 +251,7 @@ def test_vit_b_plans_a_cheaper_mask_stage_than_vit_h(astronaut_path: Path) -> No
 
 def test_background_replacement_edits_the_inverse_grown_into_the_subject(tmp_path: Path) -> None:
     """Plan 'replace the background' from a click -> subject mask -> inverted and dilated."""
-    from planner import analyze, make_plan
+    from retouch.planner import analyze, make_plan
 
     img = np.random.default_rng(0).integers(0, 90, (96, 128, 3)).astype(np.uint8)
     subject = np.zeros((96, 128), bool)

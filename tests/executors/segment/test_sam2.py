@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
-from executors.segment import sam2
-from executors.segment.dispatch import segment
-from planner.schema import SamPoint, SamPrompt
+from retouch.executors.segment import sam2
+from retouch.executors.segment.dispatch import segment
+from retouch.planner.schema import SamPoint, SamPrompt
 
 pytestmark = pytest.mark.usefixtures("offline")
 PROMPTS = {

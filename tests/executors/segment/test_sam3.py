@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
-from executors.segment import sam3
-from executors.segment.dispatch import segment
-from planner.errors import ExecutorError, InputError, ModelMissingError
-from planner.schema import SamPoint, SamPrompt
+from retouch.executors.segment import sam3
+from retouch.executors.segment.dispatch import segment
+from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.schema import SamPoint, SamPrompt
 
 pytestmark = pytest.mark.usefixtures("offline")
 
@@ -143,9 +142,9 @@ def test_wrong_kind_of_checkpoint(
 def test_a_plan_with_a_text_mask_gets_it_from_sam3(
     sam3_dir: Path, photo: Image.Image, tmp_path: Path
 ) -> None:
-    from executors.images import masks
-    from executors.segment.editmask import resolve_with_source
-    from planner import EditRequest, analyze, make_plan
+    from retouch.executors.images import masks
+    from retouch.executors.segment.editmask import resolve_with_source
+    from retouch.planner import EditRequest, analyze, make_plan
 
     path = tmp_path / "photo.png"
     photo.save(path)

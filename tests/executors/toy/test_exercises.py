@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from executors.toy import exercises as toy
-from executors.toy.exercises import (
+from retouch.executors.toy import exercises as toy
+from retouch.executors.toy.exercises import (
     ACCURACY_MASK,
     DIMS,
     ClusterAccuracy,
@@ -24,7 +23,7 @@ from executors.toy.exercises import (
     sample_clusters,
     train_toy,
 )
-from planner.errors import InputError
+from retouch.planner.errors import InputError
 
 
 @pytest.fixture(scope="session")

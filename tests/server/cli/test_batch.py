@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
+from retouch.server.cli.app import get_app
+from retouch.server.cli.batch import THUMB_PX, expand_images, folder_names
 from typer.testing import CliRunner
 
-from server.cli.app import get_app
-from server.cli.batch import THUMB_PX, expand_images, folder_names
 from tests.executors.exec_support import tiny_dirs
 
 runner = CliRunner()
@@ -157,7 +157,7 @@ def test_expansion_and_folder_names(tmp_path: Path) -> None:
 def test_a_tiny_diffusers_model_is_loaded_once_for_every_image(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from executors.diffusion import loading
+    from retouch.executors.diffusion import loading
 
     images, masks = write_photos(tmp_path, ("astronaut", "coffee", "chelsea"), 64)
     big = np.zeros((64, 64), dtype=np.uint8)

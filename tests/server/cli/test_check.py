@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
-
-from server.cli.app import get_app
 
 runner = CliRunner()
 BOX = (300, 60, 364, 124)
@@ -102,7 +101,7 @@ def test_fixed_out_writes_the_fixed_plan(tmp_path: Path, files: dict[str, Path],
     plan = json.loads(plan_path.read_text())
     m = np.zeros((512, 512), dtype=bool)
     m[BOX[1] : BOX[3], BOX[0] : BOX[2]] = True
-    from executors.images.masks import dilate
+    from retouch.executors.images.masks import dilate
 
     region = dilate(m, plan["mask"]["dilate_px"])
     res = np.asarray(astronaut).copy()

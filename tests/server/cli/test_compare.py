@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
+from retouch.server.cli import scorers
+from retouch.server.cli.app import get_app
+from retouch.server.cli.batch import THUMB_PX
+from retouch.server.cli.scores import Stat, winner
 from typer.testing import CliRunner
 
-from server.cli import scorers
-from server.cli.app import get_app
-from server.cli.batch import THUMB_PX
-from server.cli.scores import Stat, winner
 from tests.executors.exec_support import tiny_dirs
 
 REAL = {scorers.PCK, scorers.DISTANCE, scorers.IDENTITY}
@@ -156,8 +156,8 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_faces_example_is_a_ready_task_set(example: Path) -> None:
-    from executors.qa.pose import face_size, read_skeleton
-    from server.cli.compare import read_arms, read_tasks
+    from retouch.executors.qa.pose import face_size, read_skeleton
+    from retouch.server.cli.compare import read_arms, read_tasks
 
     tasks, errors = read_tasks(example / "tasks.jsonl")
     assert not errors and len(tasks) == 20
@@ -181,7 +181,8 @@ def test_the_faces_example_is_a_ready_task_set(example: Path) -> None:
 def test_example_tasks_under_tiny_sd_controlnet_and_flux_fill(
     example: Path, tmp_path: Path
 ) -> None:
-    from server.cli.compare_example import arms
+    from retouch.server.cli.compare_example import arms
+
     from tests.executors.tiny_families import build_tiny_flux_fill
 
     # 1. the example's first two tasks, and its two arms pointed at tiny random builds

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
+from retouch.executors.images.masks import dilate
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
 
-from executors.images.masks import dilate
-from server.cli.app import get_app
 from tests.executors.exec_support import photo, tiny_dirs
 
 runner = CliRunner()

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.server.cli.app import get_app
+from retouch.server.history.store import Store, encode_png
 from typer.testing import CliRunner
-
-from server.cli.app import get_app
-from server.history.store import Store, encode_png
 
 runner = CliRunner()
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
-
-from server.cli.app import get_app
 
 
 def _plan(image: Path, out: Path, *extra: str) -> dict:

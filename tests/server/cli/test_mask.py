@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from retouch.executors.images import masks
+from retouch.executors.segment import sam as segment
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
-
-from executors.images import masks
-from executors.segment import sam as segment
-from server.cli.app import get_app
 
 runner = CliRunner()
 
@@ -192,7 +191,7 @@ def test_checkpoint_not_matching_sam_type(scene, tiny_ckpt: Path, tmp_path: Path
 def test_failed_write_leaves_the_old_file_and_no_temp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server.cli.mask import write_png
+    from retouch.server.cli.mask import write_png
 
     out = tmp_path / "m.png"
     out.write_bytes(b"old")
@@ -236,7 +235,7 @@ def test_an_empty_result_is_an_error_not_an_empty_file(
         scores=[],
         note="GrabCut fallback",
     )
-    from executors.segment import dispatch
+    from retouch.executors.segment import dispatch
 
     monkeypatch.setattr(dispatch, "segment", lambda *a, **k: empty)
     out = tmp_path / "m.png"

@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.executors.segment.dispatch import segment
+from retouch.planner.schema import SamPrompt
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
-
-from executors.segment.dispatch import segment
-from planner.schema import SamPrompt
-from server.cli.app import get_app
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("offline")

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
-
-from server.cli.app import get_app
 
 runner = CliRunner()
 

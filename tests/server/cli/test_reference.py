@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
 
-from server.cli.app import get_app
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import photo
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
-
-from server.cli.app import get_app
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[3]
@@ -97,7 +96,7 @@ def test_out_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_command_module_imports_without_torch() -> None:
-    code = "import sys, server.cli.toy; print('torch' in sys.modules)"
+    code = "import sys, retouch.server.cli.toy; print('torch' in sys.modules)"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )

@@ -26,8 +26,7 @@ import traceback
 
 import numpy as np
 from PIL import Image
-
-from server.history.store import Store
+from retouch.server.history.store import Store
 
 POINTS = ("timing", "temp-written", "timing", "files-written", "timing", "in-transaction")
 

@@ -10,10 +10,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
-
-from planner.errors import InputError, StoreError
-from planner.schema import EditRequest
-from server.history.hooks import (
+from retouch.planner.errors import InputError, StoreError
+from retouch.planner.schema import EditRequest
+from retouch.server.history.hooks import (
     HistoryInput,
     RevertInput,
     history_tool,
@@ -22,7 +21,7 @@ from server.history.hooks import (
     revert_tool,
     source_path,
 )
-from server.history.store import Store
+from retouch.server.history.store import Store
 
 
 @pytest.fixture
@@ -41,10 +40,10 @@ def _edit(
     comparison_as_bytes: bool = False,
 ):  # type: ignore[no-untyped-def]
     """What `retouch edit SOURCE "remove the spot" --mask M --session S` does with the hooks."""
-    from executors.qa.check import check
-    from executors.run import run_plan
-    from planner import analyze, make_plan
-    from server.requests import build_request
+    from retouch.executors.qa.check import check
+    from retouch.executors.run import run_plan
+    from retouch.planner import analyze, make_plan
+    from retouch.server.requests import build_request
 
     image, parent = resolve_source(source, store, session)
     mask = np.zeros((image.height, image.width), dtype=np.uint8)

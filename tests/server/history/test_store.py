@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import retouch.server.history.store as store_mod
 from PIL import Image, ImageCms
-
-import server.history.store as store_mod
-from planner.errors import InputError, StoreError
-from server.history.store import Store, default_data_dir, encode_png
-from server.history.tree import build_tree, format_tree, parse_ref
+from retouch.planner.errors import InputError, StoreError
+from retouch.server.history.store import Store, default_data_dir, encode_png
+from retouch.server.history.tree import build_tree, format_tree, parse_ref
 
 
 def _img(seed: int, mode: str = "RGB", size: int = 32) -> Image.Image:

@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from server.history.store import Store
+from retouch.server.history.store import Store
 
 WORKER = Path(__file__).with_name("store_worker.py")
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 def _all_files_referenced(store: Store) -> None:
     with store._db() as conn:
-        from server.history.gc import referenced_files
+        from retouch.server.history.gc import referenced_files
 
         refs = referenced_files(conn)
     on_disk = [p for p in store.objects.glob("*/*") if p.is_file()]

@@ -57,7 +57,7 @@ def start_server(work: Path) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--http", "--port", str(port)],
+        [sys.executable, "-m", "retouch.server.cli", "serve", "--http", "--port", str(port)],
         cwd=work,
         stdout=subprocess.DEVNULL,
     )

@@ -13,11 +13,10 @@ from mcp import Client
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from PIL import Image
-
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.schemas import CommitMaskOutput, RunEditOutput
-from server.mcp.ui.editor import EDITOR_URI, editor_html
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import CommitMaskOutput, RunEditOutput
+from retouch.server.mcp.ui.editor import EDITOR_URI, editor_html
 
 pytestmark = pytest.mark.anyio
 APPS = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]

@@ -16,13 +16,17 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 from PIL import Image
-
-from server.history.hooks import RevertOutput
-from server.history.store import Store
-from server.history.tree import HistoryTree
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.schemas import CheckEditOutput, MakeMaskOutput, PlanEditOutput, RunEditOutput
+from retouch.server.history.hooks import RevertOutput
+from retouch.server.history.store import Store
+from retouch.server.history.tree import HistoryTree
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import (
+    CheckEditOutput,
+    MakeMaskOutput,
+    PlanEditOutput,
+    RunEditOutput,
+)
 
 pytestmark = pytest.mark.anyio
 REMOVE = {"mask": "mask.png", "edit": "remove the object"}
@@ -299,7 +303,7 @@ async def test_serve_data_dir_over_stdio(work: Path) -> None:
     env.pop("RETOUCH_DATA_DIR", None)
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "server.cli", "serve", "--data-dir", str(data)],
+        args=["-m", "retouch.server.cli", "serve", "--data-dir", str(data)],
         cwd=str(work),
         env=env,
     )
@@ -316,8 +320,7 @@ async def test_sam_encodes_a_version_once_for_several_masks(
     """SAM's embedding cache is keyed by image content: make_mask twice on the same version (and
     once on the run's result file, the same pixels) runs the image encoder once."""
     import torch
-
-    from executors.segment import sam as segment
+    from retouch.executors.segment import sam as segment
 
     torch.manual_seed(0)
     ckpt = work / "sam_test_tiny.pth"

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image
-
-from server.history.tree import check_session
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
+from retouch.server.history.tree import check_session
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
 
 pytestmark = pytest.mark.anyio
 

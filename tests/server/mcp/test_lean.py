@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image
-
-from planner.schema import EditPlan
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.schemas import PlanEditOutput, RunEditOutput
+from retouch.planner.schema import EditPlan
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import PlanEditOutput, RunEditOutput
 
 pytestmark = pytest.mark.anyio
 TOOLS_LIST_MAX = 20_000

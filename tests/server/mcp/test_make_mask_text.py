@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image
-
-from executors.segment.dispatch import segment
-from planner.schema import SamPrompt
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.schemas import MakeMaskOutput
+from retouch.executors.segment.dispatch import segment
+from retouch.planner.schema import SamPrompt
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import MakeMaskOutput
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("offline")]
 
@@ -89,7 +88,7 @@ async def test_errors_say_what_to_do(cfg: ServerConfig, args: dict, words: str) 
 
 
 async def test_list_models_reports_the_segmenters(cfg: ServerConfig, work: Path) -> None:
-    from server.mcp.schemas import ListModelsOutput
+    from retouch.server.mcp.schemas import ListModelsOutput
 
     async with Client(build_server(cfg)) as client:
         got = await client.call_tool("list_models", {"dirs": ["."]})

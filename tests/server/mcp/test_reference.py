@@ -10,11 +10,11 @@ import pytest
 import torch
 from mcp import Client
 from PIL import Image
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import PlanEditInput, PlanEditOutput, RunEditOutput
+from retouch.server.mcp.words import tool_words
 
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.schemas import PlanEditInput, PlanEditOutput, RunEditOutput
-from server.mcp.words import tool_words
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import photo
 

@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image, ImageCms
-
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.schemas import PlanEditOutput, RunEditOutput
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import PlanEditOutput, RunEditOutput
 
 pytestmark = pytest.mark.anyio
 
@@ -140,7 +139,7 @@ async def test_a_generative_edit_without_weights_says_how_to_get_them(cfg: Serve
 @pytest.fixture(scope="module")
 def tiny_inpaint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch = pytest.importorskip("torch")
-    from executors.testing import save_sd
+    from retouch.executors.testing import save_sd
 
     torch.set_num_threads(1)
     return save_sd(tmp_path_factory.mktemp("tiny") / "sd-inpaint", "inpaint")
@@ -166,7 +165,7 @@ def tiny_cfg(cfg: ServerConfig, tiny_inpaint: Path) -> ServerConfig:
 async def test_progress_per_step_only_when_asked_and_cancel_between_steps(
     tiny_cfg: ServerConfig, tiny_inpaint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from executors.diffusion import steps
+    from retouch.executors.diffusion import steps
 
     done: list[int] = []
     real_step = steps.StepReporter.step
@@ -222,7 +221,7 @@ async def test_progress_per_step_only_when_asked_and_cancel_between_steps(
 
 
 def test_inline_images_stay_small_even_for_large_noisy_images() -> None:
-    from server.mcp import outputs
+    from retouch.server.mcp import outputs
 
     rng = np.random.default_rng(0)
     for mode in ("RGB", "RGBA"):

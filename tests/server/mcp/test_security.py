@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image
-
-from planner.errors import InputError
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.roots import Roots
+from retouch.planner.errors import InputError
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.roots import Roots
 
 pytestmark = pytest.mark.anyio
 

@@ -18,10 +18,9 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import Request
 from pydantic import TypeAdapter
-
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.skills import SKILLS_EXTENSION, SkillsExtension, split_frontmatter
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.skills import SKILLS_EXTENSION, SkillsExtension, split_frontmatter
 
 pytestmark = pytest.mark.anyio
 REPO = Path(__file__).resolve().parents[3]

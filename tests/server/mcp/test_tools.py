@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image
-
-from planner.registry import REGISTRY
-from planner.render import load_plan, render
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.schemas import (
+from retouch.planner.registry import REGISTRY
+from retouch.planner.render import load_plan, render
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import (
     CheckEditOutput,
     FamilyInfo,
     ListModelsOutput,
@@ -161,7 +160,7 @@ async def test_argument_mistakes_are_one_line_tool_errors(cfg: ServerConfig) -> 
 async def test_a_crash_is_reported_without_its_details(
     cfg: ServerConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server.mcp import plan as tool_plan
+    from retouch.server.mcp import plan as tool_plan
 
     def broken(*args: object) -> None:
         raise RuntimeError("secret internal detail")
@@ -399,8 +398,8 @@ def test_building_the_server_and_listing_tools_imports_no_torch(tmp_path: Path) 
     code = (
         "import sys, anyio\n"
         "from mcp import Client\n"
-        "from server.mcp.app import build_server\n"
-        "from server.mcp.config import ServerConfig\n"
+        "from retouch.server.mcp.app import build_server\n"
+        "from retouch.server.mcp.config import ServerConfig\n"
         "async def main():\n"
         f"    async with Client(build_server(ServerConfig.create(base={str(tmp_path)!r}))) as c:\n"
         "        assert len((await c.list_tools()).tools) == 8\n"

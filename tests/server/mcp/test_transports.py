@@ -25,7 +25,7 @@ import atexit, sys
 def report():
     open(sys.argv[1], "w").write(",".join(m for m in {heavy!r} if m in sys.modules))
 atexit.register(report)
-from server.cli.app import main
+from retouch.server.cli.app import main
 main(["serve", *sys.argv[2:]])
 """
 
@@ -107,7 +107,7 @@ def test_stdout_carries_only_protocol_messages(work: Path) -> None:
         {"jsonrpc": "2.0", "id": 5, "method": "skills/list"},
     ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve"],
+        [sys.executable, "-m", "retouch.server.cli", "serve"],
         cwd=work,
         env=server_env(),
         stdin=subprocess.PIPE,
@@ -145,7 +145,16 @@ def free_port() -> int:
 def start_http(work: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--http", "--port", str(port), *extra],
+        [
+            sys.executable,
+            "-m",
+            "retouch.server.cli",
+            "serve",
+            "--http",
+            "--port",
+            str(port),
+            *extra,
+        ],
         cwd=work,
         env=server_env(),
         stdout=subprocess.DEVNULL,
@@ -229,7 +238,7 @@ async def test_http_without_a_token_serves_loopback_clients(http_server) -> None
 
 def test_exposing_http_beyond_loopback_needs_a_token(work: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--http", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "retouch.server.cli", "serve", "--http", "--host", "0.0.0.0"],
         cwd=work,
         env=server_env(),
         capture_output=True,

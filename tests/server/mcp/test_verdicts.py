@@ -44,7 +44,7 @@ def server(work: Path) -> StdioServerParameters:
         PATH="/nonexistent",  # no nvidia-smi: the server is a CPU machine
     )
     return StdioServerParameters(
-        command=sys.executable, args=["-m", "server.cli", "serve"], cwd=str(work), env=env
+        command=sys.executable, args=["-m", "retouch.server.cli", "serve"], cwd=str(work), env=env
     )
 
 

@@ -6,8 +6,7 @@ import threading
 
 import anyio
 import pytest
-
-from server.mcp.worker import GpuWorker, JobCancelled
+from retouch.server.mcp.worker import GpuWorker, JobCancelled
 
 pytestmark = pytest.mark.anyio
 

@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 from mcp import Client, StdioServerParameters
 from PIL import Image
+from retouch.server.cli.app import get_app
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import PlanEditOutput, RunEditOutput
 from typer.testing import CliRunner
 
-from server.cli.app import get_app
-from server.mcp.app import build_server
-from server.mcp.config import ServerConfig
-from server.mcp.schemas import PlanEditOutput, RunEditOutput
 from tests.server.pool.support import ROOT, skip_unless_ray_may_run
 
 pytestmark = [pytest.mark.ray, pytest.mark.anyio]
@@ -41,8 +41,7 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="module")
 def work(tmp_path_factory: pytest.TempPathFactory, astronaut: Image.Image) -> Path:
     import torch
-
-    from executors.testing import save_sd
+    from retouch.executors.testing import save_sd
 
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("pool")
@@ -57,8 +56,8 @@ def work(tmp_path_factory: pytest.TempPathFactory, astronaut: Image.Image) -> Pa
 @pytest.fixture(scope="module")
 def pool(work: Path):  # type: ignore[no-untyped-def]
     """A private Ray with the pool deployed: 2 Executor replicas, 1 Segmenter. Yields the address."""
-    from server.pool import ops
-    from server.pool.config import PoolConfig
+    from retouch.server.pool import ops
+    from retouch.server.pool.config import PoolConfig
 
     ray = ops.connect("local", num_cpus=2)
     cfg = PoolConfig.model_validate(
@@ -80,7 +79,7 @@ REPLICA_ROW = (
 
 
 def config(work: Path, pool: str | None) -> ServerConfig:
-    from server.pool.client import PoolClient
+    from retouch.server.pool.client import PoolClient
 
     cfg = ServerConfig.create(
         roots=[str(work)], out=work / "out", base=work, data_dir=work / "history"
@@ -121,8 +120,7 @@ def files(out: RunEditOutput) -> tuple[bytes, bytes]:
 
 def replicas() -> list[dict]:
     import ray
-
-    from server.pool.replicas import NAMESPACE, STATE_ACTOR
+    from retouch.server.pool.replicas import NAMESPACE, STATE_ACTOR
 
     state = ray.get_actor(STATE_ACTOR, namespace=NAMESPACE)
     return [r for r in ray.get(state.all.remote()) if r["kind"] == "executor"]
@@ -203,7 +201,7 @@ async def test_eight_concurrent_edits_through_retouch_serve_pool(work: Path, poo
         command=sys.executable,
         args=[
             "-m",
-            "server.cli",
+            "retouch.server.cli",
             "serve",
             "--pool",
             pool,

@@ -10,9 +10,9 @@ import socket
 import time
 
 import pytest
+from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
 
-from server.cli.app import get_app
 from tests.server.pool.support import have_ray
 
 if not have_ray():

@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from mcp import Client, StdioServerParameters
 from PIL import Image
+from retouch.server.mcp.schemas import PlanEditOutput, RunEditOutput
 
-from server.mcp.schemas import PlanEditOutput, RunEditOutput
 from tests.server.pool.support import ROOT, skip_unless_ray_may_run
 
 pytestmark = [pytest.mark.ray, pytest.mark.anyio]
@@ -43,7 +43,7 @@ def anyio_backend() -> str:
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "server.cli", *args]
+    return [sys.executable, "-m", "retouch.server.cli", *args]
 
 
 def lines_of(stream) -> queue.Queue[str]:  # type: ignore[no-untyped-def]
@@ -70,7 +70,17 @@ async def one_edit(work: Path, address: str) -> RunEditOutput:
     """One classical fill through ``retouch serve --pool ADDRESS`` (a real MCP client, stdio)."""
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "server.cli", "serve", "--pool", address, "--root", str(work), "--out", "out"],
+        args=[
+            "-m",
+            "retouch.server.cli",
+            "serve",
+            "--pool",
+            address,
+            "--root",
+            str(work),
+            "--out",
+            "out",
+        ],
         cwd=str(work),
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
