@@ -7,12 +7,11 @@ diffusion steps.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from retouch.planner.schema import Hardware
+from retouch.executors.hardware import detect_hardware
 from retouch.server.cli import options as o
 from retouch.server.cli.app import run_guarded
 from retouch.server.cli.edit_into import (
@@ -24,28 +23,6 @@ from retouch.server.cli.edit_into import (
     write_edit_files,
 )
 from retouch.server.cli.history import DataDir
-
-
-def detect_hardware() -> Hardware:
-    """The hardware class of this machine: cpu unless torch sees a GPU (torch is imported only
-    where a GPU may exist, so a CPU-only edit stays light)."""
-    from retouch.planner.registry import HARDWARE
-
-    if not (Path("/dev/nvidia0").exists() or sys.platform == "darwin"):
-        return "cpu"
-    import torch
-
-    if torch.cuda.is_available():
-        total = torch.cuda.get_device_properties(0).total_memory / 2**30
-        fits = [
-            (spec.vram_gb, name)
-            for name, spec in HARDWARE.items()
-            if name != "cpu" and spec.vram_gb <= total * 1.05
-        ]
-        return max(fits)[1] if fits else "gpu-8gb"
-    if torch.backends.mps.is_available():
-        return "gpu-16gb"
-    return "cpu"
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -25,11 +25,11 @@ def plan_request(request, out: Path):  # type: ignore[no-untyped-def]
 def assess_here(plan):  # type: ignore[no-untyped-def]
     """The plan with runnable / missing / degraded for this machine (its GPU as the driver reports
     it; no torch), whatever hardware it was planned for."""
+    from retouch.executors.hardware import detect_hardware
     from retouch.executors.select import for_this_machine
-    from retouch.server.mcp.models import server_hardware
 
     return for_this_machine(
-        plan, hardware=server_hardware(), mask_given=plan.request.mask is not None
+        plan, hardware=detect_hardware(), mask_given=plan.request.mask is not None
     )
 
 

@@ -7,18 +7,16 @@ probe the device (``probe_device``) or torch is already loaded, and then only on
 
 from __future__ import annotations
 
-import functools
 import os
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
+from retouch.executors.hardware import detect_device, device_from_torch
 from retouch.planner.errors import InputError
-from retouch.planner.registry import HARDWARE, LICENCES, REGISTRY, SAM3_HINT
-from retouch.planner.schema import Hardware
+from retouch.planner.registry import LICENCES, REGISTRY, SAM3_HINT
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.schemas import (
     DeviceInfo,
@@ -83,58 +81,14 @@ def text_masks(found: list[SamInfo]) -> str:
     return "make_mask cannot take words here: " + SAM3_HINT
 
 
-def hardware_class(memory_gb: float | None) -> Hardware:
-    """The largest planner hardware class whose memory this device has."""
-    if memory_gb is None:
-        return "cpu"
-    fits = [
-        (spec.vram_gb, name)
-        for name, spec in HARDWARE.items()
-        if name != "cpu" and spec.vram_gb <= memory_gb + 0.5
-    ]
-    return max(fits)[1] if fits else "cpu"
-
-
-def _driver_device() -> DeviceInfo:
-    """The GPU as the NVIDIA driver reports it (nvidia-smi), without loading torch."""
-    try:
-        line = (
-            subprocess.run(
-                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[0]
-        )
-        name, mib = (part.strip() for part in line.split(","))
-        gb = round(float(mib) / 1024, 1)
-        return DeviceInfo(
-            kind="cuda", name=name, memory_gb=gb, source="driver", hardware=hardware_class(gb)
-        )
-    except (OSError, subprocess.SubprocessError, IndexError, ValueError):
-        return DeviceInfo(kind="cpu", source="none", hardware="cpu")
-
-
-@functools.cache
-def server_hardware() -> Hardware:
-    """The hardware class plans are made for when the caller names none: this server's GPU as
-    the driver reports it (no torch import), else cpu."""
-    return _driver_device().hardware
-
-
 def _torch_device(cancel: threading.Event, progress: object) -> DeviceInfo:
-    import torch
+    """list_models' probe, on the GPU worker: the device as torch sees it."""
+    return DeviceInfo(**device_from_torch().model_dump())
 
-    if not torch.cuda.is_available():
-        return DeviceInfo(kind="cpu", source="torch", hardware="cpu")
-    props = torch.cuda.get_device_properties(0)
-    gb = round(props.total_memory / 2**30, 1)
-    return DeviceInfo(
-        kind="cuda", name=props.name, memory_gb=gb, source="torch", hardware=hardware_class(gb)
-    )
+
+def _light_device() -> DeviceInfo:
+    """The device as the driver or the platform tells it (no torch import)."""
+    return DeviceInfo(**detect_device().model_dump())
 
 
 def _loras(family: str, model_id: str, where: Path | None) -> list[str]:
@@ -157,7 +111,7 @@ async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOut
     if args.probe_device or "torch" in sys.modules:
         device = await cfg.worker.run(_torch_device)
     else:
-        device = await anyio.to_thread.run_sync(_driver_device)
+        device = await anyio.to_thread.run_sync(_light_device)
     from huggingface_hub import constants
 
     loading = feature("retouch.executors.diffusion.loading", "list_models")

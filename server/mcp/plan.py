@@ -15,12 +15,12 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import ValidationError
+from retouch.executors.hardware import detect_hardware
 from retouch.planner.errors import InputError
 from retouch.planner.schema import EditPlan, EditRequest, PlanChange
 from retouch.server.mcp.brief import plan_text
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.history import Source, image_source, load_source
-from retouch.server.mcp.models import server_hardware
 from retouch.server.mcp.outputs import file_ref
 from retouch.server.mcp.schemas import (
     Estimate,
@@ -72,7 +72,7 @@ def make_request_plan(
         guidance = request.guidance.model_copy(update={"image": ref.ref})
         request = request.model_copy(update={"guidance": guidance})
     if "hardware" not in request.preferences.model_fields_set:  # plan for this server
-        prefs = request.preferences.model_copy(update={"hardware": server_hardware()})
+        prefs = request.preferences.model_copy(update={"hardware": detect_hardware()})
         request = request.model_copy(update={"preferences": prefs})
     plan = make_plan(request, analyze(request, load_source(cfg, src)))
     return assess_here(plan, mask_given=mask is not None)
@@ -93,7 +93,7 @@ def assess_here(plan: EditPlan, *, mask_given: bool, control_given: bool = False
     return tool_plan(
         for_this_machine(
             plan,
-            hardware=server_hardware(),
+            hardware=detect_hardware(),
             control_given=control_given,
             mask_given=mask_given,
         )

@@ -299,10 +299,12 @@ class ListModelsInput(_In):
 
 
 class DeviceInfo(_Out):
-    kind: Literal["cuda", "cpu"] = Field(description="Where diffusion would run.")
+    kind: Literal["cuda", "mps", "cpu"] = Field(description="Where diffusion would run.")
     name: str | None = Field(default=None, description="GPU name, if any.")
     memory_gb: float | None = Field(default=None, description="GPU memory, GiB, if known.")
-    source: Literal["torch", "driver", "none"] = Field(description="How this was found out.")
+    source: Literal["torch", "driver", "platform", "none"] = Field(
+        description="How this was found out."
+    )
     hardware: Hardware = Field(
         description="The planner's hardware class that fits this device; "
         "pass it in preferences.hardware."
