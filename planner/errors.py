@@ -8,21 +8,33 @@
     ├── StoreError               the edit-history store refused or lost a reference         (exit 6)
     └── QAFailed                 the result failed its QA checklist                          (exit 1)
 
-The CLI turns each into ``error: <message>`` on stderr and its exit code; the MCP server turns each
-into a tool error whose text is the same message. Nothing else should reach a user.
+A message names the problem and the fix in plain words, never a CLI flag; ``hints`` name the
+settings that fix it (planner/hints.py), and each front renders them in its own words: the CLI
+as flags after ``error: <message>`` on stderr with the exit code (server/cli/hints.py), the MCP
+server as tool arguments in the tool error's text (server/mcp/hints.py). Nothing else should
+reach a user.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from retouch.planner.hints import Hint
+
 
 class RetouchError(Exception):
-    """Base class: ``str(err)`` is the whole one-line message shown to the user."""
+    """Base class: ``str(err)`` is the one-line message; ``hints`` the settings that fix it."""
 
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, hints: Iterable[Hint] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self.hints: tuple[Hint, ...] = tuple(hints)
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # keep the hints across pickling (the pool sends errors back from Ray replicas)
+        return (type(self), (self.message, self.hints))
 
     def __str__(self) -> str:
         return self.message

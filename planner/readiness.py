@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from retouch.planner.hints import Hint
 
 DegradedWhat = Literal["mask-source", "executor", "model", "hardware", "resolution", "steps"]
 
@@ -23,6 +24,10 @@ class Degradation(BaseModel):
     used: str = Field(description="What ran (or will run) instead.")
     why: str = Field(description="Why the planned one could not run, in one clause.")
     fix: str = Field(description="How to get the planned one next time.")
+    hints: list[Hint] = Field(
+        default_factory=list,
+        description="The settings that fix it, named in fix (each front words them its own way).",
+    )
 
     def sentence(self) -> str:
         """One sentence an agent cannot misread: what ran instead of what, and why."""

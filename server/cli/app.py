@@ -1,7 +1,7 @@
 """The ``retouch`` command line. Each command lives in server/cli/<name>.py and registers itself.
 
-Errors: every RetouchError becomes ``error: <message>`` on stderr and its exit code (planner/errors.py);
-anything unexpected becomes one line too (set RETOUCH_DEBUG=1 to see the traceback).
+Errors: every RetouchError becomes ``error: <message> (<flags that fix it>)`` on stderr and its exit
+code (planner/errors.py; the flags rendered from its hints by server/cli/hints.py); anything unexpected becomes one line too (set RETOUCH_DEBUG=1 to see the traceback).
 """
 
 from __future__ import annotations
@@ -53,11 +53,12 @@ def get_app() -> typer.Typer:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     from retouch.planner.errors import RetouchError
+    from retouch.server.cli.hints import error_line
 
     try:
         code = get_app()(args=argv, standalone_mode=False)
     except RetouchError as exc:  # raised outside a command body (rare)
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {error_line(exc)}", err=True)
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # usage errors: one line, as every other error
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `retouch`: the help, as before
@@ -84,11 +85,12 @@ def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     """Run a command body; turn errors into one line on stderr and an exit code."""
     from pydantic import ValidationError
     from retouch.planner.errors import RetouchError
+    from retouch.server.cli.hints import error_line
 
     try:
         return fn(*args, **kwargs)
     except RetouchError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {error_line(exc)}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except ValidationError as exc:
         from retouch.server.requests import validation_message
