@@ -5,11 +5,18 @@ Mask convention inside retouch: a boolean array (H, W), True = edit. At the edge
   and BFL read them;
 - RGBA masks with any transparency: transparent (alpha < 128) means edit, as OpenAI's edit API reads
   them; a fully opaque RGBA mask falls back to its luminance.
+
+16-bit RGB(A): Pillow holds no 16-bit colour mode, so ``open_image`` returns the 8-bit RGB(A) image
+Pillow decodes (each value's high byte) and carries the full uint16 (H, W, C) array beside it in
+``info[DEEP_KEY]``; ``deep_pixels`` hands it out only while it still matches the 8-bit pixels. It
+is decoded by Pillow itself (the PNG/TIFF tile read a second time with the byte-swapped raw mode
+gives the low bytes), so reading never needs OpenCV.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -18,6 +25,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from retouch.planner.errors import InputError
 
 DEFAULT_MAX_PIXELS = 64_000_000
+DEEP_KEY = "retouch.rgb16"  # info key of a 16-bit RGB(A) image's uint16 (H, W, C) pixels
+_SWAP = {"B": "L", "L": "B", "N": "B" if sys.byteorder == "little" else "L"}
 
 
 def max_pixels() -> int:
@@ -53,11 +62,15 @@ def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image
                         f"{what} {p} is {w}x{h} = {w * h} pixels, over the {limit}-pixel limit; "
                         "downscale it or raise RETOUCH_MAX_PIXELS"
                     )
+                low = _low_bytes(p, im)
                 im.load()
                 out = ImageOps.exif_transpose(im)
                 icc = im.info.get("icc_profile")
                 if icc:
                     out.info["icc_profile"] = icc
+                if low is not None:
+                    high = np.asarray(out).astype(np.uint16)
+                    out.info[DEEP_KEY] = (high << 8) | np.asarray(ImageOps.exif_transpose(low))
                 return out
     except InputError:
         raise
@@ -75,6 +88,55 @@ def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image
         ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{what} {p} is damaged or truncated ({exc}); re-export the file") from exc
+
+
+def _low_bytes(path: Path, im: Image.Image) -> Image.Image | None:
+    """For a 16-bit RGB(A) file, its low bytes as an 8-bit image (EXIF tags kept); else None."""
+    if len(im.tile) != 1 or im.mode not in ("RGB", "RGBA"):
+        return None
+    tile = im.tile[0]
+    raw = tile.args if isinstance(tile.args, str) else (tile.args or ("",))[0]
+    if not isinstance(raw, str) or raw not in (f"{im.mode};16{e}" for e in "BLN"):
+        return None
+    swapped = raw[:-1] + _SWAP[raw[-1]]
+    args = swapped if isinstance(tile.args, str) else (swapped, *tile.args[1:])
+    low = Image.open(path)
+    low.tile = [tile._replace(args=args)]
+    low.load()
+    return low
+
+
+def deep_pixels(image: Image.Image) -> np.ndarray | None:
+    """The uint16 (H, W, C) pixels of a 16-bit RGB(A) image (see module doc), or None when the
+    image has none or they no longer match its 8-bit pixels (it was changed after reading)."""
+    deep = image.info.get(DEEP_KEY)
+    if not isinstance(deep, np.ndarray) or deep.dtype != np.uint16:
+        return None
+    shown = np.asarray(image)
+    if deep.shape != shown.shape or not np.array_equal(deep >> 8, shown):
+        return None
+    return deep
+
+
+def with_deep_pixels(deep: np.ndarray, info: dict | None = None) -> Image.Image:
+    """A 16-bit RGB(A) image from uint16 (H, W, 3|4) pixels: the 8-bit image of their high bytes
+    with ``deep`` in ``info[DEEP_KEY]`` (plus ``info``'s other entries)."""
+    if deep.dtype != np.uint16 or deep.ndim != 3 or deep.shape[2] not in (3, 4):
+        raise ValueError(
+            f"16-bit colour pixels must be uint16 (H, W, 3|4), got {deep.dtype} {deep.shape}"
+        )
+    out = Image.fromarray((deep >> 8).astype(np.uint8))
+    out.info.update({k: v for k, v in (info or {}).items() if k != DEEP_KEY})
+    out.info[DEEP_KEY] = deep
+    return out
+
+
+def bit_depth(image: Image.Image) -> int:
+    """Bits per channel value: 16 for 16-bit grey and 16-bit RGB(A), 32 for I and F, 1 for
+    bilevel, else 8."""
+    if image.mode.startswith("I;16") or deep_pixels(image) is not None:
+        return 16
+    return {"I": 32, "F": 32, "1": 1}.get(image.mode, 8)
 
 
 def mask_to_array(mask: Image.Image) -> np.ndarray:
