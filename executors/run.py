@@ -175,21 +175,20 @@ class _Stage:
 def _run_classical(plan: EditPlan, canvas: np.ndarray, edit: np.ndarray) -> _Stage:
     fill = ClassicalExecutor()
     t0 = time.perf_counter()
-    gen = canvas if plan.mode == "outpaint" else fill(canvas, edit, seed=plan.seed)
-    return _Stage(
-        gen,
-        None,
-        [],
-        "cpu",
-        None,
-        None,
-        {"model": time.perf_counter() - t0},
-        {
-            "classical_method": fill.method,
-            "classical_radius": fill.radius,
-            "classical_texture": fill.texture,
-        },
-    )
+    # provenance of the fill lives in params: method, patch size, and the crop or source share
+    params: dict[str, ParamValue] = {
+        "classical_method": fill.method,
+        "classical_patch_size": fill.patch_size,
+    }
+    e = plan.request.extend
+    if plan.mode == "outpaint" and e is not None and e.any:
+        gen, share = fill.extend(canvas, edit, e, seed=plan.seed)
+        params["classical_source_share"] = None if share is None else round(share, 4)
+    else:
+        gen = fill(canvas, edit, seed=plan.seed)
+        params["classical_crop"] = ",".join(str(v) for v in fill.crop(edit))
+    timings = {"model": time.perf_counter() - t0}
+    return _Stage(gen, None, [], "cpu", None, None, timings, params)
 
 
 def _run_model(

@@ -1,4 +1,6 @@
-"""The weight-free executor: Telea fill with the ring's texture quilted back, and canvas extension.
+"""The weight-free executor: PatchMatch fill for removals (Telea and Navier-Stokes as named methods,
+with the ring's texture quilted back) and canvas extension from the background only.
 
-Imports planner and OpenCV; never torch, never another executors room.
+Imports planner, OpenCV and PyPatchMatch; of the other executors rooms only the face finders
+(executors.faces, executors.qa.faces) that keep people out of an extension. Never torch.
 """
