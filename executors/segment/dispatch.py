@@ -1,9 +1,14 @@
-"""The one entry for masks from prompts: words -> SAM 3; clicks/box -> SAM 1, SAM 2.1 or GrabCut.
+"""The one entry for masks from prompts: face words -> the face models; other words -> SAM 3;
+clicks/box -> SAM 1, SAM 2.1 or GrabCut.
 
     segment(image, prompt, checkpoint=..., pick=..., instance=...) -> MaskResult
 
 Which model (nothing is downloaded):
-- words (``prompt.text``): SAM 3 (sam3.py) from ``checkpoint``, $RETOUCH_SAM_CHECKPOINT or the
+- words that name a face or a face part (planner/facewords.py: "her face", "his glasses", "the
+  mouth of the man on the left"): the face models (faces.py, the faces extra), never SAM 3; the
+  faces found are the instances. Without the faces extra, SAM 3 when it is there, else a
+  ModelMissingError naming both.
+- other words (``prompt.text``): SAM 3 (sam3.py) from ``checkpoint``, $RETOUCH_SAM_CHECKPOINT or the
   Hugging Face cache (checkpoints.find_sam3); never GrabCut: without SAM 3 it is a
   ModelMissingError naming the model and the alternatives. Every instance found is returned; the
   mask is the ones ``instance`` (an id or "all") or ``pick`` (planner/picks.py) chooses.
@@ -20,6 +25,7 @@ import numpy as np
 from PIL import Image
 from retouch.executors.segment import checkpoints, instances
 from retouch.executors.segment.prompts import MaskResult, check_prompt, to_rgb
+from retouch.planner import facewords
 from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
 from retouch.planner.registry import SAM_CHECKPOINT_HINT
 from retouch.planner.schema import SamPrompt
@@ -50,8 +56,11 @@ def segment(
         raise InputError("a pick or an instance chooses among what words find; give --text too")
     if pick is not None:
         instances.parse_pick(pick)
-    # 2. words -> SAM 3
+    # 2. face words -> the face models; other words -> SAM 3
     if prompt.text is not None:
+        face = facewords.read(prompt.text)
+        if face is not None:
+            return _from_face_words(rgb, face, checkpoint, device, pick, instance)
         return _from_words(rgb, prompt.text, checkpoint, device, pick, instance)
     # 3. clicks / box -> the checkpoint's kind, else GrabCut
     name = checkpoint or os.environ.get(checkpoints.CHECKPOINT_ENV) or None
@@ -116,3 +125,28 @@ def _from_words(
         instances=found,
         chosen=ids,
     )
+
+
+def _from_face_words(
+    rgb: np.ndarray,
+    face: facewords.FaceTarget,
+    checkpoint: str | None,
+    device: str | None,
+    pick: str | None,
+    instance: int | str | None,
+) -> MaskResult:
+    """The face part the words name, on the face(s) the pick or instance chooses. A pick of
+    "all" made only by a plural part word ("his eyes") means one face, not every face."""
+    from retouch.executors.faces import FACES_INSTALL, faces_available
+    from retouch.executors.segment.faces import face_mask
+
+    if not faces_available():
+        try:
+            return _from_words(rgb, face.words, checkpoint, device, pick, instance)
+        except ModelMissingError:
+            raise ModelMissingError(
+                f"{face.words!r} names a face part: masks for faces need the face models "
+                f"({FACES_INSTALL}) or SAM 3 ({SAM_CHECKPOINT_HINT})"
+            ) from None
+    chosen = face.pick if pick in (None, "all") else pick
+    return face_mask(rgb, face.part, chosen, instance)

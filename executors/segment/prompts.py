@@ -33,7 +33,7 @@ class MaskResult:
 
     mask: np.ndarray  # bool (H, W), True = the segmented object (not inverted, not dilated)
     score: float  # SAM's predicted IoU, or GrabCut's colour-separation proxy, 0..1
-    method: Literal["sam", "grabcut"]
+    method: Literal["sam", "grabcut", "face"]
     sam_type: str | None  # vit_b | vit_l | vit_h | sam2.1-* | sam3 when method == "sam"
     candidates: list[np.ndarray] = field(default_factory=list)  # every output (bool), best first
     scores: list[float] = field(default_factory=list)  # their scores, same order

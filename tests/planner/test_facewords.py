@@ -1,0 +1,63 @@
+"""Face words: which part and which face an edit or a mask text names (pure Python, no models)."""
+
+from __future__ import annotations
+
+import pytest
+from retouch.planner import facewords
+
+
+@pytest.mark.parametrize(
+    ("text", "part", "pick"),
+    [
+        ("the face", "face", None),
+        ("her face", "face", None),
+        ("his eyes", "eyes", None),  # two eyes of one face, not every face
+        ("her glasses", "glasses", None),
+        ("the mouth", "mouth", None),
+        ("his beard", "beard", None),
+        ("the nose", "nose", None),
+        ("the eyebrows", "brows", None),
+        ("whiten the teeth", "mouth", None),
+        ("remove the glasses of the man on the left", "glasses", "left"),
+        ("the face of the woman on the right", "face", "right"),
+        ("the left man's glasses", "glasses", "left"),
+        ("the second face from the left", "face", "left:2"),
+        ("the rightmost face", "face", "right"),
+        ("blur all the faces", "face", "all"),
+        ("blur both faces", "face", "all"),
+        ("the men's beards", "beard", "all"),
+    ],
+)
+def test_face_words_name_a_part_and_a_face(text: str, part: str, pick: str | None) -> None:
+    target = facewords.read(text)
+    assert target is not None and (target.part, target.pick) == (part, pick)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the man on the left",  # a whole person: SAM 3
+        "make him look older",  # no part: a whole-image edit
+        "the dog's nose",
+        "the cat's eyes",
+        "remove the glasses on the table",
+        "the clock face",
+        "remove the car",
+    ],
+)
+def test_words_for_other_things_are_not_face_words(text: str) -> None:
+    assert facewords.read(text) is None
+
+
+def test_edits_meant_to_change_the_face_are_told_apart() -> None:
+    assert facewords.changes_face("make him look older")
+    assert facewords.changes_face("make her smile")
+    assert facewords.changes_face("give him a different face")
+    assert not facewords.changes_face("remove her glasses")
+    assert not facewords.changes_face("make the sky sunset")
+
+
+def test_a_plan_uses_face_words_only_without_a_region_or_from_its_own_text() -> None:
+    assert facewords.planned("remove her glasses", None, "none").part == "glasses"
+    assert facewords.planned("remove her glasses", None, "mask") is None
+    assert facewords.planned("remove it", "his beard", "sam").part == "beard"
