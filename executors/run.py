@@ -12,13 +12,17 @@ run_plan
 4. model     classical fill, or the diffusers pipeline per tile (executors.diffusion.runner); a VAE
              encode of pixels already encoded reuses their latents (executors.diffusion.latents)
 5. composite stitch weights = the edit mask feathered inward; pixels outside the mask are
-             the source's exactly; the source's mode, alpha and ICC profile come back
+             the source's exactly; the source's mode, bit depth, alpha and ICC profile come
+             back. New canvas of a source with alpha takes the source's edge alpha mirrored
+             outward (a transparent background stays transparent) unless the edit text asks to
+             fill it (FILL_WORDS); colour under alpha 0 is never shown (executors.images.modes)
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +52,8 @@ __all__ = ["Provenance", "RunOutput", "choose_executor", "resolve_mask", "run_pl
 ExecutorChoice = Literal["auto", "diffusers", "classical"]
 MASKED_MODES = ("inpaint", "outpaint", "repaint")
 ParamValue = str | float | int | bool | None
+FILL_WORDS = re.compile(r"\b(fill|filled|opaque|solid)\b", re.IGNORECASE)
+"""Words of an edit that asks for the new canvas of a transparent image to be filled (opaque)."""
 
 
 class Provenance(BaseModel):
@@ -142,6 +148,17 @@ def _control(
             f"{size[0]}x{size[1]}; they must match"
         )
     return np.asarray(control.convert("RGB"))
+
+
+def _new_alpha(
+    plan: EditPlan, src: imagemodes.Source, size: tuple[int, int], offset: tuple[int, int]
+) -> tuple[np.ndarray | None, str | None]:
+    """Alpha of the new canvas (see step 5) and how it was chosen, for the provenance."""
+    if src.alpha is None or size == src.size:
+        return None, None
+    if FILL_WORDS.search(plan.request.edit or ""):
+        return None, "opaque (the edit asks to fill)"
+    return imagemodes.canvas_alpha(src, size, offset), "mirrored from the source's edge"
 
 
 def _png_sha256(edit: np.ndarray) -> str:
@@ -370,7 +387,8 @@ def run_plan(
     region = edit if edit is not None else np.ones((size[1], size[0]), dtype=bool)
     weights = stitch_weights(region, plan.mask.feather_px)
     out_rgb = composite(canvas, stage.gen, weights)
-    result = imagemodes.merge(src, out_rgb, weights > 0, offset)
+    new_alpha, alpha_from = _new_alpha(plan, src, size, offset)
+    result = imagemodes.merge(src, out_rgb, weights > 0, offset, new_alpha)
     timings["composite"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
     params: dict[str, ParamValue] = {
@@ -379,6 +397,7 @@ def run_plan(
         "intent": plan.intent,
         "executor_reason": why,
         "source_mode": img.mode,
+        **({"new_canvas_alpha": alpha_from} if alpha_from else {}),
         "dilate_px": plan.mask.dilate_px,
         "feather_px": plan.mask.feather_px,
         "invert": plan.mask.invert,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from retouch.executors.qa import content
+from retouch.executors.qa import content, fidelity
 from retouch.executors.qa import measures as m
 from retouch.executors.qa.report import QAReport, QAResult, finish
 from retouch.planner import checklist as cl
@@ -103,6 +103,7 @@ def check(
     edit_mask: np.ndarray | None,
     plan: EditPlan | None = None,
     degraded: list[Degradation] | None = None,
+    written: bytes | None = None,
 ) -> QAReport:
     """Measure ``result`` against the plan's QA checklist.
 
@@ -111,7 +112,9 @@ def check(
     regenerated (after invert/dilate, as executors.run returns it); None = a whole-image edit (or the
     canvas of an outpaint plan). plan: its ``qa`` items, thresholds and feather width are used; None
     -> the default checklist, and the prompt check is skipped. degraded: the run's substitutions
-    (``Provenance.degraded``); they lead the verdict.
+    (``Provenance.degraded``); they lead the verdict. written: the result's file as written (its
+    bytes); size-mode then compares what the file holds (re-read) instead of the image in memory
+    (``with_written`` does this for a report made before the file was written).
     """
     # 1. check inputs
     for name, img in (("source", source), ("result", result)):
@@ -123,7 +126,7 @@ def check(
             f"source is {source.size[0]}x{source.size[1]}; pass this edit's plan"
         )
     expected, offset = _geometry(source, plan)
-    region = _region(edit_mask, plan, source, result.size, expected)
+    region = fidelity.visible(_region(edit_mask, plan, source, result.size, expected), result)
     items = plan.qa if plan is not None else default_checklist(region is not None)
     # 2. the pixels on the result's grid (only when the geometry matches)
     frame = full = raw = None
@@ -146,9 +149,25 @@ def check(
         raw = (src, res) if src.shape[2] == res.shape[2] else (src[..., :3], res[..., :3])
         full, frame = frame, frame.window(m.WINDOW_PX)
     # 3. every item
-    ctx = _Context(source, result, expected, plan, frame, full, raw)
+    ctx = _Context(source, result, expected, plan, frame, full, raw, written)
     results = [_measure(item, ctx) for item in items]
     return finish(results, list(degraded or []))
+
+
+def with_written(
+    report: QAReport, source: Image.Image, written: bytes, plan: EditPlan | None = None
+) -> QAReport:
+    """``report`` with its size-mode item measured again on the result's file as written (its
+    bytes, re-read), for a report made before the file was written."""
+    expected, _ = _geometry(source, plan)
+    held = fidelity.written_facts(written)
+    checklist = plan.qa if plan is not None else default_checklist(True)
+    item = next((i for i in checklist if i.id == "size-mode"), None)
+    if item is None:
+        return report
+    again = _verdict(item, *fidelity.size_mode(source, held, expected))
+    items = [again if r.id == "size-mode" else r for r in report.items]
+    return finish(items, list(report.degraded))
 
 
 @dataclass
@@ -164,6 +183,7 @@ class _Context:
     frame: m.Frame | None
     full: m.Frame | None
     raw: tuple[np.ndarray, np.ndarray] | None
+    written: bytes | None = None  # the result's file as written, when the caller has it
 
 
 def _verdict(item: QAItem, value: float, detail: str, fix: Fix | None = None) -> QAResult:
@@ -217,13 +237,12 @@ def _measure(item: QAItem, ctx: _Context) -> QAResult:
 
 
 def _size_mode(item: QAItem, ctx: _Context) -> QAResult:
-    (w, h), (rw, rh) = ctx.expected, ctx.result.size
-    same = (rw, rh) == (w, h) and ctx.result.mode == ctx.source.mode
-    return _verdict(
-        item,
-        1.0 if same else 0.0,
-        f"result {rw}x{rh} {ctx.result.mode}, expected {w}x{h} {ctx.source.mode}",
-    )
+    if ctx.written is not None:
+        held = fidelity.written_facts(ctx.written)
+    else:
+        held = fidelity.memory_facts(ctx.result)
+    value, detail = fidelity.size_mode(ctx.source, held, ctx.expected)
+    return _verdict(item, value, detail)
 
 
 def _prompt(item: QAItem, plan: EditPlan | None) -> QAResult:
@@ -367,4 +386,5 @@ __all__ = [
     "check",
     "default_checklist",
     "regenerated_region",
+    "with_written",
 ]
