@@ -4,8 +4,8 @@ A task is a ``retouch doc`` line (an EditRequest, optional ``name``) with an opt
 image; an arm is ``{"name", "executor", "model", "overrides"}``. Each task runs with one seed under
 every arm (its own ``preferences.seed``, else 1000 + its line number), then the arm's overrides.
 Scores are the QA check values, the seconds per run, and the pose and identity scorers
-(server.cli.scorers), each skipped with its reason when it cannot run. ``--example faces`` writes
-the lesson's exercise (server.cli.compare_example) instead of running anything.
+(executors.evaluation), each skipped with its reason when it cannot run. ``--example faces``
+writes the lesson's exercise (executors.evaluation.examples) instead of running anything.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
+from retouch.executors.evaluation.report import report
+from retouch.executors.evaluation.scores import Direction, Score, to_csv
 from retouch.planner.schema import Hardware, PlanChange
 from retouch.server.cli.app import run_guarded
 from retouch.server.cli.batch import _thumb
 from retouch.server.cli.plan import CASE_NAME, _case
-from retouch.server.cli.scores import Direction, Score, report, to_csv
 
 BASE_SEED = 1000
 
@@ -132,18 +133,16 @@ def compare_cmd(
     """Run every task under every arm: DIR/scores.csv, DIR/report.md, DIR/sheet.png."""
 
     def body() -> None:
+        from retouch.executors.evaluation import scorers
+        from retouch.executors.evaluation.base import ScorerOptions
         from retouch.planner.atomic import atomic_write
         from retouch.planner.errors import InputError
         from retouch.planner.imageio import open_image
-        from retouch.server.cli import compare_example, scorers
         from retouch.server.cli.edit_into import save_image
+        from retouch.server.cli.evaluation import skipped_text, write_example
 
         if example is not None:
-            if example not in compare_example.EXAMPLES:
-                raise InputError(
-                    f"--example {example} is not one of {', '.join(compare_example.EXAMPLES)}"
-                )
-            tasks_out, arms_out = compare_example.EXAMPLES[example](out)
+            tasks_out, arms_out = write_example(example, out)
             typer.echo(f"wrote   {tasks_out}, {arms_out} and the images beside them")
             typer.echo(f"run it: retouch compare {tasks_out} --arms {arms_out} --out RESULTS")
             return
@@ -158,7 +157,7 @@ def compare_cmd(
             typer.echo(f"error: {f}", err=True)
         if not tasks:
             raise InputError(f"{tasks_file} has no runnable tasks; one JSON object per line")
-        measure = scorers.prepare(pose_model, face_model)
+        measure = scorers.prepare(ScorerOptions(pose_model=pose_model, face_model=face_model))
         # 2. every task under every arm, the same seed per task
         scores: list[Score] = []
         directions: dict[str, Direction] = {"seconds": "lower", **scorers.DIRECTIONS}
@@ -205,7 +204,7 @@ def compare_cmd(
             directions,
             failures,
             {a: sorted(v) for a, v in ran.items()},
-            measure.skipped,
+            skipped_text(measure.skipped),
             measure.notes,
             scorers.DEFINITIONS,
         )

@@ -9,11 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skimage.data
-from PIL import Image
 from retouch.executors.qa.faces import FaceBox, best_face
 from retouch.executors.qa.identity import FaceEmbedder, crop, lbph_similarity
 from retouch.planner.errors import InputError
-from retouch.server.cli import scorers
 
 from tests.executors.qa.tiny_onnx import write_tiny_embedder
 
@@ -57,40 +55,6 @@ def test_sface_path_with_a_tiny_model(tmp_path: Path, face: tuple[np.ndarray, Fa
     mine = crop(photo, box)
     assert model.cosine(mine, mine) == pytest.approx(1.0, abs=1e-5)
     assert model.cosine(mine, np.ascontiguousarray(255 - mine)) < 0.99
-
-
-def test_identity_cosine_is_reported_when_a_face_model_is_given(
-    tmp_path: Path, face: tuple[np.ndarray, FaceBox], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    photo, box = face
-    monkeypatch.setenv(scorers.FACE_ENV, str(write_tiny_embedder(tmp_path / "sface.onnx")))
-    monkeypatch.delenv(scorers.POSE_ENV, raising=False)
-    measure = scorers.prepare(None, None)
-    assert measure.face is not None and scorers.IDENTITY not in measure.skipped
-    source = Image.fromarray(photo)
-    result = photo.copy()
-    x0, y0, x1, y1 = box.xyxy()
-    result[y0:y1, x0:x1] = 255 - result[y0:y1, x0:x1]  # the face replaced
-    ref = measure.reference(source, None)
-    same = dict((m, v) for m, v, _ in measure.score("t", "a", ref, source, source))
-    changed = dict(
-        (m, v) for m, v, _ in measure.score("t", "a", ref, source, Image.fromarray(result))
-    )
-    assert set(same) == set(changed) == {scorers.IDENTITY}  # the real metric, no proxy
-    assert same[scorers.IDENTITY] == pytest.approx(1.0, abs=1e-5)
-    assert changed[scorers.IDENTITY] < 0.99
-
-
-def test_without_a_face_model_the_proxy_is_named_as_such(
-    face: tuple[np.ndarray, FaceBox], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    photo, _ = face
-    monkeypatch.delenv(scorers.FACE_ENV, raising=False)
-    measure = scorers.prepare(None, None)
-    source = Image.fromarray(photo)
-    got = measure.score("t", "a", measure.reference(source, None), source, source)
-    assert [(m, round(v, 6)) for m, v, _ in got] == [(scorers.PROXY, 1.0)]
-    assert "identity-proxy-lbph is reported instead" in measure.skipped[scorers.IDENTITY]
 
 
 @pytest.mark.parametrize(("content", "words"), [(None, "does not exist"), (b"junk", "cannot load")])

@@ -1,19 +1,16 @@
 """Pose adherence on synthetic inputs with known answers: the skeleton drawn as controlnet_aux
-draws it and read back to its joints, PCK and distance under known shifts, and the OpenPose body
-estimator loaded from a folder of random weights through the scorer's real path."""
+draws it and read back to its joints, PCK and distance under known shifts, a foreign weights
+file. The scorer built on them: tests/executors/evaluation/test_scorers.py."""
 
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from retouch.executors.qa import pose
 from retouch.planner.errors import InputError
-from retouch.server.cli import scorers
 
 SIZE = 256
 
@@ -84,53 +81,7 @@ def test_missing_joints_count_as_wrong_and_the_best_person_is_taken() -> None:
     assert pose.adherence([], JOINTS, face) is None
 
 
-def _random_body_weights(folder: Path) -> Path:
-    """A randomly initialised OpenPose body model saved as controlnet_aux's loader reads it (the
-    original file's layer names: the model's names less their first part)."""
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = pytest.importorskip("controlnet_aux.open_pose.model")
-    torch.manual_seed(0)
-    state = model.bodypose_model().state_dict()
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {".".join(k.split(".")[1:]): v for k, v in state.items()}, folder / "body_pose_model.pth"
-    )
-    return folder
-
-
-def test_the_detector_loads_from_a_folder_and_says_when_it_finds_no_person(
-    tmp_path: Path,
-) -> None:
-    folder = _random_body_weights(tmp_path / "annotators")
-    measure = scorers.prepare(folder, None)
-    assert measure.pose is not None and scorers.PCK not in measure.skipped
-    source = Image.new("RGB", (96, 96), (90, 120, 150))
-    control = Image.fromarray(pose.draw_skeleton((96, 96), JOINTS * 96 / SIZE))
-    ref = measure.reference(source, control)
-    assert ref.face_px == pytest.approx(44 * 96 / SIZE, abs=1)
-    got = measure.score("t", "a", ref, source, source)
-    # random weights find nobody: no pose value, a note saying so (and no face in a flat image)
-    assert not [m for m, _, _ in got if m.startswith("pose")]
-    assert "t / a: pose not scored: no person found in the result" in measure.notes
-    assert "t / a: identity not scored: no face found in the source" in measure.notes
-
-
 def test_a_foreign_weights_file_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "body_pose_model.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(InputError, match="cannot load .* as the OpenPose body model"):
         pose.PoseDetector(tmp_path)
-
-
-def test_without_controlnet_aux_pose_is_skipped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "body_pose_model.pth").write_bytes(b"")
-    monkeypatch.setitem(sys.modules, "controlnet_aux", None)  # import fails as if not installed
-    monkeypatch.setitem(sys.modules, "controlnet_aux.open_pose", None)
-    measure = scorers.prepare(tmp_path, None)
-    assert measure.pose is None
-    assert "retouch[compare]" in measure.skipped[scorers.PCK]
-    assert "retouch[compare]" in measure.skipped[scorers.DISTANCE]

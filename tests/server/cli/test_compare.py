@@ -14,23 +14,24 @@ import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
-from retouch.server.cli import scorers
+from retouch.executors.evaluation.base import ENV
+from retouch.executors.evaluation.identity import IDENTITY, PROXY
+from retouch.executors.evaluation.pose import DISTANCE, PCK
 from retouch.server.cli.app import get_app
 from retouch.server.cli.batch import THUMB_PX
-from retouch.server.cli.scores import Stat, winner
 from typer.testing import CliRunner
 
 from tests.executors.exec_support import tiny_dirs
 
-REAL = {scorers.PCK, scorers.DISTANCE, scorers.IDENTITY}
+REAL = {PCK, DISTANCE, IDENTITY}
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
 def _no_scorer_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(scorers.POSE_ENV, raising=False)
-    monkeypatch.delenv(scorers.FACE_ENV, raising=False)
+    for name in ENV.values():
+        monkeypatch.delenv(name, raising=False)
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -88,16 +89,9 @@ def test_compare_two_tiny_arms(tmp_path: Path) -> None:
     assert "winner:" in text and "## Not scored" in text
     assert "- two-steps: diffusers " in text  # what ran, first
     assert all(f"- {m}: skipped" in text for m in REAL)
+    assert "pass --pose-model DIR or set RETOUCH_POSE_MODEL" in text  # the CLI's words
     with Image.open(out / "sheet.png") as sheet:
         assert sheet.size == (3 * (THUMB_PX + 4), 2 * (THUMB_PX + 4))
-
-
-def test_the_tie_rule() -> None:
-    a, b = Stat(1.0, 0.5, 5), Stat(1.2, 0.1, 5)
-    assert winner({"a": a, "b": b}, "lower") == "tie (a, b)"  # 0.2 apart, spread 0.5
-    assert winner({"a": Stat(1.0, 0.05, 5), "b": b}, "lower") == "a"
-    assert winner({"a": a, "b": Stat(3.0, 0.1, 5)}, "higher") == "b"
-    assert winner({"a": a, "b": b}, "none") == "-"
 
 
 @pytest.mark.parametrize(
@@ -181,7 +175,7 @@ def test_the_faces_example_is_a_ready_task_set(example: Path) -> None:
 def test_example_tasks_under_tiny_sd_controlnet_and_flux_fill(
     example: Path, tmp_path: Path
 ) -> None:
-    from retouch.server.cli.compare_example import arms
+    from retouch.executors.evaluation.examples import arms
 
     from tests.executors.tiny_families import build_tiny_flux_fill
 
@@ -215,7 +209,7 @@ def test_example_tasks_under_tiny_sd_controlnet_and_flux_fill(
     assert {(r["task"], r["arm"]) for r in rows} == {
         (t, a) for t in ("face-01", "face-02") for a in ("sd15-inpaint-openpose", "flux1-fill")
     }
-    proxy = [float(r["value"]) for r in rows if r["metric"] == scorers.PROXY]
+    proxy = [float(r["value"]) for r in rows if r["metric"] == PROXY]
     assert len(proxy) == 4 and all(0 < v < 1 for v in proxy)  # regenerated faces differ
     assert not {r["metric"] for r in rows} & REAL
     # 4. what ran, with the same seed per task across arms
@@ -232,10 +226,10 @@ def test_example_tasks_under_tiny_sd_controlnet_and_flux_fill(
         assert provs["flux1-fill"]["guidance_text"] == 30.0
     # 5. report.md and the sheet
     text = (out / "report.md").read_text()
-    assert f"## {scorers.PROXY} (higher is better)" in text
+    assert f"## {PROXY} (higher is better)" in text
     assert "a proxy, not identity" in text and "| flux1-fill |" in text
-    assert f"- {scorers.IDENTITY}: skipped — no face-embedding model given" in text
-    assert f"- {scorers.PCK}: skipped — no OpenPose detector weights given" in text
+    assert f"- {IDENTITY}: skipped — no face-embedding model given" in text
+    assert f"- {PCK}: skipped — no OpenPose detector weights given" in text
     with Image.open(out / "sheet.png") as sheet:
         assert sheet.size == (3 * (THUMB_PX + 4), 2 * (THUMB_PX + 4))
 

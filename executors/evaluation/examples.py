@@ -1,4 +1,4 @@
-"""``retouch compare --example faces``: the lesson's hard exercise as a ready task set and arms file.
+"""The lesson's hard exercise as a ready task set and arms file (``retouch compare --example faces``).
 
 "Compare SD 1.5 Inpaint + ControlNet-OpenPose vs FLUX.1 Fill on 20 face-regeneration tasks; score
 pose adherence and identity preservation separately." The only face photo that ships offline is
@@ -7,15 +7,15 @@ different places and scales) resized to 512x512, each also mirrored, with a seed
 of five wordings of the edit and two scene captions. Per task the folder gets:
 
 - ``task-NN.png``, the photo;
-- ``mask-NN.png``, the face box the frontal-face cascade finds (``retouch.executors.qa.faces``) grown by
+- ``mask-NN.png``, the face box the frontal-face cascade finds (``executors.qa.faces``) grown by
   ``MASK_GROW`` of its side on every side;
-- ``pose-NN.png``, an OpenPose skeleton (``retouch.executors.qa.pose.draw_skeleton``) of a frontal head and
-  shoulders *drawn from the face box's geometry* (``head_joints``), not detected: no detector
+- ``pose-NN.png``, an OpenPose skeleton (``executors.qa.pose.draw_skeleton``) of a frontal head
+  and shoulders *drawn from the face box's geometry* (``head_joints``), not detected: no detector
   weights are needed to write the example.
 
-``tasks.jsonl`` lists them (``retouch doc`` lines + ``name`` and ``control``) and ``arms.json``
-holds the two arms: the plan as made (SD 1.5 Inpaint with the OpenPose ControlNet) and FLUX.1 Fill
-(the same plan with the model, guidance, steps and work size of flux-fill and no ControlNet).
+``tasks.jsonl`` lists them (EditRequest lines + ``name`` and ``control``) and ``arms.json`` holds
+the two arms: the plan as made (SD 1.5 Inpaint with the OpenPose ControlNet) and FLUX.1 Fill (the
+same plan with the model, guidance, steps and work size of flux-fill and no ControlNet).
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def arms() -> list[dict[str, Any]]:
 
 
 def write_faces(out: Path) -> list[Path]:
-    """Write the 20 face tasks, their masks and skeletons, tasks.jsonl, arms.json and README.md to
-    ``out``; returns the paths of tasks.jsonl and arms.json."""
+    """Write the 20 face tasks, their masks and skeletons, tasks.jsonl and arms.json to ``out``;
+    returns the paths of tasks.jsonl and arms.json."""
     import skimage.data
     from PIL import Image
     from retouch.planner.atomic import atomic_write
@@ -138,26 +138,8 @@ def write_faces(out: Path) -> list[Path]:
     atomic_write(tasks, "".join(json.dumps(x) + "\n" for x in lines).encode())
     arms_file = out / "arms.json"
     atomic_write(arms_file, (json.dumps(arms(), indent=2) + "\n").encode())
-    atomic_write(out / "README.md", _readme(out).encode())
     return [tasks, arms_file]
 
 
-def _readme(out: Path) -> str:
-    return f"""# The lesson's exercise: SD 1.5 Inpaint + ControlNet-OpenPose vs FLUX.1 Fill
-
-20 face regenerations of scikit-image's astronaut photo (10 crops, each also mirrored, 512x512),
-a seed each. `mask-NN.png` is the detected face box grown by {MASK_GROW:.0%} per side;
-`pose-NN.png` is a head-and-shoulders OpenPose skeleton drawn from the face box's geometry (not
-detected). Run it with the weights on this machine:
-
-    hf download stable-diffusion-v1-5/stable-diffusion-inpainting
-    hf download lllyasviel/control_v11p_sd15_openpose
-    hf download black-forest-labs/FLUX.1-Fill-dev          # gated: accept its licence first
-    hf download lllyasviel/Annotators body_pose_model.pth --local-dir pose-weights
-    retouch compare {out / "tasks.jsonl"} --arms {out / "arms.json"} \\
-        --pose-model pose-weights [--face-model face_recognition_sface_2021dec.onnx] --out results
-"""
-
-
 EXAMPLES = {"faces": write_faces}
-"""Example task sets by name."""
+"""Example task sets by name: each writes its files to a folder and returns [tasks, arms]."""
