@@ -1,0 +1,248 @@
+"""What the weight-free fill can do, measured on one image and one edit region.
+
+    measure(rgb, region, canvas=None) -> Measures    hole width, edges across it, faces under it
+    findings(measures, intent) -> [Finding]          each envelope limit (planner/envelope.py) broken
+    estimate_region(plan, size) -> bool (H, W)       the region a plan will edit, before any mask
+                                                     exists (a given mask file, the SAM box, the
+                                                     new canvas); None when only a model finds it
+
+The limits are data in planner/envelope.py, with how each threshold was measured; this module only
+measures. numpy and Pillow at import; scipy inside the functions; faces through
+``retouch.executors.faces.detect_faces`` (dlib), imported when a face test runs — without dlib the
+face test is reported as not run, never as passed. Arrays: rgb uint8 (H, W, 3), regions bool (H, W).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from retouch.planner import envelope as limits
+from retouch.planner.schema import EditPlan
+
+Box = tuple[int, int, int, int]  # XYXY pixels, exclusive end
+
+
+@dataclass
+class Measures:
+    """What the envelope rules read (units in each field's comment)."""
+
+    width_px: float  # the hole's inscribed diameter: the widest span the fill must bridge, px
+    width_ratio: float  # width_px / the image's short side
+    crossings: int  # strong edges that enter the hole from outside (a line across counts 2)
+    faces: int | None  # faces detected in the image; None when no detector is installed
+    face_cover: float  # largest share of one face's box inside the region, 0..1
+    face_box: Box | None = None  # that face, XYXY
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Finding:
+    """One envelope limit the edit breaks: the limit and the measured sentence."""
+
+    limit: limits.Limit
+    detail: str
+
+
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    """Luma in 0..1, float32 (H, W)."""
+    return (rgb[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)) / 255.0
+
+
+def hole_width(region: np.ndarray) -> float:
+    """Inscribed diameter of ``region`` in px: twice the largest distance to its outside."""
+    from scipy import ndimage
+
+    if not region.any():
+        return 0.0
+    padded = np.pad(region, 1, constant_values=False)
+    return float(2.0 * ndimage.distance_transform_edt(padded).max())
+
+
+def edge_crossings(rgb: np.ndarray, region: np.ndarray) -> int:
+    """Strong edges that run into ``region``: connected groups of pixels in a thin band just
+    outside it whose gradient is strong (limits.EDGE_STRENGTH, on 0..1 luma after a Gaussian of
+    limits.EDGE_SIGMA px) and whose edge runs across the boundary, not along it (the image
+    gradient within limits.EDGE_ANGLE of the boundary's tangent)."""
+    from scipy import ndimage
+
+    if not region.any() or region.all():
+        return 0
+    g = ndimage.gaussian_filter(_gray(rgb), limits.EDGE_SIGMA)
+    gy, gx = np.gradient(g)
+    mag = np.hypot(gx, gy)
+    outside = ndimage.distance_transform_edt(~region)
+    band = (outside >= 1) & (outside <= limits.EDGE_BAND)
+    # the boundary's normal: the gradient of the distance to the region
+    ny, nx = np.gradient(ndimage.gaussian_filter(outside, 1.0))
+    nlen = np.hypot(nx, ny) + 1e-9
+    # an edge crossing the boundary has its image gradient along the boundary's tangent,
+    # i.e. nearly perpendicular to the normal
+    cos = np.abs(gx * nx + gy * ny) / (mag * nlen + 1e-9)
+    across = (
+        band & (mag >= limits.EDGE_STRENGTH) & (cos <= np.cos(np.radians(90 - limits.EDGE_ANGLE)))
+    )
+    labels, n = ndimage.label(across, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return 0
+    sizes = ndimage.sum_labels(across, labels, index=np.arange(1, n + 1))
+    return int((sizes >= limits.EDGE_MIN_PX).sum())
+
+
+def _faces(rgb: np.ndarray) -> list[tuple[Box, np.ndarray]] | None:
+    """(face box XYXY, its 5 landmark points (x, y)) per face from executors.faces, or None when
+    dlib or its models are not installed."""
+    try:
+        from retouch.executors.faces import detect_faces, faces_available
+        from retouch.executors.faces.landmarks import landmarks
+    except ImportError:
+        return None
+    if not faces_available():
+        return None
+    from retouch.planner.errors import ModelMissingError
+
+    try:
+        return [(face.box, landmarks(rgb, face, 5)) for face in detect_faces(rgb)]
+    except ModelMissingError:
+        return None
+
+
+def face_cover(region: np.ndarray, faces: list[tuple[Box, np.ndarray]]) -> tuple[float, Box | None]:
+    """The largest share of one face box inside ``region`` (0..1), and that face's box. A face
+    whose eye corners or nose (its 5 landmarks) fall in the region counts as 1.0: the region takes
+    in a facial feature, whatever its size."""
+    best, which = 0.0, None
+    h, w = region.shape
+    for (x0, y0, x1, y1), points in faces:
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        share = float(region[y0:y1, x0:x1].mean())
+        for px, py in np.asarray(points, dtype=float).reshape(-1, 2):
+            if 0 <= int(py) < h and 0 <= int(px) < w and region[int(py), int(px)]:
+                share = 1.0
+        if share > best:
+            best, which = share, (x0, y0, x1, y1)
+    return best, which
+
+
+def measure(rgb: np.ndarray, region: np.ndarray, *, faces: bool = True) -> Measures:
+    """The envelope's measures of editing ``region`` of ``rgb`` (same H, W)."""
+    if region.shape != rgb.shape[:2]:
+        raise ValueError(f"region is {region.shape}, image is {rgb.shape[:2]}; they must match")
+    width = hole_width(region)
+    found = _faces(np.ascontiguousarray(rgb[..., :3])) if faces else None
+    cover, box = face_cover(region, found) if found else (0.0, None)
+    return Measures(
+        width_px=width,
+        width_ratio=width / float(min(region.shape)),
+        crossings=edge_crossings(rgb, region),
+        faces=None if found is None else len(found),
+        face_cover=cover,
+        face_box=box,
+    )
+
+
+def findings(m: Measures, intent: str) -> list[Finding]:
+    """The envelope limits (planner/envelope.py) that measures ``m`` of a ``intent`` edit break,
+    in the order of LIMITS (the face first)."""
+    L = limits
+    broken: list[Finding] = []
+    if intent == "remove" and m.face_cover >= L.FACE_COVER:
+        broken.append(
+            Finding(
+                L.LIMITS["envelope-face"],
+                f"the region takes in {m.face_cover:.0%} of the face at {m.face_box}",
+            )
+        )
+    if intent == "extend" and m.faces:
+        broken.append(
+            Finding(
+                L.LIMITS["envelope-portrait"],
+                f"the photo holds {'a face' if m.faces == 1 else f'{m.faces} faces'}; the new "
+                "strip must continue a person",
+            )
+        )
+    if intent == "remove" and m.width_ratio > L.HOLE_WIDTH_RATIO:
+        broken.append(
+            Finding(
+                L.LIMITS["envelope-large-hole"],
+                f"the hole is {m.width_px:.0f} px wide, {m.width_ratio:.0%} of the image's short "
+                f"side (limit {L.HOLE_WIDTH_RATIO:.0%})",
+            )
+        )
+    if (
+        intent == "remove"
+        and m.crossings >= L.STRUCTURE_CROSSINGS
+        and m.width_px > L.STRUCTURE_WIDTH_PX
+    ):
+        broken.append(
+            Finding(
+                L.LIMITS["envelope-structure"],
+                f"{m.crossings} strong edges run into a region {m.width_px:.0f} px wide (limits: "
+                f"{L.STRUCTURE_CROSSINGS} edges, {L.STRUCTURE_WIDTH_PX:g} px)",
+            )
+        )
+    return broken
+
+
+def estimate_region(plan: EditPlan, size: tuple[int, int]) -> np.ndarray | None:
+    """The region ``plan`` will edit on a ``size`` (W, H) source, known before any model runs:
+    the given mask file (white = edit), the SAM box, a disc around each positive click (the least
+    a click-mask holds), or the new canvas area (on the extended canvas, H', W'). None when only a
+    model can find it (words) or there is none."""
+    from PIL import Image
+
+    w, h = size
+    source = plan.mask.source
+    req = plan.request
+    if source == "given" and req.mask:
+        try:
+            with Image.open(req.mask) as im:
+                mask = np.asarray(im.convert("L").resize((w, h))) > 127
+        except OSError:
+            return None
+        return ~mask if plan.mask.invert else mask
+    region = np.zeros((h, w), bool)
+    if source == "sam-box" and req.sam is not None and req.sam.box is not None:
+        x0, y0, x1, y1 = (int(v) for v in req.sam.box)
+        region[max(0, y0) : y1, max(0, x0) : x1] = True
+    elif source == "sam-points" and req.sam is not None and req.sam.points:
+        r = max(4, min(w, h) // 20)
+        yy, xx = np.mgrid[0:h, 0:w]
+        for p in req.sam.points:
+            if p.label == 1:
+                region |= (xx - p.x) ** 2 + (yy - p.y) ** 2 <= r * r
+    elif source == "canvas" and plan.facts.extend is not None:
+        e = plan.facts.extend
+        region = np.ones((h + e.top + e.bottom, w + e.left + e.right), bool)
+        region[e.top : e.top + h, e.left : e.left + w] = False
+    else:
+        return None
+    if source in ("sam-box", "sam-points") and plan.mask.invert:
+        return None  # the inverse of a subject SAM has not cut yet: unknown
+    return region if region.any() else None
+
+
+def check(
+    plan: EditPlan, rgb: np.ndarray, region: np.ndarray | None
+) -> tuple[list[Finding], list[str]]:
+    """(limits broken, notes) for running ``plan``'s edit of ``region`` (bool, the source's size;
+    or the extended canvas's for an extension) of ``rgb`` with the weight-free fill. A note says
+    what could not be checked (no face detector, no region yet)."""
+    notes: list[str] = []
+    if plan.mask.source == "face" and plan.intent == "remove":  # face words: a face, by name
+        face = limits.LIMITS["envelope-face"]
+        return [Finding(face, f"the words name a face's {plan.mask.part or 'region'}")], notes
+    if plan.intent == "extend":
+        m = measure(rgb, np.zeros(rgb.shape[:2], bool))
+    elif region is None:
+        m = measure(rgb, np.zeros(rgb.shape[:2], bool))
+        notes.append("the fill's envelope is checked once the mask exists")
+    elif region.shape != rgb.shape[:2]:
+        return [], [f"the region is {region.shape[::-1]}, the image {rgb.shape[1::-1]}"]
+    else:
+        m = measure(rgb, region)
+    if m.faces is None:
+        notes.append("faces were not checked (no face detector: pip install 'retouch[faces]')")
+    return findings(m, plan.intent), notes
