@@ -1,8 +1,10 @@
-"""The retouch MCP server: tools, resources, the ``edit-image`` prompt and the skills extension.
+"""The retouch MCP server: tools, resources, the ``edit-image`` prompt, the skills and tasks
+extensions.
 
     build_server(cfg) -> RetouchServer (an mcp 2.x MCPServer)
-    ├── tools       plan_edit, make_mask, run_edit, check_edit, render_skill_doc, list_models,
-    │               history, revert
+    ├── tools       plan_edit, make_mask, run_edit, run_batch, check_edit, render_skill_doc,
+    │               list_models, history, revert (run_edit, run_batch and a cold make_mask as
+    │               tasks for clients with the Tasks extension: server/mcp/tasks.py)
     │               (schemas: server/mcp/schemas.py, server/history/hooks.py; code and
     │               registration: server/mcp/plan.py, mask.py, edit.py, models.py, history.py)
     ├── resources   retouch://out/<path>.{png,jpg,json,md}: files under the output folder
@@ -28,11 +30,12 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, ListToolsResult, TextContent
 from mcp_types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
-from retouch.server.mcp import edit, history, mask, models, plan
+from retouch.server.mcp import batch, edit, history, mask, models, plan
 from retouch.server.mcp.config import ServerConfig, retouch_version
 from retouch.server.mcp.outline import add_schema_resources
 from retouch.server.mcp.resources import add_prompt, add_resources
 from retouch.server.mcp.skills import SkillsExtension, legacy_advertisement
+from retouch.server.mcp.tasks import TasksExtension
 from retouch.server.mcp.toolkit import ToolSpec, model_tool
 from retouch.server.mcp.ui import editor
 from retouch.server.mcp.words import tool_words
@@ -117,6 +120,7 @@ TOOLS: list[ToolSpec] = [
     plan.PLAN_EDIT,
     mask.MAKE_MASK,
     edit.RUN_EDIT,
+    batch.RUN_BATCH,
     edit.CHECK_EDIT,
     plan.RENDER_SKILL_DOC,
     models.LIST_MODELS,
@@ -162,14 +166,16 @@ def build_server(
             "auth": AuthSettings(issuer_url=url, resource_server_url=None),
         }
     tool_list = build_tools(cfg)
+    tasks = TasksExtension()  # long calls as tasks for clients that ask (server/mcp/tasks.py)
     app = RetouchServer(
         "retouch",
         title="retouch",
         version=retouch_version(),
         instructions=INSTRUCTIONS,
         tools=tool_list,
-        extensions=[SkillsExtension(), editor.apps()],
+        extensions=[SkillsExtension(), editor.apps(), tasks],
         middleware=[legacy_advertisement],
+        lifespan=tasks.lifespan,
         log_level="WARNING",
         **auth,
     )

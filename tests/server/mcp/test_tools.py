@@ -30,6 +30,7 @@ from retouch.server.mcp.schemas import (
 pytestmark = pytest.mark.anyio
 TOOLS = {"plan_edit", "make_mask", "run_edit", "check_edit", "render_skill_doc", "list_models"}
 HISTORY_TOOLS = {"history", "revert"}  # answer about the store, not a result: no provenance
+BATCH_TOOLS = {"run_batch"}  # many results: each image's provenance.json is in its folder
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def error_text(result) -> str:  # type: ignore[no-untyped-def]
 async def test_tools_are_listed_with_schemas_and_honest_annotations(cfg: ServerConfig) -> None:
     async with Client(build_server(cfg)) as client:
         listed = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(listed) == TOOLS | HISTORY_TOOLS
+    assert set(listed) == TOOLS | HISTORY_TOOLS | BATCH_TOOLS
     for name, tool in listed.items():
         assert tool.input_schema["type"] == "object"
         assert tool.input_schema["additionalProperties"] is False
