@@ -164,7 +164,8 @@ def merge(
     ``rgb`` uint8 (H', W', 3) is the result canvas (the source's size, or the extended canvas for
     outpainting); ``changed`` bool (H', W') marks the pixels to take from it; ``offset`` (left, top)
     places the source on the canvas. Pixels of the source area not in ``changed`` keep the source's
-    native values; canvas pixels outside the source area are always taken from ``rgb``, with
+    native values, and so do its pixels under alpha 0 (hidden: nothing to change); canvas pixels
+    outside the source area are always taken from ``rgb``, with
     ``new_alpha`` uint8 (H', W') as their alpha when the mode has one (default opaque); their
     colour is zeroed where that alpha is 0.
     """
@@ -176,14 +177,26 @@ def merge(
         native_src = native_src.astype(native_src.dtype.newbyteorder("="))
     inside = np.zeros((h, w), dtype=bool)
     inside[top : top + sh, left : left + sw] = True
-    take = changed | ~inside
+    if src.alpha is not None:  # nothing shows under alpha 0: the source's bytes stay there
+        inside[top : top + sh, left : left + sw] = native_src[..., -1] > 0
+    take = (changed & inside) | _outside_source((h, w), src.size, offset)
     alpha = _alpha(src, native_src, (h, w), offset, new_alpha)
     if new_alpha is not None:
-        rgb = np.where(((alpha == 0) & ~inside)[..., None], 0, rgb).astype(np.uint8)
+        new = _outside_source((h, w), src.size, offset)
+        rgb = np.where(((alpha == 0) & new)[..., None], 0, rgb).astype(np.uint8)
     out = np.zeros((h, w) + native_src.shape[2:], dtype=native_src.dtype)
     out[top : top + sh, left : left + sw] = native_src
     out[take] = _to_native(src, rgb[take], alpha[take])
     return _from_array(src, out)
+
+
+def _outside_source(
+    hw: tuple[int, int], size: tuple[int, int], offset: tuple[int, int]
+) -> np.ndarray:
+    """bool (H', W'): the canvas pixels outside the source area (new canvas)."""
+    out = np.ones(hw, dtype=bool)
+    out[offset[1] : offset[1] + size[1], offset[0] : offset[0] + size[0]] = False
+    return out
 
 
 def _alpha(

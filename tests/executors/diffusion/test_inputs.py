@@ -104,13 +104,14 @@ def test_rgba_through_a_diffusion_model_keeps_alpha(tmp_path: Path) -> None:
     assert outside_equal(out.image, img, out.edit_mask)
 
 
-def test_outpaint_rgba_new_canvas_is_opaque(tmp_path: Path) -> None:
-    img = _modes()["RGBA"]
+def test_outpaint_rgba_new_canvas_continues_the_edge_alpha(tmp_path: Path) -> None:
+    img = _modes()["RGBA"]  # alpha ramps from 0 at the left edge to 255 at the right
     plan = tiny_plan(tmp_path, "extend the photo", image=img, extend="8,0,0,0", crop=False)
     out = run_plan(plan, image=img, executor="classical")
-    res = np.asarray(out.image)
-    assert out.image.size == (SIZE + 8, SIZE) and (res[:, :8, 3] == 255).all()
-    assert np.array_equal(res[:, 8:, 3], np.asarray(img)[..., 3])
+    res, alpha = np.asarray(out.image), np.asarray(img)[..., 3]
+    assert out.image.size == (SIZE + 8, SIZE)
+    assert np.array_equal(res[:, 8:, 3], alpha)
+    assert np.array_equal(res[:, :8, 3], alpha[:, 8:0:-1])  # mirrored at the edge, as the prefill
 
 
 def test_icc_profile_survives(tmp_path: Path) -> None:
