@@ -343,3 +343,56 @@ def checklist(
     if mode != "repaint":  # RePaint's DDPM is unconditional: it reads no prompt
         items.append(prompt_adherence())
     return items
+
+
+# Identity: Euclidean distance of dlib's 128-D face embeddings (executors/faces/embed.py; aligned by
+# the 5 landmarks) between the source's face and the result's face at the same place. Measured with
+# the real models on scikit-image's astronaut: contrast x0.7 0.08, resize to 75% 0.10, brightness
+# x1.3 0.15, JPEG q30 0.18, her mirror image 0.19, noise sigma 12 0.20, blur sigma 1 0.22, the
+# mouth filled by OpenCV Telea 0.31, JPEG q10 0.33, blur sigma 2 0.38; another person (Grace Hopper,
+# matplotlib's sample photo) 0.70. dlib's own threshold for "same person" across different photos
+# is 0.6 (99.38% on LFW). An edit keeps the photo, so the same face should stay nearer than two
+# photos of one person: 0.5 passes every mild change above and fails the other person.
+IDENTITY_MAX = 0.5
+IDENTITY_REPORT_ONLY = 4.0  # over any distance two dlib embeddings can have: the value is reported
+
+
+def identity(mode: str, changes_face: bool = False) -> QAItem:
+    """``identity``: the result's face still belongs to the source's person. ``changes_face``
+    (the edit asks for another age, expression or person): the distance is reported, not judged."""
+    measure = (
+        "largest distance between a face the edit touches and the result's face there (dlib "
+        "128-D embeddings; 0 = the same face, dlib's same-person limit 0.6)"
+    )
+    if changes_face:
+        return _item(
+            "identity",
+            measure + "; reported only: the edit is meant to change the face",
+            IDENTITY_REPORT_ONLY,
+            "<=",
+            "nothing to fix: the edit is meant to change the face",
+        )
+    if mode in ("sdedit", "instruct"):
+        # the same change as the structure check's fix, told but not applied a second time: both
+        # checks fail together when the edit went too far, and the retry applies each change once
+        fix = structure_fix(mode, too_far=True)
+        return _item("identity", measure, IDENTITY_MAX, "<=", f"the face changed: {fix.summary}")
+    return _item(
+        "identity",
+        measure,
+        IDENTITY_MAX,
+        "<=",
+        "the face changed: mask only the part to edit ('her glasses', not 'her face') and try "
+        "another seed",
+        [PlanChange(field="seed", op="add", value=1)],
+    )
+
+
+def identity_items(
+    mode: str, has_region: bool, mask_source: str, changes_face: bool = False
+) -> list[QAItem]:
+    """``[identity]`` for an edit whose mask comes from face words or that changes the whole image
+    (a photo without faces skips it at QA time); ``[]`` otherwise."""
+    if mask_source == "face" or not has_region:
+        return [identity(mode, changes_face)]
+    return []

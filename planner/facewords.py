@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from retouch.planner import intent, picks
-
-FacePart = Literal["face", "eyes", "brows", "glasses", "nose", "mouth", "beard"]
+from retouch.planner.request import FacePart
 
 PART_WORDS: dict[str, FacePart] = {
     "face": "face", "faces": "face", "eyes": "eyes", "eye": "eyes", "eyeballs": "eyes",
@@ -126,3 +124,10 @@ def planned(edit_text: str, sam_text: str | None, region: str) -> FaceTarget | N
     if region != "none":
         return None
     return in_edit(edit_text)
+
+
+def mask_note(face: FaceTarget | None, inverse: str = "") -> str:
+    """The plan's mask note for a face mask, in one sentence."""
+    part = face.part if face else "face"
+    pick = face.pick if face and face.pick else "the largest face"
+    return f"the face models draw the {part} from each face's landmarks (no SAM 3) and the words pick {pick}{inverse}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from retouch.planner import checklist, picks, prompts, reference
+from retouch.planner import checklist, facewords, picks, prompts, reference
 from retouch.planner import intent as intent_mod
 from retouch.planner.canvas import given_canvas, with_canvas, words_canvas, work_size
 from retouch.planner.errors import PlanError
@@ -61,8 +61,9 @@ def _context(
         region = "sam"
     else:
         region = "none"
-    named = picks.planned(it, request.sam.text if request.sam else None, region)
-    region = "sam" if named is not None else region
+    face = facewords.planned(it.first.text, request.sam.text if request.sam else None, region)
+    named = None if face else picks.planned(it, request.sam.text if request.sam else None, region)
+    region = "sam" if named is not None or face is not None else region
     if facts.mask_area is None or region == "canvas":
         mask_size = "unknown" if region == "sam" else None
     else:
@@ -91,6 +92,7 @@ def _context(
         "canvas": canvas,
         "named": named is not None,
         "text_target": named,
+        "face_target": face,
         "big_image": False,
         "long_side": max(facts.out_width, facts.out_height),
     }
@@ -290,8 +292,8 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     source = {"mask": "given", "canvas": "canvas", "none": "none"}.get(ctx["region"])
     if ctx["region"] == "sam":
         source = "sam-box" if request.sam and request.sam.box is not None else "sam-points"
-    named = ctx["text_target"]
-    source = "text" if named is not None else source
+    named, face = ctx["text_target"], ctx["face_target"]
+    source = "text" if named is not None else "face" if face is not None else source
     sam_model = decisions.get("sam_model", "vit_b") if source in SAM_SOURCES else None
     mask = MaskPlan(
         source=source,
@@ -299,9 +301,10 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         dilate_px=dilate,
         feather_px=feather,
         sam_model=sam_model,
-        text=named.text if named else None,
-        pick=named.pick if named else None,
-        note=_mask_note(source, sam_model, decisions, named),
+        text=named.text if named else face.words if face else None,
+        pick=named.pick if named else face.pick if face else None,
+        part=face.part if face else None,
+        note=_mask_note(source, sam_model, decisions, named, face),
     )
     controlnet = None
     if "controlnet" in decisions:
@@ -327,6 +330,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     work = work_size(mode, executor, crop, facts, spec)
     warn_prompt = bool(decisions.get("warn_prompt"))
     qa = checklist.checklist(mode, strength, warn_prompt, has_region, ctx["intent"], source)
+    qa += checklist.identity_items(mode, has_region, source, facewords.changes_face(request.edit))
     warnings = []
     if warn_prompt:
         warnings.append(
@@ -403,6 +407,7 @@ def _mask_note(
     sam_model: str | None,
     decisions: dict[str, Any],
     named: picks.TextTarget | None = None,
+    face: facewords.FaceTarget | None = None,
 ) -> str:
     inverse = (
         " and inverted (the region to regenerate is everything but the subject)"
@@ -415,6 +420,7 @@ def _mask_note(
         "sam-box": f"Segment Anything ({sam_model}) from the box{inverse}",
         "text": f"SAM 3 finds every {named.text if named else 'object'!r} and the words pick "
         f"{named.pick if named and named.pick else 'the most confident'}{inverse}",
+        "face": facewords.mask_note(face, inverse),
         "canvas": "the new canvas area around the source",
         "none": "no mask: the model edits the whole image from the instruction",
     }[source]

@@ -39,7 +39,8 @@ Family = Literal[
     "longcat-image-edit",
 ]
 LicencePreference = Literal["any", "open"]
-MaskSource = Literal["given", "sam-points", "sam-box", "text", "canvas", "none"]
+MaskSource = Literal["given", "sam-points", "sam-box", "text", "face", "canvas", "none"]
+FacePart = Literal["face", "eyes", "brows", "glasses", "nose", "mouth", "beard"]
 Priority = Literal["quality", "balanced", "latency"]
 Hardware = Literal["cpu", "gpu-8gb", "gpu-12gb", "gpu-16gb", "gpu-24gb", "gpu-48gb", "gpu-80gb"]
 GuidanceKind = Literal["cfg", "distilled"]

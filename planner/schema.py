@@ -17,6 +17,7 @@ from retouch.planner.request import (  # noqa: F401  (re-exported: the contract'
     EditRequest,
     ExecutorName,
     Extend,
+    FacePart,
     Family,
     Fraction,
     Grow,
@@ -129,12 +130,18 @@ class MaskPlan(_Strict):
     text: str | None = Field(
         default=None,
         max_length=MAX_OBJECT_CHARS,
-        description="The object's name SAM 3 segments when source is text: 'the dog'.",
+        description="The object's name SAM 3 segments when source is text ('the dog'), or the "
+        "face words when source is face ('her glasses').",
     )
     pick: str | None = Field(
         default=None,
         description="Which instances the words choose (planner/picks.py): left, right, top-left, "
         "largest, back, left:2 (second from the left), all, ...; null = the most confident.",
+    )
+    part: FacePart | None = Field(
+        default=None,
+        description="The face part the face models mask when source is face: face, eyes, brows, "
+        "glasses, nose, mouth or beard.",
     )
     note: str = Field(default="", description="How the mask is produced, in one sentence.")
 

@@ -363,6 +363,35 @@ def _mask_fit(item: QAItem, ctx: _Context) -> QAResult:
     return result
 
 
+def _identity(item: QAItem, ctx: _Context) -> QAResult:
+    """The largest embedding distance between a face the edit touches and the result's face
+    there (executors/qa/identity.py); a face-changing edit's distance is reported, not judged."""
+    from retouch.executors.qa.identity import face_distances
+
+    full = ctx.full
+    assert full is not None  # _measure guarantees it
+    src, res = (np.clip(a, 0, 255).astype(np.uint8) for a in (full.source, full.result))
+    whole = bool(full.region.all())
+    got = face_distances(src, res, None if whole else full.region)
+    if isinstance(got, str):
+        return _skip(item, f"{got}: identity not checked")
+    value = max(d for _, d, _ in got)
+    lost = sum(not again for _, _, again in got)
+    seen = f"{len(got)} face(s)" + (
+        f"; {lost} not found again in the result (read in the source's box)" if lost else ""
+    )
+    if item.threshold >= cl.IDENTITY_REPORT_ONLY:
+        return _verdict(
+            item,
+            value,
+            f"distance {value:.2f} over {seen}, reported only: the edit is meant to "
+            f"change the face (over {cl.IDENTITY_MAX:g} it reads as another person)",
+        )
+    kept = value <= item.threshold
+    words = "identity kept" if kept else "the face changed"
+    return _verdict(item, value, f"{words}: {value:.2f} over {seen} (limit {item.threshold:g})")
+
+
 _PIXEL_MEASURES: dict[str, Callable[[QAItem, _Context], QAResult]] = {
     "outside-unchanged": _outside,
     "seam": _simple(m.seam, "the edit region has no edge inside the image"),
@@ -379,6 +408,7 @@ _PIXEL_MEASURES: dict[str, Callable[[QAItem, _Context], QAResult]] = {
         content.repetition, "the region leaves no source to compare with", whole=True
     ),
     "mask-fit": _mask_fit,
+    "identity": _identity,
 }
 
 

@@ -94,3 +94,43 @@ def lbph_histograms(face: np.ndarray) -> np.ndarray:
 def lbph_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Histogram intersection of two face crops' LBP histograms, averaged over the cells: 0..1."""
     return float(np.minimum(lbph_histograms(a), lbph_histograms(b)).sum(axis=1).mean())
+
+
+# ------------------------------------------------------------------ identity on dlib's face models
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
+def face_distances(
+    source: np.ndarray, result: np.ndarray, region: np.ndarray | None = None
+) -> list[tuple[tuple[int, int, int, int], float, bool]] | str:
+    """Per source face the edit touches: (its box XYXY, the embedding distance to the result's
+    face at the same place, whether the result's detector found that face again), largest face
+    first; or a sentence saying why nothing was measured (no models, no face, no face touched).
+
+    source, result: uint8 (H, W, 3) RGB of one size; region: bool (H, W), True = regenerated
+    (None: the whole image). Without a face at the same place in the result (IoU > 0.3) the result
+    is read inside the source's box.
+    """
+    from retouch.executors.faces import FACES_INSTALL, detect_faces, faces_available
+    from retouch.executors.faces.embed import distance, embedding
+
+    if not faces_available():
+        return f"needs the face models, not installed: {FACES_INSTALL}"
+    faces = detect_faces(source)
+    if region is not None:
+        faces = [f for f in faces if region[f.box[1] : f.box[3], f.box[0] : f.box[2]].any()]
+    if not faces:
+        return "no face in the source" + ("" if region is None else " inside the edit region")
+    found = detect_faces(result)
+    out = []
+    for face in faces:
+        match = max(found, key=lambda g: _iou(face.box, g.box), default=None)
+        again = match is not None and _iou(face.box, match.box) > 0.3
+        there = match if again else face
+        out.append((face.box, distance(embedding(source, face), embedding(result, there)), again))
+    return out

@@ -3,7 +3,8 @@
 The mask's source is the plan's (``mask.source``): a mask file (given), the new canvas of an
 outpaint (canvas), Segment Anything from the request's points or box (sam-points / sam-box, via
 ``retouch.executors.segment.dispatch``, which falls back to GrabCut without a checkpoint), SAM 3 from the
-plan's words (text: ``mask.text`` and ``mask.pick``; no fallback), or none (a whole-image edit). A mask passed in replaces the source. The plan's ``invert`` and ``dilate_px`` are then
+plan's words (text: ``mask.text`` and ``mask.pick``; no fallback), the face models from the plan's
+face words (face: ``mask.part`` of the face ``mask.pick`` chooses, ``retouch.executors.segment.faces``), or none (a whole-image edit). A mask passed in replaces the source. The plan's ``invert`` and ``dilate_px`` are then
 applied. Convention: bool (H, W) on the result canvas, True = regenerate.
 """
 
@@ -52,6 +53,14 @@ def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tup
     return masks.normalize(found.mask), str(getattr(found, "method", "sam"))
 
 
+def _face_mask(plan: EditPlan, image: Image.Image) -> np.ndarray:
+    """The plan's face part (``mask.part``) on the face its words pick, from the face models."""
+    from retouch.executors.segment.faces import face_mask
+
+    rgb = imagemodes.split(image).rgb
+    return masks.normalize(face_mask(rgb, plan.mask.part or "face", plan.mask.pick).mask)
+
+
 def resolve_with_source(
     plan: EditPlan, image: Image.Image, mask: np.ndarray | None, sam_checkpoint: str | None
 ) -> tuple[np.ndarray | None, str]:
@@ -69,6 +78,8 @@ def resolve_with_source(
                 "file; pass --mask MASK.png"
             )
         raw, how = read_mask(plan.request.mask, image.size), "file"
+    elif source == "face":
+        raw, how = _face_mask(plan, image), "face"
     elif source == "canvas":
         if plan.request.extend is None or not plan.request.extend.any:
             raise InputError("the plan outpaints but its request has no --extend; re-plan with one")

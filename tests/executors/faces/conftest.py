@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 
-def grace_hopper() -> np.ndarray:
+def _grace_hopper() -> np.ndarray:
     """matplotlib's sample portrait of Grace Hopper, uint8 (600, 512, 3)."""
     import matplotlib
 
@@ -22,8 +22,14 @@ def two_people() -> np.ndarray:
     """The astronaut (left) and Grace Hopper (right) side by side, uint8 (512, 1024, 3)."""
     import skimage.data
 
-    right = np.asarray(Image.fromarray(grace_hopper()).resize((437, 512)))
+    right = np.asarray(Image.fromarray(_grace_hopper()).resize((437, 512)))
     canvas = np.full((512, 512 + 437, 3), 255, np.uint8)
     canvas[:, :512] = skimage.data.astronaut()
     canvas[:, 512:] = right
     return canvas
+
+
+@pytest.fixture(scope="session")
+def grace_hopper() -> np.ndarray:
+    """matplotlib's sample portrait of Grace Hopper, uint8 (600, 512, 3): another person."""
+    return _grace_hopper()
