@@ -44,6 +44,7 @@ from retouch.executors.images.composite import composite, stitch_weights
 from retouch.executors.segment.editmask import canvas_size, resolve_mask, resolve_with_source
 from retouch.executors.select import choose_executor, substitutions
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 from retouch.planner.imageio import open_image
 from retouch.planner.schema import Degradation, EditPlan
 
@@ -134,13 +135,15 @@ def _control(
         if control is not None:
             raise InputError(
                 "a control image was given but this plan uses no ControlNet (only "
-                "hand and face fixes do); drop --control"
+                "hand and face fixes do); leave the control image out",
+                [hint("control", drop=True)],
             )
         return None
     if control is None:
         raise InputError(
-            f"this plan uses an {plan.controlnet.type} ControlNet: pass its control "
-            "image with --control POSE.png (the size of the image)"
+            f"this plan uses an {plan.controlnet.type} ControlNet: give its control "
+            "image (the size of the image)",
+            [hint("control")],
         )
     if control.size != size:
         raise InputError(
@@ -345,7 +348,9 @@ def run_plan(
     timings = {"mask": time.perf_counter() - t0}
     if edit is None and plan.mode in MASKED_MODES:
         raise InputError(
-            f"{article(plan.mode)} {plan.mode} edit needs a mask; give --mask, --point/--box or --extend"
+            f"{article(plan.mode)} {plan.mode} edit needs a mask; give a mask file, clicks or a "
+            "box, or a canvas extension",
+            [hint("mask"), hint("points"), hint("box"), hint("extend")],
         )
     if edit is not None and not edit.any():
         raise InputError(

@@ -20,8 +20,14 @@ from typing import Literal
 
 from retouch.executors.diffusion.loading import ModelRef, resolve_model
 from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.hints import hint
 from retouch.planner.latency import estimate
-from retouch.planner.registry import REGISTRY, SAM_CHECKPOINT_HINT, fetch_text
+from retouch.planner.registry import (
+    REGISTRY,
+    SAM_CHECKPOINT_HINT,
+    SAM_CHECKPOINT_HINTS,
+    fetch_text,
+)
 from retouch.planner.schema import Degradation, EditPlan, Hardware
 
 SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
@@ -94,7 +100,7 @@ def _model_state(plan: EditPlan, model: str | None) -> str:
         resolve_model(plan, model, allow_download=False)
     except (ModelMissingError, InputError) as exc:
         return f"is not usable on this machine ({exc})"
-    return "is on this machine: use --executor auto or diffusers"
+    return "is on this machine: use the executor auto or diffusers"
 
 
 # ------------------------------------------------------------------------------- substitutions
@@ -106,8 +112,9 @@ def _executor_fallback(plan: EditPlan, why: str) -> Degradation:
         planned=f"diffusers {_planned_model(plan)}",
         used=CLASSICAL_NAME,
         why=why,
-        fix=f"put the weights on this machine ({fetch_hint(plan)}) or pass a model folder "
-        "(--model DIR), then run the plan again",
+        fix=f"put the weights on this machine ({fetch_hint(plan)}) or give a model folder, "
+        "then run the plan again",
+        hints=[hint("model")],
     )
 
 
@@ -135,7 +142,8 @@ def _grabcut_fallback(plan: EditPlan) -> Degradation:
         planned=f"Segment Anything ({plan.mask.source})",
         used="OpenCV GrabCut (lower quality: it follows colour, not objects)",
         why="no Segment Anything checkpoint is configured on this machine",
-        fix=f"{SAM_CHECKPOINT_HINT} (or set {SAM_ENV}); or give the mask as a file with --mask",
+        fix=f"{SAM_CHECKPOINT_HINT} (or set {SAM_ENV}); or give the mask as a file",
+        hints=[*SAM_CHECKPOINT_HINTS, hint("mask")],
     )
 
 
@@ -149,7 +157,8 @@ def _hardware(plan: EditPlan, actual: Hardware | str) -> Degradation | None:
         planned=f"{planned} GPU (estimate {plan.latency.total_s:g} s)",
         used=f"{actual} (a diffusion model on a CPU takes minutes)",
         why="this machine has no GPU that torch can use",
-        fix="run on a machine with a GPU, or plan for this one with --hardware cpu",
+        fix="run on a machine with a GPU, or plan for this one's CPU",
+        hints=[hint("hardware", "cpu")],
     )
 
 
@@ -228,7 +237,7 @@ def assess(
     if plan.controlnet is not None and not control_given:
         missing.append(
             f"control image: this plan's {plan.controlnet.type} ControlNet needs "
-            f"{plan.controlnet.image}; pass it with --control POSE.png"
+            f"{plan.controlnet.image}; give it as the control image"
         )
     return Readiness(not missing, chosen, ref, missing, degraded)
 

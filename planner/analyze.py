@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 from retouch.planner.imageio import open_image, read_mask
 from retouch.planner.schema import EditRequest, Extend, ImageFacts
 from scipy import ndimage
@@ -28,9 +29,9 @@ def check_request(request: EditRequest, size: tuple[int, int]) -> None:
     given = [
         name
         for name, present in (
-            ("--mask", request.mask is not None),
-            ("--point/--box", request.sam is not None and not request.sam.empty),
-            ("--extend", request.extend is not None and request.extend.any),
+            ("a mask", request.mask is not None),
+            ("a SAM prompt", request.sam is not None and not request.sam.empty),
+            ("a canvas extension", request.extend is not None and request.extend.any),
         )
         if present
     ]
@@ -135,7 +136,8 @@ def analyze(request: EditRequest, image: Image.Image | None = None) -> ImageFact
         if not edit.any():
             raise InputError(
                 f"mask {request.mask} is empty (no white pixels); paint the area to edit white "
-                "(255), or drop --mask for a whole-image edit"
+                "(255), or give no mask for a whole-image edit",
+                [hint("mask", drop=True)],
             )
         facts.update(mask_facts(edit))
         facts["ring_words"] = ring_words(np.asarray(img.convert("RGB")), edit)

@@ -63,7 +63,7 @@ def given_canvas(ext: Extend, facts: ImageFacts) -> CanvasPlan:
         height=facts.height + ext.top + ext.bottom,
         multiple_of=1,
         rule="outpaint-canvas",
-        reason="--extend as given",
+        reason="the canvas extension as given",
     )
 
 

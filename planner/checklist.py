@@ -210,7 +210,7 @@ def prompt(warn: bool) -> QAItem:
         "1 when the positive prompt describes the whole image (a scene caption was given), else 0",
         1,
         ">=",
-        "give a caption of the whole image as it should look (--scene / scene)",
+        "give a scene caption: the whole image as it should look",
     )
     if warn:
         item.status = "warn"

@@ -8,6 +8,7 @@ from retouch.planner import checklist, facewords, picks, prompts, reference
 from retouch.planner import intent as intent_mod
 from retouch.planner.canvas import given_canvas, with_canvas, words_canvas, work_size
 from retouch.planner.errors import PlanError
+from retouch.planner.hints import hint
 from retouch.planner.latency import estimate
 from retouch.planner.registry import (
     CONTROLNETS,
@@ -262,7 +263,10 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     if ctx["canvas"] == "words":
         canvas = words_canvas(request, facts, it, spec.multiple_of)
         if canvas is None:  # decide() found one from the same words
-            raise PlanError(f"the size words of {request.edit!r} gave no canvas; give --extend")
+            raise PlanError(
+                f"the size words of {request.edit!r} gave no canvas; give the canvas extension",
+                [hint("extend")],
+            )
         request, facts = with_canvas(request, facts, canvas)
     elif ctx["canvas"] == "given" and request.extend is not None:
         canvas = given_canvas(request.extend, facts)
@@ -313,7 +317,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
             id=CONTROLNETS[("openpose", spec.family)],
             conditioning_scale=1.0,
             image="an OpenPose skeleton image the size of the source, "
-            "supplied by the caller (--control POSE.png)",
+            "supplied by the caller (the control image)",
         )
     executor = decisions.get("executor", "diffusers")
     prompt = prompts.rewrite(
@@ -334,15 +338,16 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     warnings = []
     if warn_prompt:
         warnings.append(
-            "No scene caption: the prompt describes only the new content; pass --scene."
+            "No scene caption: the prompt describes only the new content; give a scene caption "
+            "(the whole image after the edit, one sentence)."
         )
     if controlnet is not None:
-        warnings.append("ControlNet needs a pose image: pass --control POSE.png when you run it.")
+        warnings.append("ControlNet needs a pose image: give the control image when you run it.")
     if len(it.edits) > 1:
-        rest = "; then ".join(f'retouch plan RESULT.png "{e.text}"' for e in it.edits[1:])
+        rest = "; then ".join(f'"{e.text}"' for e in it.edits[1:])
         warnings.append(
             f"The text holds {len(it.edits)} edits; this plan carries out the first "
-            f'("{it.first.text}"). Continue on its result: {rest}.'
+            f'("{it.first.text}"). Plan the rest one by one on its result: {rest}.'
         )
     if prompt.dropped:
         warnings.append(

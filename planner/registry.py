@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from retouch.planner.hints import hint
 from retouch.planner.schema import Family, GuidanceKind, Hardware, Mode
 
 
@@ -412,11 +413,16 @@ SAM3_ID = "facebook/sam3"
 SAM3_HINT = (
     "words need SAM 3 (facebook/sam3, 848M parameters, ~3.4 GB; SAM License, not Apache: accept it "
     "on its Hugging Face page), which is not on this machine: download it once with `hf download "
-    "facebook/sam3` (it is then read from the Hugging Face cache) or save it to a folder and pass "
-    "--sam FOLDER (or set RETOUCH_SAM_CHECKPOINT). Without it, mark the object with --point X,Y "
-    "clicks or a --box X0,Y0,X1,Y1, or pass a mask file with --mask"
+    "facebook/sam3` (it is then read from the Hugging Face cache) or save it to a folder and give "
+    "that folder as the SAM checkpoint (or set RETOUCH_SAM_CHECKPOINT). Without it, mark the object "
+    "with clicks or a box, or give a mask file"
 )
-SAM_CHECKPOINT_HINT = "download sam_vit_b_01ec64.pth (or vit_l/vit_h) from the segment-anything README and pass --sam PATH"
+SAM3_HINTS = (hint("sam_checkpoint", "FOLDER"), hint("points"), hint("box"), hint("mask"))
+SAM_CHECKPOINT_HINT = (
+    "download sam_vit_b_01ec64.pth (or vit_l/vit_h) from the segment-anything README and give it "
+    "as the SAM checkpoint"
+)
+SAM_CHECKPOINT_HINTS = (hint("sam_checkpoint"),)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from retouch.planner.atomic import atomic_write
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 from retouch.planner.schema import EditPlan
 
 DOC_NAME = "skill-editing-pipeline.md"
@@ -70,10 +71,11 @@ def write_outputs(plan: EditPlan, out_dir: str | os.PathLike[str]) -> tuple[Path
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(
-            f"cannot create output folder {out} ({exc.strerror}); pick another --out"
+            f"cannot create output folder {out} ({exc.strerror}); pick another output folder",
+            [hint("out")],
         ) from exc
     if not out.is_dir():
-        raise InputError(f"--out {out} is not a folder; give a folder path")
+        raise InputError(f"output folder {out} is not a folder; give a folder path", [hint("out")])
     plan_path = out / PLAN_NAME
     doc = render(plan, str(plan_path))
     payload = plan.model_dump_json(indent=2) + "\n"
@@ -91,12 +93,14 @@ def load_plan(path: str | os.PathLike[str]) -> EditPlan:
     """Read a plan.json, with a clear error for a missing or invalid file."""
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"plan not found: {p}; run `retouch plan` first or check the path")
+        raise InputError(
+            f"plan not found: {p}; make a plan first or check the path", [hint("plan")]
+        )
     try:
         return EditPlan.model_validate_json(p.read_text(encoding="utf-8"))
     except ValueError as exc:
         first = str(exc).splitlines()
         detail = first[1].strip() if len(first) > 1 else first[0]
         raise InputError(
-            f"{p} is not a valid retouch plan ({detail}); regenerate it with `retouch plan`"
+            f"{p} is not a valid retouch plan ({detail}); make it again", [hint("plan")]
         ) from exc

@@ -352,7 +352,7 @@ ADJUST_RULES: list[Rule] = [
         id="canvas-from-words",
         when={"canvas": "words"},
         then=Decide(),
-        why="No --extend was given, so the size words give the new canvas: centred unless a side "
+        why="No canvas extension was given, so the size words give the new canvas: centred unless a side "
         "is named, each side rounded to the family's multiple.",
     ),
     Rule(
@@ -366,7 +366,7 @@ ADJUST_RULES: list[Rule] = [
         id="mask-from-words",
         when={"region": "sam", "named": True},
         then=Decide(sam_model="sam3"),
-        why="The object is named in words (--text, or read from the edit when no region was "
+        why="The object is named in words (the mask words, or read from the edit when no region was "
         "given): SAM 3 finds every instance of it and the spatial words ('on the left', 'the "
         "biggest', plurals = all) pick which, so the edit stays confined to the object.",
     ),
@@ -375,6 +375,6 @@ ADJUST_RULES: list[Rule] = [
         when={"mode": ["inpaint", "outpaint", "sdedit", "repaint"], "scene": False},
         then=Decide(warn_prompt=True),
         why="The prompt should describe the whole image, not only the new content; no scene caption "
-        "was given, so the prompt check is flagged: pass --scene with a caption of the image.",
+        "was given, so the prompt check is flagged: give a scene caption of the whole image.",
     ),
 ]

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from retouch.planner.errors import PlanError
+from retouch.planner.hints import hint
 from retouch.planner.schema import Extend
 
 MAX_FACTOR = 4  # the new canvas may be at most this many times the source per axis
@@ -159,7 +160,8 @@ def extension(
         else:
             raise PlanError(
                 f"the image ({width}x{height}) is already {words.words}; nothing to extend - "
-                "name another ratio or give --extend"
+                "name another ratio or give the canvas extension in pixels",
+                [hint("extend")],
             )
     elif words.kind == "pixels":
         p = float(words.pixels or 0)
@@ -205,7 +207,10 @@ def _checked(ext: Extend, width: int, height: int, how: str) -> tuple[Extend, st
             f"{how} is more than {MAX_FACTOR}x the {width}x{height} image; extend in smaller steps"
         )
     if not ext.any:
-        raise PlanError(f"{how} adds no canvas to the {width}x{height} image; give --extend")
+        raise PlanError(
+            f"{how} adds no canvas to the {width}x{height} image; give the canvas extension in pixels",
+            [hint("extend")],
+        )
     return ext, how
 
 

@@ -49,7 +49,7 @@ def understood(
         elif mode == "instruct":
             used = "instruction (the edit as written)"
         else:
-            used = "not used: the mask says where (--mask, --point or --box)"
+            used = "not used: the mask says where (a mask file, clicks or a box)"
         out.append(
             ParsedWords(role="spatial", words=phrase, value=phrase.split()[-1], used_by=used)
         )
@@ -72,7 +72,11 @@ def understood(
             used = canvas.rule
         else:
             value = edit.size.kind
-            used = "not used: --extend given wins" if canvas else "not used: a mask says where"
+            used = (
+                "not used: the canvas extension given wins"
+                if canvas
+                else "not used: a mask says where"
+            )
         out.append(ParsedWords(role="size", words=edit.size.words, value=value, used_by=used))
     elif canvas is not None and canvas.source == "words":
         e = canvas.extend

@@ -19,6 +19,7 @@ from typing import Any
 from PIL import Image
 from retouch.executors.diffusion.steps import StepReporter
 from retouch.planner.errors import ExecutorError, InputError, RetouchError
+from retouch.planner.hints import hint
 
 
 class PipelineExecutor:
@@ -92,9 +93,7 @@ def check_call(
             )
     if control:
         if call.control is None:
-            raise InputError(
-                "this plan uses a ControlNet: pass a control image (--control POSE.png)"
-            )
+            raise InputError("this plan uses a ControlNet: give a control image", [hint("control")])
         if call.control.size != call.image.size:
             raise InputError(
                 f"control image is {call.control.size[0]}x{call.control.size[1]}, "
@@ -147,8 +146,9 @@ def run_pipeline(pipe: Any, **kwargs: Any) -> Image.Image:
         raise
     except torch.cuda.OutOfMemoryError as exc:
         raise ExecutorError(
-            f"{name} ran out of GPU memory; plan for a smaller --hardware class "
-            "(it turns on CPU offload) or crop to the mask"
+            f"{name} ran out of GPU memory; plan for a smaller hardware class "
+            "(it turns on CPU offload) or crop to the mask",
+            [hint("hardware")],
         ) from exc
     except Exception as exc:  # noqa: BLE001 - any pipeline failure is reported in one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

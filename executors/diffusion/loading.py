@@ -34,6 +34,7 @@ from retouch.executors.diffusion.pipelines import (
     pipeline_for,
 )
 from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.hints import hint
 from retouch.planner.registry import REGISTRY, fetch_text
 from retouch.planner.schema import EditPlan, Family
 
@@ -85,10 +86,14 @@ def pick_device(device: str | None) -> str:
     if kind not in ("cpu", "cuda", "mps"):
         raise InputError(f"device {device!r} is not one of cpu, cuda, cuda:N, mps")
     if kind == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device {device} asked for, but torch sees no CUDA GPU; use --device cpu")
+        raise InputError(
+            f"device {device} asked for, but torch sees no CUDA GPU; use the CPU",
+            [hint("device", "cpu")],
+        )
     if kind == "mps" and not torch.backends.mps.is_available():
         raise InputError(
-            "device mps asked for, but this torch has no MPS backend; use --device cpu"
+            "device mps asked for, but this torch has no MPS backend; use the CPU",
+            [hint("device", "cpu")],
         )
     return device
 
@@ -207,14 +212,16 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
     if model is not None:
         path = local_path(model)
         if path is None and _looks_like_path(model):
-            raise InputError(f"model folder {model} does not exist; check the --model path")
+            raise InputError(
+                f"model folder {model} does not exist; check the model path", [hint("model")]
+            )
         if path is None and wants_download(allow_download):
             path, source = _download(model), "download"
         elif path is None:
             raise ModelMissingError(
                 f"model {model} is not on this machine (not a folder, not in the Hugging Face "
-                f"cache); fetch it with `hf download {model}` or rerun with "
-                "--allow-download"
+                f"cache); fetch it with `hf download {model}` or allow downloads",
+                [hint("allow_download")],
             )
         else:
             source = "folder" if Path(model).expanduser().is_dir() else "cache"
@@ -229,14 +236,15 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
     if not candidates:
         raise ModelMissingError(
             f"the diffusers executor cannot run {article(plan.mode)} {plan.mode} edit with {plan.model.family} yet "
-            f"(it runs {', '.join(sorted(SUPPORTED_FAMILIES))}); pass --model with one of those"
+            f"(it runs {', '.join(sorted(SUPPORTED_FAMILIES))}); give a model of one of those",
+            [hint("model")],
         )
     first = candidates[0]
     first_id = plan.model.id if first == plan.model.family else REGISTRY[first].default_id
     if wants_download(allow_download):
         path = _download(first_id)
         return ModelRef(_check_folder(path, first_id, plan, cn), first_id, path, "download")
-    hint = fetch_text(first, first_id)
+    fetch = fetch_text(first, first_id)
     planned = (
         ""
         if first == plan.model.family
@@ -245,8 +253,9 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
         )
     )
     raise ModelMissingError(
-        f"{planned}model {first_id} ({first}) is not on this machine; fetch it with {hint}, "
-        "pass --model DIR, or rerun with --allow-download"
+        f"{planned}model {first_id} ({first}) is not on this machine; fetch it with {fetch}, "
+        "give a model folder, or allow downloads",
+        [hint("model"), hint("allow_download")],
     )
 
 
@@ -261,7 +270,8 @@ def resolve_controlnet(model_id: str, *, allow_download: bool) -> Path:
         if not wants_download(allow_download):
             raise ModelMissingError(
                 f"ControlNet {model_id} is not on this machine; fetch it with `hf "
-                f"download {model_id}` or rerun with --allow-download"
+                f"download {model_id}` or allow downloads",
+                [hint("allow_download")],
             )
         from huggingface_hub import snapshot_download
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from PIL import Image
 from retouch.executors.images import modes as imagemodes
 from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.hints import hint
 from retouch.planner.imageio import open_image
 from retouch.planner.reference import REFERENCE_FAMILIES, takes_reference
 from retouch.planner.schema import EditPlan
@@ -61,7 +62,8 @@ def read_reference(plan: EditPlan, given: Image.Image | None) -> Reference | Non
         if given is not None:
             raise InputError(
                 "a reference image was given but the plan was made without one; plan again "
-                "with --reference so the planner picks a model that reads it"
+                "with the reference image so the planner picks a model that reads it",
+                [hint("reference")],
             )
         return None
     image = given if given is not None else open_image(guidance.image, what=WHAT)
@@ -100,14 +102,17 @@ def check_takes_reference(
             f"{plan.model.family} ({plan.model.id}) or another of {takers}"
         )
         if executor == "classical":
-            raise InputError(f"{message}: use --executor auto or diffusers")
+            raise InputError(
+                f"{message}: use the executor auto or diffusers", [hint("executor", "auto")]
+            )
         raise ModelMissingError(f"{message}: fetch it with `hf download {plan.model.id}`")
     if takes_reference(family, plan.mode):
         return
     if model is not None:
         raise InputError(
-            f"--model {model} holds {family}, which takes no {WHAT} in {plan.mode} edits; give "
-            f"a {takers} model (Qwen-Image-Edit-2509/2511, FLUX.2 klein) or drop the reference"
+            f"model {model} holds {family}, which takes no {WHAT} in {plan.mode} edits; give "
+            f"a {takers} model (Qwen-Image-Edit-2509/2511, FLUX.2 klein) or drop the reference",
+            [hint("model")],
         )
     raise ModelMissingError(
         f"the plan's {plan.model.family} ({plan.model.id}) is not on this machine and the "

@@ -16,6 +16,7 @@ from retouch.executors.diffusion.calls import (
     run_pipeline,
 )
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 
 
 class SDEditExecutor(PipelineExecutor):
@@ -27,7 +28,8 @@ class SDEditExecutor(PipelineExecutor):
         if int(call.steps * (call.strength or 0.0)) < 1:
             raise InputError(
                 f"steps {call.steps} x strength {call.strength} runs no denoising "
-                "step; raise --steps or the strength"
+                "step; raise the steps or the strength",
+                [hint("steps")],
             )
         return run_pipeline(
             self.pipe,

@@ -23,6 +23,7 @@ from typing import Any
 from retouch.executors.diffusion.loading import ModelRef
 from retouch.executors.diffusion.lora import LORA_ENV, LoraRef, find_lora
 from retouch.executors.images.crop import Tile
+from retouch.planner.hints import hint
 from retouch.planner.registry import VARIANTS, Variant
 from retouch.planner.schema import Degradation, EditPlan
 
@@ -127,8 +128,9 @@ def differences(plan: EditPlan, ran: Ran | None) -> list[Degradation]:
                 f"{ran.variant} fused",
                 why=f"that step-distillation LoRA is on this machine ({ran.lora}), made for "
                 f"{ran.steps} steps",
-                fix=f"pass steps explicitly (--steps {plan.steps}) to run the base model without "
+                fix=f"give the steps explicitly ({plan.steps}) to run the base model without "
                 f"it, or set {LORA_ENV}=none",
+                hints=[hint("steps", plan.steps)],
             )
         )
     elif ran.steps != plan.steps and ran.variant is not None:
@@ -138,8 +140,9 @@ def differences(plan: EditPlan, ran: Ran | None) -> list[Degradation]:
                 planned=f"{plan.steps} steps at guidance {plan.guidance.text:g}",
                 used=f"{ran.steps} steps at guidance {ran.guidance_text:g}",
                 why=f"the weights here are {ran.variant}, made for {ran.steps} steps",
-                fix=f"pass steps explicitly (--steps {plan.steps}) to run the planned count, or "
-                f"the planned weights ({plan.model.id}) with --model",
+                fix=f"give the steps explicitly ({plan.steps}) to run the planned count, or "
+                f"the planned weights ({plan.model.id}) as the model",
+                hints=[hint("steps", plan.steps), hint("model", plan.model.id)],
             )
         )
     ws = plan.work_size

@@ -12,6 +12,7 @@ import numpy as np
 from retouch.executors.qa.report import QAReport
 from retouch.planner import checklist as cl
 from retouch.planner.errors import PlanError
+from retouch.planner.hints import hint
 from retouch.planner.schema import EditPlan, PlanChange, RuleHit
 
 # Bounds a fix may move a plan field within (inclusive); ints stay ints.
@@ -35,7 +36,8 @@ def _apply_change(data: dict, change: PlanChange, check_id: str) -> bool:
     if not isinstance(node, dict) or leaf not in node:
         raise PlanError(
             f"the {check_id} fix changes {change.field!r}, which a plan does not have; "
-            "regenerate the plan with `retouch plan`"
+            "make the plan again",
+            [hint("plan")],
         )
     old = node[leaf]
     if change.op == "set":

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.registry import SAM3_HINT, SAM3_ID
+from retouch.planner.registry import SAM3_HINT, SAM3_HINTS, SAM3_ID
 
 Kind = Literal["sam1", "sam2", "sam3"]
 CHECKPOINT_ENV = "RETOUCH_SAM_CHECKPOINT"
@@ -90,7 +90,7 @@ def find_sam3(given: str | None) -> Path:
     if given:
         path = resolve(given)
         if path is None:
-            raise ModelMissingError(f"{given} does not exist; {SAM3_HINT}")
+            raise ModelMissingError(f"{given} does not exist; {SAM3_HINT}", SAM3_HINTS)
         check_kind(path, ("sam3",), "words")
         return path
     env = os.environ.get(CHECKPOINT_ENV)
@@ -99,4 +99,4 @@ def find_sam3(given: str | None) -> Path:
     cached = resolve(SAM3_ID)
     if cached is not None and kind_of(cached) == "sam3":
         return cached
-    raise ModelMissingError(SAM3_HINT[0].upper() + SAM3_HINT[1:])
+    raise ModelMissingError(SAM3_HINT[0].upper() + SAM3_HINT[1:], SAM3_HINTS)

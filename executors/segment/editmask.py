@@ -15,6 +15,7 @@ from PIL import Image
 from retouch.executors.images import masks
 from retouch.executors.images import modes as imagemodes
 from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.hints import hint
 from retouch.planner.imageio import read_mask
 from retouch.planner.schema import EditPlan, SamPrompt
 
@@ -32,14 +33,16 @@ def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tup
     if not named and (plan.request.sam is None or plan.request.sam.empty):
         raise InputError(
             "the plan's mask comes from Segment Anything but its request has no "
-            "--point or --box; re-plan with one"
+            "clicks or box; plan again with one",
+            [hint("points"), hint("box")],
         )
     try:
         from retouch.executors.segment.dispatch import segment
     except ImportError as exc:
         raise ModelMissingError(
             "the Segment Anything executor (executors.segment.sam) is not "
-            "installed; pass a mask with --mask instead"
+            "installed; give a mask file instead",
+            [hint("mask")],
         ) from exc
     rgb = Image.fromarray(imagemodes.split(image).rgb)
     if named:  # SAM 3 from the plan's words; never GrabCut
@@ -75,14 +78,18 @@ def resolve_with_source(
         if plan.request.mask is None:
             raise InputError(
                 "the plan's mask source is 'given' but its request names no mask "
-                "file; pass --mask MASK.png"
+                "file; give the mask file",
+                [hint("mask")],
             )
         raw, how = read_mask(plan.request.mask, image.size), "file"
     elif source == "face":
         raw, how = _face_mask(plan, image), "face"
     elif source == "canvas":
         if plan.request.extend is None or not plan.request.extend.any:
-            raise InputError("the plan outpaints but its request has no --extend; re-plan with one")
+            raise InputError(
+                "the plan outpaints but its request has no canvas extension; plan again with one",
+                [hint("extend")],
+            )
         raw, how = masks.canvas(image.size, plan.request.extend), "canvas"
     else:
         raw, how = _sam_mask(plan, image, sam_checkpoint)

@@ -53,8 +53,8 @@ LOW_CONFIDENCE = 0.3  # under this the mask is probably not the object (see the 
 FULL_FILL = 0.10  # a mask covering this share of its box or more is not a sliver
 MAX_ESCAPE = 0.30  # a click mask with this share outside its guessed box has bled into the scene
 NOTE = (
-    "GrabCut fallback (no SAM checkpoint): lower quality than Segment Anything; pass --sam PATH "
-    "or set RETOUCH_SAM_CHECKPOINT for better masks"
+    "GrabCut fallback (no SAM checkpoint): lower quality than Segment Anything; set "
+    "RETOUCH_SAM_CHECKPOINT to a SAM checkpoint for better masks"
 )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 from retouch.executors.segment.prompts import Instance
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 from retouch.planner.picks import ORDERS
 
 Key = Callable[[Instance], float]
@@ -96,7 +97,8 @@ def choose(instances: list[Instance], pick: str | None, size: tuple[int, int]) -
     if nth > len(ranked):
         raise InputError(
             f"the words ask for number {nth} from the {order} but only {len(ranked)} "
-            f"instance(s) were found ({describe(instances)}); pick one with --instance N"
+            f"instance(s) were found ({describe(instances)}); pick one by its id",
+            [hint("instance")],
         )
     return [ranked[nth - 1].id]
 

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 from retouch.planner.schema import SamPrompt
 
 
@@ -68,8 +69,8 @@ def check_prompt(prompt: SamPrompt, size: tuple[int, int]) -> None:
         return
     if prompt.empty:
         raise InputError(
-            "no prompt: give at least one --point X,Y on the object or a --box "
-            "X0,Y0,X1,Y1 around it (pixels)"
+            "no prompt: give at least one click on the object or a box around it (pixels)",
+            [hint("points"), hint("box")],
         )
     for p in prompt.points:
         if not (0 <= p.x < w and 0 <= p.y < h):
@@ -81,7 +82,7 @@ def check_prompt(prompt: SamPrompt, size: tuple[int, int]) -> None:
         x0, y0, x1, y1 = prompt.box
         if x1 <= x0 or y1 <= y0:
             raise InputError(
-                f"box {prompt.box} is inverted or empty; give X0,Y0,X1,Y1 with X1 > X0 and Y1 > Y0"
+                f"box {prompt.box} is inverted or empty; give X0, Y0, X1, Y1 with X1 > X0 and Y1 > Y0"
             )
         if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
             raise InputError(
@@ -90,8 +91,9 @@ def check_prompt(prompt: SamPrompt, size: tuple[int, int]) -> None:
             )
     elif not any(p.label == 1 for p in prompt.points):
         raise InputError(
-            "the prompt has only background points (:0); add a point on the object "
-            "(X,Y:1) or a --box around it"
+            "the prompt has only background clicks (label 0); add a click on the object "
+            "(label 1) or a box around it",
+            [hint("points", "1"), hint("box")],
         )
 
 

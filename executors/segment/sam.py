@@ -33,7 +33,8 @@ from retouch.executors.segment.prompts import (
     to_rgb,
 )
 from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.registry import SAM_CHECKPOINT_HINT
+from retouch.planner.hints import hint
+from retouch.planner.registry import SAM_CHECKPOINT_HINT, SAM_CHECKPOINT_HINTS
 from retouch.planner.schema import SamPrompt
 
 if TYPE_CHECKING:
@@ -174,7 +175,8 @@ def _read_checkpoint(path: Path, sam_type: str) -> tuple[dict[str, Any], str]:
     if sam_type not in (AUTO, named):
         raise InputError(
             f"SAM checkpoint {path} is a {named} checkpoint (encoder width {found[0]}, "
-            f"{found[1]} blocks), not {sam_type}; pass --sam-type {named}"
+            f"{found[1]} blocks), not {sam_type}; give the type {named}",
+            [hint("sam_type", named)],
         )
     return state, named
 
@@ -184,7 +186,9 @@ def _load(checkpoint: str | os.PathLike[str], sam_type: str, device: str | None)
     check_sam_type(sam_type)
     path = Path(checkpoint).expanduser()
     if not path.is_file():
-        raise ModelMissingError(f"SAM checkpoint not found: {path}; {SAM_CHECKPOINT_HINT}")
+        raise ModelMissingError(
+            f"SAM checkpoint not found: {path}; {SAM_CHECKPOINT_HINT}", SAM_CHECKPOINT_HINTS
+        )
     state, sam_type = _read_checkpoint(path, sam_type)
     # 2. build the architecture with segment-anything's builder and load the weights
     model = SAM_ARCHS[sam_type].build()
@@ -235,7 +239,9 @@ def get_segmenter(
     check_sam_type(sam_type)
     path = Path(checkpoint).expanduser()
     if not path.is_file():
-        raise ModelMissingError(f"SAM checkpoint not found: {path}; {SAM_CHECKPOINT_HINT}")
+        raise ModelMissingError(
+            f"SAM checkpoint not found: {path}; {SAM_CHECKPOINT_HINT}", SAM_CHECKPOINT_HINTS
+        )
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns, sam_type, pick_device(device))
     with _MODELS_LOCK:

@@ -32,13 +32,13 @@ from mcp_types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 from retouch.server.mcp import batch, edit, history, mask, models, plan
 from retouch.server.mcp.config import ServerConfig, retouch_version
+from retouch.server.mcp.hints import tool_error
 from retouch.server.mcp.outline import add_schema_resources
 from retouch.server.mcp.resources import add_prompt, add_resources
 from retouch.server.mcp.skills import SkillsExtension, legacy_advertisement
 from retouch.server.mcp.tasks import TasksExtension
 from retouch.server.mcp.toolkit import ToolSpec, model_tool
 from retouch.server.mcp.ui import editor
-from retouch.server.mcp.words import tool_words
 
 log = logging.getLogger("retouch.mcp")
 
@@ -87,7 +87,7 @@ class RetouchServer(MCPServer):
             cause = exc.__cause__
             crashed = isinstance(exc, UnexpectedToolError)  # raised by our code, not the arguments
             if isinstance(cause, RetouchError):
-                text = tool_words(str(cause))
+                text = tool_error(cause, name)
             elif isinstance(cause, ValidationError) and not crashed and name in self.input_models:
                 text = _schema_error(name, cause, self.input_models[name])
             elif cause is None:

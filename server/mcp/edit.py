@@ -25,6 +25,7 @@ from retouch.planner.schema import Degradation, EditPlan
 from retouch.server.history.hooks import record_edit
 from retouch.server.mcp import outputs
 from retouch.server.mcp.config import ServerConfig, Stopwatch
+from retouch.server.mcp.hints import tool_degraded, tool_words
 from retouch.server.mcp.history import VERSION_URI, image_source, load_source, run_session
 from retouch.server.mcp.plan import (
     apply_overrides,
@@ -40,7 +41,6 @@ from retouch.server.mcp.schemas import (
     RunEditOutput,
 )
 from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
-from retouch.server.mcp.words import tool_degraded, tool_words
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -148,7 +148,7 @@ async def run_edit(
             f"; recorded as @{vid} in session {session!r} (edit it next with image '@current'; "
             "undo with revert to '@current~1')"
         )
-    report = report.model_copy(update={"degraded": tool_degraded(report.degraded)})
+    report = report.model_copy(update={"degraded": tool_degraded(report.degraded, "run_edit")})
     result = RunEditOutput(
         degraded=report.degraded,
         verdict=tool_words(report.verdict),

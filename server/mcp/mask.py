@@ -19,11 +19,11 @@ from retouch.planner.picks import read
 from retouch.planner.schema import SamPrompt
 from retouch.server.mcp import outputs
 from retouch.server.mcp.config import ServerConfig, Stopwatch
+from retouch.server.mcp.hints import tool_words
 from retouch.server.mcp.history import image_source, load_source
 from retouch.server.mcp.numbered import numbered_overlay
 from retouch.server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
 from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
-from retouch.server.mcp.words import tool_words
 
 
 async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOutput, Shown]:

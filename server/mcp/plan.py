@@ -20,6 +20,7 @@ from retouch.planner.errors import InputError
 from retouch.planner.schema import EditPlan, EditRequest, PlanChange
 from retouch.server.mcp.brief import plan_text
 from retouch.server.mcp.config import ServerConfig, Stopwatch
+from retouch.server.mcp.hints import tool_plan
 from retouch.server.mcp.history import Source, image_source, load_source
 from retouch.server.mcp.outputs import file_ref
 from retouch.server.mcp.schemas import (
@@ -30,7 +31,6 @@ from retouch.server.mcp.schemas import (
     RenderSkillDocOutput,
 )
 from retouch.server.mcp.toolkit import Hints, ToolSpec, link, reply
-from retouch.server.mcp.words import tool_plan
 from retouch.server.requests import validation_message
 
 

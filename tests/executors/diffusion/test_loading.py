@@ -52,7 +52,8 @@ def test_missing_model_names_id_and_fetch_command(tmp_path: Path, hf_cache: Path
         run_plan(plan)  # auto: a generative edit never falls back to the classical fill
     msg = str(err.value)
     assert SD_INPAINT_ID in msg and f"hf download {SD_INPAINT_ID}" in msg
-    assert "--allow-download" in msg and "\n" not in msg
+    assert "allow downloads" in msg and "--" not in msg and "\n" not in msg
+    assert {h.setting for h in err.value.hints} == {"model", "allow_download"}
     with pytest.raises(ModelMissingError, match=SD_INPAINT_ID):
         run_plan(_plan(tmp_path), executor="diffusers")
 

@@ -164,7 +164,8 @@ def test_steps_in_the_request_run_the_base_model(hub: Path, tmp_path: Path) -> N
     (d,) = differences(plan, ran)
     assert d.what == "steps" and d.planned == "40 steps at guidance 4"
     assert d.used.startswith("8 steps at guidance 1 with the LoRA " + fused.id)
-    assert "--steps 40" in d.fix and f"{LORA_ENV}=none" in d.fix
+    assert "(40)" in d.fix and f"{LORA_ENV}=none" in d.fix and "--" not in d.fix
+    assert [(h.setting, h.value) for h in d.hints] == [("steps", "40")]
     asked = _plan(tmp_path / "b", steps=12)
     assert lora_for(asked, ref) is None
     assert differences(asked, run_settings(asked, ref, None, None, None)) == []

@@ -169,8 +169,9 @@ def test_controlnet_inpaint_raw_equals_direct_call(tmp_path: Path) -> None:
     pose = Image.fromarray(
         (np.random.default_rng(1).random((SIZE, SIZE, 3)) * 255).astype(np.uint8)
     )
-    with pytest.raises(InputError, match="--control POSE.png"):
+    with pytest.raises(InputError, match="give its control image") as missing:
         run_plan(plan, model=str(tiny_dirs()["inpaint"]), executor="diffusers")
+    assert [h.setting for h in missing.value.hints] == ["control"]
     with pytest.raises(InputError, match="control image is 32x32"):
         run_plan(
             plan,

@@ -285,7 +285,7 @@ def test_prompt_check_reads_the_plan(tmp_path: Path, photos: dict) -> None:
     bare = plan_for(tmp_path, src, "remove the flag", mask=mask)
     item = by_id(check(src, src.copy(), mask, bare))["prompt"]
     assert item.status == "fail" and item.value == 0 and item.fix is not None
-    assert "--scene" in item.fix.summary and not item.fix.changes
+    assert "scene caption" in item.fix.summary and not item.fix.changes
     captioned = plan_for(tmp_path, src, "remove the flag", mask=mask, scene="an astronaut")
     assert by_id(check(src, src.copy(), mask, captioned))["prompt"].status == "pass"
 

@@ -105,7 +105,7 @@ def test_score_is_lower_when_colours_do_not_separate() -> None:
         (SamPrompt(points=pts((160, 10, 1))), "outside the 160x120 image"),
         (SamPrompt(box=(10, 10, 170, 50)), "outside the 160x120 image"),
         (SamPrompt.model_construct(points=[], box=(50, 10, 20, 40)), "inverted or empty"),
-        (SamPrompt(points=pts((10, 10, 0))), "only background points"),
+        (SamPrompt(points=pts((10, 10, 0))), "only background clicks"),
     ],
 )
 def test_bad_prompts_are_refused(prompt: SamPrompt, needle: str) -> None:

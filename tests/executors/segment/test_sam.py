@@ -158,8 +158,7 @@ def test_no_checkpoint_falls_back_to_grabcut_and_says_so() -> None:
 def test_checkpoint_of_another_type_names_both(tiny_ckpt: Path, tmp_path: Path) -> None:
     with pytest.raises(
         InputError,
-        match=r"test_tiny checkpoint.*not vit_b; pass --sam-type "
-        r"test_tiny",
+        match=r"test_tiny checkpoint.*not vit_b; give the type test_tiny",
     ):
         load_sam(tiny_ckpt, "vit_b", "cpu")
     # a vit_l-shaped file given as vit_h: read from its tensors, refused before building vit_h
@@ -167,9 +166,7 @@ def test_checkpoint_of_another_type_names_both(tiny_ckpt: Path, tmp_path: Path) 
     fake |= {f"image_encoder.blocks.{i}.norm1.weight": torch.zeros(1) for i in range(24)}
     path = tmp_path / "sam_vit_l.pth"
     torch.save(fake, path)
-    with pytest.raises(
-        InputError, match=r"is a vit_l checkpoint .*not vit_h; pass --sam-type vit_l"
-    ):
+    with pytest.raises(InputError, match=r"is a vit_l checkpoint .*not vit_h; give the type vit_l"):
         load_sam(path, "vit_h", "cpu")
 
 
@@ -219,7 +216,7 @@ def test_bad_checkpoint_files(tiny_ckpt: Path, tmp_path: Path) -> None:
         (SamPrompt(points=[SamPoint(x=10, y=-1)]), "outside the 96x72 image"),
         (SamPrompt(box=(0, 0, 97, 50)), "reaches outside the 96x72 image"),
         (SamPrompt.model_construct(points=[], box=(50, 10, 20, 40)), "inverted or empty"),
-        (SamPrompt(points=[SamPoint(x=10, y=10, label=0)]), "only background points"),
+        (SamPrompt(points=[SamPoint(x=10, y=10, label=0)]), "only background clicks"),
     ],
 )
 def test_bad_prompts_are_refused_before_any_model_loads(

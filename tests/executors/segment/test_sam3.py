@@ -92,15 +92,18 @@ def test_without_sam3_words_are_a_model_missing_error_not_grabcut(photo: Image.I
     with pytest.raises(ModelMissingError) as err:
         segment(photo, SamPrompt(text="the dog"))
     msg = str(err.value)
-    for words in ("facebook/sam3", "848M", "SAM License", "--sam", "--point", "--box", "--mask"):
+    for words in ("facebook/sam3", "848M", "SAM License", "SAM checkpoint", "clicks", "mask file"):
         assert words in msg
+    assert "--" not in msg.replace("`hf download facebook/sam3`", "")
+    assert [h.setting for h in err.value.hints] == ["sam_checkpoint", "points", "box", "mask"]
 
 
 def test_nothing_found_is_an_executor_error_suggesting_clicks(
     sam3_blind_dir: Path, photo: Image.Image
 ) -> None:
-    with pytest.raises(ExecutorError, match="found no 'the dog'.*--point"):
+    with pytest.raises(ExecutorError, match="found no 'the dog'.*clicks or a box") as caught:
         segment(photo, SamPrompt(text="the dog"), checkpoint=str(sam3_blind_dir))
+    assert [h.setting for h in caught.value.hints] == ["points", "box"]
 
 
 def test_bad_text_prompts(sam3_dir: Path, photo: Image.Image) -> None:
@@ -114,7 +117,7 @@ def test_bad_text_prompts(sam3_dir: Path, photo: Image.Image) -> None:
         segment(photo, SamPrompt(text="the dog"), checkpoint=str(sam3_dir), instance=99)
     with pytest.raises(InputError, match="pick 'leftish' is unknown"):
         segment(photo, SamPrompt(text="the dog"), checkpoint=str(sam3_dir), pick="leftish")
-    with pytest.raises(InputError, match="give --text too"):
+    with pytest.raises(InputError, match="give the words too"):
         segment(photo, SamPrompt(box=(1, 1, 20, 20)), instance=1)
 
 

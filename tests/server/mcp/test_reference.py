@@ -10,10 +10,14 @@ import pytest
 import torch
 from mcp import Client
 from PIL import Image
+from retouch.executors.diffusion.reference import read_reference
+from retouch.planner import EditRequest, analyze, make_plan
+from retouch.planner.errors import InputError
+from retouch.server.cli.hints import error_line
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.hints import tool_error
 from retouch.server.mcp.schemas import PlanEditInput, PlanEditOutput, RunEditOutput
-from retouch.server.mcp.words import tool_words
 
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import photo
@@ -88,7 +92,8 @@ async def test_run_edit_runs_the_reference_on_klein_and_takes_a_version(
                "preferences": {"priority": "latency", "hardware": "gpu-24gb", "steps": 2}}  # fmt: skip
     model = [{"field": "model.id", "op": "set", "value": str(klein)}]
     async with Client(build_server(cfg)) as client:
-        args = {"request": request, "overrides": model, "session": "chat"}
+        # a tiny random model's result fails QA: keep_failed makes it current all the same
+        args = {"request": request, "overrides": model, "session": "chat", "keep_failed": True}
         result = await client.call_tool("run_edit", args)
         assert not result.is_error, text_of(result)
         out = RunEditOutput.model_validate(result.structured_content)
@@ -108,6 +113,13 @@ async def test_run_edit_runs_the_reference_on_klein_and_takes_a_version(
         assert plan.request.guidance.image == f"@{out.version}"
 
 
-def test_cli_words_become_the_tools() -> None:
-    said = tool_words("plan again with --reference so the planner picks a model that reads it")
-    assert said == "plan again with guidance.image so the planner picks a model that reads it"
+def test_a_reference_for_a_plan_without_one_names_plan_edits_guidance(tmp_path: Path) -> None:
+    """The refusal names the setting as data: guidance.image through MCP, --reference in the CLI."""
+    photo().save(tmp_path / "photo.png")
+    request = EditRequest(image=str(tmp_path / "photo.png"), edit="make it brighter")
+    plan = make_plan(request, analyze(request))
+    with pytest.raises(InputError) as caught:
+        read_reference(plan, photo())
+    assert "--" not in str(caught.value)
+    assert tool_error(caught.value, "run_edit").endswith("(plan_edit's `guidance.image`)")
+    assert error_line(caught.value).endswith("(--reference IMG)")
