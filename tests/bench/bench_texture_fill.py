@@ -36,7 +36,8 @@ def _psnr(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> float:
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    plain, textured = ClassicalExecutor(texture=False), ClassicalExecutor(texture=True)
+    plain = ClassicalExecutor("telea", texture=False)
+    textured = ClassicalExecutor("telea", texture=True)
     rows = []
     for name in PHOTOS:
         img = np.ascontiguousarray(getattr(skimage.data, name)()[..., :3])
