@@ -15,6 +15,7 @@ gives the low bytes), so reading never needs OpenCV.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import warnings
@@ -62,16 +63,7 @@ def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image
                         f"{what} {p} is {w}x{h} = {w * h} pixels, over the {limit}-pixel limit; "
                         "downscale it or raise RETOUCH_MAX_PIXELS"
                     )
-                low = _low_bytes(p, im)
-                im.load()
-                out = ImageOps.exif_transpose(im)
-                icc = im.info.get("icc_profile")
-                if icc:
-                    out.info["icc_profile"] = icc
-                if low is not None:
-                    high = np.asarray(out).astype(np.uint16)
-                    out.info[DEEP_KEY] = (high << 8) | np.asarray(ImageOps.exif_transpose(low))
-                return out
+                return _finish(im, _low_bytes(p, im))
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -90,8 +82,31 @@ def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image
         raise InputError(f"{what} {p} is damaged or truncated ({exc}); re-export the file") from exc
 
 
-def _low_bytes(path: Path, im: Image.Image) -> Image.Image | None:
-    """For a 16-bit RGB(A) file, its low bytes as an 8-bit image (EXIF tags kept); else None."""
+def decode_image(data: bytes) -> Image.Image:
+    """Decode image bytes retouch wrote itself (the history store's, the pool's) as ``open_image``
+    reads a file: loaded, EXIF orientation applied, 16-bit colour and the ICC profile kept. The
+    pixel limit is not applied (the bytes are retouch's own)."""
+    with Image.open(io.BytesIO(data)) as im:
+        return _finish(im, _low_bytes(data, im))
+
+
+def _finish(im: Image.Image, low: Image.Image | None) -> Image.Image:
+    """Load ``im``, apply its EXIF orientation, keep its ICC profile and, with the low bytes of
+    a 16-bit colour image, its uint16 pixels (info[DEEP_KEY])."""
+    im.load()
+    out = ImageOps.exif_transpose(im)
+    icc = im.info.get("icc_profile")
+    if icc:
+        out.info["icc_profile"] = icc
+    if low is not None:
+        high = np.asarray(out).astype(np.uint16)
+        out.info[DEEP_KEY] = (high << 8) | np.asarray(ImageOps.exif_transpose(low))
+    return out
+
+
+def _low_bytes(path: Path | bytes, im: Image.Image) -> Image.Image | None:
+    """For a 16-bit RGB(A) file (a path or its bytes), its low bytes as an 8-bit image (EXIF tags
+    kept); else None."""
     if len(im.tile) != 1 or im.mode not in ("RGB", "RGBA"):
         return None
     tile = im.tile[0]
@@ -100,7 +115,7 @@ def _low_bytes(path: Path, im: Image.Image) -> Image.Image | None:
         return None
     swapped = raw[:-1] + _SWAP[raw[-1]]
     args = swapped if isinstance(tile.args, str) else (swapped, *tile.args[1:])
-    low = Image.open(path)
+    low = Image.open(io.BytesIO(path) if isinstance(path, bytes) else path)
     low.tile = [tile._replace(args=args)]
     low.load()
     return low

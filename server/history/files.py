@@ -24,6 +24,12 @@ def encode_png(image: Image.Image) -> bytes:
     """PNG bytes of ``image``, keeping alpha and the ICC profile. Deterministic: the same pixels
     and profile give the same bytes, hence the same sha256. Modes PNG cannot hold (CMYK, YCbCr,
     F...) are converted to RGB(A), and their ICC profile (not an RGB one) is dropped."""
+    from retouch.planner.imageio import deep_pixels
+
+    if deep_pixels(image) is not None:  # 16-bit colour: the one encoder writes it whole
+        from retouch.executors.images.encode import encode_image
+
+        return encode_image(image, "PNG")
     icc = image.info.get("icc_profile")
     if image.mode not in _PNG_MODES:
         image = image.convert("RGBA" if "A" in image.mode else "RGB")
@@ -45,10 +51,11 @@ def mask_png(mask: np.ndarray | Image.Image, size: tuple[int, int]) -> bytes:
 
 
 def open_png(data: bytes) -> Image.Image:
-    """Decode stored PNG bytes into a loaded PIL image (``info['icc_profile']`` kept)."""
-    im = Image.open(io.BytesIO(data))
-    im.load()
-    return im
+    """Decode stored PNG bytes into a loaded PIL image (``info['icc_profile']`` and 16-bit colour
+    kept, planner.imageio.decode_image)."""
+    from retouch.planner.imageio import decode_image
+
+    return decode_image(data)
 
 
 class ObjectFiles:

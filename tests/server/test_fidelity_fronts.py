@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import anyio
+import numpy as np
 import pytest
 from mcp import Client
 from retouch.server.cli.app import get_app
@@ -87,3 +88,16 @@ def test_mcp_qa_judges_the_result_as_written(tmp_path: Path) -> None:
     out = anyio.run(_run_edit, make("rgb16", tmp_path / "in"), tmp_path)
     item = next(i for i in out.qa.items if i.id == "size-mode")
     assert "RGB;16 16-bit (as written)" in item.detail, item
+
+
+def test_history_keeps_16bit_colour(tmp_path: Path) -> None:
+    from retouch.planner.imageio import deep_pixels, open_image
+    from retouch.server.history.store import Store, encode_png
+
+    case = make("rgb16", tmp_path / "in")
+    image = open_image(case.source)
+    assert encode_png(image) == encode_png(open_image(case.source))  # content-addressed: stable
+    store = Store(tmp_path / "data")
+    back = store.load_image(store.add_version("s", parent=None, edit="e", image=image))
+    assert np.array_equal(deep_pixels(back), deep_pixels(image))
+    assert back.info.get("icc_profile") == image.info["icc_profile"]

@@ -133,8 +133,11 @@ def assert_faithful(case: Case, result_path: Path) -> None:
     held = read_back(data)
     assert (held.mode, held.depth, held.alpha) == (case.mode, case.depth, case.alpha), held
     src, res = open_image(case.source), open_image(result_path)
+    with Image.open(case.source) as raw:
+        make_tag = raw.getexif().get(0x010F)
     with Image.open(result_path) as raw:  # stored upright: no orientation left to apply
         assert raw.getexif().get(0x0112, 1) == 1
+        assert raw.getexif().get(0x010F) == make_tag  # the rest of the EXIF is kept
     if src.info.get("icc_profile"):
         assert held.icc == src.info["icc_profile"]
     s, r = native(src), native(res)
