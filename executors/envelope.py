@@ -130,6 +130,11 @@ def measure(rgb: np.ndarray, region: np.ndarray, *, faces: bool = True) -> Measu
     """The envelope's measures of editing ``region`` of ``rgb`` (same H, W)."""
     if region.shape != rgb.shape[:2]:
         raise ValueError(f"region is {region.shape}, image is {rgb.shape[:2]}; they must match")
+    if rgb.dtype != np.uint8:  # 16-bit or float sources: the measures read 8-bit levels
+        top = 65535.0 if rgb.dtype == np.uint16 else 1.0 if rgb.dtype.kind == "f" else 255.0
+        rgb = np.clip(np.rint(rgb.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
+    if rgb.ndim == 2:
+        rgb = np.stack([rgb] * 3, axis=-1)
     width = hole_width(region)
     found = _faces(np.ascontiguousarray(rgb[..., :3])) if faces else None
     cover, box = face_cover(region, found) if found else (0.0, None)

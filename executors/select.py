@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+from retouch.executors import deserved
 from retouch.executors.diffusion.loading import ModelRef, resolve_model
 from retouch.planner.errors import InputError, ModelMissingError
 from retouch.planner.hints import hint
@@ -67,20 +69,40 @@ def choose_executor(
                 f"diffusion model ({_planned_model(plan)}), which {_model_state(plan, model)}"
             )
         return "classical", None, "asked for"
-    if (
-        requested == "auto"
-        and plan.executor == "classical"
-        and model is None
-        and (classical_can_run(plan))
-    ):
+    fill_may = requested == "auto" and model is None and classical_can_run(plan)
+    if fill_may and plan.executor == "classical" and not deserved.envelope_hits(plan):
         return "classical", None, "the plan chose the weight-free fill"
     try:
         ref = resolve_model(plan, model, allow_download=allow_download)
     except ModelMissingError as exc:
-        if requested == "auto" and model is None and classical_can_run(plan):
+        if fill_may:
+            refused = deserved.refusal(plan)  # outside the envelope: a face
+            if refused is not None:
+                raise refused from None
             return "classical", None, f"no diffusion model on this machine ({exc})"
         raise
+    if plan.executor == "classical" and requested == "auto":
+        return "diffusers", ref, "the edit is outside the weight-free fill's envelope"
     return "diffusers", ref, "asked for" if requested == "diffusers" else "the plan's model is here"
+
+
+def measure_envelope(
+    plan: EditPlan, rgb: np.ndarray, region: np.ndarray | None, requested: str, model: str | None
+) -> EditPlan:
+    """``plan`` with the weight-free fill's envelope measured on the real region (bool, the
+    source's size, or the extended canvas's), when the fill may run: asked for, or ``auto`` with
+    the plan choosing it or the plan's model missing. Call it between the mask and
+    ``choose_executor``: an ``auto`` run over a face is then refused, and a run past another
+    limit says so first in ``substitutions``."""
+    if requested == "diffusers" or model is not None or not classical_can_run(plan):
+        return plan
+    if requested == "auto" and plan.executor == "diffusers":
+        try:
+            resolve_model(plan, None, allow_download=False)
+            return plan  # the model runs: no fill to measure
+        except (ModelMissingError, InputError):
+            pass
+    return deserved.fit_envelope(plan, rgb, region)[0]
 
 
 # ------------------------------------------------------------------------------------ run
@@ -174,10 +196,13 @@ def substitutions(
     first. ``why`` is choose_executor's reason; ``mask_from`` how the mask was made (sam, grabcut,
     file...); ``device`` where the model ran."""
     found: list[Degradation] = []
+    envelope = deserved.degradations(plan) if chosen == "classical" else []
+    found += envelope  # outside the envelope: first, against the plan the edit deserves
     if plan.executor == "diffusers" and chosen == "classical" and why != "asked for":
-        found.append(
-            _executor_fallback(plan, "the planned model's weights are not on this machine")
-        )
+        if not envelope:  # an envelope entry already says the fill ran instead of the model
+            found.append(
+                _executor_fallback(plan, "the planned model's weights are not on this machine")
+            )
     if ref is not None and (ref.id != plan.model.id or ref.family != plan.model.family):
         if Path(ref.id).expanduser().is_dir() and ref.family == plan.model.family:
             pass  # the caller named a folder of the planned family: not a substitution
@@ -206,6 +231,48 @@ class Readiness:
     degraded: list[Degradation] = field(default_factory=list)
 
 
+def _mask_backend(plan: EditPlan, sam: str | None, degraded: list[Degradation]) -> list[str]:
+    """What the plan's mask source lacks here (SAM 3 for words, the face models for face words, a
+    SAM checkpoint for clicks); a click mask GrabCut stands in for is added to ``degraded``."""
+    source = plan.mask.source
+    if source == "text":
+        from retouch.executors.segment.checkpoints import find_sam3
+
+        try:
+            find_sam3(sam)
+        except (ModelMissingError, InputError) as exc:
+            return [f"SAM 3 (the mask from the words {plan.mask.text!r}): {exc}"]
+    elif source == "face":
+        from retouch.executors.faces import FACES_INSTALL, faces_available
+
+        if not faces_available():
+            return [
+                f"the face models (the mask from the words {plan.mask.text!r}): {FACES_INSTALL}; "
+                "or mark the region with clicks or a box, or give a mask file"
+            ]
+    elif source in SAM_SOURCES:
+        path = sam_checkpoint(sam)
+        if path is None:
+            degraded.append(_grabcut_fallback(plan))
+        elif not Path(path).expanduser().exists():
+            return [f"SAM checkpoint: {path} does not exist; {SAM_CHECKPOINT_HINT}"]
+    return []
+
+
+def _inputs(plan: EditPlan, control_given: bool) -> list[str]:
+    """The control and reference images the plan needs and does not have."""
+    missing = []
+    if plan.controlnet is not None and not control_given:
+        missing.append(
+            f"control image: this plan's {plan.controlnet.type} ControlNet needs "
+            f"{plan.controlnet.image}; give it as the control image"
+        )
+    ref = plan.request.guidance.image if plan.request.guidance is not None else None
+    if ref is not None and not ref.startswith("@") and not Path(ref).expanduser().is_file():
+        missing.append(f"reference image: {ref} is not a file; give the reference image")
+    return missing
+
+
 def assess(
     plan: EditPlan,
     *,
@@ -214,31 +281,32 @@ def assess(
     control_given: bool = False,
     mask_given: bool = False,
 ) -> Readiness:
-    """What running ``plan`` here would do, without loading anything (reads folders and the local
-    Hugging Face cache index only). ``hardware``: this machine's class; ``sam``: a SAM checkpoint
-    path the run would get; ``control_given``/``mask_given``: the caller has those files."""
+    """What running ``plan`` here would do, stage by stage, without loading anything (reads
+    folders, the local Hugging Face cache index and package metadata only): the mask backend, the
+    control and reference images, the model (or the weight-free fill, within its envelope).
+    ``hardware``: this machine's class; ``sam``: a SAM checkpoint path the run would get;
+    ``control_given``/``mask_given``: the caller has those files."""
+    from importlib.util import find_spec
+
     missing: list[str] = []
     degraded: list[Degradation] = []
+    # 1. the executor: the plan's model, or the weight-free fill (refused over a face)
     chosen, ref = plan.executor, None
-    if plan.executor == "diffusers":
-        try:
-            chosen, ref, why = choose_executor(plan, "auto", None, allow_download=False)
-        except ModelMissingError as exc:
-            missing.append(f"weights: {exc}")
-            why = ""
-        if not missing:
-            degraded += substitutions(plan, chosen, ref, why, "", str(hardware))
-    if plan.mask.source in SAM_SOURCES and not mask_given:
-        path = sam_checkpoint(sam)
-        if path is None:
-            degraded.append(_grabcut_fallback(plan))
-        elif not Path(path).expanduser().exists():
-            missing.append(f"SAM checkpoint: {path} does not exist; {SAM_CHECKPOINT_HINT}")
-    if plan.controlnet is not None and not control_given:
+    try:
+        chosen, ref, why = choose_executor(plan, "auto", None, allow_download=False)
+    except ModelMissingError as exc:
+        label = "model" if deserved.refusal(plan) is not None else "weights"
+        missing.append(f"{label}: {exc}")
+    else:
+        degraded += substitutions(plan, chosen, ref, why, "", str(hardware))
+    if chosen == "classical" and find_spec("patchmatch") is None:
         missing.append(
-            f"control image: this plan's {plan.controlnet.type} ControlNet needs "
-            f"{plan.controlnet.image}; give it as the control image"
+            "the weight-free fill: PyPatchMatch is not installed; pip install pypatchmatch"
         )
+    # 2. the mask backend, 3. the control and reference images
+    if not mask_given:
+        missing += _mask_backend(plan, sam, degraded)
+    missing += _inputs(plan, control_given)
     return Readiness(not missing, chosen, ref, missing, degraded)
 
 
@@ -249,12 +317,22 @@ def for_this_machine(
     sam: str | None = None,
     control_given: bool = False,
     mask_given: bool = False,
+    image: np.ndarray | None = None,
 ) -> EditPlan:
     """``plan`` with ``runnable``, ``missing`` and ``degraded`` filled in for this machine, and its
-    latency estimate for what will actually run (the classical fill when it stands in)."""
+    latency estimate for what will actually run (the classical fill when it stands in). When the
+    weight-free fill would run, its envelope is measured on ``image`` (uint8 (H, W, 3); default:
+    the request's image file) and the region known before any model runs (executors/envelope.py),
+    so a face or a hole past the limits is refused or said first."""
     ready = assess(
         plan, hardware=hardware, sam=sam, control_given=control_given, mask_given=mask_given
     )
+    if ready.executor == "classical" and classical_can_run(plan):
+        plan, notes = _measured(plan, image)
+        ready = assess(
+            plan, hardware=hardware, sam=sam, control_given=control_given, mask_given=mask_given
+        )
+        plan = plan.model_copy(update={"warnings": plan.warnings + notes})
     update: dict = {
         "runnable": ready.runnable,
         "missing": ready.missing,
@@ -274,3 +352,30 @@ def for_this_machine(
             offload=False,
         )
     return plan.model_copy(update=update)
+
+
+def _measured(plan: EditPlan, image: np.ndarray | None) -> tuple[EditPlan, list[str]]:
+    """``plan`` with its envelope hits, measured on ``image`` or the request's image file, and
+    the notes on what could not be measured."""
+    from retouch.executors.envelope import estimate_region
+
+    if image is None:
+        image = _read_rgb(plan.request.image)
+    if image is None:
+        return plan, ["the weight-free fill's envelope was not measured (the image is not a file)"]
+    region = estimate_region(plan, (image.shape[1], image.shape[0]))
+    fitted, notes = deserved.fit_envelope(plan, image, region)
+    return fitted, [n[0].upper() + n[1:] + "." for n in notes if n not in " ".join(plan.warnings)]
+
+
+def _read_rgb(path: str) -> np.ndarray | None:
+    """The image file at ``path`` as uint8 RGB (EXIF orientation applied), None if unreadable."""
+    from PIL import Image, ImageOps
+
+    if path.startswith("@") or not Path(path).expanduser().is_file():
+        return None
+    try:
+        with Image.open(Path(path).expanduser()) as im:
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    except OSError:
+        return None

@@ -83,12 +83,13 @@ def plan_cmd(
                 if plan.executor == "classical"
                 else f"{plan.model.family} ({plan.model.id})"
             )
-            typer.echo(f"{plan.mode} with {runner}; rules: {', '.join(r.id for r in plan.rules)}")
-            typer.echo(f"estimate {plan.latency.total_s:.2f} s on {plan.latency.hardware} (warm)")
+            # first what cannot run here or runs instead: an agent may read only the first line
             if plan.runnable is False:
                 typer.echo(f"here    cannot run on this machine: {'; '.join(plan.missing)}")
             for d in plan.degraded:
                 typer.echo(f"here    {d.sentence()} Fix: {d.fix}.")
+            typer.echo(f"{plan.mode} with {runner}; rules: {', '.join(r.id for r in plan.rules)}")
+            typer.echo(f"estimate {plan.latency.total_s:.2f} s on {plan.latency.hardware} (warm)")
             typer.echo(f"wrote {doc} and {doc.parent / 'plan.json'}")
 
     run_guarded(body)
