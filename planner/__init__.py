@@ -1,4 +1,8 @@
-"""retouch's planner: request -> explained plan. Pure Python; never imports torch, diffusers or cv2."""
+"""retouch's planner: request -> explained plan. Pure Python; never imports torch, diffusers or cv2.
+
+``make_plan`` (the rule table and the language rooms) loads on first use, so importing the
+planner's schema or errors stays light (a server registering its tools needs only those).
+"""
 
 from retouch.planner.analyze import analyze
 from retouch.planner.errors import (
@@ -10,7 +14,6 @@ from retouch.planner.errors import (
     RetouchError,
     StoreError,
 )
-from retouch.planner.plan import make_plan
 from retouch.planner.schema import (
     EditPlan,
     EditRequest,
@@ -39,3 +42,11 @@ __all__ = [
     "analyze",
     "make_plan",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "make_plan":  # the planning rooms load when first planned with
+        from retouch.planner.plan import make_plan
+
+        return make_plan
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,14 +1,18 @@
-"""Facts about a request's inputs, read with Pillow and numpy only (no torch, no OpenCV)."""
+"""Facts about a request's inputs, read with Pillow and numpy only (no torch, OpenCV or scipy).
+
+numpy and Pillow load on the first analysis, not on import: a server that registers its tools
+imports the planner without them."""
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING
+
 from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
-from retouch.planner.imageio import open_image, read_mask
 from retouch.planner.schema import EditRequest, Extend, ImageFacts
-from scipy import ndimage
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
 
 MAX_EXTEND_FACTOR = 4  # the extended canvas may be at most this many times the source per side
 RING_PX = 12  # width of the ring around the mask that removal prompts describe
@@ -29,9 +33,9 @@ def check_request(request: EditRequest, size: tuple[int, int]) -> None:
     given = [
         name
         for name, present in (
-            ("a mask", request.mask is not None),
-            ("a SAM prompt", request.sam is not None and not request.sam.empty),
-            ("a canvas extension", request.extend is not None and request.extend.any),
+            ("--mask", request.mask is not None),
+            ("--point/--box", request.sam is not None and not request.sam.empty),
+            ("--extend", request.extend is not None and request.extend.any),
         )
         if present
     ]
@@ -68,6 +72,9 @@ def check_request(request: EditRequest, size: tuple[int, int]) -> None:
 
 def mask_facts(edit: np.ndarray) -> dict[str, object]:
     """Area, bounding box, border contact and region count of a bool mask (H, W), True = edit."""
+    import numpy as np
+    from retouch.planner.regions import count_regions
+
     h, w = edit.shape
     area = float(edit.mean()) if edit.size else 0.0
     if area == 0.0:
@@ -81,7 +88,7 @@ def mask_facts(edit: np.ndarray) -> dict[str, object]:
     rows = np.flatnonzero(edit.any(axis=1))
     cols = np.flatnonzero(edit.any(axis=0))
     x0, x1, y0, y1 = int(cols[0]), int(cols[-1]) + 1, int(rows[0]), int(rows[-1]) + 1
-    _, regions = ndimage.label(edit, structure=np.ones((3, 3), dtype=bool))
+    regions = count_regions(edit)
     return {
         "mask_area": area,
         "mask_bbox": (x0, y0, x1, y1),
@@ -94,6 +101,9 @@ def mask_facts(edit: np.ndarray) -> dict[str, object]:
 def ring_words(rgb: np.ndarray, edit: np.ndarray) -> str | None:
     """The ring of RING_PX px around a bool mask (H, W) of an RGB uint8 (H, W, 3) image in words:
     "a smooth grey surface", "a textured green area"; None when the ring is empty."""
+    import numpy as np
+    from retouch.planner.regions import grow_square
+
     rows = np.flatnonzero(edit.any(axis=1))
     cols = np.flatnonzero(edit.any(axis=0))
     if rows.size == 0:
@@ -101,7 +111,7 @@ def ring_words(rgb: np.ndarray, edit: np.ndarray) -> str | None:
     y0, y1 = max(0, rows[0] - RING_PX), rows[-1] + RING_PX + 1
     x0, x1 = max(0, cols[0] - RING_PX), cols[-1] + RING_PX + 1
     box = edit[y0:y1, x0:x1]  # the ring lies within the mask's box grown by RING_PX
-    grown = ndimage.maximum_filter(box.view(np.uint8), size=2 * RING_PX + 1) > 0  # separable
+    grown = grow_square(box, RING_PX)
     ring = grown & ~box
     if not ring.any():
         return None
@@ -115,6 +125,8 @@ def ring_words(rgb: np.ndarray, edit: np.ndarray) -> str | None:
 
 def canvas_mask(size: tuple[int, int], extend: Extend) -> np.ndarray:
     """The outpainting mask on the extended canvas: True on the new area. ``size`` is the source (W, H)."""
+    import numpy as np
+
     w, h = size
     out = np.ones((h + extend.top + extend.bottom, w + extend.left + extend.right), dtype=bool)
     out[extend.top : extend.top + h, extend.left : extend.left + w] = False
@@ -123,6 +135,9 @@ def canvas_mask(size: tuple[int, int], extend: Extend) -> np.ndarray:
 
 def analyze(request: EditRequest, image: Image.Image | None = None) -> ImageFacts:
     """Read the request's image (and mask) and return the facts the planner decides on."""
+    import numpy as np
+    from retouch.planner.imageio import open_image, read_mask
+
     img = image if image is not None else open_image(request.image)
     check_request(request, img.size)
     facts: dict[str, object] = {
@@ -136,8 +151,7 @@ def analyze(request: EditRequest, image: Image.Image | None = None) -> ImageFact
         if not edit.any():
             raise InputError(
                 f"mask {request.mask} is empty (no white pixels); paint the area to edit white "
-                "(255), or give no mask for a whole-image edit",
-                [hint("mask", drop=True)],
+                "(255), or drop --mask for a whole-image edit"
             )
         facts.update(mask_facts(edit))
         facts["ring_words"] = ring_words(np.asarray(img.convert("RGB")), edit)
