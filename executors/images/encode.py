@@ -6,21 +6,23 @@ The pair every front uses for every result it writes:
     save_image(image, path, fmt=None)      the format from the suffix; written whole or not at all
 
 and beside them ``suffix_for(image)`` (the lossless default: ``.png`` when PNG holds the image,
-else ``.tif``), ``format_of(path)`` and ``read_back(data)`` (what bytes hold: ``Written``, the
+else ``.tif``), ``check_holds(image, fmt)`` (refuse a result name before a run: the result has the
+source's mode), ``format_of(path)`` and ``read_back(data)`` (what bytes hold: ``Written``, the
 facts QA's size-mode check compares with the source).
 
 What is kept
-- mode: every format writes the image's own mode or refuses. A format that cannot hold it (CMYK or
-  a 16-bit image as JPEG's neighbours PNG/WebP, RGBA as JPEG...) is an InputError naming the formats
-  that can; nothing is converted silently.
+- mode: every format writes the image's own mode or refuses. A format that cannot hold it (CMYK as
+  PNG, RGBA as JPEG, 16 bits as JPEG or WebP...) is an InputError naming the formats that can;
+  nothing is converted silently.
 - bit depth: 16-bit grey (I;16) through Pillow; 16-bit RGB(A) (planner.imageio.deep_pixels: the
   uint16 array Pillow cannot hold, carried beside the 8-bit image) by a small PNG writer here
   (numpy + zlib: OpenCV's cv2.imwrite also writes 16-bit PNG but drops the ICC profile and EXIF) or
   as TIFF by tifffile (scikit-image's dependency), both keeping the ICC profile.
 - alpha, palette and transparency key, dpi and ICC profile: as the image's ``info`` has them.
 - EXIF orientation: the image is stored upright (planner.imageio.open_image applied the tag), so
-  the EXIF block is written with its orientation tag removed (Pillow's exif_transpose removed it);
-  other EXIF fields are kept. JPEG is lossy (quality 95); the other formats are lossless.
+  the EXIF block is written with its orientation tag removed; other EXIF fields are kept (a 16-bit
+  colour TIFF carries none). JPEG is lossy (quality 95, no chroma subsampling); the other formats
+  are lossless.
 """
 
 from __future__ import annotations
@@ -104,7 +106,9 @@ def suffix_for(image: Image.Image) -> str:
     return ".png" if kind(image) in HOLDS["PNG"] else ".tif"
 
 
-def _check_holds(image: Image.Image, fmt: str) -> str:
+def check_holds(image: Image.Image, fmt: str) -> str:
+    """The image's kind when ``fmt`` holds it exactly; else the InputError that names the formats
+    that do. Call it with the source before a run, to refuse a result name before the work."""
     k = kind(image)
     if fmt not in HOLDS:
         raise InputError(f"unknown image format {fmt!r}; use one of {', '.join(HOLDS)}")
@@ -122,12 +126,12 @@ def encode_image(image: Image.Image, fmt: str) -> bytes:
     ICC profile and dpi; EXIF without an orientation tag (see the module doc). Deterministic: the
     same image gives the same bytes. InputError when ``fmt`` cannot hold the image's mode."""
     fmt = fmt.upper()
-    _check_holds(image, fmt)
+    check_holds(image, fmt)
     icc = image.info.get("icc_profile") or None
     exif = _upright_exif(image)
     deep = deep_pixels(image)
     if deep is not None:
-        return _png16(deep, icc) if fmt == "PNG" else _tiff16(deep, icc)
+        return _png16(deep, icc, exif) if fmt == "PNG" else _tiff16(deep, icc)
     kwargs: dict[str, object] = {}
     if icc:
         kwargs["icc_profile"] = icc
@@ -183,8 +187,9 @@ def _chunk(tag: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
 
 
-def _png16(deep: np.ndarray, icc: bytes | None) -> bytes:
-    """A 16-bit RGB(A) PNG of uint16 (H, W, 3|4) pixels, each row Sub-filtered, ICC kept."""
+def _png16(deep: np.ndarray, icc: bytes | None, exif: bytes | None = None) -> bytes:
+    """A 16-bit RGB(A) PNG of uint16 (H, W, 3|4) pixels, each row Sub-filtered, ICC and EXIF
+    kept."""
     h, w, c = deep.shape
     rows = deep.astype(">u2").view(np.uint8).reshape(h, w * c * 2)
     bpp = c * 2
@@ -198,6 +203,8 @@ def _png16(deep: np.ndarray, icc: bytes | None) -> bytes:
     ]
     if icc:
         out.append(_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
+    if exif:
+        out.append(_chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00")))
     out += [_chunk(b"IDAT", zlib.compress(raw, 6)), _chunk(b"IEND", b"")]
     return b"".join(out)
 

@@ -70,7 +70,7 @@ def test_exif_rotated_16bit_png_is_read_upright(tmp_path: Path) -> None:
     stored = np.rot90(deep, k=1).copy()  # rotated 90 degrees counter-clockwise on disk
     exif = Image.Exif()
     exif[0x0112] = 6  # show rotated 90 degrees clockwise
-    png = encode.encode_image(with_deep_pixels(stored, {"exif": exif.tobytes()}), "PNG")
+    png = encode.encode_image(with_deep_pixels(stored), "PNG")
     # the encoder writes no orientation (it stores upright), so add the tag as a camera would
     chunk = encode._chunk(b"eXIf", exif.tobytes())
     path = tmp_path / "rotated.png"
@@ -148,8 +148,9 @@ def test_exif_is_written_without_its_orientation() -> None:
     exif[0x010F] = "camera"
     img = Image.fromarray(photo())
     img.info["exif"] = exif.tobytes()
-    for fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
-        with Image.open(io.BytesIO(encode.encode_image(img, fmt))) as back:
+    deep = with_deep_pixels(deep_photo(), {"exif": exif.tobytes()})
+    for fmt, image in [(f, img) for f in ("PNG", "JPEG", "TIFF", "WEBP")] + [("PNG", deep)]:
+        with Image.open(io.BytesIO(encode.encode_image(image, fmt))) as back:
             tags = back.getexif()
             assert 0x0112 not in tags and tags.get(0x010F) == "camera", fmt
 
@@ -262,3 +263,10 @@ def test_size_mode_fails_cmyk_written_as_rgb(tmp_path: Path) -> None:
     report = check(open_image(case.source), out.image, out.edit_mask, plan, written=rgb)
     item = next(i for i in report.items if i.id == "size-mode")
     assert item.status == "fail" and "expected 128x128 CMYK" in item.detail
+
+
+def test_a_result_name_is_refused_before_the_run(tmp_path: Path) -> None:
+    source = open_image(make("cmyk-jpeg", tmp_path).source)  # the result has the source's mode
+    assert encode.check_holds(source, "TIFF") == "CMYK"
+    with pytest.raises(InputError, match=r"PNG cannot hold a CMYK image.*TIFF \(\.tif\)"):
+        encode.check_holds(source, encode.format_of(tmp_path / "result.png"))
