@@ -102,7 +102,7 @@ class SamPrompt(_Strict):
             x0, y0, x1, y1 = self.box
             if x1 <= x0 or y1 <= y0:
                 raise ValueError(
-                    f"box {self.box} is inverted or empty; give it as X0,Y0,X1,Y1 with X1>X0, Y1>Y0"
+                    f"box {self.box} is inverted or empty; give it as X0, Y0, X1, Y1 with X1 > X0, Y1 > Y0"
                 )
         return self
 

@@ -171,7 +171,7 @@ class GrabCutSegmenter:
             if score >= LOW_CONFIDENCE
             else f"{NOTE}. Low confidence ({score:.2f}): the mask is probably not the object "
             "(a sliver of the box, or it spread past the click); check the overlay, add a "
-            "background click (:0) where it spread, or draw a box",
+            "background click (label 0) where it spread, or draw a box",
         )
 
     def _run(

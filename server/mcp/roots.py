@@ -18,6 +18,7 @@ from pathlib import Path
 
 from retouch.planner.bounds import check_path_text
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 
 
 class Roots:
@@ -30,14 +31,15 @@ class Roots:
         deny: Sequence[str | os.PathLike[str]] = (),
     ):
         if not dirs:
-            raise InputError("no root folders configured; pass --root DIR at least once")
+            raise InputError("no root folders configured; give at least one", [hint("root")])
         self.base = Path(os.path.realpath(base if base is not None else os.getcwd()))
         self.dirs: list[Path] = []
         for d in dirs:
             real = Path(os.path.realpath(self.base / Path(d).expanduser()))
             if not real.is_dir():
                 raise InputError(
-                    f"root {d} is not an existing folder; create it or drop --root {d}"
+                    f"root {d} is not an existing folder; create it or leave it out",
+                    [hint("root", str(d), drop=True)],
                 )
             if real not in self.dirs:
                 self.dirs.append(real)
@@ -82,7 +84,8 @@ class Roots:
             )
         return InputError(
             f"{what} {shown} is outside the folders this server may use ({self.describe()}); "
-            "move the file under one of them or start the server with --root DIR"
+            "move the file under one of them or add its folder to the server's roots",
+            [hint("root")],
         )
 
     def resolve_input(self, path: str | os.PathLike[str], what: str = "image") -> Path:
