@@ -11,6 +11,7 @@ import numpy as np
 from retouch.executors.segment import instances
 from retouch.executors.segment.prompts import Instance, MaskResult
 from retouch.planner.errors import ExecutorError
+from retouch.planner.hints import hint
 
 
 def face_instances(rgb: np.ndarray, part: str) -> list[Instance]:
@@ -50,8 +51,8 @@ def face_mask(
     if not found:
         raise ExecutorError(
             "no face was found on this image (dlib's frontal-face detector); for a face in "
-            "profile or a small face, mark it with clicks or a box (--point X,Y / --box "
-            "X0,Y0,X1,Y1; make_mask: sam points/box) or draw the mask"
+            "profile or a small face, mark it with clicks or a box, or draw the mask",
+            [hint("points"), hint("box"), hint("mask")],
         )
     size = (rgb.shape[1], rgb.shape[0])
     if instance is not None:

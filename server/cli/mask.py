@@ -142,7 +142,7 @@ def mask_cmd(
         hard, _ = masks.prepare(result.mask, invert_it=invert, dilate_px=dilate)
         # 3. write, say what was written
         write_png(masks.to_pil(hard), out)
-        how = f"SAM {result.sam_type}" if result.method == "sam" else "GrabCut"
+        how = {"sam": f"SAM {result.sam_type}", "face": "face models"}.get(result.method, "GrabCut")
         typer.echo(
             f"wrote {out} ({how}, score {result.score:.2f}, {hard.mean():.1%} of the image "
             f"is edit{', inverted' if invert else ''}{f', dilated {dilate} px' if dilate else ''})"

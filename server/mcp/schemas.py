@@ -174,7 +174,7 @@ class MakeMaskOutput(_Out):
     )
     mask: FileRef = Field(description="L-mode PNG, white (255) = edit.")
     output: str | None = None
-    method: Literal["sam", "grabcut"]
+    method: Literal["sam", "grabcut", "face"]
     score: float = Field(description="SAM's predicted IoU or GrabCut's confidence, 0..1.")
     note: str = Field(description="How the mask was made and how good to expect it.")
     area: float = Field(description="Fraction of the image covered, 0..1.")
