@@ -125,12 +125,13 @@ def deep_pixels(image: Image.Image) -> np.ndarray | None:
     """The uint16 (H, W, C) pixels of a 16-bit RGB(A) image (see module doc), or None when the
     image has none or they no longer match its 8-bit pixels (it was changed after reading)."""
     deep = image.info.get(DEEP_KEY)
-    if not isinstance(deep, np.ndarray) or deep.dtype != np.uint16:
+    if not isinstance(deep, np.ndarray) or deep.dtype != np.uint16 or deep.ndim != 3:
         return None
-    shown = np.asarray(image)
-    if deep.shape != shown.shape or not np.array_equal(deep >> 8, shown):
+    if deep.shape != (image.size[1], image.size[0], len(image.getbands())):
         return None
-    return deep
+    native = np.ascontiguousarray(deep, dtype=np.uint16)  # a copy only when it must
+    high = native.view(np.uint8)[..., 1 if sys.byteorder == "little" else 0 :: 2]  # no copy
+    return deep if np.array_equal(high, np.asarray(image)) else None
 
 
 def with_deep_pixels(deep: np.ndarray, info: dict | None = None) -> Image.Image:
