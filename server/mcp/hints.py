@@ -52,7 +52,7 @@ SERVER: dict[str, str] = {
     "device": "the server's device ({})",
     "root": "a root folder of the server ({})",
     "out": "the server's output folder ({})",
-    "max_retries": "run_edit again with the failed checks' fixes as its `overrides`",
+    "max_retries": "run_edit again with the failed checks' fixes in run_edit's `overrides`",
     "plan": "plan_edit again",
 }
 _PLACEHOLDER = {"sam_checkpoint": "PATH", "sam_type": "matching", "device": "cpu"}
