@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas
 from retouch.executors.diffusion.loading import ModelRef, pick_device, pick_dtype, wants_download
@@ -45,7 +45,7 @@ from retouch.executors.segment.editmask import canvas_size, resolve_mask, resolv
 from retouch.executors.select import choose_executor, substitutions
 from retouch.planner.errors import InputError
 from retouch.planner.hints import hint
-from retouch.planner.imageio import open_image
+from retouch.planner.imageio import open_image, upright
 from retouch.planner.schema import Degradation, EditPlan
 
 __all__ = ["Provenance", "RunOutput", "choose_executor", "resolve_mask", "run_plan"]
@@ -112,13 +112,7 @@ class RunOutput:
 
 
 def _source(plan: EditPlan, image: Image.Image | None) -> Image.Image:
-    if image is None:
-        image = open_image(plan.request.image)
-    elif image.getexif().get(0x0112, 1) != 1:
-        icc = image.info.get("icc_profile")
-        image = ImageOps.exif_transpose(image)
-        if icc:
-            image.info["icc_profile"] = icc
+    image = open_image(plan.request.image) if image is None else upright(image)
     want = (plan.facts.width, plan.facts.height)
     if image.size != want:
         raise InputError(

@@ -134,6 +134,33 @@ def deep_pixels(image: Image.Image) -> np.ndarray | None:
     return deep if np.array_equal(high, np.asarray(image)) else None
 
 
+_TRANSPOSE = {  # EXIF orientation -> the transpose that shows the image upright (as ImageOps)
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """``image`` with its EXIF orientation applied (``image`` itself when it has none), its ICC
+    profile and 16-bit colour (DEEP_KEY) kept; the orientation tag is removed."""
+    method = _TRANSPOSE.get(image.getexif().get(0x0112, 1))
+    if method is None:
+        return image
+    deep = deep_pixels(image)
+    out = ImageOps.exif_transpose(image)
+    if image.info.get("icc_profile"):
+        out.info["icc_profile"] = image.info["icc_profile"]
+    if deep is not None:
+        low = Image.fromarray((deep & 255).astype(np.uint8)).transpose(method)
+        out.info[DEEP_KEY] = (np.asarray(out).astype(np.uint16) << 8) | np.asarray(low)
+    return out
+
+
 def with_deep_pixels(deep: np.ndarray, info: dict | None = None) -> Image.Image:
     """A 16-bit RGB(A) image from uint16 (H, W, 3|4) pixels: the 8-bit image of their high bytes
     with ``deep`` in ``info[DEEP_KEY]`` (plus ``info``'s other entries)."""

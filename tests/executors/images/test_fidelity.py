@@ -17,7 +17,13 @@ from retouch.executors.qa.check import check, with_written
 from retouch.executors.run import run_plan
 from retouch.planner import analyze, make_plan
 from retouch.planner.errors import InputError
-from retouch.planner.imageio import bit_depth, deep_pixels, open_image, with_deep_pixels
+from retouch.planner.imageio import (
+    bit_depth,
+    deep_pixels,
+    open_image,
+    upright,
+    with_deep_pixels,
+)
 from retouch.server.requests import build_request
 
 from tests.executors.images.fidelity_cases import CASES, SRGB, assert_faithful, make, photo
@@ -76,6 +82,19 @@ def test_exif_rotated_16bit_png_is_read_upright(tmp_path: Path) -> None:
     path = tmp_path / "rotated.png"
     path.write_bytes(png[:33] + chunk + png[33:])
     assert np.array_equal(deep_pixels(open_image(path)), deep)
+
+
+def test_an_image_given_with_an_orientation_is_made_upright_at_16_bits() -> None:
+    deep = deep_photo()[:, :96]
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    given = with_deep_pixels(
+        np.rot90(deep, k=1).copy(), {"exif": exif.tobytes(), "icc_profile": SRGB}
+    )
+    shown = upright(given)
+    assert shown.size == (96, 128) and np.array_equal(deep_pixels(shown), deep)
+    assert shown.getexif().get(0x0112, 1) == 1 and shown.info["icc_profile"] == SRGB
+    assert upright(shown) is shown
 
 
 # ------------------------------------------------------------------------------- writing
