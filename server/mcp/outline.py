@@ -2,17 +2,18 @@
 for the same definitions on every turn, and the full schemas as resources.
 
     input_schema(model)   the model's schema without titles; an embedded EditRequest is an object
-                          that points to retouch://schema/request.json
+                          that points to retouch://schema/request.json; an optional argument
+                          whose default is null is published as its non-null type only
     output_schema(model)  top-level fields typed, without words or required lists (the reply says
                           what they mean); Degradation and PlanChange kept whole; every other
                           nested model an object, pointing to its full schema where it has one
                           (the plan keeps runnable, missing and degraded typed)
-    nullable fields       {"type": [T, "null"]} rather than an anyOf (_nullable)
     retouch://schema/<name>.json   plan, request, qa, provenance: the full JSON Schemas
 
 The server still validates every argument and every structured result against the full models
-(the SDK's FuncMetadata does), and an outlined schema accepts exactly what the full one accepts
-and more, so a client that checks results against the published schema never rejects a real one.
+(the SDK's FuncMetadata does). An outlined output schema accepts exactly what the full one
+accepts and more, so a client that checks results against it never rejects a real one; an input
+schema differs from the full one only where an optional argument may also be an explicit null.
 """
 
 from __future__ import annotations
@@ -65,7 +66,34 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     for name, words in INPUT_WORDS.items():
         if name in schema.get("$defs", {}):
             schema["$defs"][name] = _reworded(schema["$defs"][name], words)
-    return _outline(schema, lambda n: n in INPUT_COLLAPSE, ())
+    return _without_null(_outline(schema, lambda n: n in INPUT_COLLAPSE, ()))
+
+
+def _without_null(node: Any) -> Any:
+    """Each optional argument whose default is null published as its one non-null branch:
+    ``{"anyOf": [X, {"type": "null"}]}`` becomes ``X`` (leaving it out means null). Shorter, and
+    a single type is what every client's schema dialect takes; the server still accepts an
+    explicit null, as the full model does."""
+    if isinstance(node, list):
+        return [_without_null(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _without_null(v) for k, v in node.items()}
+    props, required = out.get("properties"), set(out.get("required", ()))
+    if isinstance(props, dict):
+        out["properties"] = {k: v if k in required else _one_branch(v) for k, v in props.items()}
+    return out
+
+
+def _one_branch(prop: Any) -> Any:
+    branches = prop.get("anyOf") if isinstance(prop, dict) else None
+    if not isinstance(branches, list) or len(branches) != 2 or {"type": "null"} not in branches:
+        return prop
+    other = branches[1 - branches.index({"type": "null"})]
+    rest = {k: v for k, v in prop.items() if k != "anyOf"}
+    if rest.get("default") is not None or set(rest) & set(other):
+        return prop
+    return other | rest
 
 
 def _reworded(node: dict[str, Any], words: dict[str, str | None]) -> dict[str, Any]:
@@ -104,7 +132,7 @@ def _outline(schema: dict[str, Any], collapse: Any, drop: tuple[str, ...]) -> di
                 continue
             named = key in ("properties", "$defs")
             out[key] = {k: walk(v) for k, v in value.items()} if named else walk(value)
-        return _nullable(out)
+        return out
 
     lean = walk({k: v for k, v in schema.items() if k != "$defs"})
     if drop:  # the tool's description says what the result is
@@ -138,38 +166,6 @@ def _collapsed(
         if required := [k for k in keep if k in defs[name].get("required", ())]:
             out["required"] = required
     return out
-
-
-# Keywords that constrain one JSON type only (so null passes them): safe to merge with "null".
-ONE_TYPE_KEYWORDS = frozenset(
-    {"type", "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "items"}
-    | {"exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems", "enum", "const"}
-)
-
-
-def _nullable(node: dict[str, Any]) -> dict[str, Any]:
-    """``{"anyOf": [{"type": T, ...}, {"type": "null"}], ...}`` as ``{"type": [T, "null"], ...}``
-    and an anyOf of bare types as their list: the same schema, 18+ characters fewer (an optional
-    argument costs that on every turn). Only where T's branch holds one-type keywords (an enum or
-    const gains null), so the merge accepts exactly what the anyOf accepts."""
-    branches = node.get("anyOf")
-    rest = {k: v for k, v in node.items() if k != "anyOf"}
-    if not isinstance(branches, list) or "type" in rest:
-        return node
-    if all(list(b) == ["type"] and isinstance(b["type"], str) for b in branches):
-        return {"type": [b["type"] for b in branches]} | rest  # only types: a list of them
-    if len(branches) != 2 or {"type": "null"} not in branches:
-        return node
-    other = branches[1 - branches.index({"type": "null"})]
-    if not isinstance(other.get("type"), str) or not set(other) <= ONE_TYPE_KEYWORDS:
-        return node
-    if set(rest) & set(other):
-        return node
-    values = other.get("enum", [other["const"]] if "const" in other else None)
-    merged = {k: v for k, v in other.items() if k != "const"} | {"type": [other["type"], "null"]}
-    if values is not None:
-        merged["enum"] = [*values, None]
-    return merged | rest
 
 
 def _same_items(node: dict[str, Any]) -> bool:
