@@ -131,7 +131,9 @@ def encode_image(image: Image.Image, fmt: str) -> bytes:
     exif = _upright_exif(image)
     deep = deep_pixels(image)
     if deep is not None:
-        return _png16(deep, icc, exif) if fmt == "PNG" else _tiff16(deep, icc)
+        if fmt == "PNG":
+            return _png16(deep, icc, exif, image.info.get("dpi"))
+        return _tiff16(deep, icc)
     kwargs: dict[str, object] = {}
     if icc:
         kwargs["icc_profile"] = icc
@@ -187,9 +189,11 @@ def _chunk(tag: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
 
 
-def _png16(deep: np.ndarray, icc: bytes | None, exif: bytes | None = None) -> bytes:
-    """A 16-bit RGB(A) PNG of uint16 (H, W, 3|4) pixels, each row Sub-filtered, ICC and EXIF
-    kept."""
+def _png16(
+    deep: np.ndarray, icc: bytes | None, exif: bytes | None = None, dpi: object = None
+) -> bytes:
+    """A 16-bit RGB(A) PNG of uint16 (H, W, 3|4) pixels, each row Sub-filtered; ICC profile,
+    EXIF and dpi (x, y) kept."""
     h, w, c = deep.shape
     rows = deep.astype(">u2").view(np.uint8).reshape(h, w * c * 2)
     bpp = c * 2
@@ -205,6 +209,9 @@ def _png16(deep: np.ndarray, icc: bytes | None, exif: bytes | None = None) -> by
         out.append(_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
     if exif:
         out.append(_chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00")))
+    if isinstance(dpi, tuple) and len(dpi) == 2:  # pixels per metre, unit 1 (metre)
+        x, y = (max(1, round(float(d) / 0.0254)) for d in dpi)
+        out.append(_chunk(b"pHYs", struct.pack(">IIB", x, y, 1)))
     out += [_chunk(b"IDAT", zlib.compress(raw, 6)), _chunk(b"IEND", b"")]
     return b"".join(out)
 

@@ -158,6 +158,9 @@ def test_16bit_png_is_standard_and_deterministic(tmp_path: Path) -> None:
     other = cv2.imread(str(tmp_path / "x.png"), cv2.IMREAD_UNCHANGED)  # another decoder
     assert other.dtype == np.uint16 and np.array_equal(other[..., [2, 1, 0, 3]], held(img))
     assert encode.suffix_for(img) == ".png"
+    img.info["dpi"] = (300, 300)
+    with Image.open(io.BytesIO(encode.encode_image(img, "PNG"))) as back:
+        assert tuple(round(d) for d in back.info["dpi"]) == (300, 300)
     assert encode.suffix_for(Image.new("CMYK", (4, 4))) == ".tif"
 
 
