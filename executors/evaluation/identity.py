@@ -1,8 +1,9 @@
 """Identity preservation: the source's face against the result's, both cut from the source's face
 box (found by the frontal-face cascade, ``executors.qa.faces``).
 
-With an SFace ONNX model (setting ``face_model``): the cosine of the two embeddings. Without one:
-a texture proxy (LBP histogram intersection) reported under its own name, never as identity.
+With an SFace ONNX model (setting ``face_model``): the cosine of the two embeddings. Without one
+and without dlib's face models (identity_dlib.py measures identity then): a texture proxy (LBP
+histogram intersection) reported under its own name, never as identity.
 A run is not scored when the source shows no face or the result's size differs from the source's.
 """
 
@@ -28,6 +29,12 @@ class FaceReference:
     crop: np.ndarray
 
 
+def _dlib_installed() -> bool:
+    from retouch.executors.faces import faces_available
+
+    return faces_available()
+
+
 class IdentityScorer(Scorer):
     """SFace cosine when a face model is given, else the LBPH proxy (named as such)."""
 
@@ -51,6 +58,12 @@ class IdentityScorer(Scorer):
 
     @classmethod
     def load(cls, options: ScorerOptions) -> Loaded:
+        if options.face_model is None and _dlib_installed():
+            why = (
+                "no face-embedding model given (the SFace ONNX file, "
+                "face_recognition_sface_2021dec.onnx); identity-dlib measures identity instead"
+            )
+            return Loaded(None, {IDENTITY: Skip(why, "face_model")})
         if options.face_model is None:
             why = (
                 "no face-embedding model given (the SFace ONNX file, "

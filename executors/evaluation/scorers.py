@@ -13,10 +13,15 @@ from typing import Any
 
 from retouch.executors.evaluation.base import Metric, Scorer, ScorerOptions, Skip
 from retouch.executors.evaluation.identity import IdentityScorer
+from retouch.executors.evaluation.identity_dlib import DlibIdentityScorer
 from retouch.executors.evaluation.pose import PoseScorer
 from retouch.executors.evaluation.scores import Direction
 
-SCORERS: dict[str, type[Scorer]] = {"pose": PoseScorer, "identity": IdentityScorer}
+SCORERS: dict[str, type[Scorer]] = {
+    "pose": PoseScorer,
+    "identity": IdentityScorer,
+    "identity-dlib": DlibIdentityScorer,
+}
 METRICS: dict[str, Metric] = {m.name: m for cls in SCORERS.values() for m in cls.metrics}
 DIRECTIONS: dict[str, Direction] = {name: m.direction for name, m in METRICS.items()}
 DEFINITIONS: dict[str, str] = {name: m.definition for name, m in METRICS.items()}

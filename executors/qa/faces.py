@@ -1,11 +1,12 @@
-"""Face boxes without downloaded weights: the frontal-face cascade that ships inside scikit-image.
+"""Face boxes for QA and compare: dlib's HOG face detector (``retouch.executors.faces``) when the
+faces extra is installed, else the frontal-face cascade that ships inside scikit-image.
 
-OpenCV 5 no longer ships its Haar cascades (``cv2.data.haarcascades`` is an empty folder and
-``cv2.CascadeClassifier`` left the main modules), so the face boxes come from the LBP frontal-face
-cascade scikit-image ships (``skimage.data.lbp_frontal_face_cascade_filename()``, OpenCV's own
-``lbpcascade_frontalface`` trained file) run by ``skimage.feature.Cascade``. The cascade finds
-frontal faces of 24 px and more; it also fires on face-like texture, so callers take the face most
-windows agree on (``best_face``).
+The cascade path: OpenCV 5 no longer ships its Haar cascades, so the boxes come from the LBP
+frontal-face cascade scikit-image ships (``skimage.data.lbp_frontal_face_cascade_filename()``,
+OpenCV's own ``lbpcascade_frontalface``) run by ``skimage.feature.Cascade``. It finds frontal
+faces of 24 px and more and also fires on face-like texture, so ``best_face`` takes the face most
+windows agree on. dlib's detector scores each face once and does not fire on scikit-image's
+photos without people (tests/executors/faces); ``best_face`` then takes its largest face.
 """
 
 from __future__ import annotations
@@ -55,13 +56,35 @@ def _cascade() -> Any:
         return _CASCADE[0]
 
 
+def _dlib_boxes(img: np.ndarray, min_side: int) -> list[FaceBox] | None:
+    """dlib's faces as square boxes (the side the box's longer side, same centre, kept in the
+    image), largest first; None without the faces extra."""
+    from retouch.executors.faces import detect_faces, faces_available
+
+    if not faces_available():
+        return None
+    h, w = img.shape[:2]
+    boxes = []
+    for face in detect_faces(np.ascontiguousarray(img[..., :3])):
+        side = min(max(face.width, face.height), w, h)
+        cx, cy = face.center
+        x = int(round(min(max(0, cx - side / 2), w - side)))
+        y = int(round(min(max(0, cy - side / 2), h - side)))
+        if side >= min_side:
+            boxes.append(FaceBox(x, y, side))
+    return boxes
+
+
 def face_boxes(rgb: np.ndarray, min_side: int = MIN_FACE_PX) -> list[FaceBox]:
-    """Every window the cascade takes for a frontal face in ``rgb`` (uint8 (H, W, 3) or (H, W)),
-    sides from ``min_side`` to the image's shorter side, largest first. One face usually gives
-    several overlapping windows (``best_face`` merges them)."""
+    """Faces in ``rgb`` (uint8 (H, W, 3) or (H, W)) of sides from ``min_side`` up, largest first:
+    dlib's (one box per face) with the faces extra, else every window the cascade takes for a
+    frontal face (one face usually gives several overlapping windows; ``best_face`` merges them)."""
     if rgb.ndim not in (2, 3) or min(rgb.shape[:2]) < max(min_side, MIN_FACE_PX):
         return []
     img = rgb if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2)
+    found = _dlib_boxes(img, min_side)
+    if found is not None:
+        return found
     cap = min(img.shape[:2])
     found = _cascade().detect_multi_scale(
         img=np.ascontiguousarray(img[..., :3]),
@@ -83,12 +106,15 @@ def _overlap(a: FaceBox, b: FaceBox) -> float:
 
 
 def best_face(rgb: np.ndarray, min_side: int = MIN_FACE_PX) -> FaceBox | None:
-    """The face the most cascade windows agree on (windows overlapping by IoU > 0.3 are one
-    face; a tie goes to the larger face), as the mean of its windows; None when none is found.
-    A single stray window on face-like texture loses to a real face's cluster."""
+    """The main face, None when none is found. With dlib: its largest face. With the cascade:
+    the face the most windows agree on (windows overlapping by IoU > 0.3 are one face; a tie goes
+    to the larger face), as the mean of its windows: a stray window on face-like texture loses to
+    a real face's cluster."""
+    from retouch.executors.faces import faces_available
+
     boxes = face_boxes(rgb, min_side)
-    if not boxes:
-        return None
+    if not boxes or faces_available():
+        return boxes[0] if boxes else None  # dlib: one box per face, the largest first
     groups = [[b for b in boxes if _overlap(a, b) > 0.3] for a in boxes]
     group = max(groups, key=lambda g: (len(g), max(b.side for b in g)))
     x, y, side = (

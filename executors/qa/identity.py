@@ -99,7 +99,7 @@ def lbph_similarity(a: np.ndarray, b: np.ndarray) -> float:
 # ------------------------------------------------------------------ identity on dlib's face models
 
 
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union else 0.0
@@ -129,8 +129,8 @@ def face_distances(
     found = detect_faces(result)
     out = []
     for face in faces:
-        match = max(found, key=lambda g: _iou(face.box, g.box), default=None)
-        again = match is not None and _iou(face.box, match.box) > 0.3
+        match = max(found, key=lambda g: iou(face.box, g.box), default=None)
+        again = match is not None and iou(face.box, match.box) > 0.3
         there = match if again else face
         out.append((face.box, distance(embedding(source, face), embedding(result, there)), again))
     return out

@@ -15,6 +15,7 @@ from PIL import Image
 from retouch.executors.evaluation import scorers
 from retouch.executors.evaluation.base import ENV, ScorerOptions, Skip
 from retouch.executors.evaluation.identity import IDENTITY, PROXY
+from retouch.executors.evaluation.identity_dlib import DLIB, DLIB_COSINE
 from retouch.executors.evaluation.pose import DISTANCE, PCK, PoseScorer
 from retouch.executors.qa import pose
 from retouch.executors.qa.faces import best_face
@@ -26,9 +27,11 @@ NONE = ScorerOptions()
 
 
 @pytest.fixture(autouse=True)
-def _no_scorer_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_scorer_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ENV.values():
         monkeypatch.delenv(name, raising=False)
+    # without the faces extra: dlib's identity is tests/executors/evaluation/test_identity_dlib.py
+    monkeypatch.setenv("RETOUCH_FACE_MODELS", str(tmp_path))
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +43,18 @@ def test_the_registry_names_each_metric_once() -> None:
     names = [m.name for cls in scorers.SCORERS.values() for m in cls.metrics]
     assert len(names) == len(set(names)) == len(scorers.METRICS)
     assert scorers.DIRECTIONS == {PCK: "higher", DISTANCE: "lower", IDENTITY: "higher",
-                                  PROXY: "higher"}  # fmt: skip
+                                  PROXY: "higher", DLIB: "lower", DLIB_COSINE: "higher"}  # fmt: skip
     assert all(scorers.DEFINITIONS[n] for n in names)
 
 
 def test_nothing_given_skips_with_the_setting_that_would_give_it() -> None:
     measure = scorers.prepare(NONE)
-    assert set(measure.skipped) == {PCK, DISTANCE, IDENTITY}
+    assert set(measure.skipped) == {PCK, DISTANCE, IDENTITY, DLIB, DLIB_COSINE}
     assert {m: s.setting for m, s in measure.skipped.items()} == {
-        PCK: "pose_model", DISTANCE: "pose_model", IDENTITY: "face_model"
+        PCK: "pose_model", DISTANCE: "pose_model", IDENTITY: "face_model", DLIB: None,
+        DLIB_COSINE: None,
     }  # fmt: skip
+    assert "pip install 'retouch[faces]'" in measure.skipped[DLIB].why
     assert measure.skipped[PCK].why.startswith("no OpenPose detector weights given")
     assert "identity-proxy-lbph is reported instead" in measure.skipped[IDENTITY].why
     whys = " ".join(s.why for s in measure.skipped.values())

@@ -29,9 +29,11 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _no_scorer_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_scorer_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ENV.values():
         monkeypatch.delenv(name, raising=False)
+    # without the faces extra (the LBP proxy's path); identity-dlib: tests/executors/evaluation
+    monkeypatch.setenv("RETOUCH_FACE_MODELS", str(tmp_path / "no-face-models"))
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
