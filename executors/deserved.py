@@ -95,14 +95,15 @@ def refusal(plan: EditPlan) -> ModelMissingError | None:
 
 
 def fit_envelope(
-    plan: EditPlan, rgb: np.ndarray, region: np.ndarray | None
+    plan: EditPlan, rgb: np.ndarray, region: np.ndarray | None, grown_px: int = 0
 ) -> tuple[EditPlan, list[str]]:
     """(``plan`` with a rule hit per envelope limit the weight-free fill of ``region`` in ``rgb``
     breaks, notes on what could not be checked). ``rgb``: the source, uint8 (H, W, 3); ``region``:
     bool (H, W), None when not known yet (words), or the extended canvas's area for an extension.
-    Earlier envelope hits are replaced, so a plan measured on an estimate and again on the real
-    mask keeps the real one."""
-    broken, notes = envelope.check(plan, rgb, region)
+    ``grown_px``: how far ``region`` was dilated already (run_plan's mask is). Earlier envelope
+    hits are replaced, so a plan measured on an estimate and again on the real mask keeps the
+    real one."""
+    broken, notes = envelope.check(plan, rgb, region, grown_px)
     kept = [r for r in plan.rules if r.id not in LIMITS]
     hits = [RuleHit(id=f.limit.id, why=f.detail) for f in broken]
     return plan.model_copy(update={"rules": kept + hits}), notes

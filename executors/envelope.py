@@ -230,11 +230,12 @@ def estimate_region(plan: EditPlan, size: tuple[int, int]) -> np.ndarray | None:
 
 
 def check(
-    plan: EditPlan, rgb: np.ndarray, region: np.ndarray | None
+    plan: EditPlan, rgb: np.ndarray, region: np.ndarray | None, grown_px: int = 0
 ) -> tuple[list[Finding], list[str]]:
     """(limits broken, notes) for running ``plan``'s edit of ``region`` (bool, the source's size;
-    or the extended canvas's for an extension) of ``rgb`` with the weight-free fill. A note says
-    what could not be checked (no face detector, no region yet)."""
+    or the extended canvas's for an extension) of ``rgb`` with the weight-free fill. ``grown_px``:
+    how far the region was already dilated (the limits are for the region as marked; the seam
+    margin around it is not counted in its width). A note says what could not be checked."""
     notes: list[str] = []
     if plan.mask.source == "face" and plan.intent == "remove":  # face words: a face, by name
         face = limits.LIMITS["envelope-face"]
@@ -248,6 +249,8 @@ def check(
         return [], [f"the region is {region.shape[::-1]}, the image {rgb.shape[1::-1]}"]
     else:
         m = measure(rgb, region)
+        m.width_px = max(0.0, m.width_px - 2 * grown_px)
+        m.width_ratio = m.width_px / float(min(region.shape))
     if m.faces is None:
         notes.append("faces were not checked (no face detector: pip install 'retouch[faces]')")
     return findings(m, plan.intent), notes

@@ -90,7 +90,8 @@ def measure_envelope(
     plan: EditPlan, rgb: np.ndarray, region: np.ndarray | None, requested: str, model: str | None
 ) -> EditPlan:
     """``plan`` with the weight-free fill's envelope measured on the real region (bool, the
-    source's size, or the extended canvas's), when the fill may run: asked for, or ``auto`` with
+    source's size, or the extended canvas's; as run_plan resolves it, dilated by the plan's
+    ``mask.dilate_px``), when the fill may run: asked for, or ``auto`` with
     the plan choosing it or the plan's model missing. Call it between the mask and
     ``choose_executor``: an ``auto`` run over a face is then refused, and a run past another
     limit says so first in ``substitutions``."""
@@ -102,7 +103,8 @@ def measure_envelope(
             return plan  # the model runs: no fill to measure
         except (ModelMissingError, InputError):
             pass
-    return deserved.fit_envelope(plan, rgb, region)[0]
+    grown = plan.mask.dilate_px if plan.intent == "remove" else 0
+    return deserved.fit_envelope(plan, rgb, region, grown)[0]
 
 
 # ------------------------------------------------------------------------------------ run

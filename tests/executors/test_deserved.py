@@ -118,7 +118,9 @@ def test_a_hole_past_the_limits_runs_but_says_so_first(tmp_path: Path) -> None:
     path, rgb = photo(tmp_path, "coffee")
     hole = (250, 120, 400, 270)  # 150 px: 38% of the short side, across the cup's rim
     plan = cpu_plan(path, "remove the object", sam=SamPrompt(box=hole))
-    plan = measure_envelope(plan, rgb, region(rgb, hole), "auto", None)
+    d = plan.mask.dilate_px  # run_plan hands the mask over dilated
+    grown = (hole[0] - d, hole[1] - d, hole[2] + d, hole[3] + d)
+    plan = measure_envelope(plan, rgb, region(rgb, grown), "auto", None)
     assert {"envelope-large-hole", "envelope-structure"} <= {r.id for r in plan.rules}
     chosen, ref, why = choose_executor(plan, "auto", None, allow_download=False)
     assert chosen == "classical"  # not refused: only a face is
@@ -132,7 +134,7 @@ def test_a_hole_past_the_limits_runs_but_says_so_first(tmp_path: Path) -> None:
             "and cannot complete edges that cross the region) instead of "
         )
     )
-    assert "38% of the image's short side" in found[0].why
+    assert "the hole is 150 px wide, 38% of the image's short side" in found[0].why
 
 
 def test_the_envelope_is_not_measured_when_a_model_runs(tmp_path: Path) -> None:
