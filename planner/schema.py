@@ -240,9 +240,9 @@ class QAItem(_Strict):
 
 class CanvasPlan(_Strict):
     source: Literal["given", "words"] = Field(
-        description="given: --extend; words: computed from size words in the edit text."
+        description="given: the canvas extension given; words: computed from size words in the edit text."
     )
-    words: str = Field(default="", description="The size words read, empty for --extend.")
+    words: str = Field(default="", description="The size words read, empty for a given extension.")
     extend: Extend = Field(description="Pixels of new canvas per side.")
     width: int = Field(ge=1, le=65536, description="Width of the extended canvas, px.")
     height: int = Field(ge=1, le=65536, description="Height of the extended canvas, px.")
