@@ -32,6 +32,7 @@ May import mcp and anyio; never the edit code (the tools stay unaware of tasks).
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 import sys
 import time
@@ -41,6 +42,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
+import anyio.abc
 from mcp.server.extension import Extension, MethodBinding
 from mcp.server.request_state import authenticated_principal
 from mcp.shared.exceptions import MCPError
@@ -53,6 +55,7 @@ TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 KEEP_MS = 3_600_000  # a finished task's result is kept this long after it ends
 POLL_MS = 1_000  # a diffusion step takes about this long on a GPU
 TERMINAL = ("completed", "failed", "cancelled")
+LAST_STEP = re.compile(r"step (\d+)/\1$")
 # make_mask becomes a task only when its model must load: these modules keep loaded segmenters.
 SEGMENTER_CACHES = (
     "retouch.executors.segment.sam",
@@ -148,8 +151,10 @@ class _ProgressToStatus:
     async def report_progress(
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> None:
-        step = f"{progress:g}/{total:g}" if total else f"{progress:g}"
-        self._task.set("working", f"{self._task.tool}: {message or step}")
+        said = message or (f"{progress:g}/{total:g}" if total else f"{progress:g}")
+        if LAST_STEP.search(said):  # "denoising step 30/30": QA and the files come next
+            said += "; then the QA check and the files"
+        self._task.set("working", f"{self._task.tool}: {said}")
 
 
 @dataclasses.dataclass
@@ -179,7 +184,11 @@ def _unknown(task_id: str) -> MCPError:
 def wire_result(version: str, result: Any) -> dict[str, Any]:
     """The tools/call result as the synchronous reply carries it: dumped as the SDK's runner
     dumps a handler's result, then shaped by the protocol version's result schema."""
-    data = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+    data = (
+        dict(result)
+        if isinstance(result, dict)
+        else result.model_dump(by_alias=True, mode="json", exclude_none=True)
+    )
     return surface.serialize_server_result("tools/call", version, data)
 
 
