@@ -152,7 +152,7 @@ def test_sam_checkpoint_from_the_environment(
         (["--box", "1,2,3"], 2, "not 4 comma-separated numbers"),
         (["--point", "5,5:2"], 2, "label"),
         ([], 2, "no prompt"),
-        (["--point", "5,5:0"], 2, "only background points"),
+        (["--point", "5,5:0"], 2, "only background clicks"),
         (["--point", "5,5", "--sam-type", "vit_x"], 2, "SAM type 'vit_x' is unknown"),
         (["--point", "5,5", "--sam", "/nonexistent/sam.pth"], 4, "SAM checkpoint not found"),
     ],
