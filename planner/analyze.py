@@ -88,7 +88,7 @@ def mask_facts(edit: np.ndarray) -> dict[str, object]:
     rows = np.flatnonzero(edit.any(axis=1))
     cols = np.flatnonzero(edit.any(axis=0))
     x0, x1, y0, y1 = int(cols[0]), int(cols[-1]) + 1, int(rows[0]), int(rows[-1]) + 1
-    regions = count_regions(edit)
+    regions = count_regions(edit[y0:y1, x0:x1])  # every region lies inside the box
     return {
         "mask_area": area,
         "mask_bbox": (x0, y0, x1, y1),
@@ -133,8 +133,12 @@ def canvas_mask(size: tuple[int, int], extend: Extend) -> np.ndarray:
     return out
 
 
-def analyze(request: EditRequest, image: Image.Image | None = None) -> ImageFacts:
-    """Read the request's image (and mask) and return the facts the planner decides on."""
+def analyze(
+    request: EditRequest, image: Image.Image | None = None, mask: np.ndarray | None = None
+) -> ImageFacts:
+    """Read the request's image (and mask) and return the facts the planner decides on.
+    ``image``, ``mask``: the request's image and mask when already read (``mask`` as
+    ``read_mask`` gives it: bool (H, W) of the image's size, True = edit)."""
     import numpy as np
     from retouch.planner.imageio import open_image, read_mask
 
@@ -147,14 +151,15 @@ def analyze(request: EditRequest, image: Image.Image | None = None) -> ImageFact
         "has_alpha": img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info,
     }
     if request.mask is not None:
-        edit = read_mask(request.mask, img.size)
+        edit = mask if mask is not None else read_mask(request.mask, img.size)
         if not edit.any():
             raise InputError(
                 f"mask {request.mask} is empty (no white pixels); paint the area to edit white "
                 "(255), or drop --mask for a whole-image edit"
             )
         facts.update(mask_facts(edit))
-        facts["ring_words"] = ring_words(np.asarray(img.convert("RGB")), edit)
+        rgb = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+        facts["ring_words"] = ring_words(rgb, edit)
     elif request.extend is not None and request.extend.any:
         facts.update(mask_facts(canvas_mask(img.size, request.extend)))
         facts["extend"] = request.extend

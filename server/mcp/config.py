@@ -1,29 +1,39 @@
-"""What every MCP tool shares: roots, output folder, limits, the GPU worker, provenance."""
+"""What every MCP tool shares: roots, output folder, limits, the GPU worker, provenance.
+
+Decoded images and input hashes are kept per file (``FileMemo``) while the file is unchanged, so
+plan_edit -> make_mask -> run_edit on one photo decodes and hashes it once. Pillow and numpy load
+on the first image, not when the server starts."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
 import time
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image
 from retouch.planner.errors import InputError
-from retouch.planner.imageio import max_pixels, open_image
 from retouch.server.mcp.outputs import sha256_file, store_upload
 from retouch.server.mcp.roots import Roots
 from retouch.server.mcp.schemas import InputFile, ToolProvenance
 from retouch.server.mcp.worker import GpuWorker, gpu_worker
 
 if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
     from retouch.server.history.store import Store
 
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+MEMO_PIXELS = 16_000_000  # images up to this many pixels are kept decoded (at most MEMO_ENTRIES)
+MEMO_ENTRIES = 4
+SETTLED_S = 2.0  # a file written less than this long before it was read is never memoised
 PLAN_ID = re.compile(r"[0-9a-f]{12}")
 
 
@@ -31,6 +41,7 @@ def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n} bytes"
 
 
+@functools.cache
 def retouch_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -53,7 +64,7 @@ class ServerConfig:
 
     roots: Roots
     out_dir: Path
-    max_pixels: int = field(default_factory=max_pixels)
+    max_pixels: int = field(default_factory=lambda: _imageio().max_pixels())
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     worker: GpuWorker = field(default_factory=gpu_worker)
     data_dir: Path | None = None
@@ -126,6 +137,8 @@ class ServerConfig:
 
     def check_pixels(self, path: Path, what: str) -> None:
         """Refuse an image over the pixel limit from its header, before decoding it."""
+        from PIL import Image
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -142,8 +155,19 @@ class ServerConfig:
             )
 
     def load_image(self, path: Path, what: str = "image") -> Image.Image:
+        """The decoded image (a copy the caller may change), from the memo while the file is
+        unchanged; over the pixel limit is refused from the header first."""
         self.check_pixels(path, what)
-        return open_image(path, what)
+        return IMAGES.get(path, lambda: _imageio().open_image(path, what)).copy()
+
+    def load_mask(self, path: Path, size: tuple[int, int]) -> np.ndarray:
+        """The mask at ``path`` as ``read_mask`` reads it (bool (H, W), True = edit; read-only),
+        from the memo while the file is unchanged; InputError unless it is ``size`` (W, H)."""
+        read = _imageio().read_mask
+        edit = MASKS.get(path, lambda: _read_only(read(path, size)))
+        if edit.shape != (size[1], size[0]):
+            return read(path, size)  # says how the sizes differ
+        return edit
 
     def plan_file(self, ref: str) -> Path:
         """plan.json for a plan_id (from plan_edit) or a confined path."""
@@ -173,6 +197,55 @@ class ServerConfig:
         return target
 
 
+def _imageio():  # type: ignore[no-untyped-def]
+    from retouch.planner import imageio
+
+    return imageio
+
+
+class FileMemo:
+    """Values computed from a file's bytes (a decoded image, a hash), kept while the file is
+    unchanged: the same device, inode, size, modification and change times (nanoseconds). A file
+    modified within ``SETTLED_S`` of reading it is never kept (a rewrite inside the filesystem's
+    timestamp granularity could look unchanged), nor is a value ``keep`` refuses. Thread-safe;
+    the least recently used of ``entries`` goes first."""
+
+    def __init__(self, entries: int, keep: Callable[[Any], bool] = lambda v: True) -> None:
+        self.entries = entries
+        self.keep = keep
+        self._values: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path, compute: Callable[[], Any]) -> Any:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return compute()  # its own error
+        key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        settled = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLED_S * 1e9
+        if settled and self.keep(value):
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.entries:
+                    self._values.popitem(last=False)
+        return value
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+IMAGES = FileMemo(MEMO_ENTRIES, keep=lambda im: im.width * im.height <= MEMO_PIXELS)
+MASKS = FileMemo(MEMO_ENTRIES, keep=lambda m: m.size <= MEMO_PIXELS)
+HASHES = FileMemo(256)
+
+
 class Stopwatch:
     """Provenance for one tool call: started when created, finished by ``provenance()``."""
 
@@ -184,7 +257,12 @@ class Stopwatch:
     def read(self, role: str, path: Path, version: str | None = None) -> Path:
         """Record an input file (``version``: the history version id it is the image of)."""
         self.inputs.append(
-            InputFile(role=role, path=str(path), sha256=sha256_file(path), version=version)
+            InputFile(
+                role=role,
+                path=str(path),
+                sha256=HASHES.get(path, lambda: sha256_file(path)),
+                version=version,
+            )
         )
         return path
 

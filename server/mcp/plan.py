@@ -47,12 +47,27 @@ def mask_arg(cfg: ServerConfig, mask: str | None, mask_base64: str | None) -> st
 
 
 def store_plan(cfg: ServerConfig, plan: EditPlan) -> tuple[str, Path, Path]:
-    """Write plan.json + skill doc under OUT/plans/<id>/. Returns (id, plan path, doc path)."""
-    from retouch.planner.render import write_outputs
+    """Write plan.json + skill doc under OUT/plans/<id>/. Returns (id, plan path, doc path).
+
+    The folder is named by the plan's content, so planning the same request again finds both
+    files there: they are written again only when their bytes would differ (a new template)."""
+    from retouch.planner.render import DOC_NAME, PLAN_NAME, render, write_outputs
 
     pid = plan_id(plan)
-    doc, path = write_outputs(plan, cfg.out_folder("plans", pid))
+    folder = cfg.out_folder("plans", pid)
+    path, doc = folder / PLAN_NAME, folder / DOC_NAME
+    payload = plan.model_dump_json(indent=2) + "\n"
+    if not (_holds(path, payload) and _holds(doc, render(plan, str(path)))):
+        doc, path = write_outputs(plan, folder)
     return pid, path, doc
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether the regular file ``path`` holds exactly ``text`` (UTF-8)."""
+    try:
+        return path.is_file() and not path.is_symlink() and path.read_bytes() == text.encode()
+    except OSError:
+        return False
 
 
 def make_request_plan(
@@ -74,8 +89,10 @@ def make_request_plan(
     if "hardware" not in request.preferences.model_fields_set:  # plan for this server
         prefs = request.preferences.model_copy(update={"hardware": detect_hardware()})
         request = request.model_copy(update={"preferences": prefs})
-    plan = make_plan(request, analyze(request, load_source(cfg, src)))
-    return assess_here(plan, mask_given=mask is not None)
+    image = load_source(cfg, src)
+    edit = cfg.load_mask(mask, image.size) if mask else None
+    plan = make_plan(request, analyze(request, image, edit))
+    return assess_here(plan, mask_given=mask is not None, image=image)
 
 
 def reference_source(cfg: ServerConfig, ref: str, session: str | None, sw: Stopwatch) -> Source:
@@ -86,8 +103,12 @@ def reference_source(cfg: ServerConfig, ref: str, session: str | None, sw: Stopw
     return src
 
 
-def assess_here(plan: EditPlan, *, mask_given: bool, control_given: bool = False) -> EditPlan:
-    """The plan with runnable / missing / degraded for this server (no torch, nothing loaded)."""
+def assess_here(
+    plan: EditPlan, *, mask_given: bool, control_given: bool = False, image: Any = None
+) -> EditPlan:
+    """The plan with runnable / missing / degraded for this server (no torch, nothing loaded);
+    ``image`` (PIL, the plan's source as decoded) spares the envelope check a second decode."""
+    import numpy as np
     from retouch.executors.select import for_this_machine
 
     return tool_plan(
@@ -96,6 +117,9 @@ def assess_here(plan: EditPlan, *, mask_given: bool, control_given: bool = False
             hardware=detect_hardware(),
             control_given=control_given,
             mask_given=mask_given,
+            image=None
+            if image is None
+            else np.asarray(image if image.mode == "RGB" else image.convert("RGB")),
         )
     )
 
