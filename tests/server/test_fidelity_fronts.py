@@ -101,3 +101,22 @@ def test_history_keeps_16bit_colour(tmp_path: Path) -> None:
     back = store.load_image(store.add_version("s", parent=None, edit="e", image=image))
     assert np.array_equal(deep_pixels(back), deep_pixels(image))
     assert back.info.get("icc_profile") == image.info["icc_profile"]
+
+
+def test_cli_batch_keeps_every_source_faithful(tmp_path: Path) -> None:
+    import shutil
+
+    cases = [make(n, tmp_path / n) for n in CASES if n != "rgba-extend"]  # masked removals
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for case in cases:
+        assert case.mask is not None
+        shutil.copy(case.mask, masks / f"{case.source.stem}.png")  # two cmyk.* share one mask
+    args = ["batch", *(str(c.source) for c in cases), "remove the object"]
+    args += ["--mask-dir", str(masks), "--executor", "classical", "--out", str(tmp_path / "out")]
+    got = CliRunner().invoke(get_app(), args)
+    assert got.exit_code in (0, 1), got.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    folders = {Path(i["image"]).resolve(): Path(i["folder"]) for i in summary["images"]}
+    for case in cases:
+        assert_faithful(case, folders[case.source.resolve()] / f"result{case.out_suffix}")
