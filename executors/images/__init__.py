@@ -1,4 +1,6 @@
-"""Pixel plumbing shared by every executor: mask operations, crop-and-stitch, compositing, image modes.
+"""Pixel plumbing shared by every executor: mask operations, crop-and-stitch, compositing, image
+modes, and the one encoder every written result goes through (encode.py).
 
-Imports planner only (numpy, Pillow, OpenCV); never torch, never another executors room.
+Imports planner only (numpy, Pillow, OpenCV; tifffile for 16-bit colour TIFF); never torch, never
+another executors room.
 """
