@@ -14,22 +14,26 @@ from retouch.server.cli.app import run_guarded
 
 def plan_request(request, out: Path):  # type: ignore[no-untyped-def]
     """Analyze, plan and write DIR/skill-editing-pipeline.md + DIR/plan.json. Returns (plan, doc)."""
+    import numpy as np
     from retouch.planner import analyze, make_plan
+    from retouch.planner.imageio import open_image
     from retouch.planner.render import write_outputs
 
-    plan = assess_here(make_plan(request, analyze(request)))
+    image = open_image(request.image)  # decoded once: the facts and the envelope check
+    plan = make_plan(request, analyze(request, image))
+    plan = assess_here(plan, np.asarray(image if image.mode == "RGB" else image.convert("RGB")))
     doc, _ = write_outputs(plan, out)
     return plan, doc
 
 
-def assess_here(plan):  # type: ignore[no-untyped-def]
+def assess_here(plan, rgb=None):  # type: ignore[no-untyped-def]
     """The plan with runnable / missing / degraded for this machine (its GPU as the driver reports
-    it; no torch), whatever hardware it was planned for."""
+    it; no torch), whatever hardware it was planned for; ``rgb``: its image, uint8 (H, W, 3)."""
     from retouch.executors.hardware import detect_hardware
     from retouch.executors.select import for_this_machine
 
     return for_this_machine(
-        plan, hardware=detect_hardware(), mask_given=plan.request.mask is not None
+        plan, hardware=detect_hardware(), mask_given=plan.request.mask is not None, image=rgb
     )
 
 
