@@ -95,3 +95,15 @@ def test_no_face_is_a_clear_error_and_other_words_still_go_to_sam3(monkeypatch) 
     with pytest.raises(Exception, match="SAM 3") as err:
         segment(Image.fromarray(skimage.data.chelsea()), SamPrompt(text="the cat's nose"))
     assert "face" not in type(err.value).__name__.lower()
+
+
+def test_without_the_face_models_face_words_name_the_install_and_sam3(
+    monkeypatch, tmp_path
+) -> None:
+    from retouch.planner.errors import ModelMissingError
+
+    monkeypatch.setenv("RETOUCH_FACE_MODELS", str(tmp_path))  # an empty folder: no models
+    monkeypatch.delenv("RETOUCH_SAM_CHECKPOINT", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))  # and no SAM 3 in any cache
+    with pytest.raises(ModelMissingError, match=r"pip install 'retouch\[faces\]'.*SAM 3"):
+        segment(Image.fromarray(skimage.data.astronaut()), SamPrompt(text="her glasses"))
