@@ -27,7 +27,8 @@ from retouch.executors.segment import checkpoints, instances
 from retouch.executors.segment.prompts import MaskResult, check_prompt, to_rgb
 from retouch.planner import facewords
 from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
-from retouch.planner.registry import SAM_CHECKPOINT_HINT
+from retouch.planner.hints import hint
+from retouch.planner.registry import SAM_CHECKPOINT_HINT, SAM_CHECKPOINT_HINTS
 from retouch.planner.schema import SamPrompt
 
 
@@ -53,7 +54,10 @@ def segment(
     rgb = to_rgb(image)
     check_prompt(prompt, (rgb.shape[1], rgb.shape[0]))
     if prompt.text is None and (pick is not None or instance is not None):
-        raise InputError("a pick or an instance chooses among what words find; give --text too")
+        raise InputError(
+            "a pick or an instance chooses among what words find; give the words too",
+            [hint("text")],
+        )
     if pick is not None:
         instances.parse_pick(pick)
     # 2. face words -> the face models; other words -> SAM 3
@@ -66,12 +70,15 @@ def segment(
     name = checkpoint or os.environ.get(checkpoints.CHECKPOINT_ENV) or None
     path = checkpoints.resolve(name) if name else None
     if name and path is None:
-        raise ModelMissingError(f"SAM checkpoint not found: {name}; {SAM_CHECKPOINT_HINT}")
+        raise ModelMissingError(
+            f"SAM checkpoint not found: {name}; {SAM_CHECKPOINT_HINT}", SAM_CHECKPOINT_HINTS
+        )
     kind = checkpoints.check_kind(path, ("sam1", "sam2", "sam3"), "clicks") if path else None
     if kind == "sam3" and checkpoint:
         raise InputError(
-            f"{path} is a SAM 3 folder: it segments from words (--text); for clicks and boxes "
-            "give a SAM 2.1 folder or a SAM 1 .pth"
+            f"{path} is a SAM 3 folder: it segments from words; for clicks and boxes "
+            "give a SAM 2.1 folder or a SAM 1 .pth",
+            [hint("text"), hint("sam_checkpoint")],
         )
     if kind == "sam1":
         from retouch.executors.segment.sam import get_segmenter
@@ -102,8 +109,8 @@ def _from_words(
     if not found:
         raise ExecutorError(
             f"SAM 3 found no {text!r} on this image (no instance scored above "
-            f"{SCORE_THRESHOLD}); name it in other words, or mark it with clicks or a box "
-            "(--point X,Y / --box X0,Y0,X1,Y1; make_mask: sam points/box)"
+            f"{SCORE_THRESHOLD}); name it in other words, or mark it with clicks or a box",
+            [hint("points"), hint("box")],
         )
     size = (rgb.shape[1], rgb.shape[0])
     if instance is not None:
@@ -147,7 +154,7 @@ def _from_face_words(
             raise ModelMissingError(
                 f"{face.words!r} names a face part: masks for faces need the face models "
                 f"({FACES_INSTALL}); else SAM 3: {exc.message}",
-                getattr(exc, "hints", ()),
+                exc.hints,
             ) from None
     chosen = face.pick if pick in (None, "all") else pick
     return face_mask(rgb, face.part, chosen, instance)
