@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,6 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field
 from retouch.server.cli import options as o
 from retouch.server.cli.app import run_guarded
-from retouch.server.cli.edit_into import EditOptions, edit_into_folder, stderr_progress
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 THUMB_PX = 160  # each contact-sheet panel fits a THUMB_PX square
@@ -104,29 +104,6 @@ def verdict_word(report: Any) -> str:
     return "verified" if report.content_verified else "clean"
 
 
-class _BatchBar:
-    """One rich display on stderr: a bar over the images and one over the current diffusion."""
-
-    def __init__(self, total: int) -> None:
-        self.progress = stderr_progress("{task.description}")
-        self.images = self.progress.add_task("images", total=total)
-        self.steps: Any = None
-
-    def image(self, done: int, name: str) -> None:
-        self.progress.update(self.images, completed=done, description=f"images ({name})")
-        if self.steps is not None:
-            self.progress.remove_task(self.steps)
-            self.steps = None
-
-    def __call__(self, step: int, total: int) -> None:
-        if self.steps is None:
-            self.steps = self.progress.add_task("  diffusion", total=total)
-        self.progress.update(self.steps, completed=step, total=total)
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
 def _thumb(img: Any) -> Any:
     """``img`` as RGB fitted into a THUMB_PX square on grey."""
     from PIL import Image
@@ -164,6 +141,51 @@ def _wrap(text: str, width: int = 52) -> str:
     return "\n".join(textwrap.wrap(text, width)[:8])
 
 
+MaskDir = Annotated[
+    Path | None,
+    typer.Option("--mask-dir", help="Folder of masks named by image stem (STEM.png)."),
+]
+ExecutorOpt = Annotated[
+    Literal["auto", "diffusers", "classical"],
+    typer.Option("--executor", help="auto, diffusers or classical (as retouch edit)."),
+]
+AllowDownload = Annotated[
+    bool, typer.Option("--allow-download", help="Let diffusers download a missing model.")
+]
+MaxRetries = Annotated[
+    int,
+    typer.Option("--max-retries", min=0, max=10, help="QA retries per image, as retouch edit."),
+]
+OutDir = Annotated[
+    Path, typer.Option("--out", help="Folder: DIR/<stem>/ per image, summary.json, sheet.")
+]
+
+
+@dataclass(frozen=True)
+class BatchArgs:
+    """``retouch batch``'s arguments as parsed; ``hardware`` is resolved before any edit."""
+
+    images: list[str]
+    edit: str
+    mask_dir: Path | None
+    text: str | None
+    extend: str | None
+    scene: str | None
+    reference: str | None
+    priority: str
+    licence: str
+    hardware: str | None
+    model: str | None
+    executor: str
+    steps: int | None
+    seed: int | None
+    sam: str | None
+    device: str | None
+    allow_download: bool
+    max_retries: int
+    out: Path
+
+
 def batch_cmd(
     images: Annotated[
         list[str],
@@ -173,10 +195,7 @@ def batch_cmd(
         ),
     ],
     edit: o.Edit,
-    mask_dir: Annotated[
-        Path | None,
-        typer.Option("--mask-dir", help="Folder of masks named by image stem (STEM.png)."),
-    ] = None,
+    mask_dir: MaskDir = None,
     text: o.Text = None,
     extend: o.ExtendOpt = None,
     scene: o.Scene = None,
@@ -185,141 +204,131 @@ def batch_cmd(
     licence: o.LicenceOpt = "any",
     hardware: o.MachineHardware = None,
     model: o.ModelOpt = None,
-    executor: Annotated[
-        Literal["auto", "diffusers", "classical"],
-        typer.Option("--executor", help="auto, diffusers or classical (as retouch edit)."),
-    ] = "auto",
+    executor: ExecutorOpt = "auto",
     steps: o.Steps = None,
     seed: o.Seed = None,
     sam: o.SamCheckpoint = None,
     device: o.DeviceOpt = None,
-    allow_download: Annotated[
-        bool, typer.Option("--allow-download", help="Let diffusers download a missing model.")
-    ] = False,
-    max_retries: Annotated[
-        int,
-        typer.Option("--max-retries", min=0, max=10, help="QA retries per image, as retouch edit."),
-    ] = 0,
-    out: Annotated[
-        Path, typer.Option("--out", help="Folder: DIR/<stem>/ per image, summary.json, sheet.")
-    ] = Path("outputs/batch"),
+    allow_download: AllowDownload = False,
+    max_retries: MaxRetries = 0,
+    out: OutDir = Path("outputs/batch"),
 ) -> None:
     """Edit many images the same way: DIR/<stem>/ each, DIR/summary.json, DIR/contact-sheet.png."""
+    run_guarded(run_batch_args, BatchArgs(**locals()))
 
-    def body() -> None:
-        from retouch.planner.errors import InputError
 
-        # 1. check what applies to every image before editing any
-        if mask_dir is not None and text is not None:
-            raise InputError("give --mask-dir or --text, not both; each image has one mask")
-        if mask_dir is not None and not mask_dir.is_dir():
-            raise InputError(f"--mask-dir {mask_dir} is not a folder; give the folder of masks")
-        paths = expand_images(images)
-        if not paths:
-            raise InputError(f"no images in {' '.join(images)}; give image files or folders")
-        if out.exists() and not out.is_dir():
-            raise InputError(f"--out {out} is a file; give a folder")
-        if reference is not None:
-            from retouch.server.requests import check_reference
+def _check(a: BatchArgs) -> list[str]:
+    """Check what applies to every image before editing any; the image paths."""
+    from retouch.planner.errors import InputError
 
-            check_reference(reference)  # one bad reference would fail every image
-        if hardware is not None:
-            hw = hardware
-        else:
-            from retouch.server.cli.edit import detect_hardware
+    if a.mask_dir is not None and a.text is not None:
+        raise InputError("give --mask-dir or --text, not both; each image has one mask")
+    if a.mask_dir is not None and not a.mask_dir.is_dir():
+        raise InputError(f"--mask-dir {a.mask_dir} is not a folder; give the folder of masks")
+    paths = expand_images(a.images)
+    if not paths:
+        raise InputError(f"no images in {' '.join(a.images)}; give image files or folders")
+    if a.out.exists() and not a.out.is_dir():
+        raise InputError(f"--out {a.out} is a file; give a folder")
+    if a.reference is not None:
+        from retouch.server.requests import check_reference
 
-            hw = "cpu" if device == "cpu" else detect_hardware()
-        opts = EditOptions(
-            extend=extend,
-            scene=scene,
-            priority=priority,
-            licence=licence,
-            hardware=hw,
-            seed=seed,
-            steps=steps,
-            model=model,
-            executor=executor,
-            sam=sam,
-            device=device,
-            allow_download=allow_download,
-            max_retries=max_retries,
-            reference=reference,
-        )
-        out.mkdir(parents=True, exist_ok=True)
-        # 2. one image at a time; pipelines stay loaded in this process between them
-        summary = BatchSummary(edit=edit, images=[])
-        rows: list[tuple[Any, Any, str]] = []
-        bar = _BatchBar(len(paths))
-        try:
-            for n, (image, name) in enumerate(zip(paths, folder_names(paths), strict=True)):
-                bar.image(n, name)
-                entry, row = _one(image, edit, out / name, opts, mask_dir, text, bar)
-                summary.images.append(entry)
-                rows.append(row)
-                _write_summary(summary, out)
-                _echo_entry(entry)
-            bar.image(len(paths), "done")
-        finally:
-            bar.close()
-        # 3. the contact sheet and the tally
-        from retouch.server.cli.edit_into import save_image
+        check_reference(a.reference)  # one bad reference would fail every image
+    return paths
 
-        save_image(contact_sheet(rows), out / "contact-sheet.png")
-        counts = {
-            s: sum(e.status == s for e in summary.images) for s in ("ok", "qa-failed", "error")
-        }
-        typer.echo(
-            f"batch   {len(paths)} image(s): {counts['ok']} ok, {counts['qa-failed']} qa-failed, "
-            f"{counts['error']} error; wrote {out / 'summary.json'}, {out / 'contact-sheet.png'}"
-        )
-        if counts["error"]:
-            raise typer.Exit(2)
-        if counts["qa-failed"]:
-            raise typer.Exit(1)
 
-    run_guarded(body)
+def run_batch_args(a: BatchArgs) -> None:
+    """The command's body: every image through the edit service, then the sheet and tally."""
+    from retouch.executors.hardware import detect_hardware
+    from retouch.server.cli.progress import BatchBar
+    from retouch.server.edits.files import save_image
+
+    paths = _check(a)
+    hw = a.hardware or ("cpu" if a.device == "cpu" else detect_hardware())
+    a = replace(a, hardware=hw)
+    a.out.mkdir(parents=True, exist_ok=True)
+    # one image at a time; pipelines stay loaded in this process between them
+    summary = BatchSummary(edit=a.edit, images=[])
+    rows: list[tuple[Any, Any, str]] = []
+    bar = BatchBar(len(paths))
+    try:
+        for n, (image, name) in enumerate(zip(paths, folder_names(paths), strict=True)):
+            bar.image(n, name)
+            entry, row = _one(image, a.out / name, a, bar)
+            summary.images.append(entry)
+            rows.append(row)
+            _write_summary(summary, a.out)
+            _echo_entry(entry)
+        bar.image(len(paths), "done")
+    finally:
+        bar.close()
+    save_image(contact_sheet(rows), a.out / "contact-sheet.png")
+    counts = {s: sum(e.status == s for e in summary.images) for s in ("ok", "qa-failed", "error")}
+    typer.echo(
+        f"batch   {len(paths)} image(s): {counts['ok']} ok, {counts['qa-failed']} qa-failed, "
+        f"{counts['error']} error; wrote {a.out / 'summary.json'}, {a.out / 'contact-sheet.png'}"
+    )
+    if counts["error"]:
+        raise typer.Exit(2)
+    if counts["qa-failed"]:
+        raise typer.Exit(1)
+
+
+def edit_one(image: str, folder: Path, a: BatchArgs, progress: Any = None) -> Any:
+    """Plan ``a.edit`` for ``image`` (with its mask from --mask-dir, or --text), and carry it out
+    into ``folder`` through the edit service; the EditOutcome. Raises the RetouchError of a bad
+    input or a failed run; a QA failure is in the outcome's report."""
+    from retouch.planner.imageio import open_image, read_mask
+    from retouch.server.edits.job import EditJob, RunSettings
+    from retouch.server.edits.sequence import carry_out, plan_for
+    from retouch.server.requests import build_request
+
+    mask = None
+    if a.mask_dir is not None:
+        open_image(image)  # a broken image is reported as such, not as a missing mask
+        mask = mask_for(a.mask_dir, Path(image).stem)
+    request = build_request(
+        image,
+        a.edit,
+        mask=mask,
+        text=a.text,
+        extend=a.extend,
+        scene=a.scene,
+        priority=a.priority,
+        hardware=a.hardware or "cpu",
+        seed=a.seed,
+        steps=a.steps,
+        licence=a.licence,
+        reference=a.reference,
+    )
+    plan = plan_for(request)
+    source = open_image(image)
+    job = EditJob(
+        plan=plan,
+        image=source,
+        mask=read_mask(mask, source.size) if mask and plan.mask.source == "given" else None,
+        settings=RunSettings(a.model, a.executor, a.device, a.sam, a.allow_download),
+        max_retries=a.max_retries,
+    )
+    return carry_out(job, folder / "result", progress=progress)
 
 
 def _one(
-    image: str,
-    edit: str,
-    folder: Path,
-    opts: EditOptions,
-    mask_dir: Path | None,
-    text: str | None,
-    bar: _BatchBar,
+    image: str, folder: Path, a: BatchArgs, bar: Any
 ) -> tuple[BatchEntry, tuple[Any, Any, str]]:
     """Edit one image; any error becomes its entry (the batch goes on)."""
-    from pydantic import ValidationError
-    from retouch.planner.errors import RetouchError
-    from retouch.server.requests import validation_message
-
     start = time.perf_counter()
     stem = Path(image).stem
     try:
-        mask = None
-        if mask_dir is not None:
-            from retouch.planner.imageio import open_image
-
-            open_image(image)  # a broken image is reported as such, not as a missing mask
-            mask = mask_for(mask_dir, stem)
-        done = edit_into_folder(image, edit, folder, opts, mask=mask, text=text, progress=bar)
+        done = edit_one(image, folder, a, bar)
     except Exception as exc:  # noqa: BLE001 - one bad image never stops the batch
-        if isinstance(exc, RetouchError):
-            message = str(exc)
-        elif isinstance(exc, ValidationError):
-            message = validation_message(exc)
-        elif os.environ.get("RETOUCH_DEBUG"):
-            raise
-        else:
-            message = f"internal error ({type(exc).__name__}: {exc}); rerun with RETOUCH_DEBUG=1"
         entry = BatchEntry(
             image=image,
             folder=str(folder) if folder.is_dir() else None,
             status="error",
             verdict=None,
             degraded=[],
-            error=" ".join(message.split()),
+            error=" ".join(_message(exc).split()),
             seconds=round(time.perf_counter() - start, 3),
         )
         return entry, (_readable(image), None, _wrap(f"{stem}: error: {entry.error}"))
@@ -336,6 +345,23 @@ def _one(
     failed = ", ".join(i.id for i in done.report.failed)
     label = f"{stem}: {word}" + (f" ({failed})" if failed else "")
     return entry, (done.source, done.result, _wrap(label))
+
+
+def _message(exc: Exception) -> str:
+    """An image's error in one line, with the flags that fix it (an unexpected error re-raised
+    under RETOUCH_DEBUG)."""
+    from pydantic import ValidationError
+    from retouch.planner.errors import RetouchError
+    from retouch.server.cli.hints import error_line
+    from retouch.server.requests import validation_message
+
+    if isinstance(exc, RetouchError):
+        return error_line(exc)
+    if isinstance(exc, ValidationError):
+        return validation_message(exc)
+    if os.environ.get("RETOUCH_DEBUG"):
+        raise exc
+    return f"internal error ({type(exc).__name__}: {exc}); rerun with RETOUCH_DEBUG=1"
 
 
 def _readable(image: str) -> Any:

@@ -138,8 +138,8 @@ def compare_cmd(
         from retouch.planner.atomic import atomic_write
         from retouch.planner.errors import InputError
         from retouch.planner.imageio import open_image
-        from retouch.server.cli.edit_into import save_image
         from retouch.server.cli.evaluation import skipped_text, write_example
+        from retouch.server.edits.files import save_image
 
         if example is not None:
             tasks_out, arms_out = write_example(example, out)
@@ -232,7 +232,7 @@ def _run(
     from retouch.planner import analyze, make_plan
     from retouch.planner.atomic import atomic_write
     from retouch.planner.imageio import open_image, read_mask
-    from retouch.server.cli.edit_into import save_image
+    from retouch.server.edits.files import save_image
     from retouch.server.mcp.plan import apply_overrides
 
     start = time.perf_counter()

@@ -1,28 +1,261 @@
-"""``retouch edit``: plan an edit (or read a plan) and carry it out; write the result and its files.
+"""``retouch edit``: plan an edit (or read a plan) and carry it out through the edit service
+(server/edits); this command only parses its options and prints what happened.
 
-Beside RESULT it writes plan.json, the skill doc, provenance.json (model, seed, every parameter,
-mask hash, timings) and comparison.png (source | mask | result). A progress bar on stderr shows the
-diffusion steps.
+Beside RESULT the service writes plan.json, the skill doc, provenance.json (model, seed, every
+parameter, mask hash, timings), qa.json, mask.png and comparison.png (source | mask | result).
+A progress bar on stderr shows the diffusion steps.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from retouch.executors.hardware import detect_hardware
 from retouch.server.cli import options as o
 from retouch.server.cli.app import run_guarded
-from retouch.server.cli.edit_into import (
-    FORMATS,
-    LOSSY,
-    RunOptions,
-    run_checked,
-    stderr_progress,
-    write_edit_files,
-)
 from retouch.server.cli.history import DataDir
+
+PlanFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan", help="Carry out this plan.json instead of planning (IMAGE and EDIT must match)."
+    ),
+]
+ExecutorOpt = Annotated[
+    Literal["auto", "diffusers", "classical"],
+    typer.Option(
+        "--executor",
+        help="auto: the plan's, or the weight-free fill when its model is missing "
+        "and the edit is a removal or extension.",
+    ),
+]
+Control = Annotated[
+    Path | None,
+    typer.Option(
+        "--control", help="ControlNet control image (an OpenPose skeleton), the image's size."
+    ),
+]
+AllowDownload = Annotated[
+    bool,
+    typer.Option(
+        "--allow-download",
+        help="Let diffusers download a missing model (or set RETOUCH_ALLOW_DOWNLOAD=1).",
+    ),
+]
+Out = Annotated[
+    Path, typer.Option("--out", help="Result image (.png, .webp, .tif; .jpg is lossy).")
+]
+MaxRetries = Annotated[
+    int,
+    typer.Option(
+        "--max-retries",
+        min=0,
+        max=10,
+        help="When QA fails, apply its fixes to the plan and run again, up to N more times.",
+    ),
+]
+Session = Annotated[
+    str | None,
+    typer.Option(
+        "--session",
+        help="Record the result as a new version of this history session; IMAGE may then "
+        "be @VERSION (e.g. @current, @current~1).",
+    ),
+]
+KeepFailed = Annotated[
+    bool,
+    typer.Option(
+        "--keep-failed",
+        help="With --session: make a result whose QA failed the session's current version "
+        "(by default it is recorded, and @current stays on its parent).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class EditArgs:
+    """``retouch edit``'s arguments as parsed."""
+
+    image: str
+    edit: str
+    mask: str | None
+    point: list[str] | None
+    box: str | None
+    text: str | None
+    extend: str | None
+    scene: str | None
+    reference: str | None
+    priority: str
+    licence: str
+    hardware: str | None
+    plan_file: Path | None
+    model: str | None
+    executor: str
+    steps: int | None
+    seed: int | None
+    control: Path | None
+    sam: str | None
+    device: str | None
+    allow_download: bool
+    out: Path
+    max_retries: int
+    session: str | None
+    keep_failed: bool
+    data_dir: Path | None
+
+
+def edit_cmd(
+    image: o.Image,
+    edit: o.Edit,
+    mask: o.Mask = None,
+    point: o.Points = None,
+    box: o.Box = None,
+    text: o.Text = None,
+    extend: o.ExtendOpt = None,
+    scene: o.Scene = None,
+    reference: o.Reference = None,
+    priority: o.PriorityOpt = "balanced",
+    licence: o.LicenceOpt = "any",
+    hardware: o.MachineHardware = None,
+    plan_file: PlanFile = None,
+    model: o.ModelOpt = None,
+    executor: ExecutorOpt = "auto",
+    steps: o.Steps = None,
+    seed: o.Seed = None,
+    control: Control = None,
+    sam: o.SamCheckpoint = None,
+    device: o.DeviceOpt = None,
+    allow_download: AllowDownload = False,
+    out: Out = Path("outputs/edit/result.png"),
+    max_retries: MaxRetries = 0,
+    session: Session = None,
+    keep_failed: KeepFailed = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Carry out an edit: write RESULT, plan.json, the skill doc and comparison.png beside it."""
+    run_guarded(run_edit_args, EditArgs(**locals()))
+
+
+def run_edit_args(a: EditArgs) -> None:
+    """The command's body: sources, plan, the edit service, the report; QAFailed (exit 1) when
+    the kept result failed QA (its files are written)."""
+    from retouch.planner.errors import InputError, QAFailed
+    from retouch.planner.hints import hint
+    from retouch.server.cli.progress import StepBar
+    from retouch.server.edits.files import FORMATS
+    from retouch.server.edits.sequence import carry_out
+
+    if a.out.suffix.lower() not in FORMATS:
+        raise InputError(
+            f"--out {a.out} has no image suffix retouch writes; use .png, .webp, .tif or .jpg"
+        )
+    store, image_path, ref_path = _sources(a)
+    plan = _plan(a, image_path, ref_path)
+    job = _job(a, plan, store)
+    bar = StepBar()
+    try:
+        outcome = carry_out(job, a.out, store=store, progress=bar)
+    finally:
+        bar.close()
+    _echo_outcome(outcome, a)
+    if not outcome.report.passed:
+        failed = ", ".join(item.id for item in outcome.report.failed)
+        raise QAFailed(
+            f"QA failed ({failed}) after {len(outcome.attempts)} attempt(s); the result is "
+            "written, see qa.json for the fixes or run again with more retries",
+            hints=[hint("max_retries")],
+        )
+
+
+def _sources(a: EditArgs) -> tuple[Any, str, str | None]:
+    """(history store or None, the source's file path, the reference's file path or None): a
+    file, or with --session a version of the history (@VERSION)."""
+    from retouch.planner.errors import InputError
+
+    store = None
+    image_path = a.image
+    if a.session is not None:
+        from retouch.server.history.hooks import source_path
+        from retouch.server.history.store import Store
+
+        store = Store(a.data_dir)
+        image_path = str(source_path(a.image, store, a.session))
+    elif a.image.startswith("@"):
+        raise InputError(
+            f"{a.image} is a version reference; give --session NAME to read it from the history"
+        )
+    ref_path = a.reference
+    if a.reference is not None:
+        from retouch.server.requests import check_reference
+
+        if store is not None:
+            ref_path = str(source_path(a.reference, store, a.session))
+        ref_path = check_reference(ref_path)
+    return store, image_path, ref_path
+
+
+def _plan(a: EditArgs, image_path: str, ref_path: str | None) -> Any:
+    """The plan: --plan's, checked against IMAGE, EDIT and the mask options, else one made for
+    this machine (or --hardware)."""
+    if a.plan_file is not None:
+        from retouch.planner.render import load_plan
+
+        plan = load_plan(a.plan_file)
+        given = {"mask": a.mask, "point": a.point, "box": a.box, "extend": a.extend}
+        _check_plan_matches(plan, image_path, a.edit, given)
+        updates = {k: v for k, v in (("steps", a.steps), ("seed", a.seed)) if v is not None}
+        plan = plan.model_copy(update=updates)
+        return _with_reference(plan, ref_path) if ref_path is not None else plan
+    from retouch.executors.hardware import detect_hardware
+    from retouch.server.edits.sequence import plan_for
+    from retouch.server.requests import build_request
+
+    hw = a.hardware or ("cpu" if a.device == "cpu" else detect_hardware())
+    request = build_request(
+        image_path,
+        a.edit,
+        mask=a.mask,
+        points=a.point,
+        box=a.box,
+        text=a.text,
+        extend=a.extend,
+        scene=a.scene,
+        priority=a.priority,
+        hardware=hw,
+        seed=a.seed,
+        steps=a.steps,
+        licence=a.licence,
+        reference=ref_path,
+    )
+    return plan_for(request)
+
+
+def _job(a: EditArgs, plan: Any, store: Any) -> Any:
+    """The EditJob: the inputs read here (relative paths are the caller's), the run settings."""
+    from retouch.planner.imageio import open_image, read_mask
+    from retouch.server.edits.job import EditJob, RunSettings
+
+    parent = None
+    if store is not None:
+        from retouch.server.history.hooks import resolve_source
+
+        source, parent = resolve_source(a.image, store, a.session)
+    else:
+        source = open_image(a.image)
+    given = a.mask and plan.mask.source == "given"
+    return EditJob(
+        plan=plan,
+        image=source,
+        mask=read_mask(a.mask, source.size) if given else None,
+        control=open_image(a.control, what="control image") if a.control else None,
+        settings=RunSettings(a.model, a.executor, a.device, a.sam, a.allow_download),
+        max_retries=a.max_retries,
+        session=a.session,
+        parent=parent,
+        keep_failed=a.keep_failed,
+    )
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -77,241 +310,46 @@ def _with_reference(plan: Any, path: str) -> Any:
     return plan.model_copy(update={"request": request})
 
 
-class _StepBar:
-    """A rich progress bar on stderr, started at the first diffusion step."""
+def _echo_outcome(outcome: Any, a: EditArgs) -> None:
+    """What ran (substitutions first), where the files are, each QA item and the version."""
+    from retouch.server.cli.hints import fix_line
+    from retouch.server.edits.files import FORMATS, LOSSY
 
-    def __init__(self) -> None:
-        self.progress: Any = None
-        self.task: Any = None
-
-    def __call__(self, step: int, total: int) -> None:
-        if self.progress is None:
-            self.progress = stderr_progress("diffusion")
-            self.task = self.progress.add_task("steps", total=total)
-        self.progress.update(self.task, completed=step, total=total)
-
-    def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-
-def edit_cmd(
-    image: o.Image,
-    edit: o.Edit,
-    mask: o.Mask = None,
-    point: o.Points = None,
-    box: o.Box = None,
-    text: o.Text = None,
-    extend: o.ExtendOpt = None,
-    scene: o.Scene = None,
-    reference: o.Reference = None,
-    priority: o.PriorityOpt = "balanced",
-    licence: o.LicenceOpt = "any",
-    hardware: o.MachineHardware = None,
-    plan_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--plan",
-            help="Carry out this plan.json instead of planning (IMAGE and EDIT must match).",
-        ),
-    ] = None,
-    model: o.ModelOpt = None,
-    executor: Annotated[
-        Literal["auto", "diffusers", "classical"],
-        typer.Option(
-            "--executor",
-            help="auto: the plan's, or the weight-free fill when its model is missing "
-            "and the edit is a removal or extension.",
-        ),
-    ] = "auto",
-    steps: o.Steps = None,
-    seed: o.Seed = None,
-    control: Annotated[
-        Path | None,
-        typer.Option(
-            "--control", help="ControlNet control image (an OpenPose skeleton), the image's size."
-        ),
-    ] = None,
-    sam: o.SamCheckpoint = None,
-    device: o.DeviceOpt = None,
-    allow_download: Annotated[
-        bool,
-        typer.Option(
-            "--allow-download",
-            help="Let diffusers download a missing model (or set RETOUCH_ALLOW_DOWNLOAD=1).",
-        ),
-    ] = False,
-    out: Annotated[
-        Path, typer.Option("--out", help="Result image (.png, .webp, .tif; .jpg is lossy).")
-    ] = Path("outputs/edit/result.png"),
-    max_retries: Annotated[
-        int,
-        typer.Option(
-            "--max-retries",
-            min=0,
-            max=10,
-            help="When QA fails, apply its fixes to the plan and run again, up to N more times.",
-        ),
-    ] = 0,
-    session: Annotated[
-        str | None,
-        typer.Option(
-            "--session",
-            help="Record the result as a new version of this history session; IMAGE may then "
-            "be @VERSION (e.g. @current, @current~1).",
-        ),
-    ] = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Carry out an edit: write RESULT, plan.json, the skill doc and comparison.png beside it."""
-
-    def body() -> None:
-        from retouch.planner.errors import InputError
-        from retouch.planner.imageio import open_image, read_mask
-        from retouch.planner.render import load_plan
-
-        if out.suffix.lower() not in FORMATS:
-            raise InputError(
-                f"--out {out} has no image suffix retouch writes; use .png, .webp, .tif or .jpg"
-            )
-        # 0. the source: a file, or with --session a version of the history (@VERSION)
-        store = parent = None
-        image_path = image
-        if session is not None:
-            from retouch.server.history.hooks import source_path
-            from retouch.server.history.store import Store
-
-            store = Store(data_dir)
-            image_path = str(source_path(image, store, session))
-        elif image.startswith("@"):
-            raise InputError(
-                f"{image} is a version reference; give --session NAME to read it from the history"
-            )
-        # 0b. the reference image (--reference): a file, or with --session a version
-        ref_path = reference
-        if reference is not None:
-            from retouch.server.requests import check_reference
-
-            if store is not None:
-                ref_path = str(source_path(reference, store, session))
-            ref_path = check_reference(ref_path)
-        # 1. the plan: read and checked, or made for this machine
-        if plan_file is not None:
-            plan = load_plan(plan_file)
-            _check_plan_matches(
-                plan, image_path, edit, {"mask": mask, "point": point, "box": box, "extend": extend}
-            )
-            updates = {k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}
-            plan = plan.model_copy(update=updates)
-            if ref_path is not None:  # another reference image for the saved plan
-                plan = _with_reference(plan, ref_path)
-        else:
-            from retouch.planner import analyze, make_plan
-            from retouch.server.requests import build_request
-
-            hw = hardware or ("cpu" if device == "cpu" else detect_hardware())
-            request = build_request(
-                image_path,
-                edit,
-                mask=mask,
-                points=point,
-                box=box,
-                text=text,
-                extend=extend,
-                scene=scene,
-                priority=priority,
-                hardware=hw,
-                seed=seed,
-                steps=steps,
-                licence=licence,
-                reference=ref_path,
-            )
-            plan = make_plan(request, analyze(request))
-        # 2. the inputs, read here so relative paths are the caller's
-        if store is not None:
-            from retouch.server.history.hooks import resolve_source
-
-            source, parent = resolve_source(image, store, session)
-        else:
-            source = open_image(image_path)
-        raw_mask = read_mask(mask, source.size) if mask and plan.mask.source == "given" else None
-        control_img = open_image(control, what="control image") if control else None
-        # 3. run and check, re-planning with the QA fixes while retries remain
-        bar = _StepBar()
-        try:
-            attempts = run_checked(
-                plan,
-                source,
-                RunOptions(model, executor, device, sam, allow_download, max_retries),
-                mask=raw_mask,
-                control=control_img,
-                progress=bar,
-            )
-        finally:
-            bar.close()
-        from retouch.executors.qa.retry import best_attempt
-
-        best = best_attempt(attempts)
-        plan, result, report = best.plan, best.output, best.report
-        # 4. the files
-        doc, plan_path, comparison = write_edit_files(out, plan, result, report, attempts, source)
-        prov_path = out.parent / "provenance.json"
-        version = None
-        if store is not None:
-            from retouch.server.history.hooks import record_edit
-
-            version = record_edit(
-                store,
-                session,
-                parent,
-                plan.request,
-                plan,
-                result,
-                comparison,
-                report,
-                source=source,
-            )
-            parent = version.parent
-        p = result.provenance
-        who = (
-            "classical fill (OpenCV)"
-            if p.executor == "classical"
-            else (f"{p.pipeline} with {p.model_id} on {p.device} ({p.dtype})")
-        )
-        for d in p.degraded:  # what ran instead of the plan, before anything else
-            typer.echo(f"degraded {d.sentence()} Fix: {d.fix}.")
-        typer.echo(
-            f"result  {out}  ({result.image.size[0]}x{result.image.size[1]} {result.image.mode})"
-        )
-        typer.echo(f"ran     {plan.mode}: {who}; {p.params.get('executor_reason')}")
-        if p.params.get("reference"):
-            flat = ", transparent pixels on white" if p.params.get("reference_flattened") else ""
-            typer.echo(f"refer   {p.params['reference']} ({p.params['reference_size']}{flat})")
-        typer.echo(
-            f"region  {result.edit_mask.mean():.1%} of the canvas; "
-            f"{p.timings.get('total', 0.0):.2f} s"
-        )
-        typer.echo(f"wrote   {plan_path}, {doc.name}, {prov_path.name}, qa.json, comparison.png")
-        _echo_report(report, attempts, best.index)
-        if version is not None:
-            typer.echo(f"version @{version.id} in session {session} (parent {parent or 'none'})")
-        if FORMATS[out.suffix.lower()] in LOSSY:
+    result, p, files = outcome.result, outcome.provenance, outcome.files
+    who = (
+        "classical fill (OpenCV)"
+        if p.executor == "classical"
+        else f"{p.pipeline} with {p.model_id} on {p.device} ({p.dtype})"
+    )
+    for d in p.degraded:  # what ran instead of the plan, before anything else
+        typer.echo(f"degraded {d.sentence()} Fix: {fix_line(d)}.")
+    typer.echo(f"result  {a.out}  ({result.size[0]}x{result.size[1]} {result.mode})")
+    typer.echo(f"ran     {outcome.plan.mode}: {who}; {p.params.get('executor_reason')}")
+    if p.params.get("reference"):
+        flat = ", transparent pixels on white" if p.params.get("reference_flattened") else ""
+        typer.echo(f"refer   {p.params['reference']} ({p.params['reference_size']}{flat})")
+    typer.echo(
+        f"region  {outcome.output.edit_mask.mean():.1%} of the canvas; "
+        f"{p.timings.get('total', 0.0):.2f} s"
+    )
+    typer.echo(
+        f"wrote   {files.plan}, {files.doc.name}, provenance.json, qa.json, mask.png, "
+        "comparison.png"
+    )
+    _echo_report(outcome.report, outcome.attempts, outcome.kept)
+    v = outcome.version
+    if v is not None:
+        typer.echo(f"version @{v.id} in session {a.session} (parent {v.parent or 'none'})")
+        if not outcome.current:
             typer.echo(
-                "note: JPEG is lossy, so pixels outside the region are not the source's "
-                "exactly; write .png to keep them",
-                err=True,
+                f"current stays @{v.parent}: the result failed QA (--keep-failed makes it current)"
             )
-
-        if not report.passed:
-            from retouch.planner.errors import QAFailed
-
-            failed = ", ".join(item.id for item in report.failed)
-            raise QAFailed(
-                f"QA failed ({failed}) after {len(attempts)} attempt(s); the result is written, "
-                "see qa.json for the fixes or rerun with --max-retries N"
-            )
-
-    run_guarded(body)
+    if FORMATS[a.out.suffix.lower()] in LOSSY:
+        typer.echo(
+            "note: JPEG is lossy, so pixels outside the region are not the source's "
+            "exactly; write .png to keep them",
+            err=True,
+        )
 
 
 def _echo_report(report: Any, attempts: list[Any], kept: int) -> None:

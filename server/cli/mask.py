@@ -97,13 +97,12 @@ def mask_cmd(
     """Make a mask from --text words, or --point clicks and/or a --box (pixels): 255 = edit."""
 
     def body() -> None:
-        from retouch.executors.images import masks
-        from retouch.executors.segment.dispatch import segment
         from retouch.executors.segment.sam import check_sam_type
-        from retouch.planner.errors import ExecutorError, InputError
-        from retouch.planner.imageio import open_image
+        from retouch.planner.errors import InputError
+        from retouch.planner.imageio import array_to_mask, open_image
         from retouch.planner.picks import read
         from retouch.planner.schema import SamPrompt
+        from retouch.server.edits.masks import find_mask
         from retouch.server.requests import parse_box, parse_point
 
         # 1. check every input before any model runs
@@ -120,28 +119,23 @@ def mask_cmd(
             box=parse_box(box) if box else None,
             text=target.text if target else None,
         )
-        source = open_image(image)
-        # 2. segment (segment() checks the prompt against the image size), then prepare
-        result = segment(
-            source,
+        # 2. segment (the prompt is checked against the image size), invert, dilate
+        hard, result = find_mask(
+            open_image(image),
             prompt,
             checkpoint=sam,
             sam_type=sam_type,
             pick=target.pick if target else None,
             instance=int(instance) if instance and _small_number(instance) else instance,
+            invert=invert,
+            dilate_px=dilate,
         )
         for line in instance_lines(result):
             typer.echo(line)
         if result.method == "grabcut":
             typer.echo(f"note: {result.note}", err=True)
-        if not result.mask.any():
-            raise ExecutorError(
-                f"{result.method} found no object for this prompt; move the "
-                "point onto the object, or draw the box tighter around it"
-            )
-        hard, _ = masks.prepare(result.mask, invert_it=invert, dilate_px=dilate)
         # 3. write, say what was written
-        write_png(masks.to_pil(hard), out)
+        write_png(array_to_mask(hard), out)
         how = {"sam": f"SAM {result.sam_type}", "face": "face models"}.get(result.method, "GrabCut")
         typer.echo(
             f"wrote {out} ({how}, score {result.score:.2f}, {hard.mean():.1%} of the image "

@@ -59,8 +59,10 @@ def record_edit(
     comparison: Image.Image | bytes | None = None,
     qa_report: BaseModel | None = None,
     source: Image.Image | None = None,
+    make_current: bool = True,
 ) -> Version:
-    """Record an executor's result as the session's new current version.
+    """Record an executor's result as a new version of the session, its current one unless
+    ``make_current`` is False (a result whose QA failed: ``@current`` goes back to ``parent``).
 
     ``output`` is executors.run.RunOutput (``.image`` PIL, ``.edit_mask`` bool (H, W) or None,
     ``.provenance`` pydantic). ``comparison`` is a PIL image or encoded image bytes (JPEG/PNG;
@@ -82,7 +84,7 @@ def record_edit(
             raise InputError(f"the comparison image cannot be decoded ({exc})") from exc
     if parent is None and source is not None:
         parent = record_original(store, session, source, getattr(plan, "request", request)).id
-    return store.add_version(
+    version = store.add_version(
         session,
         parent=parent,
         edit=edit,
@@ -94,6 +96,9 @@ def record_edit(
         qa=qa_report,
         provenance=getattr(output, "provenance", None),
     )
+    if not make_current and parent is not None:
+        store.revert(session, f"@{parent}")
+    return version
 
 
 # ------------------------------------------------------------------------- the MCP tools' models

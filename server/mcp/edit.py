@@ -1,8 +1,9 @@
-"""The edit tools: ``run_edit`` (on the GPU worker) and ``check_edit``.
+"""The edit tools: ``run_edit`` (the edit service, server/edits, on the GPU worker or the pool)
+and ``check_edit``. This module confines the call's files, builds the EditJob and renders the
+outcome in the tools' words.
 
 Heavy modules (executors.run and what it loads: torch, diffusers, OpenCV, segment-anything) are
-imported inside the jobs, on the worker thread, the first time a tool needs them. A module that is
-not in this build yet becomes ModelMissingError "<feature> is not available yet in this build".
+imported inside the jobs, on the worker thread, the first time a tool needs them.
 """
 
 from __future__ import annotations
@@ -18,15 +19,23 @@ from typing import Any
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ResourceLink
-from PIL import Image
 from retouch.planner.errors import InputError
-from retouch.planner.imageio import array_to_mask, read_mask
+from retouch.planner.imageio import read_mask
 from retouch.planner.schema import Degradation, EditPlan
-from retouch.server.history.hooks import record_edit
+from retouch.server.edits import images
+from retouch.server.edits.files import write_provenance
+from retouch.server.edits.job import EditJob, EditOutcome, RunSettings
+from retouch.server.edits.sequence import carry_out, finish
 from retouch.server.mcp import outputs
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.hints import tool_degraded, tool_words
-from retouch.server.mcp.history import VERSION_URI, image_source, load_source, run_session
+from retouch.server.mcp.history import (
+    VERSION_URI,
+    Source,
+    image_source,
+    load_source,
+    run_session,
+)
 from retouch.server.mcp.plan import (
     apply_overrides,
     load_plan_ref,
@@ -48,16 +57,16 @@ Progress = Callable[[int, int], Awaitable[None]]
 def _confine_weights(cfg: ServerConfig, plan: EditPlan) -> None:
     """Model folders named by path (a plan file or an override can name any) must lie in a root;
     Hugging Face ids resolve in the local cache and are left alone."""
+    from retouch.planner.modelref import looks_like_path
+
     for what, ident in (
         ("model.id", plan.model.id),
         ("controlnet.id", plan.controlnet.id if plan.controlnet else None),
     ):
         if ident is None:
             continue
-        looks_like_path = (
-            ident.startswith(("/", ".", "~")) or ident.endswith("/") or ident.count("/") > 1
-        )
-        if looks_like_path or (cfg.roots.base / ident).exists():
+        on_disk = (cfg.roots.base / ident).exists() or Path(ident).expanduser().exists()
+        if looks_like_path(ident) or on_disk:
             cfg.roots.resolve_input_dir(ident, what)
 
 
@@ -69,89 +78,114 @@ def _plan_for(cfg: ServerConfig, args: RunEditInput, sw: Stopwatch) -> EditPlan:
     return make_request_plan(cfg, args.request, sw, args.session)
 
 
-async def run_edit(
-    cfg: ServerConfig, args: RunEditInput, on_progress: Progress | None = None
-) -> tuple[RunEditOutput, Shown]:
-    sw = Stopwatch("run_edit")
-    # 1. the plan (overrides applied) and every file it reads, confined to the roots
-    plan = apply_overrides(_plan_for(cfg, args, sw), args.overrides)
+@dataclass(frozen=True)
+class _Inputs:
+    """A run_edit call's files, confined and recorded in its provenance; decoded by ``job``."""
+
+    src: Source
+    session: str | None
+    parent: str | None
+    mask: Path | None
+    control: Path | None
+    reference: Source | None
+
+    def job(self, cfg: ServerConfig, plan: EditPlan, args: RunEditInput) -> EditJob:
+        """The EditJob, decoded (on a worker thread: decoding a large image takes a while)."""
+        image = load_source(cfg, self.src)
+        ref = self.reference
+        return EditJob(
+            plan=plan,
+            image=image,
+            mask=read_mask(self.mask, image.size) if self.mask else None,
+            control=cfg.load_image(self.control, "control") if self.control else None,
+            reference=load_source(cfg, ref, "reference image") if ref else None,
+            settings=RunSettings(executor=args.executor),
+            session=self.session,
+            parent=self.parent,
+            keep_failed=args.keep_failed,
+        )
+
+
+def _inputs(cfg: ServerConfig, args: RunEditInput, plan: EditPlan, sw: Stopwatch) -> _Inputs:
     src = image_source(cfg, plan.request.image, None, args.session)
     sw.read("image", src.path, src.version_id)
     session, parent = run_session(args.session, src)
-    if session is not None:
-        await anyio.to_thread.run_sync(lambda: cfg.store)  # a broken store fails before the run
     mask_ref = mask_arg(cfg, args.mask, args.mask_base64) or plan.request.mask
     mask_path = sw.read("mask", cfg.input_file(mask_ref, "mask")) if mask_ref else None
     control = args.control
     control_path = sw.read("control", cfg.image_file(control, None, "control")) if control else None
     guide = plan.request.guidance
     ref_src = reference_source(cfg, guide.image, args.session, sw) if guide else None
-    _confine_weights(cfg, plan)
-    extra = cfg.new_output(args.output) if args.output else None
-    plan_hash = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:8]
-    run_id = (
-        f"{outputs.stamp()}-{plan_hash}-{secrets.token_hex(2)}"  # unique even for the same plan
-    )
-    run_dir = cfg.out_folder("runs") / run_id
-
-    # 2. the edit and its QA, on the GPU worker (or, with serve --pool, on a Ray Serve replica)
-    def inputs():  # type: ignore[no-untyped-def]
-        image = load_source(cfg, src)
-        mask = read_mask(mask_path, image.size) if mask_path else None
-        control = cfg.load_image(control_path, "control") if control_path else None
-        return image, mask, control
-
-    def job(cancel: threading.Event, progress: Callable[[int, int], None] | None):  # type: ignore[no-untyped-def]
-        image, mask, control = inputs()
-        ref = load_source(cfg, ref_src, "reference image") if ref_src else None
-        return image, *run_and_check(
-            plan, image, mask, control, args.executor, progress, cancel, reference=ref
-        )
-
     if cfg.pool is not None and ref_src is not None:
         raise InputError(
             "reference images do not travel to the executor pool yet; run this edit on a "
-            "server started without --pool"
+            "server started without the pool"
         )
-    if cfg.pool is not None:  # a thin front: the job goes out as bytes, the result comes back
-        image, mask, control = await anyio.to_thread.run_sync(inputs)
-        out, report = await cfg.pool.run_edit(
-            plan, image, mask, control, args.executor, on_progress
-        )
+    return _Inputs(src, session, parent, mask_path, control_path, ref_src)
+
+
+async def run_edit(
+    cfg: ServerConfig, args: RunEditInput, on_progress: Progress | None = None
+) -> tuple[RunEditOutput, Shown]:
+    sw = Stopwatch("run_edit")
+    # 1. the plan (overrides applied) and every file it reads, confined to the roots
+    plan = apply_overrides(_plan_for(cfg, args, sw), args.overrides)
+    inputs = _inputs(cfg, args, plan, sw)
+    if inputs.session is not None:
+        await anyio.to_thread.run_sync(lambda: cfg.store)  # a broken store fails before the run
+    _confine_weights(cfg, plan)
+    extra = cfg.new_output(args.output) if args.output else None
+    plan_hash = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:8]
+    run_id = f"{outputs.stamp()}-{plan_hash}-{secrets.token_hex(2)}"  # unique for one plan too
+    result_path = cfg.out_folder("runs") / run_id / "result"  # .png, or .tif for CMYK
+    store = cfg.store if inputs.session is not None else None
+    finish_args = {"store": store, "copies": (extra,) if extra else (), "preview": True}
+
+    # 2. the edit service: on the GPU worker, or with serve --pool the run and its QA on a Ray
+    # Serve replica (the job goes out as bytes) and the files here
+    if cfg.pool is None:
+
+        def job(cancel: threading.Event, progress: Callable[[int, int], None] | None) -> Any:
+            edit_job = inputs.job(cfg, plan, args)
+            return carry_out(edit_job, result_path, progress=progress, cancel=cancel, **finish_args)
+
+        outcome = await cfg.worker.run(job, on_progress=on_progress)
     else:
-        image, out, report = await cfg.worker.run(job, on_progress=on_progress)
-    # 3. the files, written off the event loop
-    files = await anyio.to_thread.run_sync(_write_run, run_dir, image, out, report, plan, extra)
-    # 4. the history: the result (after QA) becomes the session's new current version
-    version = None
-    if session is not None:
-        version = await anyio.to_thread.run_sync(
-            lambda: record_edit(
-                cfg.store,
-                session,
-                parent,
-                plan.request,
-                plan,
-                out,
-                files.comparison.read_bytes(),
-                report,
-                source=image,
-            )
+        from retouch.executors.qa.retry import Attempt
+
+        edit_job = await anyio.to_thread.run_sync(inputs.job, cfg, plan, args)
+        out, report = await cfg.pool.run_edit(
+            plan, edit_job.image, edit_job.mask, edit_job.control, args.executor, on_progress
         )
-    vid = version.id if version else None
-    provenance = sw.provenance(out.provenance.model_dump(mode="json"), version=vid)
-    outputs.atomic_write(run_dir / "provenance.json", provenance.model_dump_json(indent=2).encode())
+        attempts = [Attempt(index=0, plan=plan, output=out, report=report)]
+        outcome = await anyio.to_thread.run_sync(
+            lambda: finish(edit_job, attempts, result_path, **finish_args)
+        )
+    # 3. the tool's provenance (inputs, timings, version) replaces the run's
+    vid = outcome.version.id if outcome.version else None
+    provenance = sw.provenance(outcome.provenance.model_dump(mode="json"), version=vid)
+    write_provenance(outcome.files, provenance)
+    return _output(cfg, args, run_id, outcome, provenance, extra)
+
+
+def _output(
+    cfg: ServerConfig,
+    args: RunEditInput,
+    run_id: str,
+    outcome: EditOutcome,
+    provenance: Any,
+    extra: Path | None,
+) -> tuple[RunEditOutput, Shown]:
+    """The tool's structured result and the images shown inline (preview, comparison JPEG)."""
+    files, version, report = outcome.files, outcome.version, outcome.report
     ref = outputs.file_ref
     step = _next_step(report)
-    if vid is not None:
-        step += (
-            f"; recorded as @{vid} in session {session!r} (edit it next with image '@current'; "
-            "undo with revert to '@current~1')"
-        )
+    if version is not None:
+        step += _version_step(outcome, version.session)
     report = report.model_copy(update={"degraded": tool_degraded(report.degraded, "run_edit")})
     result = RunEditOutput(
         degraded=report.degraded,
-        verdict=tool_words(report.verdict),
+        verdict=tool_words(report.verdict, tool="run_edit"),
         run_id=run_id,
         result=ref(cfg.out_dir, files.result),
         output=str(extra) if extra else None,
@@ -162,43 +196,31 @@ async def run_edit(
         applied=args.overrides,
         qa=report,
         next_step=step,
-        version=vid,
-        session=session if vid else None,
+        version=version.id if version else None,
+        session=version.session if version else None,
         parent=version.parent if version else None,
-        version_uri=VERSION_URI.format(id=vid) if vid else None,
+        current=outcome.current if version else None,
+        version_uri=VERSION_URI.format(id=version.id) if version else None,
         provenance=provenance,
     )
-    return result, Shown(files.shown)
+    shown = [(files.preview.read_bytes(), outputs.MIME[files.preview.suffix])]
+    shown.append((images.fit_jpeg(outcome.comparison), "image/jpeg"))
+    return result, Shown(shown)
 
 
-def run_and_check(
-    plan: EditPlan,
-    image: Image.Image,
-    mask: Any,
-    control: Image.Image | None,
-    executor: str,
-    progress: Callable[[int, int], None] | None,
-    cancel: threading.Event,
-    reference: Image.Image | None = None,
-) -> tuple[Any, Any]:
-    """(RunOutput, QA report): the edit and the checklist of what actually ran (a classical
-    fallback used no prompt). The local worker and a pool replica both run exactly this;
-    ``reference`` is the plan's reference image, read by the caller (None: run_plan reads the
-    plan's path, or the plan has none)."""
-    run = feature("retouch.executors.run", "run_edit")
-    qa = feature("retouch.executors.qa.check", "QA")
-    out = run.run_plan(
-        plan,
-        image=image,
-        mask=mask,
-        control=control,
-        reference=reference,
-        executor=executor,
-        progress=progress,
-        cancel=cancel,
+def _version_step(outcome: EditOutcome, session: str) -> str:
+    """Where the result went in the history, and whether it became the current version."""
+    vid = outcome.version.id
+    if outcome.current:
+        return (
+            f"; recorded as @{vid} in session {session!r} (edit it next with image '@current'; "
+            "undo with revert to '@current~1')"
+        )
+    return (
+        f"; recorded as @{vid} in session {session!r}, but '@current' stays on its parent "
+        f"@{outcome.version.parent} because QA failed (run_edit with keep_failed=true makes a "
+        f"failed result current; revert to '@{vid}' keeps this one)"
     )
-    ran = plan.model_copy(update={"executor": out.provenance.executor})
-    return out, qa.check(image, out.image, out.edit_mask, ran, out.provenance.degraded)
 
 
 def _next_step(report: Any) -> str:
@@ -220,45 +242,6 @@ def _next_step(report: Any) -> str:
             "measured checks passed but no content check confirmed the edit"
         )
     return "QA verified the edit: show the user the result"
-
-
-@dataclass
-class RunFiles:
-    result: Path
-    mask: Path | None
-    preview: Path
-    comparison: Path
-    plan: Path
-    shown: list[tuple[bytes, str]]
-
-
-def _write_run(
-    run_dir: Path, image: Image.Image, out: Any, report: Any, plan: EditPlan, extra: Path | None
-) -> RunFiles:
-    """result.png (mode, alpha and ICC kept), mask.png, preview, comparison.jpg, plan and QA."""
-    png = outputs.encode_png(out.image)
-    outputs.atomic_write(run_dir / "result.png", png)
-    if extra is not None:
-        outputs.atomic_write(extra, png)
-    mask = None
-    if out.edit_mask is not None:
-        mask = run_dir / "mask.png"
-        outputs.atomic_write(mask, outputs.encode_png(array_to_mask(out.edit_mask)))
-    small, mime = outputs.preview(out.image)
-    preview = run_dir / ("preview.png" if mime == "image/png" else "preview.jpg")
-    outputs.atomic_write(preview, small)
-    compare = outputs.comparison(image, out.image, out.edit_mask)
-    outputs.atomic_write(run_dir / "comparison.jpg", compare)
-    outputs.atomic_write(run_dir / "plan.json", (plan.model_dump_json(indent=2) + "\n").encode())
-    outputs.atomic_write(run_dir / "qa.json", report.model_dump_json(indent=2).encode())
-    return RunFiles(
-        result=run_dir / "result.png",
-        mask=mask,
-        preview=preview,
-        comparison=run_dir / "comparison.jpg",
-        plan=run_dir / "plan.json",
-        shown=[(small, mime), (compare, "image/jpeg")],
-    )
 
 
 # ------------------------------------------------------------------------------------- check_edit
@@ -330,11 +313,11 @@ async def _run_edit_tool(cfg: ServerConfig, args: RunEditInput, ctx: Context) ->
     # the verdict leads: it starts with what ran instead of the plan, when anything did
     summary = (
         f"{out.verdict}. Next: {out.next_step}. Result {out.result.path} ({out.result.uri}), run "
-        f"{out.run_id}. The images below are a preview and source|result."
+        f"{out.run_id}. The images below are a preview and source | mask | result."
     )
     links = [
-        link(out.result, "result.png", "full-size result"),
-        link(out.comparison, "comparison.jpg", "source | result"),
+        link(out.result, Path(out.result.path).name, "full-size result"),
+        link(out.comparison, "comparison.png", "source | mask | result"),
         link(out.plan_file, "plan.json", "the plan as run"),
     ]
     if out.mask is not None:

@@ -17,13 +17,14 @@ from retouch.planner.errors import InputError
 from retouch.planner.imageio import array_to_mask
 from retouch.planner.picks import read
 from retouch.planner.schema import SamPrompt
+from retouch.server.edits.masks import find_mask
 from retouch.server.mcp import outputs
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.hints import tool_words
 from retouch.server.mcp.history import image_source, load_source
 from retouch.server.mcp.numbered import numbered_overlay
 from retouch.server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
-from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, feature, link, reply
+from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, link, reply
 
 
 async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOutput, Shown]:
@@ -40,15 +41,13 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
 
     def job(cancel: threading.Event, progress: object) -> tuple[np.ndarray, object, Image.Image]:
         image = load_source(cfg, src)
-        return *find_mask(image, prompt, **knobs), image
+        return *find_mask(image, prompt, **knobs), image  # server/edits/masks.py
 
     if cfg.pool is not None:  # a thin front: SAM runs on the pool's Segmenter
         image = await anyio.to_thread.run_sync(load_source, cfg, src)
         mask, found = await cfg.pool.make_mask(image, prompt, knobs)
     else:
         mask, found, image = await cfg.worker.run(job)
-    if not mask.any():
-        raise InputError("the mask is empty after invert; the object covers the whole image")
     # 2. write the mask and describe it
     mask_id = f"{outputs.stamp()}-{hashlib.sha256(mask.tobytes()).hexdigest()[:8]}"
     path = cfg.out_folder("masks") / f"{mask_id}.png"
@@ -93,37 +92,6 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
         boxes = [(i.id, i.box) for i in found.instances]
         preview = numbered_overlay(preview, image.size, boxes, found.chosen)
     return out, Shown([(preview, "image/jpeg")])
-
-
-def find_mask(
-    image: Image.Image,
-    prompt: SamPrompt,
-    *,
-    checkpoint: str | None,
-    sam_type: str,
-    pick: str | None,
-    instance: int | str | None,
-    invert: bool,
-    dilate_px: int,
-) -> tuple[np.ndarray, object]:
-    """(bool (H, W) mask, the segmentation) for ``prompt`` on ``image``, inverted and dilated as
-    asked. The local worker and the pool's Segmenter both run exactly this."""
-    segment = feature("retouch.executors.segment.dispatch", "make_mask")
-    masks = feature("retouch.executors.images.masks", "make_mask")
-    found = segment.segment(
-        image, prompt, checkpoint=checkpoint, sam_type=sam_type, pick=pick, instance=instance
-    )
-    mask = found.mask
-    if not mask.any():
-        raise InputError(
-            f"the prompt selected nothing ({found.method}); click on the object "
-            "(label 1) or draw a box around it"
-        )
-    if invert:
-        mask = masks.invert(mask)
-    if dilate_px:
-        mask = masks.dilate(mask, dilate_px)
-    return mask, found
 
 
 def _prompt(args: MakeMaskInput) -> tuple[SamPrompt, str | None]:

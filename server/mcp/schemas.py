@@ -219,6 +219,9 @@ class RunEditInput(_In):
         description="Record the result as a new current version of this session (one per "
         "conversation); default: the plan image's version's session.",
     )
+    keep_failed: bool = Field(
+        default=False, description="Make a QA-failed result '@current' too (else it stays)."
+    )
 
 
 class RunEditOutput(_Out):
@@ -231,7 +234,7 @@ class RunEditOutput(_Out):
     output: str | None = None
     mask: FileRef | None = Field(description="The mask used (after invert/dilate).")
     preview: FileRef
-    comparison: FileRef = Field(description="Before/after, with a zoom on a small region.")
+    comparison: FileRef = Field(description="Source|mask|result; zooms on a small region.")
     plan_file: FileRef = Field(description="The plan as run.")
     applied: list[PlanChange]
     qa: QAReport
@@ -239,6 +242,7 @@ class RunEditOutput(_Out):
     version: str | None = Field(default=None, description="The version recorded (@ID), if any.")
     session: str | None = None
     parent: str | None = Field(default=None, description="The version edited; null for a file.")
+    current: bool | None = Field(default=None, description="Whether it became '@current'.")
     version_uri: str | None = None
     provenance: ToolProvenance = Field(description="Model, seed, parameters, mask hash, timings")
 

@@ -24,16 +24,13 @@ from typing import Any, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
+from retouch.server.edits.job import JobCancelled  # noqa: F401  (raised here; tools catch it)
 
 T = TypeVar("T")
 ProgressFn = Callable[[int, int], None]
 JobFn = Callable[[threading.Event, ProgressFn | None], Any]
 
 log = logging.getLogger("retouch.worker")
-
-
-class JobCancelled(Exception):
-    """The job's cancel event was set before or while it ran."""
 
 
 @dataclass

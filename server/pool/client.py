@@ -37,7 +37,7 @@ Progress = Callable[[int, int], Awaitable[None]] | None
 
 def _error(name: str, message: str) -> Exception:
     """The replica's RetouchError (or JobCancelled) again, by class name."""
-    from retouch.server.mcp.worker import JobCancelled
+    from retouch.server.edits.job import JobCancelled
 
     if name == "JobCancelled":
         return JobCancelled(message)

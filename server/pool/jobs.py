@@ -1,26 +1,27 @@
-"""Picklable jobs for the pool and the code a replica runs for them. No ray here.
+"""Picklable jobs for the pool and the code a replica runs for them. No ray and no MCP here.
 
 A job is a description, not a closure: the plan as JSON, the images as lossless bytes (PNG, or
 TIFF for modes PNG cannot hold), the executor choice and a job id. The replica decodes it, runs
-exactly what the local worker runs (``retouch.server.mcp.edit.run_and_check`` / ``retouch.server.mcp.mask.find_mask``)
-and answers with bytes and JSON, so the front needs no shared filesystem and never imports torch.
+the edit service's step that the local worker runs (``retouch.server.edits.sequence.attempt``:
+run_plan and the QA of what ran; ``retouch.server.edits.masks.find_mask``) and answers with bytes
+and JSON, so the front needs no shared filesystem and never imports torch.
 """
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.imageio import array_to_mask
 from retouch.planner.schema import EditPlan, SamPrompt
-from retouch.server.mcp.outputs import encode_png
-
-PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I;16")
+from retouch.server.edits.images import (  # noqa: F401  (the wire format; client imports these)
+    bytes_image,
+    bytes_mask,
+    image_bytes,
+    mask_bytes,
+)
 
 
 class EditJob(BaseModel):
@@ -71,38 +72,6 @@ class MaskJob(BaseModel):
     dilate_px: int = 0
 
 
-# ------------------------------------------------------------------------------------ bytes
-
-
-def image_bytes(img: Image.Image) -> bytes:
-    """Lossless bytes of ``img``: PNG (as ``encode_png``) when PNG holds its mode, else TIFF."""
-    if img.mode in PNG_MODES:
-        return encode_png(img)
-    buf = io.BytesIO()
-    icc = img.info.get("icc_profile")
-    img.save(buf, format="TIFF", **({"icc_profile": icc} if icc else {}))
-    return buf.getvalue()
-
-
-def bytes_image(data: bytes) -> Image.Image:
-    """Decode ``image_bytes``; the ICC profile stays in ``info``."""
-    with Image.open(io.BytesIO(data)) as im:
-        im.load()
-        out = im.copy()
-        if im.info.get("icc_profile"):
-            out.info["icc_profile"] = im.info["icc_profile"]
-        return out
-
-
-def mask_bytes(mask: np.ndarray | None) -> bytes | None:
-    return None if mask is None else encode_png(array_to_mask(mask))
-
-
-def bytes_mask(data: bytes | None) -> np.ndarray | None:
-    """bool (H, W) from PNG L bytes (255 = edit)."""
-    return None if data is None else np.asarray(bytes_image(data).convert("L")) > 127
-
-
 # ------------------------------------------------------------------------------ replica side
 
 Progress = Callable[[int, int], None] | None
@@ -110,14 +79,19 @@ Progress = Callable[[int, int], None] | None
 
 def run_edit_job(job: EditJob, progress: Progress, cancel: threading.Event) -> EditResult:
     """Run one edit and its QA where the result is (the replica), as the local worker does."""
-    from retouch.server.mcp.edit import run_and_check
+    from retouch.server.edits.job import EditJob as ServiceJob
+    from retouch.server.edits.job import RunSettings
+    from retouch.server.edits.sequence import attempt
 
     plan = EditPlan.model_validate_json(job.plan)
-    image = bytes_image(job.image)
-    control = bytes_image(job.control) if job.control is not None else None
-    out, report = run_and_check(
-        plan, image, bytes_mask(job.mask), control, job.executor, progress, cancel
+    edit = ServiceJob(
+        plan=plan,
+        image=bytes_image(job.image),
+        mask=bytes_mask(job.mask),
+        control=bytes_image(job.control) if job.control is not None else None,
+        settings=RunSettings(executor=job.executor),
     )
+    out, report = attempt(plan, edit, progress, cancel)
     return EditResult(
         job_id=job.job_id,
         image=image_bytes(out.image),
@@ -129,7 +103,7 @@ def run_edit_job(job: EditJob, progress: Progress, cancel: threading.Event) -> E
 
 def run_mask_job(job: MaskJob) -> tuple[bytes, Any]:
     """(mask PNG bytes, the MaskResult without its arrays) for one segmentation."""
-    from retouch.server.mcp.mask import find_mask
+    from retouch.server.edits.masks import find_mask
 
     mask, found = find_mask(
         bytes_image(job.image),

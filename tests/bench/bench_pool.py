@@ -46,7 +46,8 @@ def main() -> None:
 async def bench(args: argparse.Namespace) -> None:
     import torch
     from retouch.executors.testing import save_sd
-    from retouch.server.mcp.edit import run_and_check
+    from retouch.server.edits.job import EditJob
+    from retouch.server.edits.sequence import attempt
     from retouch.server.mcp.worker import GpuWorker
     from retouch.server.pool import ops
     from retouch.server.pool.client import PoolClient
@@ -62,11 +63,10 @@ async def bench(args: argparse.Namespace) -> None:
     plan = tiny_plan(tmp, "replace the sky with a sunset", mask=mask, steps=args.steps, crop=False)
     plan = plan.model_copy(update={"model": plan.model.model_copy(update={"id": str(model)})})
     worker = GpuWorker()
+    job = EditJob(plan=plan, image=image, mask=mask)
 
     async def local() -> None:
-        await worker.run(
-            lambda c, p: run_and_check(plan, image, mask, None, "auto", None, threading.Event())
-        )
+        await worker.run(lambda c, p: attempt(plan, job, None, threading.Event()))
 
     ops.connect("local", num_cpus=2)
     client = PoolClient("local")

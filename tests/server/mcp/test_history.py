@@ -68,7 +68,9 @@ async def error(client: Client, tool: str, args: dict) -> str:
 
 
 async def edit(client: Client, image: str, session: str | None = "chat", **extra) -> RunEditOutput:
-    args: dict = {"request": {"image": image, **REMOVE}, **extra}
+    """run_edit of REMOVE on ``image``; each result becomes current whatever its QA said (the
+    chain is what these tests follow; test_run.py covers a failed result left off @current)."""
+    args: dict = {"request": {"image": image, **REMOVE}, "keep_failed": True, **extra}
     if session is not None:
         args["session"] = session
     return RunEditOutput.model_validate(await ok(client, "run_edit", args))
@@ -355,7 +357,9 @@ async def test_check_edit_between_versions_uses_the_stored_plan(cfg: ServerConfi
     extend = {"image": "photo.png", "edit": "extend the canvas", "extend": {"right": 24}}
     async with Client(build_server(cfg)) as client:
         run = RunEditOutput.model_validate(
-            await ok(client, "run_edit", {"request": extend, "session": "chat"})
+            await ok(
+                client, "run_edit", {"request": extend, "session": "chat", "keep_failed": True}
+            )
         )
         checked = CheckEditOutput.model_validate(
             await ok(

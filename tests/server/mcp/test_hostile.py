@@ -77,7 +77,7 @@ async def test_odd_images_run_or_fail_cleanly(work: Path) -> None:
         request = {"image": image, "mask": mask, "edit": "remove the object"}
         err, text = await call(cfg, "run_edit", {"request": request, "executor": "classical"})
         assert not err, text
-    comparisons = [Image.open(p).size for p in (work / "out" / "runs").rglob("comparison.jpg")]
+    comparisons = [Image.open(p).size for p in (work / "out" / "runs").rglob("comparison.png")]
     assert len(comparisons) == 2 and all(w <= 8 * h + 16 for w, h in comparisons)
     err, text = await call(cfg, "plan_edit", {"image_base64": bomb_png(), "edit": "remove it"})
     assert err and "more pixels than this server opens" in text

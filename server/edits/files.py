@@ -1,0 +1,123 @@
+"""The one writer of a run folder, used by every front:
+
+    RESULT (format from its suffix; result.png, or .tif for a mode PNG cannot hold)   the result
+    mask.png            the region regenerated (255 = edit)
+    comparison.png      source | mask | result (server.edits.images.comparison_image)
+    preview.jpg|png     a small preview (MCP shows it inline; ``preview=True``)
+    plan.json, skill-editing-pipeline.md, qa.json, provenance.json
+    attempts/N/         result.png, plan.json, qa.json of every attempt, after retries
+
+Every file is written whole or not at all (planner.atomic). The result keeps the source's mode,
+bit depth, alpha and ICC profile (executors.images.encode), or is refused by a format that
+cannot hold them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from retouch.executors.images.encode import FORMATS  # noqa: F401  (the suffixes written)
+from retouch.server.edits.job import RunFiles
+
+LOSSY = ("JPEG",)
+
+
+def save_image(img: Any, path: Path) -> None:
+    """Write ``img`` to ``path`` in the format its suffix names, keeping mode, bit depth, alpha
+    and ICC profile (executors.images.encode), whole or not at all; InputError naming the formats
+    that hold the image when this one cannot."""
+    from retouch.executors.images.encode import save_image as encode_save
+
+    encode_save(img, path)
+
+
+def result_file(path: Path, img: Any) -> Path:
+    """``path``, or for a path without a suffix (``DIR/result``) the lossless default for
+    ``img``: .png when PNG holds it, else .tif (CMYK, LAB, float...)."""
+    from retouch.executors.images.encode import suffix_for
+
+    return path if path.suffix else path.with_suffix(suffix_for(img))
+
+
+def _json(model: BaseModel) -> bytes:
+    return (model.model_dump_json(indent=2) + "\n").encode()
+
+
+def write_run(
+    result_path: Path,
+    plan: Any,
+    output: Any,
+    report: Any,
+    comparison: Any,
+    *,
+    attempts: list[Any] = (),  # type: ignore[assignment]
+    copies: tuple[Path, ...] = (),
+    preview: bool = False,
+) -> RunFiles:
+    """Write the run folder around ``result_path`` (its parent): see the module docstring.
+    A ``result_path`` without a suffix gets the lossless one that holds the image (result_file).
+
+    ``output`` is the kept attempt's executors.run.RunOutput, ``report`` its QAReport,
+    ``comparison`` the PIL comparison image; ``copies`` are more paths for the result (MCP's
+    ``output`` argument). provenance.json holds ``output.provenance`` until ``write_provenance``
+    replaces it (after the history has the version)."""
+    from retouch.planner.atomic import atomic_write
+    from retouch.planner.imageio import array_to_mask
+    from retouch.planner.render import write_outputs
+    from retouch.server.edits import images
+
+    result_path = result_file(result_path, output.image)
+    folder = result_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    save_image(output.image, result_path)
+    for copy in copies:
+        save_image(output.image, copy)
+    mask = None
+    if output.edit_mask is not None:
+        mask = folder / "mask.png"
+        atomic_write(mask, images.encode_png(array_to_mask(output.edit_mask)))
+    shown = None
+    if preview:
+        small, mime = images.preview(output.image)
+        shown = folder / ("preview.png" if mime == "image/png" else "preview.jpg")
+        atomic_write(shown, small)
+    save_image(comparison, folder / "comparison.png")
+    doc, plan_path = write_outputs(plan, folder)
+    atomic_write(folder / "qa.json", _json(report))
+    atomic_write(folder / "provenance.json", _json(output.provenance))
+    if len(attempts) > 1:
+        write_attempts(attempts, folder)
+    return RunFiles(
+        folder=folder,
+        result=result_path,
+        comparison=folder / "comparison.png",
+        plan=plan_path,
+        doc=doc,
+        qa=folder / "qa.json",
+        provenance=folder / "provenance.json",
+        mask=mask,
+        preview=shown,
+        copies=tuple(copies),
+    )
+
+
+def write_provenance(files: RunFiles, provenance: BaseModel) -> None:
+    """Replace provenance.json with ``provenance`` (a front's richer record, e.g. MCP's with the
+    tool's inputs and the version id)."""
+    from retouch.planner.atomic import atomic_write
+
+    atomic_write(files.provenance, _json(provenance))
+
+
+def write_attempts(attempts: list[Any], folder: Path) -> None:
+    """Every attempt's result, plan and QA report under FOLDER/attempts/N/ (N from 1)."""
+    from retouch.planner.atomic import atomic_write
+
+    for a in attempts:
+        where = folder / "attempts" / str(a.index + 1)
+        where.mkdir(parents=True, exist_ok=True)
+        save_image(a.output.image, result_file(where / "result", a.output.image))
+        atomic_write(where / "plan.json", _json(a.plan))
+        atomic_write(where / "qa.json", _json(a.report))
