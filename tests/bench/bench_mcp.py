@@ -1,6 +1,10 @@
 """MCP server benchmark (run by hand: ``.venv/bin/python tests/bench/bench_mcp.py``).
 
 Measures, side by side on this machine:
+0. the front door (``--front-door [--before SITE]``): for this checkout and, in the same run, an
+   older tree (SITE: a folder holding ``retouch/`` with that tree's planner, executors and server):
+   `retouch serve` spawn -> initialize against ``python -c "import mcp.server.mcpserver"``, the
+   median plan_edit over stdio (512x512 with a mask), and `retouch plan` as a process;
 1. `retouch serve` over stdio: spawn -> initialize -> tools/list, and whether torch got imported;
 2. run_edit through an in-memory MCP session vs executors.run.run_plan called directly, for the
    classical removal on the 512x512 astronaut (the MCP overhead: confinement, hashing, PNG/preview/
@@ -137,6 +141,10 @@ async def warm_vs_cold(work: Path) -> tuple[float, float]:
 
 
 async def main() -> None:
+    if "--front-door" in sys.argv:
+        before = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
+        await front_door(Path(before) if before else None)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         photo(work)
@@ -155,6 +163,185 @@ async def main() -> None:
             f"tiny SD-inpaint run_edit: first {cold:.2f} s, second {warm:.2f} s, ratio "
             f"{cold / warm:.1f}x (the pipeline loads once and stays warm)"
         )
+
+
+# ----------------------------------------------------------------------------- the front door
+
+FRONT_ROUNDS = 7  # process spawns per measure and tree, interleaved
+PLAN_CALLS = 30  # plan_edit calls per session (after 3 warm-up calls)
+EDIT = "remove the space shuttle model"
+
+
+def _env(work: Path, site: Path | None) -> dict[str, str]:
+    """The environment a spawned process runs in: SITE first on the path (an older tree), no
+    weights, no GPU driver, its own history store."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RETOUCH_DATA_DIR": str(work / "data")}
+    env["PYTHONPATH"] = os.pathsep.join([str(site)] if site else [])
+    return env
+
+
+def _wall(args: list[str], work: Path, env: dict[str, str]) -> float:
+    """Seconds from spawn to exit of ``python ARGS`` (it must succeed)."""
+    import subprocess
+
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, *args], cwd=work, env=env, capture_output=True)
+    elapsed = time.perf_counter() - t0
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return elapsed
+
+
+async def _serve(work: Path, env: dict[str, str]) -> tuple[float, float, list[float]]:
+    """`retouch serve` over stdio: spawn -> initialize (s), -> tools/list (s), then the
+    plan_edit round trips (s each) for the 512x512 photo with its mask."""
+    from mcp import Client, StdioServerParameters
+
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "retouch.server.cli", "serve"], cwd=str(work), env=env
+    )
+    args = {"image": "astro.png", "mask": "astro_mask.png", "edit": EDIT}
+    t0 = time.perf_counter()
+    async with Client(params) as client:
+        init = time.perf_counter() - t0
+        await client.list_tools()
+        listed = time.perf_counter() - t0
+        calls = []
+        for i in range(3 + PLAN_CALLS):
+            t1 = time.perf_counter()
+            result = await client.call_tool("plan_edit", args)
+            if i >= 3:
+                calls.append(time.perf_counter() - t1)
+            assert not result.is_error, result.content[0].text
+    return init, listed, calls
+
+
+async def _front_round(work: Path, env: dict[str, str], out: dict[str, list[float]]) -> None:
+    plan_args = ["-m", "retouch.server.cli", "plan", "astro.png", EDIT]
+    out["python"].append(_wall(["-c", "pass"], work, env))
+    out["import mcp"].append(_wall(["-c", "import mcp.server.mcpserver"], work, env))
+    init, listed, calls = await _serve(work, env)
+    out["serve init"].append(init)
+    out["serve tools/list"].append(listed)
+    out["plan_edit"] += calls
+    out["retouch plan"].append(
+        _wall([*plan_args, "--mask", "astro_mask.png", "--out", "o"], work, env)
+    )
+
+
+def settled_photo(work: Path) -> None:
+    """The photo and mask as an agent's inputs are: written a while before they are planned
+    (the server keeps decoded inputs only for files settled for 2 s; config.FileMemo)."""
+    photo(work)
+    settled = time.time() - 60
+    for f in (work / "astro.png", work / "astro_mask.png"):
+        os.utime(f, (settled, settled))
+    time.sleep(2.1)  # their ctime settles too
+
+
+def plan_edit_stages(work: Path, calls: int = PLAN_CALLS) -> dict[str, float]:
+    """Where an in-process plan_edit's time goes (median ms per stage over ``calls``, after the
+    photo has settled so the input memo holds): each stage's function wrapped with a timer."""
+    import json
+    from collections import defaultdict
+
+    import retouch.executors.select as select
+    import retouch.planner as planner
+    import retouch.server.mcp.plan as tool
+    from retouch.server.mcp.brief import plan_text
+    from retouch.server.mcp.config import ServerConfig, Stopwatch
+    from retouch.server.mcp.schemas import PlanEditInput
+    from retouch.server.mcp.toolkit import reply
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name: str, fn):  # type: ignore[no-untyped-def]
+        def run(*a, **k):  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] += time.perf_counter() - t0
+
+        return run
+
+    cfg = ServerConfig.create(out=work / "out-stages", base=work)
+    patches = [
+        (tool, "image_source", "inputs: confine + header"),
+        (Stopwatch, "read", "inputs: sha256"),
+        (tool, "load_source", "decode photo"),
+        (cfg, "load_mask", "read mask"),
+        (planner, "analyze", "facts (analyze)"),
+        (planner, "make_plan", "plan (rules)"),
+        (select, "_measured", "envelope (weight-free)"),
+        (tool, "assess_here", "assess (incl. envelope)"),
+        (tool, "store_plan", "write plan + doc"),
+    ]
+    for owner, attr, name in patches:
+        setattr(owner, attr, timed(name, getattr(owner, attr)))
+    args = PlanEditInput(image="astro.png", mask="astro_mask.png", edit=EDIT)
+    rows: dict[str, list[float]] = defaultdict(list)
+    for i in range(3 + calls):
+        spent.clear()
+        t0 = time.perf_counter()
+        out = tool.plan_edit(cfg, args)
+        t1 = time.perf_counter()
+        result = reply(out, plan_text(out), json_text=False)
+        json.dumps(result.model_dump(mode="json", by_alias=True, exclude_none=True))
+        t2 = time.perf_counter()
+        if i >= 3:
+            for name, sec in spent.items():
+                rows[name].append(sec)
+            rows["plan_edit (all)"].append(t1 - t0)
+            rows["reply + JSON"].append(t2 - t1)
+    return {name: 1000 * statistics.median(v) for name, v in rows.items()}
+
+
+async def front_door(before: Path | None) -> None:
+    """Every measure for each tree, rounds interleaved (tree A, tree B, A, B...), medians."""
+    trees = {"after": None, **({"before": before} if before else {})}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        settled_photo(work)
+        got: dict[str, dict[str, list[float]]] = {
+            t: {
+                k: []
+                for k in (
+                    "python",
+                    "import mcp",
+                    "serve init",
+                    "serve tools/list",
+                    "plan_edit",
+                    "retouch plan",
+                )
+            }  # fmt: skip
+            for t in trees
+        }
+        for _ in range(FRONT_ROUNDS):
+            for name, site in trees.items():
+                await _front_round(work, _env(work, site), got[name])
+    med = {t: {k: statistics.median(v) for k, v in m.items()} for t, m in got.items()}
+    print(f"front door, medians of {FRONT_ROUNDS} spawns ({PLAN_CALLS} plan_edit calls each):")
+    print(f"{'measure':<34}" + "".join(f"{t:>12}" for t in trees))
+    rows = [
+        ("python -c pass (s)", lambda m: m["python"]),
+        ("import mcp.server.mcpserver (s)", lambda m: m["import mcp"]),
+        ("retouch serve -> initialize (s)", lambda m: m["serve init"]),
+        ("  minus import mcp (s)", lambda m: m["serve init"] - m["import mcp"]),
+        ("  ratio to import mcp", lambda m: m["serve init"] / m["import mcp"]),
+        ("retouch serve -> tools/list (s)", lambda m: m["serve tools/list"]),
+        ("plan_edit over stdio (ms)", lambda m: 1000 * m["plan_edit"]),
+        ("retouch plan, a process (s)", lambda m: m["retouch plan"]),
+        ("  ratio to python -c pass", lambda m: m["retouch plan"] / m["python"]),
+    ]
+    for label, value in rows:
+        print(f"{label:<34}" + "".join(f"{value(med[t]):>12.3f}" for t in trees))
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        settled_photo(work)
+        stages = plan_edit_stages(work)
+    print(f"plan_edit in this process, this checkout, median ms per stage ({PLAN_CALLS} calls):")
+    for name, ms in stages.items():
+        print(f"  {name:<32}{ms:>10.3f}")
 
 
 if __name__ == "__main__":
