@@ -6,12 +6,14 @@ after each) and ``contact-sheet.png`` (source | result | verdict per image); a b
 
 Each image is its own job on the GPU worker (pipelines stay loaded between images; other calls may
 run between them). Progress is per image and, inside an image, per denoising step; cancelling
-stops at the next step, and the images already done keep their files. A client with the Tasks
-extension always gets a task (server/mcp/tasks.py); a plain call returns when the batch is done.
+stops at the next step: the images already done keep their folders and summary.json lists them;
+the contact sheet is made only when the batch finishes. A client with the Tasks extension always
+gets a task (server/mcp/tasks.py); a plain call returns when the batch is done.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from pathlib import Path
@@ -211,7 +213,10 @@ async def run_batch(cfg: ServerConfig, args: RunBatchInput, ctx: Context) -> Run
         summary.images.append(entry)
         rows.append((source, result, "\n".join(textwrap.wrap(label, 52)[:8])))
         data = (summary.model_dump_json(indent=2) + "\n").encode()
-        await anyio.to_thread.run_sync(atomic_write, out / "summary.json", data)
+        # outside the call's undo (an empty context): a cancelled batch keeps what it finished
+        await anyio.to_thread.run_sync(
+            contextvars.Context().run, atomic_write, out / "summary.json", data
+        )
     await ctx.report_progress(total, total, f"{total} image(s) done; writing the contact sheet")
     await anyio.to_thread.run_sync(
         lambda: save_image(contact_sheet(rows), out / "contact-sheet.png")

@@ -5,6 +5,7 @@ with the Tasks extension."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from PIL import Image
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig
 
-from .tasks_client import TasksClient
+from .tasks_client import TasksClient, ask
 
 pytestmark = pytest.mark.anyio
 
@@ -111,3 +112,48 @@ async def test_a_folder_outside_the_roots_or_without_images_is_refused(
     assert outside.is_error and "outside" in outside.content[0].text
     assert empty.is_error and "no images in empty" in empty.content[0].text
     assert both.is_error and "not both" in both.content[0].text
+
+
+async def test_cancelling_a_batch_task_stops_it_between_steps(
+    cfg: ServerConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_plan made slow (5 steps of 0.05 s, a cancel check before each): cancelled during the
+    second photo, the batch stops there; the first photo keeps its folder and summary.json lists
+    the two images done, no contact sheet."""
+    from retouch.executors import run as run_mod
+    from retouch.planner.errors import ExecutorError
+
+    real, ran = run_mod.run_plan, []
+
+    def slow_run(plan, *, progress=None, cancel=None, **kw):  # type: ignore[no-untyped-def]
+        for step in range(1, 6):
+            if cancel is not None and cancel.is_set():
+                raise ExecutorError("cancelled")
+            time.sleep(0.05)
+            ran.append(step)
+            if progress is not None:
+                progress(step, 5)
+        return real(plan, progress=None, cancel=cancel, **kw)
+
+    monkeypatch.setattr(run_mod, "run_plan", slow_run)
+
+    async def cancel_in_the_second(task: dict, session: object) -> None:
+        if "image 3/3 (coffee.png): denoising step 2/5" in task.get("statusMessage", ""):
+            await ask(session, "tasks/cancel", {"taskId": task["taskId"]})
+
+    ext = TasksClient(on_poll=cancel_in_the_second)
+    async with Client(build_server(cfg), extensions=[ext]) as client:
+        result = await client.call_tool("run_batch", ARGS)
+        await cfg.worker.run(lambda cancel, progress: None)  # the cancelled job has ended
+    assert result.is_error and ext.seen[-1]["status"] == "cancelled"
+    (batch,) = (cfg.out_dir / "batches").iterdir()
+    assert (batch / "astronaut" / "result.png").is_file()  # done before the cancel: kept
+    assert not (batch / "coffee" / "result.png").exists()
+    assert not (batch / "contact-sheet.png").exists()
+    summary = json.loads((batch / "summary.json").read_text())  # what it finished
+    assert [(Path(e["image"]).name, e["status"]) for e in summary["images"]][1] == (
+        "broken.png",
+        "error",
+    )
+    assert len(summary["images"]) == 2
+    assert len(ran) < 10  # the second photo never reached its last step
