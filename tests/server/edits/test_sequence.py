@@ -16,62 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
-from retouch.executors.run import Provenance, RunOutput
+from PIL import Image
+from retouch.executors.run import RunOutput
 from retouch.planner.schema import EditRequest
 from retouch.server.edits.images import COMPARE_PX, GAP, comparison_image
 from retouch.server.edits.job import EditJob, RunSettings
 from retouch.server.edits.sequence import carry_out, plan_for
 from retouch.server.history.store import Store
 
+from tests.server.edits.fakes import FakeRunner, provenance
+
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _provenance(plan, executor: str = "classical") -> Provenance:  # type: ignore[no-untyped-def]
-    return Provenance(
-        executor=executor,
-        model_id=None,
-        family=None,
-        pipeline=None,
-        device="cpu",
-        dtype=None,
-        seed=plan.seed,
-        steps=None,
-        strength=None,
-        guidance_text=None,
-        guidance_image=None,
-        mask_sha256=None,
-        crop_boxes=[],
-        timings={"total": 0.0},
-        params={},
-    )
-
-
-class FakeRunner:
-    """run_plan's keywords; answers with the queued fills in turn (the last one repeats) and
-    records what each call was given."""
-
-    def __init__(self, *fills: str) -> None:
-        self.fills = list(fills)
-        self.calls: list[dict] = []
-
-    def __call__(self, plan, *, image=None, mask=None, **kw):  # type: ignore[no-untyped-def]
-        self.calls.append({"plan": plan, "image": image, "mask": mask, **kw})
-        fill = self.fills.pop(0) if len(self.fills) > 1 else self.fills[0]
-        src = np.asarray(image).astype(float)
-        if fill == "good":
-            blur = np.asarray(image.filter(ImageFilter.GaussianBlur(40))).astype(float)
-            soft = Image.fromarray((mask * 255).astype(np.uint8)).filter(
-                ImageFilter.GaussianBlur(2)
-            )
-            a = np.asarray(soft).astype(float)[..., None] / 255
-            out, edit = src * (1 - a) + blur * a, a[..., 0] > 0.002
-        else:
-            edit = mask.copy()
-            out = src.copy()
-            out[edit] = 0
-        img = Image.fromarray(out.round().astype(np.uint8), image.mode)
-        return RunOutput(image=img, raw=None, edit_mask=edit, provenance=_provenance(plan))
 
 
 @pytest.fixture
@@ -194,7 +149,7 @@ def test_the_result_keeps_the_source_mode_in_the_default_format(
     image.info = {k: v for k, v in image.info.items() if v}
 
     def same(plan, *, image=None, mask=None, **kw):  # type: ignore[no-untyped-def]
-        return RunOutput(image=image, raw=None, edit_mask=mask, provenance=_provenance(plan))
+        return RunOutput(image=image, raw=None, edit_mask=mask, provenance=provenance(plan))
 
     edit = EditJob(plan=job.plan, image=image, mask=job.mask)
     outcome = carry_out(edit, tmp_path / "r" / "result", runner=same)

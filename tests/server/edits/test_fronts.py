@@ -1,0 +1,106 @@
+"""The edit service seen through its fronts: a result whose QA failed is recorded as a version
+while '@current' stays on its parent, unless the caller keeps it (MCP run_edit's keep_failed, the
+CLI's --keep-failed); and every front writes the same run folder. The executor is a fake patched
+into executors.run.run_plan (the service's default runner), so no model runs; QA is real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mcp import Client
+from PIL import Image
+from retouch.server.cli.app import get_app
+from retouch.server.history.store import Store
+from retouch.server.mcp.app import build_server
+from retouch.server.mcp.config import ServerConfig
+from retouch.server.mcp.schemas import RunEditOutput
+from typer.testing import CliRunner
+
+from tests.server.edits.fakes import FakeRunner
+
+RUN_FILES = {"mask.png", "comparison.png", "plan.json", "qa.json", "provenance.json"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def work(tmp_path: Path, astronaut: Image.Image) -> Path:
+    astronaut.resize((128, 128)).save(tmp_path / "photo.png")
+    mask = np.zeros((128, 128), dtype=np.uint8)
+    mask[10:50, 80:120] = 255
+    Image.fromarray(mask, "L").save(tmp_path / "mask.png")
+    return tmp_path
+
+
+@pytest.fixture
+def black(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
+    """Every run paints the hole black: QA fails (blank, seam, colour)."""
+    from retouch.executors import run
+
+    fake = FakeRunner("black")
+    monkeypatch.setattr(run, "run_plan", fake)
+    return fake
+
+
+async def _run_edit(client: Client, **extra: object) -> tuple[RunEditOutput, str]:
+    request = {"image": "photo.png", "mask": "mask.png", "edit": "remove the object"}
+    result = await client.call_tool(
+        "run_edit", {"request": request, "session": "chat", "executor": "classical", **extra}
+    )
+    assert not result.is_error, result.content[0].text
+    return RunEditOutput.model_validate(result.structured_content), result.content[0].text
+
+
+@pytest.mark.anyio
+async def test_mcp_a_failed_result_stays_off_current_unless_kept(
+    work: Path, black: FakeRunner, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data = tmp_path_factory.mktemp("data")
+    cfg = ServerConfig.create(out=work / "out", base=work, data_dir=data)
+    async with Client(build_server(cfg)) as client:
+        failed, text = await _run_edit(client)
+        kept, _ = await _run_edit(client, keep_failed=True)
+    assert len(black.calls) == 2
+    store = Store(data)
+    # 1. the failed result is a version, but the session still points at the original
+    assert not failed.qa.passed and failed.version and failed.current is False
+    assert store.get(failed.version).qa["passed"] is False
+    assert "stays on its parent" in failed.next_step and "keep_failed=true" in failed.next_step
+    assert "--" not in failed.next_step and "stays on its parent" in text
+    # 2. keep_failed makes the next one current (it branches from the same original)
+    assert kept.current is True and store.current("chat").id == kept.version
+    assert kept.parent == failed.parent
+    # 3. the run folder is the service's: result, mask, one comparison.png, preview
+    names = {p.name for p in Path(failed.result.path).parent.iterdir()}
+    assert RUN_FILES | {"result.png"} <= names and any(n.startswith("preview.") for n in names)
+    assert Path(failed.comparison.path).name == "comparison.png"
+
+
+def test_cli_a_failed_result_stays_off_current_unless_kept(work: Path, black: FakeRunner) -> None:
+    runner = CliRunner()
+    data = work / "data"
+
+    def edit(*extra: str):  # type: ignore[no-untyped-def]
+        args = ["edit", str(work / "photo.png"), "remove the object"]
+        args += ["--mask", str(work / "mask.png"), "--executor", "classical"]
+        args += ["--session", "chat", "--data-dir", str(data), *extra]
+        return runner.invoke(get_app(), args)
+
+    failed = edit("--out", str(work / "a" / "result.png"))
+    assert failed.exit_code == 1, failed.output  # QA failed: the files are written all the same
+    store = Store(data)
+    (version,) = [v for v in store.history("chat") if v.parent is not None]
+    assert store.current("chat").id == version.parent
+    assert f"current stays @{version.parent}" in failed.stdout and "--keep-failed" in failed.stdout
+    assert RUN_FILES <= {p.name for p in (work / "a").iterdir()}
+    kept = edit("--out", str(work / "b" / "result.png"), "--keep-failed")
+    assert kept.exit_code == 1, kept.output
+    newest = max(store.history("chat"), key=lambda v: v.created)
+    assert store.current("chat").id == newest.id != version.id
+    assert "current stays" not in kept.stdout
