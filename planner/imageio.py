@@ -41,8 +41,12 @@ def max_pixels() -> int:
         raise InputError(f"RETOUCH_MAX_PIXELS={raw!r} is not a whole number of pixels") from exc
 
 
-def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image:
-    """Open and fully decode an image file, EXIF-orientation applied. Returns a loaded PIL image.
+def open_image(
+    path: str | os.PathLike[str], what: str = "image", *, deep: bool = True
+) -> Image.Image:
+    """Open and fully decode an image file, EXIF-orientation applied. Returns a loaded PIL image;
+    a 16-bit colour file also carries its uint16 pixels (module doc) unless ``deep`` is False
+    (planning needs only the 8-bit image: the second decode is skipped).
 
     Raises InputError for a missing or unreadable file, a non-image, or an image over the pixel limit
     (a decompression bomb is refused before its pixels are decoded).
@@ -63,7 +67,7 @@ def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image
                         f"{what} {p} is {w}x{h} = {w * h} pixels, over the {limit}-pixel limit; "
                         "downscale it or raise RETOUCH_MAX_PIXELS"
                     )
-                return _finish(im, _low_bytes(p, im))
+                return _finish(im, _low_bytes(p, im) if deep else None)
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -63,6 +63,13 @@ def test_16bit_colour_is_read_with_every_bit(tmp_path: Path, channels: int, how:
     assert np.array_equal(deep_pixels(img), deep)
 
 
+def test_planning_can_skip_the_second_decode(tmp_path: Path) -> None:
+    case = make("rgb16", tmp_path)
+    quick = open_image(case.source, deep=False)
+    assert bit_depth(quick) == 8 and bit_depth(open_image(case.source)) == 16
+    assert np.array_equal(np.asarray(quick), np.asarray(open_image(case.source)))
+
+
 def test_changed_8bit_pixels_drop_the_stale_16bit_ones() -> None:
     img = with_deep_pixels(deep_photo())
     assert deep_pixels(img) is not None
