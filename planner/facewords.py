@@ -126,8 +126,19 @@ def planned(edit_text: str, sam_text: str | None, region: str) -> FaceTarget | N
     return in_edit(edit_text)
 
 
-def mask_note(face: FaceTarget | None, inverse: str = "") -> str:
+def targets(
+    it: intent.Intent, sam_text: str | None, region: str
+) -> tuple[FaceTarget | None, picks.TextTarget | None]:
+    """(the face mask's words, SAM 3's text target) of a plan: face words win, so words for a
+    face never need SAM 3; at most one of the two is set."""
+    face = planned(it.first.text, sam_text, region)
+    return face, None if face else picks.planned(it, sam_text, region)
+
+
+def mask_note(face: FaceTarget) -> str:
     """The plan's mask note for a face mask, in one sentence."""
-    part = face.part if face else "face"
-    pick = face.pick if face and face.pick else "the largest face"
-    return f"the face models draw the {part} from each face's landmarks (no SAM 3) and the words pick {pick}{inverse}"
+    pick = face.pick or "the largest face"
+    return (
+        f"the face models draw the {face.part} from each face's landmarks (no SAM 3) and the "
+        f"words pick {pick}"
+    )

@@ -62,8 +62,7 @@ def _context(
         region = "sam"
     else:
         region = "none"
-    face = facewords.planned(it.first.text, request.sam.text if request.sam else None, region)
-    named = None if face else picks.planned(it, request.sam.text if request.sam else None, region)
+    face, named = facewords.targets(it, request.sam.text if request.sam else None, region)
     region = "sam" if named is not None or face is not None else region
     if facts.mask_area is None or region == "canvas":
         mask_size = "unknown" if region == "sam" else None
@@ -308,7 +307,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         text=named.text if named else face.words if face else None,
         pick=named.pick if named else face.pick if face else None,
         part=face.part if face else None,
-        note=_mask_note(source, sam_model, decisions, named, face),
+        note=facewords.mask_note(face) if face else _mask_note(source, sam_model, decisions, named),
     )
     controlnet = None
     if "controlnet" in decisions:
@@ -412,7 +411,6 @@ def _mask_note(
     sam_model: str | None,
     decisions: dict[str, Any],
     named: picks.TextTarget | None = None,
-    face: facewords.FaceTarget | None = None,
 ) -> str:
     inverse = (
         " and inverted (the region to regenerate is everything but the subject)"
@@ -425,7 +423,6 @@ def _mask_note(
         "sam-box": f"Segment Anything ({sam_model}) from the box{inverse}",
         "text": f"SAM 3 finds every {named.text if named else 'object'!r} and the words pick "
         f"{named.pick if named and named.pick else 'the most confident'}{inverse}",
-        "face": facewords.mask_note(face, inverse),
         "canvas": "the new canvas area around the source",
         "none": "no mask: the model edits the whole image from the instruction",
     }[source]
