@@ -105,7 +105,8 @@ def test_rgba_through_a_diffusion_model_keeps_alpha(tmp_path: Path) -> None:
 
 
 def test_outpaint_rgba_new_canvas_continues_the_edge_alpha(tmp_path: Path) -> None:
-    img = _modes()["RGBA"]  # alpha ramps from 0 at the left edge to 255 at the right
+    img = Image.new("RGB", (SIZE, SIZE), (120, 140, 160))  # plain: inside the fill's envelope
+    img.putalpha(_modes()["RGBA"].getchannel("A"))  # alpha ramps from 0 at the left edge to 255
     plan = tiny_plan(tmp_path, "extend the photo", image=img, extend="8,0,0,0", crop=False)
     out = run_plan(plan, image=img, executor="classical")
     res, alpha = np.asarray(out.image), np.asarray(img)[..., 3]
