@@ -1,8 +1,9 @@
 """MCP server benchmark (run by hand: ``.venv/bin/python tests/bench/bench_mcp.py``).
 
 Measures, side by side on this machine:
-0. the front door (``--front-door [--before SITE]``): for this checkout and, in the same run, an
-   older tree (SITE: a folder holding ``retouch/`` with that tree's planner, executors and server):
+0. the front door (``--front-door [--before SITE] [--after SITE]``): for this checkout (or the
+   --after tree) and, in the same run, an older tree (SITE: a folder holding ``retouch/`` with
+   that tree's planner, executors and server, e.g. from ``git archive``):
    `retouch serve` spawn -> initialize against ``python -c "import mcp.server.mcpserver"``, the
    median plan_edit over stdio (512x512 with a mask), and `retouch plan` as a process;
 1. `retouch serve` over stdio: spawn -> initialize -> tools/list, and whether torch got imported;
@@ -142,8 +143,12 @@ async def warm_vs_cold(work: Path) -> tuple[float, float]:
 
 async def main() -> None:
     if "--front-door" in sys.argv:
-        before = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
-        await front_door(Path(before) if before else None)
+        site = {
+            k: Path(sys.argv[sys.argv.index(k) + 1])
+            for k in ("--before", "--after")
+            if k in sys.argv
+        }
+        await front_door(site.get("--before"), site.get("--after"))
         return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -296,9 +301,10 @@ def plan_edit_stages(work: Path, calls: int = PLAN_CALLS) -> dict[str, float]:
     return {name: 1000 * statistics.median(v) for name, v in rows.items()}
 
 
-async def front_door(before: Path | None) -> None:
-    """Every measure for each tree, rounds interleaved (tree A, tree B, A, B...), medians."""
-    trees = {"after": None, **({"before": before} if before else {})}
+async def front_door(before: Path | None, after: Path | None = None) -> None:
+    """Every measure for each tree (``after``: this checkout unless a SITE is given), rounds
+    interleaved (tree A, tree B, A, B...), medians."""
+    trees = {"after": after, **({"before": before} if before else {})}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         settled_photo(work)
