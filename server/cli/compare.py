@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -93,128 +94,179 @@ def read_tasks(path: Path) -> tuple[list[tuple[str, Any, str | None]], list[str]
     return tasks, errors
 
 
+PoseModel = Annotated[
+    Path | None,
+    typer.Option(
+        "--pose-model",
+        help="Folder with OpenPose's body_pose_model.pth (else $RETOUCH_POSE_MODEL); "
+        "without it pose is not scored.",
+    ),
+]
+FaceModel = Annotated[
+    Path | None,
+    typer.Option(
+        "--face-model",
+        help="SFace ONNX file (else $RETOUCH_FACE_MODEL); without it identity is "
+        "identity-proxy-lbph.",
+    ),
+]
+Example = Annotated[
+    str | None,
+    typer.Option("--example", help="Write an example task set to --out instead: faces."),
+]
+HardwareOpt = Annotated[
+    Hardware | None,
+    typer.Option("--hardware", help="Plan every task for this class; default: each task's."),
+]
+Device = Annotated[str | None, typer.Option("--device", help="cpu, cuda, cuda:N or mps.")]
+OutDir = Annotated[Path, typer.Option("--out", help="Folder for the scores and runs.")]
+
+
+@dataclass(frozen=True)
+class CompareArgs:
+    """``retouch compare``'s arguments as parsed."""
+
+    tasks_file: Path | None
+    arms_file: Path | None
+    pose_model: Path | None
+    face_model: Path | None
+    example: str | None
+    hardware: str | None
+    device: str | None
+    out: Path
+
+
 def compare_cmd(
     tasks_file: Annotated[
         Path | None,
         typer.Argument(help="JSON Lines: one EditRequest per line (+ name, control)."),
     ] = None,
     arms_file: Annotated[Path | None, typer.Option("--arms", help="JSON list of arms.")] = None,
-    pose_model: Annotated[
-        Path | None,
-        typer.Option(
-            "--pose-model",
-            help="Folder with OpenPose's body_pose_model.pth (else $RETOUCH_POSE_MODEL); "
-            "without it pose is not scored.",
-        ),
-    ] = None,
-    face_model: Annotated[
-        Path | None,
-        typer.Option(
-            "--face-model",
-            help="SFace ONNX file (else $RETOUCH_FACE_MODEL); without it identity is "
-            "identity-proxy-lbph.",
-        ),
-    ] = None,
-    example: Annotated[
-        str | None,
-        typer.Option("--example", help="Write an example task set to --out instead: faces."),
-    ] = None,
-    hardware: Annotated[
-        Hardware | None,
-        typer.Option("--hardware", help="Plan every task for this class; default: each task's."),
-    ] = None,
-    device: Annotated[
-        str | None, typer.Option("--device", help="cpu, cuda, cuda:N or mps.")
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the scores and runs.")] = Path(
-        "outputs/compare"
-    ),
+    pose_model: PoseModel = None,
+    face_model: FaceModel = None,
+    example: Example = None,
+    hardware: HardwareOpt = None,
+    device: Device = None,
+    out: OutDir = Path("outputs/compare"),
 ) -> None:
     """Run every task under every arm: DIR/scores.csv, DIR/report.md, DIR/sheet.png."""
+    run_guarded(run_compare, CompareArgs(**locals()))
 
-    def body() -> None:
-        from retouch.executors.evaluation import scorers
-        from retouch.executors.evaluation.base import ScorerOptions
-        from retouch.planner.atomic import atomic_write
-        from retouch.planner.errors import InputError
-        from retouch.planner.imageio import open_image
-        from retouch.server.cli.evaluation import skipped_text, write_example
-        from retouch.server.edits.files import save_image
 
-        if example is not None:
-            tasks_out, arms_out = write_example(example, out)
-            typer.echo(f"wrote   {tasks_out}, {arms_out} and the images beside them")
-            typer.echo(f"run it: retouch compare {tasks_out} --arms {arms_out} --out RESULTS")
-            return
-        # 1. the arms, tasks and scorers, checked before anything runs
-        if tasks_file is None or arms_file is None:
-            raise InputError("give TASKS.jsonl and --arms ARMS.json (or --example faces)")
-        if not tasks_file.is_file():
-            raise InputError(f"tasks file not found: {tasks_file}; give a .jsonl file")
-        arms = read_arms(arms_file)
-        tasks, failures = read_tasks(tasks_file)
-        for f in failures:
-            typer.echo(f"error: {f}", err=True)
-        if not tasks:
-            raise InputError(f"{tasks_file} has no runnable tasks; one JSON object per line")
-        measure = scorers.prepare(ScorerOptions(pose_model=pose_model, face_model=face_model))
-        # 2. every task under every arm, the same seed per task
-        scores: list[Score] = []
-        directions: dict[str, Direction] = {"seconds": "lower", **scorers.DIRECTIONS}
-        rows: list[list[Any]] = []
-        ran: dict[str, set[str]] = {}
-        failed: dict[tuple[str, str], list[str]] = {}  # (arm, error) -> its tasks, in order
-        for name, request, control in tasks:
-            row: list[Any] = [None]
-            ref = None
-            for arm in arms:
-                try:
-                    source, output, got = _run(request, control, arm, hardware, device, out / name)
-                    if ref is None:
-                        ctl = open_image(control, what="control image") if control else None
-                        ref = measure.reference(source, ctl)
-                    got += measure.score(name, arm.name, ref, source, output.image)
-                except Exception as exc:  # noqa: BLE001 - one failed run never stops the rest
-                    msg = " ".join(str(exc).split()) or type(exc).__name__
-                    same = failed.setdefault((arm.name, msg), [])
-                    told = f"same as {same[0]}" if same else msg  # a missing model: once in full
-                    typer.echo(f"error: {name} / {arm.name}: {told}", err=True)
-                    same.append(name)
-                    row.append(None)
-                    continue
-                row[0] = source
-                row.append(output.image)
-                pv = output.provenance
-                ran.setdefault(arm.name, set()).add(
-                    f"{pv.executor} {pv.model_id or ''}".strip()
-                    + "".join(f"; degraded: {d.sentence()}" for d in pv.degraded)
-                )
-                for metric, value, direction in got:
-                    scores.append(Score(name, arm.name, metric, value))
-                    directions[metric] = direction
-                typer.echo(f"ran     {name} / {arm.name}")
-            rows.append(row)
-        failures += [f"{', '.join(names)} / {arm}: {msg}" for (arm, msg), names in failed.items()]
-        # 3. the files
-        atomic_write(out / "scores.csv", to_csv(scores).encode())
-        title = f"retouch compare: {tasks_file.name}"
-        text = report(
-            title,
-            scores,
-            directions,
-            failures,
-            {a: sorted(v) for a, v in ran.items()},
-            skipped_text(measure.skipped),
-            measure.notes,
-            scorers.DEFINITIONS,
+@dataclass
+class Table:
+    """What the runs gave: scores, each metric's direction, the sheet's rows, what ran per arm,
+    and the failed runs grouped by (arm, error)."""
+
+    scores: list[Score] = field(default_factory=list)
+    directions: dict[str, Direction] = field(default_factory=dict)
+    rows: list[list[Any]] = field(default_factory=list)
+    ran: dict[str, set[str]] = field(default_factory=dict)
+    failed: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+
+def run_compare(a: CompareArgs) -> None:
+    """The command's body: the example, or check, run every task under every arm, write."""
+    from retouch.executors.evaluation import scorers
+    from retouch.executors.evaluation.base import ScorerOptions
+    from retouch.planner.errors import InputError
+    from retouch.server.cli.evaluation import write_example
+
+    if a.example is not None:
+        tasks_out, arms_out = write_example(a.example, a.out)
+        typer.echo(f"wrote   {tasks_out}, {arms_out} and the images beside them")
+        typer.echo(f"run it: retouch compare {tasks_out} --arms {arms_out} --out RESULTS")
+        return
+    # 1. the arms, tasks and scorers, checked before anything runs
+    if a.tasks_file is None or a.arms_file is None:
+        raise InputError("give TASKS.jsonl and --arms ARMS.json (or --example faces)")
+    if not a.tasks_file.is_file():
+        raise InputError(f"tasks file not found: {a.tasks_file}; give a .jsonl file")
+    arms = read_arms(a.arms_file)
+    tasks, failures = read_tasks(a.tasks_file)
+    for f in failures:
+        typer.echo(f"error: {f}", err=True)
+    if not tasks:
+        raise InputError(f"{a.tasks_file} has no runnable tasks; one JSON object per line")
+    measure = scorers.prepare(ScorerOptions(pose_model=a.pose_model, face_model=a.face_model))
+    # 2. every task under every arm, the same seed per task
+    table = Table(directions={"seconds": "lower", **scorers.DIRECTIONS})
+    for name, request, control in tasks:
+        table.rows.append(_task_row(name, request, control, arms, a, measure, table))
+    failures += [f"{', '.join(n)} / {arm}: {msg}" for (arm, msg), n in table.failed.items()]
+    # 3. the files
+    _write(a, table, failures, measure)
+    if failures:
+        raise typer.Exit(2)
+
+
+def _task_row(
+    name: str,
+    request: Any,
+    control: str | None,
+    arms: list[Arm],
+    a: CompareArgs,
+    measure: Any,
+    table: Table,
+) -> list[Any]:
+    """Run one task under every arm and score it; its sheet row (source, then each arm's result
+    or None). A failed run never stops the rest: its error is told once in full per arm."""
+    from retouch.planner.imageio import open_image
+    from retouch.server.cli.hints import error_line
+
+    row: list[Any] = [None]
+    ref = None
+    for arm in arms:
+        try:
+            outcome, got = _run(request, control, arm, a.hardware, a.device, a.out / name)
+            if ref is None:
+                ctl = open_image(control, what="control image") if control else None
+                ref = measure.reference(outcome.source, ctl)
+            got += measure.score(name, arm.name, ref, outcome.source, outcome.result)
+        except Exception as exc:  # noqa: BLE001 - one failed run never stops the rest
+            msg = " ".join(error_line(exc).split()) or type(exc).__name__
+            same = table.failed.setdefault((arm.name, msg), [])
+            told = f"same as {same[0]}" if same else msg  # a missing model: once in full
+            typer.echo(f"error: {name} / {arm.name}: {told}", err=True)
+            same.append(name)
+            row.append(None)
+            continue
+        row[0] = outcome.source
+        row.append(outcome.result)
+        pv = outcome.provenance
+        table.ran.setdefault(arm.name, set()).add(
+            f"{pv.executor} {pv.model_id or ''}".strip()
+            + "".join(f"; degraded: {d.sentence()}" for d in pv.degraded)
         )
-        atomic_write(out / "report.md", text.encode())
-        save_image(sheet(rows), out / "sheet.png")
-        typer.echo(f"wrote   {out / 'scores.csv'}, {out / 'report.md'}, {out / 'sheet.png'}")
-        if failures:
-            raise typer.Exit(2)
+        for metric, value, direction in got:
+            table.scores.append(Score(name, arm.name, metric, value))
+            table.directions[metric] = direction
+        typer.echo(f"ran     {name} / {arm.name}")
+    return row
 
-    run_guarded(body)
+
+def _write(a: CompareArgs, table: Table, failures: list[str], measure: Any) -> None:
+    """DIR/scores.csv, DIR/report.md and DIR/sheet.png."""
+    from retouch.executors.evaluation import scorers
+    from retouch.planner.atomic import atomic_write
+    from retouch.server.cli.evaluation import skipped_text
+    from retouch.server.edits.files import save_image
+
+    out = a.out
+    atomic_write(out / "scores.csv", to_csv(table.scores).encode())
+    text = report(
+        f"retouch compare: {a.tasks_file.name}",
+        table.scores,
+        table.directions,
+        failures,
+        {arm: sorted(v) for arm, v in table.ran.items()},
+        skipped_text(measure.skipped),
+        measure.notes,
+        scorers.DEFINITIONS,
+    )
+    atomic_write(out / "report.md", text.encode())
+    save_image(sheet(table.rows), out / "sheet.png")
+    typer.echo(f"wrote   {out / 'scores.csv'}, {out / 'report.md'}, {out / 'sheet.png'}")
 
 
 def _run(
@@ -224,45 +276,31 @@ def _run(
     hardware: str | None,
     device: str | None,
     folder: Path,
-) -> tuple[Any, Any, list[tuple[str, float, Direction]]]:
-    """Plan ``request`` for ``hardware``, apply the arm, run, check; write result.png, qa.json and
-    provenance.json to folder/<arm>/. Returns (source, RunOutput, [(metric, value, direction)])."""
-    from retouch.executors.qa.check import check
-    from retouch.executors.run import run_plan
-    from retouch.planner import analyze, make_plan
-    from retouch.planner.atomic import atomic_write
+) -> tuple[Any, list[tuple[str, float, Direction]]]:
+    """Plan ``request`` for ``hardware``, apply the arm's changes, and carry it out through the
+    edit service into folder/<arm>/ (result, plan, QA, provenance, comparison). Returns (the
+    EditOutcome, [(metric, value, direction)]): each QA value and the seconds."""
+    from retouch.planner.changes import apply_changes
     from retouch.planner.imageio import open_image, read_mask
-    from retouch.server.edits.files import save_image
-    from retouch.server.mcp.plan import apply_overrides
+    from retouch.server.edits.job import EditJob, RunSettings
+    from retouch.server.edits.sequence import carry_out, plan_for
 
     start = time.perf_counter()
     if hardware is not None:
         prefs = request.preferences.model_copy(update={"hardware": hardware})
         request = request.model_copy(update={"preferences": prefs})
-    plan = make_plan(request, analyze(request))
-    plan = apply_overrides(
-        plan.model_copy(update={"seed": request.preferences.seed}), arm.overrides
-    )
+    plan = plan_for(request).model_copy(update={"seed": request.preferences.seed})
+    plan, _ = apply_changes(plan, arm.overrides)
     source = open_image(request.image)
-    mask = read_mask(request.mask, source.size) if request.mask else None
-    ctl = open_image(control, what="control image") if control else None
-    output = run_plan(
-        plan,
+    job = EditJob(
+        plan=plan,
         image=source,
-        mask=mask,
-        control=ctl if plan.controlnet is not None else None,  # else only the pose reference
-        model=arm.model,
-        executor=arm.executor,
-        device=device,
+        mask=read_mask(request.mask, source.size) if request.mask else None,
+        # the control image drives a ControlNet only when the plan has one (else pose scoring)
+        control=open_image(control, what="control image") if control and plan.controlnet else None,
+        settings=RunSettings(model=arm.model, executor=arm.executor, device=device),
     )
-    ran = plan.model_copy(update={"executor": output.provenance.executor})
-    qa = check(source, output.image, output.edit_mask, ran, output.provenance.degraded)
-    where = folder / arm.name
-    where.mkdir(parents=True, exist_ok=True)
-    save_image(output.image, where / "result.png")
-    atomic_write(where / "qa.json", (qa.model_dump_json(indent=2) + "\n").encode())
-    prov = output.provenance.model_dump_json(indent=2) + "\n"
-    atomic_write(where / "provenance.json", prov.encode())
+    outcome = carry_out(job, folder / arm.name / "result")
     sense: dict[str, Direction] = {"<=": "lower", ">=": "higher"}
     planned = {item.id: item for item in plan.qa}
     got = [
@@ -273,11 +311,11 @@ def _run(
             if i.band or i.id not in planned
             else sense.get(planned[i.id].passes_when, "none"),
         )
-        for i in qa.items
+        for i in outcome.report.items
         if i.value is not None
     ]
     got.append(("seconds", round(time.perf_counter() - start, 3), "lower"))
-    return source, output, got
+    return outcome, got
 
 
 def sheet(rows: list[list[Any]]) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ResourceLink
+from retouch.planner.changes import apply_changes
 from retouch.planner.errors import InputError
 from retouch.planner.imageio import read_mask
 from retouch.planner.schema import Degradation, EditPlan
@@ -37,7 +38,6 @@ from retouch.server.mcp.history import (
     run_session,
 )
 from retouch.server.mcp.plan import (
-    apply_overrides,
     load_plan_ref,
     make_request_plan,
     mask_arg,
@@ -129,7 +129,7 @@ async def run_edit(
 ) -> tuple[RunEditOutput, Shown]:
     sw = Stopwatch("run_edit")
     # 1. the plan (overrides applied) and every file it reads, confined to the roots
-    plan = apply_overrides(_plan_for(cfg, args, sw), args.overrides)
+    plan, skipped = apply_changes(_plan_for(cfg, args, sw), args.overrides)
     inputs = _inputs(cfg, args, plan, sw)
     if inputs.session is not None:
         await anyio.to_thread.run_sync(lambda: cfg.store)  # a broken store fails before the run
@@ -165,7 +165,8 @@ async def run_edit(
     vid = outcome.version.id if outcome.version else None
     provenance = sw.provenance(outcome.provenance.model_dump(mode="json"), version=vid)
     write_provenance(outcome.files, provenance)
-    return _output(cfg, args, run_id, outcome, provenance, extra)
+    applied = [c for c in args.overrides if c not in skipped]
+    return _output(cfg, args, run_id, outcome, provenance, extra, applied)
 
 
 def _output(
@@ -175,6 +176,7 @@ def _output(
     outcome: EditOutcome,
     provenance: Any,
     extra: Path | None,
+    applied: list[Any],
 ) -> tuple[RunEditOutput, Shown]:
     """The tool's structured result and the images shown inline (preview, comparison JPEG)."""
     files, version, report = outcome.files, outcome.version, outcome.report
@@ -193,7 +195,7 @@ def _output(
         preview=ref(cfg.out_dir, files.preview),
         comparison=ref(cfg.out_dir, files.comparison),
         plan_file=ref(cfg.out_dir, files.plan),
-        applied=args.overrides,
+        applied=applied,
         qa=report,
         next_step=step,
         version=version.id if version else None,
