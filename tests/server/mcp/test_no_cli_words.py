@@ -206,9 +206,13 @@ async def test_the_hints_reach_the_reply_as_arguments(cfg: ServerConfig) -> None
             ("plan_edit", {**REMOVE, "mask": "black.png"}),
             ("run_edit", {"request": {**REMOVE, "edit": "make it sunset"}}),
             ("make_mask", {"image": "photo.png", "sam": {"points": [{**PT, "label": 0}]}}),
+            ("plan_edit", {"image": "photo.png", "edit": "remove it", "sam": {"points": [PT]}}),
         ],
     )
-    (sam3, black, weights, background) = [r.content[0].text for _, _, r in replies]
+    sam3, black, weights, background = [r.content[0].text for _, _, r in replies[:4]]
+    (grabcut,) = replies[-1][2].structured_content["plan"]["degraded"]
+    assert grabcut["what"] == "mask-source" and grabcut["hints"] == []  # rendered into fix
+    assert grabcut["fix"].endswith("(RETOUCH_SAM_CHECKPOINT=PATH where the server runs; `mask`)")
     assert "RETOUCH_SAM_CHECKPOINT=FOLDER where the server runs" in sam3
     assert "`sam.points`" in sam3 and "`sam.box`" in sam3 and "plan_edit's `mask`" in sam3
     assert black.endswith("(leave out `mask`)")
