@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 from retouch.planner.schema import EditRequest, Extend, ImageFacts
 
 if TYPE_CHECKING:
@@ -33,9 +34,9 @@ def check_request(request: EditRequest, size: tuple[int, int]) -> None:
     given = [
         name
         for name, present in (
-            ("--mask", request.mask is not None),
-            ("--point/--box", request.sam is not None and not request.sam.empty),
-            ("--extend", request.extend is not None and request.extend.any),
+            ("a mask", request.mask is not None),
+            ("a SAM prompt", request.sam is not None and not request.sam.empty),
+            ("a canvas extension", request.extend is not None and request.extend.any),
         )
         if present
     ]
@@ -155,7 +156,8 @@ def analyze(
         if not edit.any():
             raise InputError(
                 f"mask {request.mask} is empty (no white pixels); paint the area to edit white "
-                "(255), or drop --mask for a whole-image edit"
+                "(255), or give no mask for a whole-image edit",
+                [hint("mask", drop=True)],
             )
         facts.update(mask_facts(edit))
         rgb = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
