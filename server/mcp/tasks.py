@@ -17,8 +17,8 @@ The task runs the very coroutine the synchronous call runs (the rest of the ``to
 ``call_next``), in a task group that lives as long as the server's lifespan; only the request's
 session is swapped for one whose ``report_progress`` updates the task's status message. So the
 result is the synchronous call's, and cancelling cancels that coroutine: the GPU worker's cancel
-event is set and the executors stop between steps, as when a request is cancelled, and the
-server's undo removes any file the call created.
+event is set and the executors stop between steps, as when a request is cancelled (a run_edit
+stopped there has written no file and recorded no version; a pool replica stops its job too).
 
 Tasks are scoped to the client that made them: the server's lifespan (an in-process client, or
 the process over stdio) plus, over HTTP, the bearer token's principal and the client's
