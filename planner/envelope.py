@@ -88,7 +88,7 @@ LIMITS: dict[LimitId, Limit] = {
         f"{STRUCTURE_WIDTH_PX:g} px: lines that must continue across it break or bend in a patch "
         "copy.",
         measured="tests/bench/bench_envelope.py, the same holes split by entering edges: with 2 or "
-        "more, PatchMatch's gain over a flat fill is +5.6 dB at 16 px, +4.1 at 32, +2.1 at 64, "
+        "more, PatchMatch's gain over a flat fill is +5.4 dB at 16 px, +3.8 at 32, +2.1 at 64, "
         "+0.5 at 96 and 128 and -0.2 at 160 px: past 64 px it no longer carries the lines "
         "across (the rocket's 34 px mast box, lattice beams across it, stays inside).",
     ),

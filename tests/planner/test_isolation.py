@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 HEAVY = ("torch", "diffusers", "transformers", "cv2", "segment_anything", "mcp", "scipy")
 
 
@@ -71,10 +69,5 @@ def test_retouch_plan_with_a_mask_is_light(tmp_path: Path, astronaut_path: Path)
     assert (tmp_path / "o" / "plan.json").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="executors/envelope.py measures the weight-free fill's envelope at plan time with "
-    "scipy (hole width, edges) and dlib (faces); issue 25 item 7 wants retouch plan without them",
-)
 def test_retouch_plan_with_a_mask_loads_no_scipy(tmp_path: Path, astronaut_path: Path) -> None:
     assert _loaded_after(_plan_with_a_mask(tmp_path, astronaut_path), tmp_path) == []
