@@ -321,6 +321,7 @@ def _echo_outcome(outcome: Any, a: EditArgs) -> None:
         if p.executor == "classical"
         else f"{p.pipeline} with {p.model_id} on {p.device} ({p.dtype})"
     )
+    _echo_sequence(outcome, a)
     for d in p.degraded:  # what ran instead of the plan, before anything else
         typer.echo(f"degraded {d.sentence()} Fix: {fix_line(d)}.")
     typer.echo(f"result  {a.out}  ({result.size[0]}x{result.size[1]} {result.mode})")
@@ -350,6 +351,24 @@ def _echo_outcome(outcome: Any, a: EditArgs) -> None:
             "exactly; write .png to keep them",
             err=True,
         )
+
+
+def _echo_sequence(outcome: Any, a: EditArgs) -> None:
+    """For an edit text holding several edits: which one ran and the command for the next."""
+    steps = outcome.plan.sequence
+    rest = [s for s in steps if not s.planned]
+    if not rest:
+        return
+    done = next((n for n, s in enumerate(steps, 1) if s.planned), 1)
+    if outcome.version is not None:
+        image = "@current" if outcome.current else f"@{outcome.version.id}"
+        where = f"{image} --session {a.session}"
+    else:
+        where = str(outcome.files.result)
+    typer.echo(
+        f'edit    {done} of {len(steps)} ran ("{steps[done - 1].text}"); next: '
+        f'retouch edit {where} "{rest[0].text}"'
+    )
 
 
 def _echo_report(report: Any, attempts: list[Any], kept: int) -> None:

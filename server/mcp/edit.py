@@ -184,6 +184,9 @@ def _output(
     step = _next_step(report)
     if version is not None:
         step += _version_step(outcome, version.session)
+    remaining = [s.text for s in outcome.plan.sequence if not s.planned]
+    if remaining:
+        step = f"{_sequence_sentence(outcome, files.result)} Then: {step}"
     report = report.model_copy(update={"degraded": tool_degraded(report.degraded, "run_edit")})
     result = RunEditOutput(
         degraded=report.degraded,
@@ -202,12 +205,31 @@ def _output(
         session=version.session if version else None,
         parent=version.parent if version else None,
         current=outcome.current if version else None,
+        remaining=remaining or None,
         version_uri=VERSION_URI.format(id=version.id) if version else None,
         provenance=provenance,
     )
     shown = [(files.preview.read_bytes(), outputs.MIME[files.preview.suffix])]
     shown.append((images.fit_jpeg(outcome.comparison), "image/jpeg"))
     return result, Shown(shown)
+
+
+def _sequence_sentence(outcome: EditOutcome, result: Path) -> str:
+    """For a request whose text holds several edits (plan.sequence): which one ran and the
+    run_edit call that does the next, in tool arguments."""
+    steps = outcome.plan.sequence
+    done = next((n for n, s in enumerate(steps, 1) if s.planned), 1)
+    nxt = next(s for s in steps if not s.planned)
+    v = outcome.version
+    if v is not None:
+        image = "'@current'" if outcome.current else f"'@{v.id}'"
+        where = f"image {image} and session {v.session!r}"
+    else:
+        where = f"image {str(result)!r}"
+    return (
+        f"Ran edit {done} of {len(steps)} ({steps[done - 1].text!r}); next call run_edit with "
+        f"request.edit {nxt.text!r}, {where}."
+    )
 
 
 def _version_step(outcome: EditOutcome, session: str) -> str:
@@ -312,11 +334,19 @@ def _progress_reporter(ctx: Context) -> Progress:
 
 async def _run_edit_tool(cfg: ServerConfig, args: RunEditInput, ctx: Context) -> CallToolResult:
     out, shown = await run_edit(cfg, args, _progress_reporter(ctx))
-    # the verdict leads: it starts with what ran instead of the plan, when anything did
+    # the verdict leads: it starts with what ran instead of the plan, when anything did; a
+    # request of several edits first says which one ran and what to call next
     summary = (
         f"{out.verdict}. Next: {out.next_step}. Result {out.result.path} ({out.result.uri}), run "
         f"{out.run_id}. The images below are a preview and source | mask | result."
     )
+    if out.remaining:
+        first, _, rest = out.next_step.partition(" Then: ")
+        summary = (
+            f"{first} {out.verdict}. Next: {rest}. Result {out.result.path} "
+            f"({out.result.uri}), run {out.run_id}. The images below are a preview and "
+            "source | mask | result."
+        )
     links = [
         link(out.result, Path(out.result.path).name, "full-size result"),
         link(out.comparison, "comparison.png", "source | mask | result"),

@@ -243,6 +243,9 @@ class RunEditOutput(_Out):
     session: str | None = None
     parent: str | None = Field(default=None, description="The version edited; null for a file.")
     current: bool | None = Field(default=None, description="Whether it became '@current'.")
+    remaining: list[str] | None = Field(
+        default=None, description="The text's other edits, not run yet, in order."
+    )
     version_uri: str | None = None
     provenance: ToolProvenance = Field(description="Model, seed, parameters, mask hash, timings")
 

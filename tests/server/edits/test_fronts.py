@@ -104,3 +104,57 @@ def test_cli_a_failed_result_stays_off_current_unless_kept(work: Path, black: Fa
     newest = max(store.history("chat"), key=lambda v: v.created)
     assert store.current("chat").id == newest.id != version.id
     assert "current stays" not in kept.stdout
+
+
+TWO_EDITS = "remove the object, then make the sky a sunset"
+
+
+@pytest.fixture
+def good(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
+    """Every run fills the hole with a soft blur: QA passes."""
+    from retouch.executors import run
+
+    fake = FakeRunner("good")
+    monkeypatch.setattr(run, "run_plan", fake)
+    return fake
+
+
+@pytest.mark.anyio
+async def test_mcp_a_text_of_two_edits_says_first_which_ran_and_what_to_call_next(
+    work: Path, good: FakeRunner, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data = tmp_path_factory.mktemp("data")
+    cfg = ServerConfig.create(out=work / "out", base=work, data_dir=data)
+    request = {"image": "photo.png", "mask": "mask.png", "edit": TWO_EDITS}
+    async with Client(build_server(cfg)) as client:
+        result = await client.call_tool(
+            "run_edit", {"request": request, "session": "chat", "executor": "classical"}
+        )
+        alone = await client.call_tool(
+            "run_edit", {"request": {**request, "edit": "remove the object"}}
+        )
+    assert not result.is_error, result.content[0].text
+    out = RunEditOutput.model_validate(result.structured_content)
+    text = result.content[0].text
+    first = text.split(". ", 1)[0]
+    assert first.startswith("Ran edit 1 of 2 ('remove the object')")
+    assert "run_edit with request.edit 'make the sky a sunset'" in first
+    assert "image '@current'" in text and "session 'chat'" in text
+    assert "--" not in text and "retouch " not in text  # tool arguments, never CLI syntax
+    assert out.remaining == ["make the sky a sunset"] and out.current is True
+    assert out.next_step.startswith("Ran edit 1 of 2")
+    # a text of one edit says nothing of the kind
+    lone = RunEditOutput.model_validate(alone.structured_content)
+    assert lone.remaining is None and "Ran edit" not in alone.content[0].text
+
+
+def test_cli_a_text_of_two_edits_names_the_next_command(work: Path, good: FakeRunner) -> None:
+    out = work / "run" / "result.png"
+    args = ["edit", str(work / "photo.png"), TWO_EDITS, "--mask", str(work / "mask.png")]
+    r = CliRunner().invoke(get_app(), [*args, "--executor", "classical", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    first = r.stdout.splitlines()[0]
+    assert first == (
+        f'edit    1 of 2 ran ("remove the object"); next: retouch edit {out} '
+        '"make the sky a sunset"'
+    )
