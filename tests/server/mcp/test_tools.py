@@ -403,7 +403,7 @@ def test_building_the_server_and_listing_tools_imports_no_torch(tmp_path: Path) 
         "from retouch.server.mcp.config import ServerConfig\n"
         "async def main():\n"
         f"    async with Client(build_server(ServerConfig.create(base={str(tmp_path)!r}))) as c:\n"
-        "        assert len((await c.list_tools()).tools) == 8\n"
+        "        assert len((await c.list_tools()).tools) == 9\n"
         "anyio.run(main)\n"
         "print(sorted(m for m in ('torch', 'diffusers', 'cv2') if m in sys.modules))\n"
     )
