@@ -148,7 +148,8 @@ def check(
         )
         raw = (src, res) if src.shape[2] == res.shape[2] else (src[..., :3], res[..., :3])
         full, frame = frame, frame.window(m.WINDOW_PX)
-    # 3. every item
+    # 3. every item (and identity when a masked edit's region touches a face)
+    items = _with_identity(items, plan, full)
     ctx = _Context(source, result, expected, plan, frame, full, raw, written)
     results = [_measure(item, ctx) for item in items]
     return finish(results, list(degraded or []))
@@ -361,6 +362,22 @@ def _mask_fit(item: QAItem, ctx: _Context) -> QAResult:
             update={"status": "fail", "fix": item.fix, "detail": "; ".join([*problems, detail])}
         )
     return result
+
+
+def _with_identity(
+    items: list[QAItem], plan: EditPlan | None, full: m.Frame | None
+) -> list[QAItem]:
+    """``items`` plus ``identity`` when a masked edit's region touches a face the face models find
+    in the source: a mask file or a SAM mask over a face is known only when it runs."""
+    from retouch.executors.qa.identity import touches_face
+    from retouch.planner.facewords import changes_face
+
+    if full is None or full.region.all() or any(i.id == "identity" for i in items):
+        return items
+    if not touches_face(np.clip(full.source, 0, 255).astype(np.uint8), full.region):
+        return items
+    mode, edit = (plan.mode, plan.request.edit) if plan is not None else ("inpaint", "")
+    return [*items, cl.identity(mode, changes_face(edit))]
 
 
 def _identity(item: QAItem, ctx: _Context) -> QAResult:

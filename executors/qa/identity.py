@@ -17,6 +17,7 @@ keeps the frame, so the face the model made sits where the old one was.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,39 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / union if union else 0.0
 
 
+_FACES: dict[str, list] = {}  # image key -> dlib's faces: QA asks twice per source (touch, measure)
+_FACES_LOCK = threading.Lock()
+
+
+def source_faces(rgb: np.ndarray) -> list:
+    """dlib's faces in ``rgb`` (uint8 (H, W, 3)), largest first; the last few images' answers are
+    kept, so a check that asks twice detects once."""
+    import hashlib
+
+    from retouch.executors.faces import detect_faces
+
+    key = hashlib.blake2b(rgb.tobytes(), digest_size=16).hexdigest() + str(rgb.shape)
+    with _FACES_LOCK:
+        if key in _FACES:
+            return _FACES[key]
+    faces = detect_faces(rgb)
+    with _FACES_LOCK:
+        while len(_FACES) >= 4:
+            _FACES.pop(next(iter(_FACES)))
+        _FACES[key] = faces
+    return faces
+
+
+def touches_face(rgb: np.ndarray, region: np.ndarray) -> bool:
+    """Whether ``region`` (bool (H, W)) overlaps a face's box in ``rgb``; False without the face
+    models (the identity check then cannot run anyway)."""
+    from retouch.executors.faces import faces_available
+
+    if not faces_available():
+        return False
+    return any(region[f.box[1] : f.box[3], f.box[0] : f.box[2]].any() for f in source_faces(rgb))
+
+
 def face_distances(
     source: np.ndarray, result: np.ndarray, region: np.ndarray | None = None
 ) -> list[tuple[tuple[int, int, int, int], float, bool]] | str:
@@ -121,7 +155,7 @@ def face_distances(
 
     if not faces_available():
         return f"needs the face models, not installed: {FACES_INSTALL}"
-    faces = detect_faces(source)
+    faces = source_faces(source)
     if region is not None:
         faces = [f for f in faces if region[f.box[1] : f.box[3], f.box[0] : f.box[2]].any()]
     if not faces:

@@ -94,3 +94,28 @@ def test_a_whole_image_edit_of_a_photo_without_faces_skips_identity(tmp_path) ->
         check(Image.fromarray(rgb), Image.fromarray(rgb[..., ::-1].copy()), None, plan)
     )
     assert item.status == "skipped" and "no face in the source" in item.detail
+
+
+def test_a_mask_file_over_a_face_brings_identity_into_qa(astronaut_png, tmp_path) -> None:
+    rgb, path = astronaut_png
+    over_face, elsewhere = np.zeros((512, 512), bool), np.zeros((512, 512), bool)
+    over_face[100:150, 190:260] = True  # across her eyes and nose
+    elsewhere[300:365, 60:125] = True  # the suit
+    for name, mask in (("face", over_face), ("suit", elsewhere)):
+        Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / f"{name}.png")
+    plan = make_plan(*_request(path, "remove the object", tmp_path / "face.png"))
+    assert plan.mask.source == "given" and "identity" not in [q.id for q in plan.qa]
+    noisy = np.clip(rgb + np.random.default_rng(1).normal(0, 6, rgb.shape), 0, 255)
+    result = Image.fromarray(np.where(over_face[..., None], noisy, rgb).astype(np.uint8))
+    report = check(Image.fromarray(rgb), result, over_face, plan)
+    item = _identity(report)
+    assert item.status == "pass" and item.value < 0.3
+    plan = make_plan(*_request(path, "remove the object", tmp_path / "suit.png"))
+    result = Image.fromarray(np.where(elsewhere[..., None], noisy, rgb).astype(np.uint8))
+    report = check(Image.fromarray(rgb), result, elsewhere, plan)
+    assert "identity" not in [i.id for i in report.items]
+
+
+def _request(path: str, edit: str, mask) -> tuple[EditRequest, object]:
+    request = EditRequest(image=path, edit=edit, mask=str(mask))
+    return request, analyze(request)
