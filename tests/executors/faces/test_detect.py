@@ -72,3 +72,17 @@ def test_a_face_is_typed_and_frozen() -> None:
     assert (face.width, face.height, face.center) == (10, 20, (6.0, 12.0))
     with pytest.raises(ValueError):
         Face(box=(1, 2, 11, 22), score=1.0, detector="hog", extra=1)
+
+
+@needs_faces
+@pytest.mark.slow
+def test_the_cnn_detector_finds_the_same_face_as_hog() -> None:
+    photo = skimage.data.astronaut()
+    (hog,) = detect_faces(photo, cnn=False)
+    (cnn,) = detect_faces(photo[::2, ::2].copy(), cnn=True, upsample=1)  # 256 px: ~4x faster
+    x0, y0, x1, y1 = (2 * v for v in cnn.box)
+    inter = max(0, min(x1, hog.box[2]) - max(x0, hog.box[0])) * max(
+        0, min(y1, hog.box[3]) - max(y0, hog.box[1])
+    )
+    union = (x1 - x0) * (y1 - y0) + hog.width * hog.height - inter
+    assert cnn.detector == "cnn" and inter / union > 0.5
