@@ -102,5 +102,5 @@ def load_plan(path: str | os.PathLike[str]) -> EditPlan:
         first = str(exc).splitlines()
         detail = first[1].strip() if len(first) > 1 else first[0]
         raise InputError(
-            f"{p} is not a valid retouch plan ({detail}); make it again", [hint("plan")]
+            f"{p} is not a valid plan.json ({detail}); make it again", [hint("plan")]
         ) from exc

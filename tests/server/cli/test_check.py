@@ -132,7 +132,7 @@ def test_whole_image_edit_needs_no_mask(tmp_path: Path, files: dict[str, Path]) 
     [
         ("missing-result", "result not found"),
         ("mask-size", "mask is 100x100, the result is 512x512"),
-        ("bad-plan", "is not a valid retouch plan"),
+        ("bad-plan", "is not a valid plan.json"),
         ("fixed-out-without-plan", "--fixed-out needs --plan"),
         ("plan-for-other-image", "the plan was made for a 512x512 image"),
     ],

@@ -91,6 +91,11 @@ FAILURES: list[tuple[str, dict[str, Any]]] = [
     ("plan_edit", {"image": "@current", "edit": "remove it"}),
     ("plan_edit", {**REMOVE, "extend": {"left": -3}}),
     ("plan_edit", {**SUNSET, "guidance": {"image": "nope.png"}}),
+    ("plan_edit", {**SUNSET, "image_base64": "not base64!", "image": None}),
+    ("plan_edit", {**SUNSET, "preferences": {"families": ["ddpm"]}}),
+    ("plan_edit", {**REMOVE, "preferences": {"families": ["flux-fill"], "hardware": "gpu-8gb"}}),
+    ("plan_edit", {**REMOVE, "mask": None, "mask_base64": "AAAA"}),
+    ("plan_edit", {"image": "photo.png", "edit": " "}),
     ("make_mask", {"image": "photo.png", "text": "the astronaut"}),
     ("make_mask", {"image": "photo.png", "sam": {"text": "the astronaut"}}),
     ("make_mask", {"image": "photo.png", "sam": {"box": [1, 1, 20, 20]}, "instance": 1}),
@@ -111,6 +116,17 @@ FAILURES: list[tuple[str, dict[str, Any]]] = [
     ("run_edit", {"request": REMOVE, "overrides": [{"field": "steps", "op": "set", "value": "x"}]}),
     ("run_edit", {"request": REMOVE, "mask": "small.png"}),
     ("run_edit", {"request": {**SUNSET, "guidance": {"image": "photo.png"}}}),
+    (
+        "run_edit",
+        {"request": {**SUNSET, "guidance": {"image": "photo.png"}}, "executor": "classical"},
+    ),
+    ("run_edit", {"request": {**REMOVE, "extend": {"left": 32}}}),
+    (
+        "run_edit",
+        {"request": {"image": "photo.png", "edit": "remove it", "sam": {"text": "the dog"}}},
+    ),
+    ("run_edit", {"plan": "photo.png"}),
+    ("check_edit", {"source": "photo.png", "result": "photo.png", "plan": "photo.png"}),
     ("check_edit", {"source": "photo.png", "result": "nope.png"}),
     ("check_edit", {"source": "photo.png", "result": "photo.png", "mask": "small.png"}),
     ("check_edit", {"source": "photo.png", "result": "photo.png", "plan": "nope"}),
@@ -131,6 +147,8 @@ ADVICE: list[tuple[str, dict[str, Any]]] = [
     ("plan_edit", {"image": "photo.png", "edit": "fix the hands", "mask": "mask.png"}),
     ("make_mask", {"image": "photo.png", "sam": {"points": [{"x": 48, "y": 48}]}}),
     ("list_models", {}),
+    ("plan_edit", {"image": "photo.png", "edit": "extend it by 100000 px on the left"}),
+    ("plan_edit", {"image": "photo.png", "edit": "make it 16:9"}),
 ]
 
 
