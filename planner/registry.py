@@ -12,36 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from retouch.planner import families
 from retouch.planner.hints import hint
-from retouch.planner.schema import Family, GuidanceKind, Hardware, Mode
+from retouch.planner.schema import Family, Hardware
+from retouch.planner.specs import FamilySpec, Licence, Variant
 
-
-@dataclass(frozen=True)
-class FamilySpec:
-    family: Family
-    default_id: str
-    pipeline: str  # diffusers class name for this family's main mode
-    modes: tuple[str, ...]  # plan modes this family can run
-    native_resolution: int
-    vram_gb: float
-    offload_vram_gb: float
-    steps: int
-    guidance_kind: GuidanceKind
-    text_guidance: float
-    image_guidance: float | None
-    step_s: float  # seconds/step at native resolution on gpu-24gb
-    load_s: float  # cold load from local disk on gpu-24gb
-    multiple_of: int  # image sides must be a multiple of this
-    guidance_meaning: str
-    fetch_hint: str
-    prompt_tokens: int = 77  # text-encoder tokens read (CLIP 77; Flux's T5 512)
-    mode_pipelines: tuple[tuple[Mode, str], ...] = ()  # modes run by another class than `pipeline`
-    min_steps: int = 1  # step-distilled weights: fewer steps than this break them
-    published: str = ""  # published quality/speed figures and their source
-
-    def pipeline_for(self, mode: str) -> str:
-        """The diffusers class that runs ``mode`` with this family."""
-        return dict(self.mode_pipelines).get(mode, self.pipeline)  # type: ignore[call-overload]
+__all__ = ["FamilySpec", "Licence", "Variant"]  # their home is planner/specs.py
 
 
 REGISTRY: dict[Family, FamilySpec] = {
@@ -273,6 +249,7 @@ REGISTRY: dict[Family, FamilySpec] = {
         published="6B; GEdit-Bench-EN overall 7.64 (Meituan, LongCat-Image-Edit model card and "
         "technical report); the Turbo variant runs 8 steps",
     ),
+    **families.FAMILIES,
 }
 
 
@@ -284,12 +261,6 @@ def fetch_text(family: Family, model_id: str) -> str:
         return f"`hf download {model_id}`"
     command, _, note = spec.fetch_hint.partition(" (")
     return f"`{command}`" + (f" ({note}" if note else "")
-
-
-@dataclass(frozen=True)
-class Licence:
-    name: str  # an SPDX id, or the licence's own name where it has none
-    commercial_use: bool
 
 
 # The licence of each family's default weights (``licence: open`` keeps only commercial ones).
@@ -305,17 +276,8 @@ LICENCES: dict[Family, Licence] = {
     "flux2-klein": Licence("Apache-2.0", True),
     "qwen-image-edit": Licence("Apache-2.0", True),
     "longcat-image-edit": Licence("Apache-2.0", True),
+    **families.LICENCES,
 }
-
-
-@dataclass(frozen=True)
-class Variant:
-    """Other published weights of a family, with their own licence or step count."""
-
-    family: Family
-    licence: Licence
-    steps: int
-    text_guidance: float
 
 
 # Model id -> variant; the executor runs a variant's steps when it is what is on disk.
@@ -330,6 +292,7 @@ VARIANTS: dict[str, Variant] = {
     "meituan-longcat/LongCat-Image-Edit-Turbo": Variant(
         "longcat-image-edit", Licence("Apache-2.0", True), 8, 1.0
     ),
+    **families.VARIANTS,
 }
 
 

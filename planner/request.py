@@ -37,6 +37,7 @@ Family = Literal[
     "flux2-klein",
     "qwen-image-edit",
     "longcat-image-edit",
+    "z-image",
 ]
 LicencePreference = Literal["any", "open"]
 MaskSource = Literal["given", "sam-points", "sam-box", "text", "face", "canvas", "none"]

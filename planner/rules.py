@@ -207,12 +207,27 @@ ADJUST_RULES: list[Rule] = [
                 "sdxl",
                 "flux-kontext",
                 "flux-fill",
+                "z-image",
             ],
             steps_factor=0.67,
         ),
         why="Latency first: FLUX.2 klein 4B (4 distilled steps, edits and masked fills) where it "
         "fits, else the smallest family that can run the mode, with two thirds of the default "
         "steps.",
+    ),
+    Rule(
+        id="latency-open-fill-zimage",
+        when={
+            "priority": "latency",
+            "mode": ["inpaint", "outpaint"],
+            "licence": "open",
+            "controlnet": False,
+            "reference": False,
+        },
+        then=Decide(families=["z-image", "flux2-klein", "sd-inpaint", "sdxl-inpaint"]),
+        why="Latency first with commercial-use weights only: Z-Image-Turbo (Apache-2.0, 8 "
+        "distilled steps at guidance 0, one batch per step) fills the region, FLUX.2 klein 4B "
+        "(Apache-2.0) is the alternate.",
     ),
     Rule(
         id="reference-editor",

@@ -50,7 +50,14 @@ DTYPES = {
     "bf16": "bfloat16",
 }
 BF16_FAMILIES: frozenset[Family] = frozenset(
-    {"flux-fill", "flux-kontext", "flux2-klein", "qwen-image-edit", "longcat-image-edit"}
+    {
+        "flux-fill",
+        "flux-kontext",
+        "flux2-klein",
+        "qwen-image-edit",
+        "longcat-image-edit",
+        "z-image",
+    }
 )
 
 
