@@ -4,7 +4,7 @@ SAM 2.1, or the GrabCut fallback)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from retouch.server.cli import options as o
@@ -100,25 +100,13 @@ def mask_cmd(
         from retouch.executors.segment.sam import check_sam_type
         from retouch.planner.errors import InputError
         from retouch.planner.imageio import array_to_mask, open_image
-        from retouch.planner.picks import read
-        from retouch.planner.schema import SamPrompt
         from retouch.server.edits.masks import find_mask
-        from retouch.server.requests import parse_box, parse_point
 
         # 1. check every input before any model runs
         if out.suffix.lower() != ".png":
             raise InputError(f"--out {out} must end in .png; a lossy format would blur the mask")
         check_sam_type(sam_type)
-        if instance is not None and instance != "all" and not _small_number(instance):
-            raise InputError(
-                f"--instance {instance[:20]!r} must be a number from the list (0-9999) or 'all'"
-            )
-        target = read(text) if text is not None else None
-        prompt = SamPrompt(
-            points=[parse_point(p) for p in point or []],
-            box=parse_box(box) if box else None,
-            text=target.text if target else None,
-        )
+        target, prompt = _prompt(point, box, text, instance)
         # 2. segment (the prompt is checked against the image size), invert, dilate
         hard, result = find_mask(
             open_image(image),
@@ -143,6 +131,29 @@ def mask_cmd(
         )
 
     run_guarded(body)
+
+
+def _prompt(
+    point: list[str] | None, box: str | None, text: str | None, instance: str | None
+) -> tuple[Any, Any]:
+    """(the words' target or None, the SamPrompt) from --point, --box and --text; InputError for
+    an --instance that is neither a listed number nor 'all'."""
+    from retouch.planner.errors import InputError
+    from retouch.planner.picks import read
+    from retouch.planner.schema import SamPrompt
+    from retouch.server.requests import parse_box, parse_point
+
+    if instance is not None and instance != "all" and not _small_number(instance):
+        raise InputError(
+            f"--instance {instance[:20]!r} must be a number from the list (0-9999) or 'all'"
+        )
+    target = read(text) if text is not None else None
+    prompt = SamPrompt(
+        points=[parse_point(p) for p in point or []],
+        box=parse_box(box) if box else None,
+        text=target.text if target else None,
+    )
+    return target, prompt
 
 
 def register(app: typer.Typer) -> None:

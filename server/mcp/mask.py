@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import numpy as np
@@ -55,17 +57,37 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
     outputs.atomic_write(path, png)
     if extra is not None:
         outputs.atomic_write(extra, png)
+    out = _output(cfg, args, sw, src.ref, path, extra, mask, found, prompt, pick)
+    preview = outputs.mask_overlay(image, mask)
+    if found.instances:
+        boxes = [(i.id, i.box) for i in found.instances]
+        preview = numbered_overlay(preview, image.size, boxes, found.chosen)
+    return out, Shown([(preview, "image/jpeg")])
+
+
+def _output(
+    cfg: ServerConfig,
+    args: MakeMaskInput,
+    sw: Stopwatch,
+    image_ref: str,
+    path: Path,
+    extra: Path | None,
+    mask: np.ndarray,
+    found: Any,
+    prompt: SamPrompt,
+    pick: str | None,
+) -> MakeMaskOutput:
+    """The tool's structured result: the mask file, its box and area, what segmented it."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    bbox = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-    out = MakeMaskOutput(
-        image=src.ref,
+    return MakeMaskOutput(
+        image=image_ref,
         mask=outputs.file_ref(cfg.out_dir, path),
         output=str(extra) if extra else None,
         method=found.method,
         score=float(found.score),
         note=tool_words(found.note),
         area=float(mask.mean()),
-        bbox=bbox,
+        bbox=(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1),
         instances=[
             InstanceInfo(
                 id=i.id,
@@ -87,11 +109,6 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
             }
         ),
     )
-    preview = outputs.mask_overlay(image, mask)
-    if found.instances:
-        boxes = [(i.id, i.box) for i in found.instances]
-        preview = numbered_overlay(preview, image.size, boxes, found.chosen)
-    return out, Shown([(preview, "image/jpeg")])
 
 
 def _prompt(args: MakeMaskInput) -> tuple[SamPrompt, str | None]:

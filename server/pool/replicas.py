@@ -135,6 +135,22 @@ def build_app(cfg: PoolConfig) -> Any:
     """The Ray Serve application: an Executor and a Segmenter deployment (needs the ray extra)."""
     from ray import serve
 
+    class Front:
+        """The application's ingress: holds the two deployments' handles (never called)."""
+
+        def __init__(self, executor: Any, segmenter: Any) -> None:
+            self.executor, self.segmenter = executor, segmenter
+
+    ingress = serve.deployment(name="Pool", num_replicas=1, ray_actor_options={"num_cpus": 0})(
+        Front
+    )
+    return ingress.bind(_executor(cfg).bind(), _segmenter(cfg).bind())
+
+
+def _executor(cfg: PoolConfig) -> Any:
+    """The Executor deployment: edits, the plan's model multiplexed per replica."""
+    from ray import serve
+
     ex = cfg.executor
     models = ex.models_per_replica
 
@@ -172,6 +188,13 @@ def build_app(cfg: PoolConfig) -> Any:
         def info(self) -> dict[str, Any]:
             return self.state()
 
+    return Executor
+
+
+def _segmenter(cfg: PoolConfig) -> Any:
+    """The Segmenter deployment: make_mask's segmentations."""
+    from ray import serve
+
     @serve.deployment(
         name="Segmenter",
         num_replicas=cfg.segmenter.replicas,
@@ -185,16 +208,7 @@ def build_app(cfg: PoolConfig) -> Any:
             async for item in self._stream(job.job_id, lambda p, c: run_mask_job(job)):
                 yield item
 
-    class Front:
-        """The application's ingress: holds the two deployments' handles (never called)."""
-
-        def __init__(self, executor: Any, segmenter: Any) -> None:
-            self.executor, self.segmenter = executor, segmenter
-
-    ingress = serve.deployment(name="Pool", num_replicas=1, ray_actor_options={"num_cpus": 0})(
-        Front
-    )
-    return ingress.bind(Executor.bind(), Segmenter.bind())
+    return Segmenter
 
 
 class PoolState:
