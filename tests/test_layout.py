@@ -137,3 +137,76 @@ def test_pyproject_lists_every_package() -> None:
     assert found == listed, (
         f"missing from pyproject: {sorted(found - listed)}; stale: {sorted(listed - found)}"
     )
+
+
+MAX_FUNCTION_LINES = 80  # in server/: the fronts parse and render; the sequence is server/edits
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module name ``path`` imports, at module level or inside functions."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return names
+
+
+def _mcp_imports(path: Path) -> list[str]:
+    return sorted(
+        n
+        for n in _imported_names(path)
+        if n == "mcp" or n.startswith(("mcp.", "mcp_types", "retouch.server.mcp"))
+    )
+
+
+def test_the_pool_never_imports_the_mcp_layer() -> None:
+    """Ray replicas import server/pool: the MCP SDK and the MCP tools stay out of them (they run
+    the edit service, server/edits, as the MCP tools do)."""
+    bad = {
+        str(p.relative_to(ROOT)): found
+        for p in (ROOT / "server" / "pool").rglob("*.py")
+        if (found := _mcp_imports(p))
+    }
+    assert not bad, f"server/pool imports the MCP layer: {bad}; import from retouch.server.edits"
+
+
+def test_the_mcp_import_finder_sees_a_lazy_import(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def f():\n    from retouch.server.mcp.edit import run_edit\n    import mcp\n"
+    )
+    assert _mcp_imports(module) == [
+        "mcp",
+        "retouch.server.mcp.edit",
+        "retouch.server.mcp.edit.run_edit",
+    ]
+
+
+def _long_functions(path: Path, limit: int) -> list[str]:
+    return [
+        f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > limit
+    ]
+
+
+def test_no_function_in_server_over_the_length_limit() -> None:
+    long = {
+        str(p.relative_to(ROOT)): found
+        for p in (ROOT / "server").rglob("*.py")
+        if (found := _long_functions(p, MAX_FUNCTION_LINES))
+    }
+    assert not long, (
+        f"functions over {MAX_FUNCTION_LINES} lines in server/: {long}. A front parses arguments "
+        "and renders results; the edit sequence lives in server/edits (STYLE.md 15, 17)."
+    )
+
+
+def test_the_length_finder_counts_a_long_function(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n" + "    x = 1\n" * 81)
+    assert _long_functions(module, MAX_FUNCTION_LINES) == ["f (82 lines)"]
+    assert _long_functions(module, 82) == []

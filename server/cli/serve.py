@@ -39,57 +39,64 @@ def transport_security(host: str, extra_hosts: list[str]):  # type: ignore[no-un
     )
 
 
+Token = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar=TOKEN_ENV,
+        show_envvar=True,
+        help="Require this bearer token on HTTP requests.",
+    ),
+]
+Roots = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--root",
+        help="Folder tools may read and write; repeat. Default: the working directory "
+        "(the output folder is always allowed).",
+    ),
+]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Edit-history store folder (default: $RETOUCH_DATA_DIR, else the user data "
+        "directory); opened on the first tool that records or reads a version.",
+        show_default=False,
+    ),
+]
+AllowedHost = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allowed-host",
+        help="Extra Host name clients may use over HTTP (DNS-rebinding protection); repeat.",
+    ),
+]
+PoolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pool",
+        help="Send run_edit and make_mask to the Ray Serve pool at this address (auto, "
+        "ray://HOST:10001; see retouch pool) instead of this process's GPU worker.",
+        show_default=False,
+    ),
+]
+
+
 def serve_cmd(
     http: Annotated[
         bool, typer.Option("--http", help="Serve streamable HTTP instead of stdio.")
     ] = False,
     host: Annotated[str, typer.Option("--host", help="HTTP address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="HTTP port.")] = 8765,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar=TOKEN_ENV,
-            show_envvar=True,
-            help="Require this bearer token on HTTP requests.",
-        ),
-    ] = None,
-    root: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--root",
-            help="Folder tools may read and write; repeat. Default: the working directory "
-            "(the output folder is always allowed).",
-        ),
-    ] = None,
+    token: Token = None,
+    root: Roots = None,
     out: Annotated[
         Path, typer.Option("--out", help="Output folder for plans, masks and results.")
     ] = Path("outputs"),
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            help="Edit-history store folder (default: $RETOUCH_DATA_DIR, else the user data "
-            "directory); opened on the first tool that records or reads a version.",
-            show_default=False,
-        ),
-    ] = None,
-    allowed_host: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--allowed-host",
-            help="Extra Host name clients may use over HTTP (DNS-rebinding protection); repeat.",
-        ),
-    ] = None,
-    pool: Annotated[
-        str | None,
-        typer.Option(
-            "--pool",
-            help="Send run_edit and make_mask to the Ray Serve pool at this address (auto, "
-            "ray://HOST:10001; see retouch pool) instead of this process's GPU worker.",
-            show_default=False,
-        ),
-    ] = None,
+    data_dir: DataDirOpt = None,
+    allowed_host: AllowedHost = None,
+    pool: PoolOpt = None,
     pool_app: Annotated[
         str, typer.Option("--pool-app", help="The pool's Ray Serve application name.")
     ] = "retouch",
