@@ -264,12 +264,17 @@ def changed() -> QAItem:
         "changed",
         "mean grey change of the result from the source inside the edit region, divided by the "
         "change an OpenCV Telea fill of the region from its border makes (0 = untouched, 1 = "
-        "changed as much as a plain fill)",
+        "changed as much as a plain fill), or 1.5 x (1 - the correlation of the region's fine "
+        "detail with the source's) when more: a fill shares none of it",
         # clean: Telea 0.883 / 1.000 / 1.018, classical fill (Telea + texture) 0.857 / 1.054 /
         # 1.292, another photo's content 1.22 / 3.20 / 42.3, shifted/mirrored copies 0.63 / 2.0 /
         # 12.3; defects: exact paste 0 / 0 / 0, noise sigma 2 0.023 / 0.062 / 0.587, JPEG q80
         # 0.028 / 0.117 / 0.453, a 1.5 px blur (the object still there) 0.052 / 0.277 / 0.660.
         # 0.75 sits between the near-equal maximum 0.66 and the clean fills' minimum 0.857.
+        # PatchMatch (the classical fill since issue 26) scored 0.34-2.4 on the ratio alone (21%
+        # under 0.75: it can rebuild a region much like its surroundings); with the detail term,
+        # 47 boxes of the same photos: PatchMatch 0.776 / 1.460 / 1.686, Telea + texture >= 1.156,
+        # noise sigma 2 <= 0.307, JPEG q80 <= 0.261, 1.5 px blur <= 0.718, paste 0 (content.py).
         0.75,
         ">=",
         "the region came back (nearly) unchanged: check the mask covers the object and try "
@@ -282,14 +287,17 @@ def repetition() -> QAItem:
     return _item(
         "repetition",
         "fraction of the new area's textured 16x16 blocks (at 256 px, finer for a narrow region) "
-        "that are shifted or mirrored copies of the source outside the region (best match leaves "
+        "that are one shifted or mirrored copy of the source outside the region (best match leaves "
         "< 10% of the block's variance and the same copy < 5% within 16 px around it), over at "
-        "least 8 blocks",
+        "least 8 blocks; 1 when the new area adds a face or holds a copy of a source face",
         # tests/bench/bench_qa_thresholds.py, 8 photos x 6 boxes: clean Telea max 0.125, classical
         # fill max 0.125, another photo's patch 0, Telea outpaint 0; defects flagged: a mirrored
         # neighbour strip 88% of 48, a shifted copy 73% of 48, the classical mirror + blur
         # outpaint 25% of 8 (its blur hides the copy beyond the first blocks). Flat copies (sky)
-        # have no textured block and score 0: invisible, and not flagged.
+        # have no textured block and score 0: invisible, and not flagged. Counting only the
+        # largest single copy (issue 26; a PatchMatch fill is a collage of small copies): mirrored
+        # neighbour 42 of 48 flagged, shifted copy 36 of 48, PatchMatch fills 2 of 48 (0.3, and
+        # 0.75 where it pasted one chunk of grass whole: seed + 1 is the fix).
         0.2,
         "<=",
         "the new area repeats the source (a mirrored or copied patch): use a diffusion model "

@@ -15,6 +15,12 @@ from retouch.planner.schema import EditPlan
 WORK_SIDE = 256  # long side (px) of the region's window that `changed` runs at
 FLOOR = 2.0  # grey levels: the least change a plain fill is credited with (a flat region)
 NOTHING_LEFT = 1.5  # grey levels: a plain fill changing less than this finds nothing to remove
+DETAIL_SIGMA = 2.0  # px at WORK_SIDE: what counts as fine detail for `changed`
+# 1 - detail correlation, scaled so a fill that keeps none of the region's detail passes `changed`:
+# tests/bench/bench_qa_thresholds.py, 8 photos x 6 boxes: PatchMatch fills then score >= 0.78
+# (ratio alone: 21% under 0.75), while 47 of 48 of each defect (noise sigma 2, JPEG q80, a 1.5 px
+# blur) and every exact paste still score under 0.75
+DECORRELATED = 1.5
 REPEAT_SIDE = 256  # long side (px) of the image that `repetition` searches at ...
 REPEAT_MAX_SIDE = 512  # ... or finer, up to this, until the region is BLOCKS_ACROSS blocks across
 BLOCKS_ACROSS = 3
@@ -58,12 +64,18 @@ def _scaled(frame: Frame, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndar
 def changed(frame: Frame) -> tuple[float, str] | None:
     """How far the result moved from the source inside the region, relative to a plain fill.
 
-    value = mean |result - source| (grey levels) over the region's pixels that have a source, divided
-    by the same for an OpenCV Telea fill of the region from its border (at least FLOOR): 0 = the
-    region is untouched, about 1 = changed as much as filling it from its surroundings. Runs on the
-    region's window at most WORK_SIDE px on the long side. None when no region pixel has a source,
-    or when the region already is what a fill makes of it (the plain fill moves it less than
-    NOTHING_LEFT grey levels: e.g. removing again what an earlier edit removed).
+    ratio = mean |result - source| (grey levels) over the region's pixels that have a source,
+    divided by the same for an OpenCV Telea fill of the region from its border (at least FLOOR):
+    0 = the region is untouched, about 1 = changed as much as filling it from its surroundings.
+    A good exemplar fill (PatchMatch) of a region much like its surroundings can move it less
+    than Telea's smear does, yet shares none of its detail; so value = max(ratio, DECORRELATED *
+    (1 - the correlation of the result's fine detail with the source's)): a region left in place,
+    noised, recompressed or blurred keeps its detail (correlation 0.45-1), a fill does not
+    (-0.05-0.51); on a flat region (sky) there is no detail to keep, so a blur there passes.
+    Runs on the region's window at most WORK_SIDE px on the long side. None when no
+    region pixel has a source, or when the region already is what a fill makes of it (the plain
+    fill moves it less than NOTHING_LEFT grey levels: e.g. removing again what an earlier edit
+    removed).
     """
     import cv2
 
@@ -77,11 +89,25 @@ def changed(frame: Frame) -> tuple[float, str] | None:
     fill = float(np.abs(telea.astype(np.float32) - src)[where].mean())
     if fill < NOTHING_LEFT:
         return None
-    value = moved / max(fill, FLOOR)
+    ratio = moved / max(fill, FLOOR)
+    shared = _detail_correlation(src, res, where)
+    value = max(ratio, DECORRELATED * (1.0 - shared))
     return value, (
         f"the result differs from the source by {moved:.1f} grey levels on average inside the "
-        f"region; a plain fill from its border differs by {fill:.1f}"
+        f"region; a plain fill from its border differs by {fill:.1f}; the region's fine detail "
+        f"correlates {shared:.2f} with the source's"
     )
+
+
+def _detail_correlation(src: np.ndarray, res: np.ndarray, where: np.ndarray) -> float:
+    """Pearson correlation over ``where`` of the two grey images' detail (image minus its
+    Gaussian blur, sigma DETAIL_SIGMA); 1 for identical detail, about 0 for unrelated."""
+    import cv2
+
+    a, b = (x - cv2.GaussianBlur(x, (0, 0), DETAIL_SIGMA) for x in (src, res))
+    a, b = a[where] - a[where].mean(), b[where] - b[where].mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / den if den > 1e-6 else 1.0
 
 
 # -------------------------------------------------------------------------------------- repetition
@@ -179,7 +205,7 @@ def _residual(
 
 
 def block_copies(frame: Frame) -> tuple[float, str] | None:
-    """Fraction of the new area's textured blocks that are copies of the source elsewhere.
+    """Fraction of the new area's textured blocks that are one copy of the source elsewhere.
 
     At REPEAT_SIDE px on the long side (finer for a narrow region, see ``_repeat_scale``) the region
     is cut into BLOCK x BLOCK blocks; each block with texture (flat blocks match anything) is a copy
@@ -190,8 +216,10 @@ def block_copies(frame: Frame) -> tuple[float, str] | None:
        wholly outside the region, its best match leaves under COPY_ERROR of its variance and the
        same copy leaves under COHERENT_ERROR within REACH px around the block (a copy is coherent; natural texture
        matches a block by chance, not its surroundings). The copy is kept for step 1.
-    Blocks are visited from the region's border inwards. value = copies / textured blocks (at least
-    MIN_BLOCKS; 0 when no block is textured). None when the source has no window outside the
+    Blocks are visited from the region's border inwards. value = the blocks the largest single copy
+    explains / textured blocks (at least MIN_BLOCKS; 0 when no block is textured): one region
+    copied whole is a visible repetition; an exemplar fill's collage of many small copies from
+    different places (PatchMatch) is not. None when the source has no window outside the
     region.
     """
     import cv2
@@ -221,13 +249,15 @@ def block_copies(frame: Frame) -> tuple[float, str] | None:
     barred = np.where(clear, np.float32(0), np.float32(np.inf))
     fits = (region, usable)
     found: list[Copy] = []
+    hits: list[int] = []  # blocks each found copy explains
     copies = 0
     for y, x in blocks:
         known_copy = False
-        for t in found:
+        for i, t in enumerate(found):
             err, share = _residual(res, blurred, fits, y, x, BLOCK, t)
             if share == 1.0 and err < COPY_ERROR:
                 known_copy = True
+                hits[i] += 1
                 break
         if known_copy:
             copies += 1
@@ -248,12 +278,14 @@ def block_copies(frame: Frame) -> tuple[float, str] | None:
             around, _ = _residual(res, [src], fits, y - REACH, x - REACH, BLOCK + 2 * REACH, t)
             if around < COHERENT_ERROR:
                 found.append(t)
+                hits.append(1)
                 copies += 1
                 break
-    value = copies / max(len(blocks), MIN_BLOCKS)
+    largest = max(hits, default=0)
+    value = largest / max(len(blocks), MIN_BLOCKS)
     return value, (
-        f"{copies} of {len(blocks)} textured blocks of the new area are shifted or mirrored "
-        "copies of the source"
+        f"{largest} of {len(blocks)} textured blocks of the new area are one shifted or mirrored "
+        f"copy of the source ({copies} blocks in {len(found)} copies)"
     )
 
 

@@ -50,6 +50,8 @@ def test_mast_runs_classical_with_the_outside_identical(tmp_path: Path) -> None:
     )
     got = content.repetition(frame)
     assert got is not None and got[0] <= cl.repetition().threshold, got
+    got = content.changed(frame.window(8))  # the mast counts as removed
+    assert got is not None and got[0] >= cl.changed().threshold, got
 
 
 def test_portrait_16x9_adds_no_face_or_is_refused(tmp_path: Path) -> None:
