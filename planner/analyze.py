@@ -99,9 +99,10 @@ def mask_facts(edit: np.ndarray) -> dict[str, object]:
     }
 
 
-def ring_words(rgb: np.ndarray, edit: np.ndarray) -> str | None:
-    """The ring of RING_PX px around a bool mask (H, W) of an RGB uint8 (H, W, 3) image in words:
-    "a smooth grey surface", "a textured green area"; None when the ring is empty."""
+def ring_words(image: Image.Image, edit: np.ndarray) -> str | None:
+    """The ring of RING_PX px around a bool mask (H, W) of ``image`` (any mode, read as RGB) in
+    words: "a smooth grey surface", "a textured green area"; None when the ring is empty. Only
+    the mask's box grown by RING_PX is converted to pixels."""
     import numpy as np
     from retouch.planner.regions import grow_square
 
@@ -109,14 +110,16 @@ def ring_words(rgb: np.ndarray, edit: np.ndarray) -> str | None:
     cols = np.flatnonzero(edit.any(axis=0))
     if rows.size == 0:
         return None
-    y0, y1 = max(0, rows[0] - RING_PX), rows[-1] + RING_PX + 1
-    x0, x1 = max(0, cols[0] - RING_PX), cols[-1] + RING_PX + 1
+    h, w = edit.shape
+    y0, y1 = max(0, rows[0] - RING_PX), min(h, rows[-1] + RING_PX + 1)
+    x0, x1 = max(0, cols[0] - RING_PX), min(w, cols[-1] + RING_PX + 1)
     box = edit[y0:y1, x0:x1]  # the ring lies within the mask's box grown by RING_PX
     grown = grow_square(box, RING_PX)
     ring = grown & ~box
     if not ring.any():
         return None
-    pixels = rgb[y0:y1, x0:x1][ring].astype(np.float32)
+    rgb = np.asarray(image.crop((int(x0), int(y0), int(x1), int(y1))).convert("RGB"))
+    pixels = rgb[ring].astype(np.float32)
     median = np.median(pixels, axis=0)
     name = min(COLOUR_NAMES, key=lambda c: float(np.sum((median - np.array(c[1])) ** 2)))[0]
     spread = float(pixels.mean(axis=1).std())
@@ -140,7 +143,6 @@ def analyze(
     """Read the request's image (and mask) and return the facts the planner decides on.
     ``image``, ``mask``: the request's image and mask when already read (``mask`` as
     ``read_mask`` gives it: bool (H, W) of the image's size, True = edit)."""
-    import numpy as np
     from retouch.planner.imageio import open_image, read_mask
 
     img = image if image is not None else open_image(request.image)
@@ -160,8 +162,7 @@ def analyze(
                 [hint("mask", drop=True)],
             )
         facts.update(mask_facts(edit))
-        rgb = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
-        facts["ring_words"] = ring_words(rgb, edit)
+        facts["ring_words"] = ring_words(img, edit)
     elif request.extend is not None and request.extend.any:
         facts.update(mask_facts(canvas_mask(img.size, request.extend)))
         facts["extend"] = request.extend
