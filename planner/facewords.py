@@ -47,10 +47,15 @@ NOT_A_FACE = {
     "animal", "fish", "lion", "tiger", "bear", "monkey", "owl", "statue", "doll", "toy", "clock",
     "watch", "cliff", "rock", "mountain", "building", "storm", "needle", "table", "shelf", "tray",
     "wine", "water", "beer", "drink", "drinks", "bar", "counter", "plane", "aircraft", "rocket",
-    "boat", "car", "cup", "bottle",
+    "boat", "car", "cup", "bottle", "background", "backdrop",
 }  # fmt: skip
 """Owners and places that make a face word mean something else ('the dog's nose', 'the glasses
 on the table', 'the clock face'): those words go to SAM 3."""
+SKIN_WORDS = {
+    "freckles", "wrinkles", "blemish", "blemishes", "acne", "pimple", "pimples", "spots",
+    "makeup", "make-up", "skin", "complexion", "pores",
+}  # fmt: skip
+"""What lives on the face's skin: an edit of these works on the whole face."""
 CHANGE_WORDS = re.compile(
     r"\b(?:older|younger|old|young|age|aged|ageing|aging|elderly|wrinkl\w*|smil\w*|frown\w*|"
     r"laugh\w*|grin\w*|wink\w*|expression|emotion|angry|sad|happy|surprised|makeup|make-up|"
@@ -99,10 +104,17 @@ def read(text: str) -> FaceTarget | None:
     parts = [PART_WORDS[w] for w in words if w in PART_WORDS]
     if not parts or set(words) & NOT_A_FACE:
         return None
+    edit = intent.parse_edit(cleaned)
+    if edit.verb is None:  # a bare noun phrase: read it as the object of an edit
+        edit = intent.parse_edit(f"remove {cleaned}")
+    head = (edit.head or "").removesuffix("'s")
+    if head in SKIN_WORDS:
+        return FaceTarget("face", _pick(words, edit.spatial), cleaned)
+    if head and head not in {*PART_WORDS, *PERSON_WORDS, "the", "a", "an", "it", "this", "that"}:
+        return None  # 'the tattoo on her face': the object is the tattoo (SAM 3)
     # the part is the first named: "the glasses on her face" -> glasses
     part = next(p for p in parts if p != "face") if set(parts) - {"face"} else "face"
-    spatial = intent.parse_edit(f"remove {cleaned}").spatial
-    return FaceTarget(part, _pick(words, spatial), cleaned)
+    return FaceTarget(part, _pick(words, edit.spatial), cleaned)
 
 
 def in_edit(text: str) -> FaceTarget | None:

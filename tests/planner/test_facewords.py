@@ -26,6 +26,10 @@ from retouch.planner import facewords
         ("blur all the faces", "face", "all"),
         ("blur both faces", "face", "all"),
         ("the men's beards", "beard", "all"),
+        ("put sunglasses on her", "glasses", None),
+        ("make the mouth smile", "mouth", None),
+        ("remove the freckles from her face", "face", None),  # skin: the whole face
+        ("make her lips red", "mouth", None),
     ],
 )
 def test_face_words_name_a_part_and_a_face(text: str, part: str, pick: str | None) -> None:
@@ -43,6 +47,8 @@ def test_face_words_name_a_part_and_a_face(text: str, part: str, pick: str | Non
         "remove the glasses on the table",
         "the clock face",
         "remove the car",
+        "remove the tattoo on her face",  # the object is the tattoo: SAM 3
+        "replace the background behind her face",
     ],
 )
 def test_words_for_other_things_are_not_face_words(text: str) -> None:
