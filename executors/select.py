@@ -30,10 +30,11 @@ from retouch.planner.registry import (
     SAM_CHECKPOINT_HINTS,
     fetch_text,
 )
+from retouch.planner.request import CLICK_SOURCES
 from retouch.planner.schema import Degradation, EditPlan, Hardware
 
 SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
-SAM_SOURCES = ("sam-points", "sam-box")
+SAM_SOURCES = CLICK_SOURCES  # clicks or a box: GrabCut stands in without a SAM checkpoint
 CLASSICAL_NAME = "the weight-free OpenCV fill (classical)"
 
 CLASSICAL_INTENTS = ("remove", "extend")

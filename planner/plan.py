@@ -7,6 +7,7 @@ from typing import Any
 from retouch.planner import checklist, facewords, picks, prompts, reference
 from retouch.planner import intent as intent_mod
 from retouch.planner.canvas import given_canvas, with_canvas, words_canvas, work_size
+from retouch.planner.changes import strength_sweep
 from retouch.planner.errors import PlanError
 from retouch.planner.hints import hint
 from retouch.planner.latency import estimate
@@ -18,6 +19,7 @@ from retouch.planner.registry import (
     REGISTRY,
     FamilySpec,
 )
+from retouch.planner.request import SAM_SOURCES
 from retouch.planner.rules import ADJUST_RULES, TASK_RULES, Decide, Rule
 from retouch.planner.schema import (
     ControlNetPlan,
@@ -282,7 +284,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     strength = decisions.get("strength") if mode == "sdedit" else None
     sweep = None
     if strength is not None and decisions.get("sweep"):
-        sweep = [round(max(0.05, strength - 0.1), 2), strength, round(min(0.95, strength + 0.1), 2)]
+        sweep = strength_sweep(strength)
     steps = request.preferences.steps or max(
         spec.min_steps, round(spec.steps * decisions.get("steps_factor", 1))
     )
@@ -401,9 +403,6 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         latency=latency,
         warnings=warnings,
     )
-
-
-SAM_SOURCES = ("sam-points", "sam-box", "text")
 
 
 def _mask_note(

@@ -38,9 +38,14 @@ Family = Literal[
     "qwen-image-edit",
     "longcat-image-edit",
     "z-image",
+    "joyai-image-edit",
 ]
 LicencePreference = Literal["any", "open"]
 MaskSource = Literal["given", "sam-points", "sam-box", "text", "face", "canvas", "none"]
+SAM_SOURCES: tuple[MaskSource, ...] = ("sam-points", "sam-box", "text")
+"""The mask sources a Segment Anything model makes (clicks and boxes: SAM 1/2.1; words: SAM 3)."""
+CLICK_SOURCES: tuple[MaskSource, ...] = ("sam-points", "sam-box")
+"""The mask sources from clicks or a box: make_mask / --point, --box; GrabCut stands in for SAM."""
 FacePart = Literal["face", "eyes", "brows", "glasses", "nose", "mouth", "beard"]
 Priority = Literal["quality", "balanced", "latency"]
 Hardware = Literal["cpu", "gpu-8gb", "gpu-12gb", "gpu-16gb", "gpu-24gb", "gpu-48gb", "gpu-80gb"]

@@ -17,7 +17,8 @@ from mcp_types import CallToolResult
 from pydantic import ValidationError
 from retouch.executors.hardware import detect_hardware
 from retouch.planner.errors import InputError
-from retouch.planner.schema import EditPlan, EditRequest, PlanChange
+from retouch.planner.request import CLICK_SOURCES
+from retouch.planner.schema import EditPlan, EditRequest
 from retouch.server.mcp.brief import plan_text
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.hints import tool_plan
@@ -152,7 +153,7 @@ def plan_edit(cfg: ServerConfig, args: PlanEditInput) -> PlanEditOutput:
         hardware=plan.latency.hardware,
         offload=plan.model.offload,
     )
-    if plan.mask.source in ("sam-points", "sam-box"):
+    if plan.mask.source in CLICK_SOURCES:
         step = (
             f"call make_mask with the same image and sam prompt, check the mask, then run_edit "
             f"with plan={pid!r} and mask=<the mask's path>"
@@ -198,59 +199,6 @@ def render_skill_doc(cfg: ServerConfig, args: RenderSkillDocInput) -> RenderSkil
         markdown=doc.read_text(encoding="utf-8"),
         provenance=sw.provenance(),
     )
-
-
-def _fields(data: dict[str, Any], prefix: str = "") -> list[str]:
-    out = []
-    for key, value in data.items():
-        if key in ("request", "facts", "qa", "rules", "latency"):
-            continue
-        if isinstance(value, dict):
-            out += _fields(value, f"{prefix}{key}.")
-        else:
-            out.append(prefix + key)
-    return out
-
-
-def apply_overrides(plan: EditPlan, changes: list[PlanChange]) -> EditPlan:
-    """A copy of ``plan`` with each change applied (set / add / multiply on a dotted field).
-
-    Raises InputError naming the field for an unknown field, arithmetic on a non-number, or a value
-    the plan schema refuses.
-    """
-    if not changes:
-        return plan
-    data = plan.model_dump()
-    for change in changes:
-        *path, leaf = change.field.split(".")
-        node: Any = data
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if not isinstance(node, dict) or leaf not in node:
-            raise InputError(
-                f"override field {change.field!r} is not a plan field; use one of "
-                f"{', '.join(_fields(data))}"
-            )
-        old = node[leaf]
-        if change.op == "set":
-            node[leaf] = change.value
-            continue
-        if (
-            isinstance(old, bool)
-            or not isinstance(old, int | float)
-            or isinstance(change.value, bool)
-            or not isinstance(change.value, int | float)
-        ):
-            raise InputError(
-                f"override {change.op} on {change.field!r} needs numbers (it is "
-                f"{old!r}); use op 'set'"
-            )
-        new = old + change.value if change.op == "add" else old * change.value
-        node[leaf] = int(round(new)) if isinstance(old, int) else round(float(new), 4)
-    try:
-        return EditPlan.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(f"overrides make an invalid plan: {validation_message(exc)}") from None
 
 
 # ------------------------------------------------------------------------------------- the tools
