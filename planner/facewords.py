@@ -72,7 +72,7 @@ class FaceTarget:
 
     part: FacePart
     pick: str | None
-    words: str  # the words it was read from, for notes
+    words: str  # the part in a few words ('the glasses'): the plan's mask.text, SAM 3's fallback
 
 
 def _pick(words: list[str], spatial: tuple[str, ...]) -> str | None:
@@ -109,12 +109,13 @@ def read(text: str) -> FaceTarget | None:
         edit = intent.parse_edit(f"remove {cleaned}")
     head = (edit.head or "").removesuffix("'s")
     if head in SKIN_WORDS:
-        return FaceTarget("face", _pick(words, edit.spatial), cleaned)
+        return FaceTarget("face", _pick(words, edit.spatial), "the face")
     if head and head not in {*PART_WORDS, *PERSON_WORDS, "the", "a", "an", "it", "this", "that"}:
         return None  # 'the tattoo on her face': the object is the tattoo (SAM 3)
     # the part is the first named: "the glasses on her face" -> glasses
     part = next(p for p in parts if p != "face") if set(parts) - {"face"} else "face"
-    return FaceTarget(part, _pick(words, edit.spatial), cleaned)
+    named = next(w for w in words if PART_WORDS.get(w) == part)
+    return FaceTarget(part, _pick(words, edit.spatial), f"the {named}")
 
 
 def in_edit(text: str) -> FaceTarget | None:

@@ -63,6 +63,12 @@ def test_edits_meant_to_change_the_face_are_told_apart() -> None:
     assert not facewords.changes_face("make the sky sunset")
 
 
+def test_the_words_kept_are_the_part_in_a_few_words() -> None:
+    long_edit = "remove her glasses, " + "and keep everything else exactly as it is " * 10
+    assert facewords.read(long_edit).words == "the glasses"
+    assert facewords.read("remove the freckles from her face").words == "the face"
+
+
 def test_a_plan_uses_face_words_only_without_a_region_or_from_its_own_text() -> None:
     assert facewords.planned("remove her glasses", None, "none").part == "glasses"
     assert facewords.planned("remove her glasses", None, "mask") is None
