@@ -12,13 +12,14 @@ before; the app-only tools and the ``_meta.ui`` binding are left out of its tool
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from importlib.resources import files
 from typing import Any
 
 import anyio.to_thread
 import numpy as np
-from mcp.server.apps import Apps
+from mcp.server.apps import Apps, ResourceCsp
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from retouch.planner.errors import InputError
@@ -47,8 +48,12 @@ BOUND: dict[str, list[str] | None] = {
 
 
 def editor_html() -> str:
-    """The page, read from the installed package (a wheel or a checkout alike)."""
-    return files("retouch.server.mcp.ui").joinpath("editor.html").read_text(encoding="utf-8")
+    """The page, read from the installed package (a wheel or a checkout alike), its CSP meta tag
+    allowing exactly its one inline script (by the script's SHA-256) and nothing from elsewhere."""
+    html = files("retouch.server.mcp.ui").joinpath("editor.html").read_text(encoding="utf-8")
+    script = html.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    return html.replace("SCRIPT_HASH", f"'sha256-{digest}'", 1)
 
 
 def apps() -> Apps:
@@ -61,6 +66,10 @@ def apps() -> Apps:
         title="retouch mask editor",
         description="Paint or click a mask, then compare before and after an edit.",
         prefers_border=True,
+        # _meta.ui.csp: the page reaches no origin (no fetch, no loaded resources, no frames)
+        csp=ResourceCsp(
+            connect_domains=[], resource_domains=[], frame_domains=[], base_uri_domains=[]
+        ),
     )
     return ext
 

@@ -2,7 +2,8 @@
 starts `retouch serve --http` on 127.0.0.1, loads the page it serves (ui://retouch/editor.html)
 into a sandboxed iframe of a host page in headless Chromium, forwards the app's tools/call and
 resources/read to the server, paints a stroke, commits the mask, runs a classical edit and prints
-the verdict as JSON; saves a screenshot of the before/after view as WORK/before-after.png.
+the verdict as JSON, then has a sibling frame post a forged message into the app (which must
+drop it) and records the request ids the app used; saves a screenshot of the before/after view as WORK/before-after.png.
 
     python browser_host.py WORK      (WORK holds photo.png; needs Debian's chromium, playwright)
 """
@@ -33,13 +34,24 @@ FLAGS = [  # no background networking: updates, safe browsing, sync, QUIC, first
     "--disable-component-update",
     "--disable-sync",
 ]
-HOST_PAGE = """<!doctype html><html><body style="margin:0">
+HOST_PAGE = r"""<!doctype html><html><body style="margin:0">
 <iframe id="app" sandbox="allow-scripts" style="width:WIDTHpx;height:820px;border:0"></iframe>
 <script>
 const frame = document.getElementById("app");
+window.seenIds = [];
+window.forge = () => {  // a sibling frame (an ad, another app) posts into the editor
+  const evil = document.createElement("iframe");
+  evil.setAttribute("sandbox", "allow-scripts");
+  evil.srcdoc = `<script>parent.frames[0].postMessage({jsonrpc: "2.0",
+    method: "ui/notifications/host-context-changed", params: {theme: "light"}}, "*");<\/script>`;
+  document.body.appendChild(evil);
+};
+window.restyle = (theme) => frame.contentWindow.postMessage(
+  {jsonrpc: "2.0", method: "ui/notifications/host-context-changed", params: {theme}}, "*");
 window.addEventListener("message", async (e) => {
   const msg = e.data;
   if (e.source !== frame.contentWindow || !msg || msg.jsonrpc !== "2.0" || msg.id === undefined) return;
+  window.seenIds.push(msg.id);
   const answer = (body) => frame.contentWindow.postMessage({jsonrpc: "2.0", id: msg.id, ...body}, "*");
   if (msg.method === "ui/initialize") {
     answer({result: {protocolVersion: msg.params.protocolVersion, hostInfo: {name: "test-host", version: "1"},
@@ -120,8 +132,17 @@ async def drive(work: Path, url: str, width: int) -> dict:
         shot = work / "before-after.png"
         await page.screenshot(path=str(shot))
         theme = await app.locator("html").get_attribute("data-theme")
+        # 3. a message from a window that is not the host is dropped; the host's still counts
+        await page.evaluate("window.forge()")
+        await page.wait_for_timeout(800)
+        forged = await app.locator("html").get_attribute("data-theme")
+        await page.evaluate("window.restyle('light')")
+        await page.wait_for_timeout(300)
+        restyled = await app.locator("html").get_attribute("data-theme")
+        ids = await page.evaluate("window.seenIds")
         await browser.close()
-    return {"verdict": verdict, "saved": saved, "calls": calls, "theme": theme, "shot": str(shot)}
+    seen = {"theme": theme, "forged": forged, "restyled": restyled, "ids": ids}
+    return {"verdict": verdict, "saved": saved, "calls": calls, "shot": str(shot), **seen}
 
 
 def main() -> None:

@@ -50,5 +50,10 @@ def test_paint_commit_run_and_compare_in_chromium(tmp_path: Path, astronaut: Ima
     assert "mask saved: " in seen["saved"] and "/masks/" in seen["saved"]
     assert seen["calls"][:2] == ["view_image", "commit_mask"] and "run_edit" in seen["calls"]
     assert seen["theme"] == "dark"  # the host's theme reached the page
+    assert seen["forged"] == "dark"  # a sibling frame's message was dropped ...
+    assert seen["restyled"] == "light"  # ... while the host's next one still counts
+    ids = seen["ids"]  # random request ids: 96 bits each, none repeated, not a counter
+    assert len(ids) >= 4 and len(set(ids)) == len(ids)
+    assert all(isinstance(i, str) and len(i) == 25 and i.startswith("r") for i in ids), ids
     shot = Image.open(seen["shot"])
     assert shot.size[0] >= 400
