@@ -30,7 +30,8 @@ def _no_scorer_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def _grace_on_the_astronaut() -> Image.Image:
     """Grace Hopper's face (matplotlib's sample photo) scaled onto the astronaut's face box."""
     import cv2
-    import matplotlib
+
+    matplotlib = pytest.importorskip("matplotlib")  # its sample photo is the second face
 
     path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
     other = np.asarray(Image.open(path).convert("RGB"))

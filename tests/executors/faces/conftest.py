@@ -11,7 +11,7 @@ from PIL import Image
 
 def _grace_hopper() -> np.ndarray:
     """matplotlib's sample portrait of Grace Hopper, uint8 (600, 512, 3)."""
-    import matplotlib
+    matplotlib = pytest.importorskip("matplotlib")  # its sample photo is the second face
 
     path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
     return np.asarray(Image.open(path).convert("RGB"))
