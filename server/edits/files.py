@@ -47,6 +47,7 @@ def _json(model: BaseModel) -> bytes:
 
 def write_run(
     result_path: Path,
+    source: Any,
     plan: Any,
     output: Any,
     report: Any,
@@ -55,14 +56,17 @@ def write_run(
     attempts: list[Any] = (),  # type: ignore[assignment]
     copies: tuple[Path, ...] = (),
     preview: bool = False,
-) -> RunFiles:
+) -> tuple[RunFiles, Any]:
     """Write the run folder around ``result_path`` (its parent): see the module docstring.
     A ``result_path`` without a suffix gets the lossless one that holds the image (result_file).
 
     ``output`` is the kept attempt's executors.run.RunOutput, ``report`` its QAReport,
     ``comparison`` the PIL comparison image; ``copies`` are more paths for the result (MCP's
-    ``output`` argument). provenance.json holds ``output.provenance`` until ``write_provenance``
-    replaces it (after the history has the version)."""
+    ``output`` argument). QA's size-mode is judged again on the result's file as written (its
+    mode, bit depth, alpha and ICC as re-read); qa.json holds that report, returned with the
+    files. provenance.json holds ``output.provenance`` until ``write_provenance`` replaces it
+    (after the history has the version)."""
+    from retouch.executors.qa.check import with_written
     from retouch.planner.atomic import atomic_write
     from retouch.planner.imageio import array_to_mask
     from retouch.planner.render import write_outputs
@@ -72,6 +76,7 @@ def write_run(
     folder = result_path.parent
     folder.mkdir(parents=True, exist_ok=True)
     save_image(output.image, result_path)
+    report = with_written(report, source, result_path.read_bytes(), plan)
     for copy in copies:
         save_image(output.image, copy)
     mask = None
@@ -89,7 +94,7 @@ def write_run(
     atomic_write(folder / "provenance.json", _json(output.provenance))
     if len(attempts) > 1:
         write_attempts(attempts, folder)
-    return RunFiles(
+    files = RunFiles(
         folder=folder,
         result=result_path,
         comparison=folder / "comparison.png",
@@ -101,6 +106,7 @@ def write_run(
         preview=shown,
         copies=tuple(copies),
     )
+    return files, report
 
 
 def write_provenance(files: RunFiles, provenance: BaseModel) -> None:

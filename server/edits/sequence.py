@@ -113,8 +113,9 @@ def finish(
 
     best = best_attempt(attempts)
     comparison = comparison_for(job.image, best.plan, best.output)
-    files = write_run(
+    files, report = write_run(
         result_path,
+        job.image,
         best.plan,
         best.output,
         best.report,
@@ -127,7 +128,7 @@ def finish(
     if job.session is not None and store is not None:
         from retouch.server.history.hooks import record_edit
 
-        current = best.report.passed or job.keep_failed
+        current = report.passed or job.keep_failed
         version = record_edit(
             store,
             job.session,
@@ -136,7 +137,7 @@ def finish(
             best.plan,
             best.output,
             comparison,
-            best.report,
+            report,
             source=job.image,
             make_current=current,
         )
@@ -144,7 +145,7 @@ def finish(
         source=job.image,
         plan=best.plan,
         output=best.output,
-        report=best.report,
+        report=report,
         attempts=attempts,
         kept=best.index,
         comparison=comparison,

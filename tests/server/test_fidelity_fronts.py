@@ -66,13 +66,6 @@ def test_mcp_run_edit_keeps_the_source_faithful(name: str, tmp_path: Path) -> No
     assert item.status == "pass" and f"{case.mode} {case.depth}-bit" in item.detail, item
 
 
-WIRING = (
-    "the edit service must re-judge size-mode on the file it wrote: "
-    "executors.qa.check.with_written(report, source, result bytes, plan) after writing"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=WIRING)
 def test_cli_qa_judges_the_result_as_written(tmp_path: Path) -> None:
     case = make("rgb16", tmp_path / "in")
     out = tmp_path / "out" / "result.png"
@@ -83,7 +76,6 @@ def test_cli_qa_judges_the_result_as_written(tmp_path: Path) -> None:
     assert "RGB;16 16-bit (as written)" in item["detail"], item
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 def test_mcp_qa_judges_the_result_as_written(tmp_path: Path) -> None:
     out = anyio.run(_run_edit, make("rgb16", tmp_path / "in"), tmp_path)
     item = next(i for i in out.qa.items if i.id == "size-mode")
