@@ -105,6 +105,11 @@ def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a user-facing tool
         if os.environ.get("RETOUCH_DEBUG"):
             raise
+        from retouch.planner.extras import missing_extra
+
+        if isinstance(exc, ImportError) and (missing := missing_extra(exc)) is not None:
+            typer.echo(f"error: {missing}", err=True)  # a library an extra installs
+            raise typer.Exit(missing.exit_code) from None
         typer.echo(
             f"error: internal error ({type(exc).__name__}: {exc}); rerun with "
             "RETOUCH_DEBUG=1 and report the traceback",

@@ -66,9 +66,12 @@ def feature(module: str, what: str) -> ModuleType:
             raise ModelMissingError(
                 f"{what} is not available yet in this build ({module} is missing); update retouch"
             ) from exc
+        from retouch.planner.extras import missing_extra
+
+        if (missing := missing_extra(exc)) is not None:
+            raise missing from exc
         raise ModelMissingError(
-            f"{what} needs {exc.name}, which is not installed; run "
-            "`pip install -e .` in the retouch repository"
+            f"{what} needs {exc.name}, which is not installed; reinstall retouch"
         ) from exc
 
 
