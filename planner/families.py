@@ -40,11 +40,37 @@ FAMILIES: dict[Family, FamilySpec] = {
         published="6.15B-parameter single-stream DiT (counted on the meta device), 8 steps at "
         "guidance 0 (diffusers ZImageInpaintPipeline example); GEdit-Bench/ImgEdit: unsourced",
     ),
+    "joyai-image-edit": FamilySpec(
+        family="joyai-image-edit",
+        default_id="jdopensource/JoyAI-Image-Edit-Diffusers",
+        pipeline="JoyImageEditPipeline",
+        modes=("instruct",),
+        native_resolution=1024,
+        # the diffusers class's default transformer config counts 4.62B; with a Qwen3-VL text
+        # encoder of width 4096 (an 8B) about 13.5B in all, 27 GB in bf16
+        vram_gb=30.0,
+        offload_vram_gb=12.0,
+        steps=40,  # the diffusers JoyImageEditPipeline example: 40 steps at guidance 4.0
+        guidance_kind="cfg",
+        text_guidance=4.0,
+        image_guidance=None,
+        step_s=1.0,  # estimate: LongCat's 1.2 s/step (6B, CFG) scaled by transformer size
+        load_s=30.0,
+        multiple_of=16,
+        guidance_meaning='Classifier-free guidance (about 4) against a negative prompt ("" when '
+        "none is given): two transformer passes per step; the source enters as reference tokens "
+        "and is read by the Qwen3-VL encoder.",
+        fetch_hint="hf download jdopensource/JoyAI-Image-Edit-Diffusers",
+        prompt_tokens=4096,
+        published="object moves, rotations and camera-view changes (issue 30); 40 steps at "
+        "guidance 4 (diffusers example); GEdit-Bench/ImgEdit: unsourced",
+    ),
 }
 
 LICENCES: dict[Family, Licence] = {
     # issue 30's table; the model card was not read here (no network)
     "z-image": Licence("Apache-2.0", True),
+    "joyai-image-edit": Licence("Apache-2.0", True),
 }
 
 VARIANTS: dict[str, Variant] = {}

@@ -67,12 +67,17 @@ CHANGE_VERBS = r"change|turn|transform|convert|switch|alter|morph|modify|update|
 # Verbs that may start a new edit in a sentence.
 START = (
     rf"(?:{REMOVE_VERBS}|{ADD_VERBS}|{FIX_VERBS}|{RESTYLE_VERBS}|{RELIGHT_VERBS}|{EXTEND_VERBS}|"
-    rf"{CHANGE_VERBS}|replace|swap|make|give|paint|colou?r|dye)\b"
+    rf"{CHANGE_VERBS}|{vocab.SPATIAL_VERBS}|replace|swap|make|give|paint|colou?r|dye)\b"
 )
 
 # (form id, regex) on one cleaned edit; named groups: verb, object, target, behind. First match wins.
 FORMS: list[tuple[str, str]] = [
     ("extend", rf"^(?P<verb>{EXTEND_VERBS})\b\s*(?P<object>.*)$"),
+    ("view", rf"^(?:(?P<verb>{vocab.VIEWING}) )?(?:(?P<object>.+?) )??(?P<target>{vocab.VIEWS})$"),
+    ("view-bare", rf"^(?P<verb>{vocab.VIEWING})(?: (?P<object>it|this|the \w+))?$"),
+    ("move", rf"^(?P<verb>{vocab.MOVE_VERBS}) (?P<object>.+?)(?: (?P<target>{vocab.MOVE_TO}))?$"),
+    ("rotate", rf"^(?P<verb>{vocab.ROTATE_VERBS}) (?P<object>.+?)(?: (?P<target>{vocab.TURNS}))?$"),
+    ("rotate", rf"^(?P<verb>turn|spin|swing)\s+(?P<object>.+?)\s+(?P<target>{vocab.TURNS})$"),
     (
         "remove",
         rf"^(?P<verb>{REMOVE_VERBS})\s+(?P<object>.+?)"
@@ -145,6 +150,9 @@ FORMS: list[tuple[str, str]] = [
 INTENTS: list[tuple[str, dict[str, object]]] = [
     ("extend", {"size": True}),
     ("extend", {"form": "extend"}),
+    ("move", {"form": "move"}),
+    ("rotate", {"form": "rotate"}),
+    ("view", {"form": ["view", "view-bare"]}),
     ("fix-hand", {"object": "hand", "form": ["fix", "broken", "replace-bare", "make-any"]}),
     ("fix-face", {"object": "face", "form": ["fix", "broken", "replace-bare", "make-any"]}),
     ("remove", {"form": ["remove", "no-more"]}),

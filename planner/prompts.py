@@ -70,6 +70,10 @@ TEMPLATES: dict[str, tuple[str, list[tuple[int, str]], str]] = {
     ),
     "global": ("as-asked", [(1, "{base}"), (0, "{edit}")], ""),
     "generic": ("as-asked", [(1, "{base}"), (0, "{edit}")], ""),
+    # moves, rotations and camera views: instruction editors read the instruction as written
+    "move": ("as-asked", [(1, "{base}"), (0, "{edit}")], ""),
+    "rotate": ("as-asked", [(1, "{base}"), (0, "{edit}")], ""),
+    "view": ("as-asked", [(1, "{base}"), (0, "{edit}")], ""),
 }
 _PHOTO = re.compile(r"\b(?:a |an )?(?:photo(?:graph)?|picture|snapshot|shot)\b")
 _WORD = re.compile(r"[a-z0-9]+|[^a-z0-9\s]")

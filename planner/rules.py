@@ -8,8 +8,8 @@ How it is applied (planner/plan.py):
 
 ``when`` keys (all given keys must match; a list means "any of"):
   intent       what the words ask for (planner/intent.py): remove, replace-sky, replace-background,
-               replace-object, add, attribute, relight, restyle, fix-hand, fix-face, extend, global,
-               generic
+               replace-object, add, attribute, relight, restyle, fix-hand, fix-face, extend, move,
+               rotate, view, global, generic
   region       where the edit is: mask (given), sam (points/box, or the object named in words),
                canvas (--extend or size words), none;  canvas: given (--extend) | words | None
   named        the region is an object named in words (--text, or read from the edit), SAM 3
@@ -70,6 +70,8 @@ REGION = ["mask", "sam"]
 GEN_FILL: list[Family] = ["sd-inpaint", "sdxl-inpaint", "flux-fill"]
 OPEN_EDITORS: list[Family] = ["longcat-image-edit", "qwen-image-edit"]  # Apache-2.0 editors
 REFERENCE_EDITORS: list[Family] = list(REFERENCE_FAMILIES)  # qwen-image-edit, flux2-klein
+# Moves, rotations, camera views: JoyAI-Image-Edit (Apache-2.0) is trained for them (issue 30).
+VIEW_EDITORS: list[Family] = ["joyai-image-edit", *OPEN_EDITORS, "flux-kontext", "flux2-klein"]
 
 TASK_RULES: list[Rule] = [
     Rule(
@@ -83,6 +85,13 @@ TASK_RULES: list[Rule] = [
         ),
         why="Extending the canvas is inpainting of the new area: an inpaint model fills the canvas "
         "mask, overlapping the old edge by 8 px with an 8 px feather so the join disappears.",
+    ),
+    Rule(
+        id="move-rotate-view",
+        when={"intent": ["move", "rotate", "view"]},
+        then=Decide(mode="instruct", families=VIEW_EDITORS),
+        why="Moving an object, turning it or changing the camera's view changes pixels well outside "
+        "the object: an instruction editor redraws the whole image.",
     ),
     Rule(
         id="hand-face-openpose",
@@ -228,6 +237,13 @@ ADJUST_RULES: list[Rule] = [
         why="Latency first with commercial-use weights only: Z-Image-Turbo (Apache-2.0, 8 "
         "distilled steps at guidance 0, one batch per step) fills the region, FLUX.2 klein 4B "
         "(Apache-2.0) is the alternate.",
+    ),
+    Rule(
+        id="move-rotate-view-joyai",
+        when={"intent": ["move", "rotate", "view"], "mode": "instruct", "reference": False},
+        then=Decide(families=VIEW_EDITORS),
+        why="A move, rotation or camera-view change: JoyAI-Image-Edit (Apache-2.0) is trained for "
+        "spatial edits, whatever the priority; the general editors are the alternates.",
     ),
     Rule(
         id="reference-editor",

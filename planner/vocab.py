@@ -167,3 +167,30 @@ PROTECTED = {
     "stormy", "storms", "expands", "widens", "widened", "purpose", "danker", "darkest",
     "brighten", "warmest", "coolest", "cooker", "corner", "coolers", "dancer", "warner",
 }  # fmt: skip
+
+# Moves, rotations and camera views (issue 30: the editors that do them, JoyAI-Image-Edit).
+MOVE_VERBS = r"move|shift|slide|drag|nudge|reposition|relocate"
+DIRECTIONS = (
+    r"(?:a (?:bit|little) )?(?:left|right|up|down|forward|backward|back|closer|further|away)"
+)
+MOVE_TO = (
+    rf"{DIRECTIONS}|(?:to|towards?|onto|into|on|in|next to|beside|behind|closer to|away from|"
+    r"nearer)\s+.+"
+)
+ROTATE_VERBS = r"rotate|spin|swivel|pivot"
+SPATIAL_VERBS = rf"{MOVE_VERBS}|{ROTATE_VERBS}"  # verbs that start a new edit
+TURNS = (
+    r"(?:by )?\d+ ?(?:degrees?|deg|°)(?: (?:clockwise|counter-?clockwise|anti-?clockwise|"
+    r"to the (?:left|right)))?|(?:a )?(?:quarter|half)[ -]turn|around|round|sideways|clockwise|"
+    r"counter-?clockwise|anti-?clockwise|(?:so (?:that )?it )?(?:to )?faces? .+"
+)
+VIEWING = (
+    r"view|show|shoot|photograph|reframe|change the (?:camera(?: angle)?|view(?:point)?|angle)"
+)
+VIEWS = (
+    r"(?:(?:as )?seen |viewed |shot |photographed |looking down )?(?:from )?(?:directly )?"
+    r"(?:above|below|overhead|behind|underneath|the (?:side|back|front|top|air))|"
+    r"(?:(?:to|into|as|with|from|in) )?(?:an? |the )?(?:bird'?s[- ]eye|top[- ]down|worm'?s[- ]eye|"
+    r"aerial|overhead|side|front|rear|back|low[- ]angle|high[- ]angle|profile|three[- ]quarter|"
+    r"isometric|frontal)(?: (?:view|angle|shot|perspective|viewpoint))?"
+)

@@ -57,6 +57,7 @@ BF16_FAMILIES: frozenset[Family] = frozenset(
         "qwen-image-edit",
         "longcat-image-edit",
         "z-image",
+        "joyai-image-edit",
     }
 )
 

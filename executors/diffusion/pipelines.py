@@ -3,7 +3,8 @@
 Plain data, no torch: reading this table says what the diffusers executor can run: the SD 1.x / 2.x
 family, SDXL (inpaint and img2img), Flux.1 Fill, Flux.1 Kontext, FLUX.2 klein (edits and masked
 fills), Qwen-Image-Edit (edits and masked fills), LongCat-Image-Edit (edits), Z-Image (masked fills
-and SDEdit), InstructPix2Pix and RePaint on a DDPM. Adding a family means adding rows here and, where the call differs, an executor class.
+and SDEdit), JoyAI-Image-Edit (edits), InstructPix2Pix and RePaint on a DDPM. Adding a family
+means adding rows here and, where the call differs, an executor class.
 
     key                                   pipeline class                              executor
     (family, mode, controlnet type|None)  diffusers class name (a string)             executors.<module>
@@ -63,6 +64,7 @@ PIPELINES: dict[tuple[Family, Mode, str | None], PipelineSpec] = {
     ("z-image", "inpaint", None): PipelineSpec("ZImageInpaintPipeline", "zimage"),
     ("z-image", "outpaint", None): PipelineSpec("ZImageInpaintPipeline", "zimage"),
     ("z-image", "sdedit", None): PipelineSpec("ZImageImg2ImgPipeline", "zimage"),
+    ("joyai-image-edit", "instruct", None): PipelineSpec("JoyImageEditPipeline", "joyai"),
 }
 
 # Families the diffusers executor can load today (every family in a PIPELINES key).
@@ -86,6 +88,7 @@ TRANSFORMER_CLASSES: dict[str, Family] = {
     "ZImagePipeline": "z-image",  # the class Z-Image-Turbo's model_index.json names
     "ZImageInpaintPipeline": "z-image",
     "ZImageImg2ImgPipeline": "z-image",
+    "JoyImageEditPipeline": "joyai-image-edit",
 }
 
 # What each family's UNet looks like, for error messages about a folder of the wrong family.
@@ -102,6 +105,7 @@ FAMILY_SIGNATURE: dict[Family, str] = {
     "qwen-image-edit": "a Qwen-Image-Edit model",
     "longcat-image-edit": "a LongCat-Image-Edit model",
     "z-image": "a Z-Image model",
+    "joyai-image-edit": "a JoyAI-Image-Edit model",
 }
 
 

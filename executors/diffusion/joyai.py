@@ -1,0 +1,80 @@
+"""Instruction edits with JoyAI-Image-Edit (JoyImageEditPipeline): moves, rotations, camera views.
+
+A double-stream DiT over Wan-VAE latents with a Qwen3-VL text encoder that also reads the source.
+Classifier-free guidance (about 4) against the negative prompt ("" when the plan has none): two
+transformer passes per step.
+
+The pipeline runs at a fixed bucket: of its table of sizes around 1024 x 1024, the one whose aspect
+is nearest the requested height/width (``find_best_bucket``), and resizes and centre-crops the
+input to it. retouch resizes the tile to exactly that bucket first (``work_size``), so the
+pipeline's own resize is a no-op and nothing is cropped, and maps the output back to the tile's box
+(executors.images.crop.paste_back).
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+from retouch.executors.diffusion.calls import (
+    FluxExecutor,
+    ModelCall,
+    check_call,
+    pipeline_args,
+    run_pipeline,
+)
+from retouch.planner.errors import ExecutorError
+
+BASESIZE = 1024  # the pipeline's bucket table
+
+
+def joyai_size(size: tuple[int, int]) -> tuple[int, int]:
+    """(W, H) JoyImageEditPipeline runs a (W, H) input at: the bucket nearest its aspect."""
+    from diffusers.pipelines.joyimage.image_processor import find_best_bucket
+
+    w, h = size
+    if w < 1 or h < 1:
+        raise ValueError(f"image size {w}x{h} is empty")
+    bh, bw = find_best_bucket(h, w, BASESIZE)
+    return bw, bh
+
+
+class JoyAIEditExecutor(FluxExecutor):
+    """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: JoyImageEditPipeline."""
+
+    size_rule = "JoyAI-Image-Edit runs at the size bucket nearest the input's aspect (~1024x1024)"
+
+    def __init__(self, pipe: object, max_sequence_length: int = 4096) -> None:
+        super().__init__(pipe, max_sequence_length)
+
+    @property
+    def multiple_of(self) -> int:
+        """Image sides must be multiples of this: the VAE's spatial factor times the 2x2 patch."""
+        return int(self.pipe.vae_scale_factor_spatial) * 2
+
+    def work_size(self, size: tuple[int, int], native: int) -> tuple[int, int]:
+        """(W, H) the pipeline runs a tile of ``size`` at, whatever ``native``: see joyai_size."""
+        return joyai_size(size)
+
+    def __call__(self, call: ModelCall) -> Image.Image:
+        """One call -> the pipeline's output image (RGB, the bucket's size)."""
+        check_call(call, mask=False, multiple_of=self.multiple_of)
+        w, h = call.image.size
+        if (w, h) != joyai_size((w, h)):
+            raise ExecutorError(
+                f"JoyAI input is {w}x{h}; it must be {joyai_size((w, h))} (the pipeline's "
+                "bucket), or the pipeline resizes and crops it on its own"
+            )
+        if call.reference is not None:
+            raise ExecutorError(
+                "JoyImageEditPipeline reads one image; a reference edit needs JoyAI-Image-Edit-Plus"
+            )
+        return run_pipeline(
+            self.pipe,
+            **pipeline_args(call),
+            negative_prompt=call.negative or "",
+            height=h,
+            width=w,
+            max_sequence_length=self.max_sequence_length,
+        )
+
+
+EXECUTOR = JoyAIEditExecutor
