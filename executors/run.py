@@ -47,6 +47,7 @@ from retouch.planner.errors import InputError
 from retouch.planner.hints import hint
 from retouch.planner.imageio import open_image, upright
 from retouch.planner.schema import Degradation, EditPlan
+from retouch.planner.sizes import check_canvas
 
 __all__ = ["Provenance", "RunOutput", "choose_executor", "resolve_mask", "run_plan"]
 
@@ -336,6 +337,7 @@ def run_plan(
     # 1. inputs
     reporter.check()
     img = _source(plan, image)
+    check_canvas(img.size[0], img.size[1], plan.request.extend)  # before the canvas is allocated
     src = imagemodes.split(img)
     t0 = time.perf_counter()
     edit, mask_from = resolve_with_source(plan, img, mask, sam_checkpoint)

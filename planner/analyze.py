@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from retouch.planner.errors import InputError
 from retouch.planner.hints import hint
 from retouch.planner.schema import EditRequest, Extend, ImageFacts
+from retouch.planner.sizes import check_canvas
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,6 +62,7 @@ def check_request(request: EditRequest, size: tuple[int, int]) -> None:
                 )
     if request.extend is not None and request.extend.any:
         e = request.extend
+        check_canvas(w, h, e)  # before canvas_mask allocates the canvas
         if (
             max(e.left + e.right, 0) > MAX_EXTEND_FACTOR * w
             or e.top + e.bottom > MAX_EXTEND_FACTOR * h

@@ -22,6 +22,9 @@ MAX_SIDE = 65_536
 """Largest image side, px, any coordinate may name (PNG and the planner's canvas limit)."""
 MAX_EXTEND = 16_384
 """Largest canvas extension per side, px."""
+DEFAULT_MAX_CANVAS_PIXELS = 4_096 * 4_096
+"""Largest extended canvas, pixels (RETOUCH_MAX_CANVAS_PIXELS overrides; never above the image
+limit, RETOUCH_MAX_PIXELS): a 1000x1000 PNG extended 2000 px per side took 114 s of CPU."""
 MAX_MASK_PX = 4_096
 """Largest dilation or feather radius a plan may ask for, px (also capped by the image's side)."""
 MAX_SEED = 2**32 - 1

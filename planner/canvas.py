@@ -2,7 +2,8 @@
 
 ``words_canvas`` turns the first edit's size words into a ``CanvasPlan`` (planner/sizes.py does
 the arithmetic); ``with_canvas`` makes the request and facts look as if --extend had been given,
-which is what executors read. ``work_size`` is the size a whole-frame run works at.
+which is what executors read. ``work_size`` is the size a whole-frame run works at. Every canvas
+and work size is checked against the canvas pixel limit (bounds.check_canvas) before use.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def words_canvas(
         return None
     words = edit.size or sizes.default_words(edit.verb)
     ext, how = sizes.extension(words, facts.width, facts.height, _sides(edit.spatial), multiple)
+    sizes.check_canvas(facts.width, facts.height, ext)
     return CanvasPlan(
         source="words",
         words=words.words,
@@ -56,6 +58,7 @@ def with_canvas(
 
 
 def given_canvas(ext: Extend, facts: ImageFacts) -> CanvasPlan:
+    sizes.check_canvas(facts.width, facts.height, ext)
     return CanvasPlan(
         source="given",
         extend=ext,
@@ -75,6 +78,7 @@ def work_size(
         return None
     w, h = sizes.work_size(facts.out_width, facts.out_height, spec.native_resolution,
                            spec.multiple_of)  # fmt: skip
+    sizes.check_canvas(w, h, None, "work size")
     return WorkSize(
         width=w,
         height=h,

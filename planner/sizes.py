@@ -3,16 +3,20 @@
 ``find`` reads the size words of one edit; ``extension`` turns them into pixels of new canvas per
 side for an image of a given size, centred unless a side is named, each side rounded to the model
 family's multiple. ``work_size`` is the size a whole-frame run works at: the family's native area,
-the source's aspect, sides a multiple of the family's.
+the source's aspect, sides a multiple of the family's. ``check_canvas`` refuses an extended canvas
+(or a work size) over the canvas pixel limit before anything is allocated, naming the largest
+extension that fits.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 
-from retouch.planner.errors import PlanError
+from retouch.planner.bounds import DEFAULT_MAX_CANVAS_PIXELS
+from retouch.planner.errors import InputError, PlanError
 from retouch.planner.hints import hint
 from retouch.planner.schema import Extend
 
@@ -239,3 +243,61 @@ def canvas_facts(width: int, height: int, ext: Extend) -> dict[str, object]:
         "mask_regions": 1 if horizontal and vertical else len(horizontal) + len(vertical),
         "extend": ext,
     }
+
+
+def canvas_limit() -> int:
+    """Largest canvas an extension or a work size may reach, pixels: the smaller of
+    RETOUCH_MAX_CANVAS_PIXELS (default DEFAULT_MAX_CANVAS_PIXELS) and the image limit."""
+    from retouch.planner.imageio import max_pixels  # numpy and Pillow load only here
+
+    raw = os.environ.get("RETOUCH_MAX_CANVAS_PIXELS")
+    try:
+        own = DEFAULT_MAX_CANVAS_PIXELS if raw is None else int(raw)
+    except ValueError:
+        raise InputError(
+            f"RETOUCH_MAX_CANVAS_PIXELS={raw!r} is not a whole number of pixels"
+        ) from None
+    return min(own, max_pixels())
+
+
+def largest_extension(width: int, height: int, ext: Extend, limit: int) -> tuple[int, ...]:
+    """The extension ``ext`` scaled down (same proportions) until the canvas of a ``width`` x
+    ``height`` source holds at most ``limit`` pixels: (left, top, right, bottom), px."""
+    dx, dy = ext.left + ext.right, ext.top + ext.bottom
+    a, b, c = dx * dy, width * dy + height * dx, width * height - limit
+    if c >= 0 or b == 0:
+        return (0, 0, 0, 0)
+    t = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    t = min(t, 1.0)
+    return tuple(math.floor(t * s) for s in (ext.left, ext.top, ext.right, ext.bottom))
+
+
+def check_canvas(width: int, height: int, ext: Extend | None, what: str = "canvas") -> None:
+    """Refuse a ``width`` x ``height`` source extended by ``ext`` (or, with ``ext`` None, a work
+    size of ``width`` x ``height``) over ``canvas_limit()`` pixels: one InputError naming the
+    largest extension allowed at this aspect. Arithmetic only: nothing is allocated."""
+    limit = canvas_limit()
+    cw = width + (ext.left + ext.right if ext else 0)
+    ch = height + (ext.top + ext.bottom if ext else 0)
+    if cw * ch <= limit:
+        return
+    size = f"{cw}x{ch} = {cw * ch} pixels, over the {limit}-pixel canvas limit"
+    if ext is None:
+        raise InputError(f"the {what} would be {size}; downscale the image")
+    fit = largest_extension(width, height, ext, limit)
+    if not any(fit):
+        raise InputError(
+            f"the extended {what} would be {size}, and the {width}x{height} image leaves no room "
+            "to extend; downscale the image first or raise RETOUCH_MAX_CANVAS_PIXELS"
+        )
+    sides = {v for v, s in zip(fit, (ext.left, ext.top, ext.right, ext.bottom), strict=True) if s}
+    most = (
+        f"at most {sides.pop()} px per side at this aspect"
+        if len(sides) == 1
+        else "at most left {}, top {}, right {}, bottom {} px at this aspect".format(*fit)
+    )
+    raise InputError(
+        f"the extended {what} would be {size}; extend {most} (or in several smaller steps on a "
+        "downscaled image)",
+        [hint("extend", ",".join(str(v) for v in fit))],
+    )
