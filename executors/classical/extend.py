@@ -3,7 +3,8 @@
 The new strip is filled with PatchMatch (executors/classical/exemplar.py) whose source patches come
 only from a band of the source along each extended edge (BAND strip widths deep, at least
 MIN_BAND px), minus the subject: every person found from a face (the face box grown into a
-head-and-shoulders body down to the bottom edge), and the caller's mask when given. A central
+head-and-shoulders body down to the bottom edge), what in the band has a colour found nowhere
+along the edge (an object the edge does not continue), and the caller's mask when given. A central
 subject lies outside the band by construction; a person near the edge is cut out of it. So no
 face or person is copied into the strip: it continues what lies next to the edge.
 
@@ -24,6 +25,8 @@ BODY_HALF_WIDTH = 2.0  # face widths either side of a face's centre that its bod
 HEAD_ROOM = 0.6  # ... from this many face heights above the face down to the bottom edge
 BAND = 1.0  # strip widths of source along an extended edge that patches may come from ...
 MIN_BAND = 32  # ... at least this many px
+PALETTE_SIDE = 128  # px: the long side the band's colours are compared with the edge's at
+FOREIGN_DE = 20.0  # CIELAB distance: a band colour this far from every edge colour is an object
 # The thresholds below were set on scikit-image's photos (tests/bench/bench_fill.py prints the
 # numbers for each side of each photo): the astronaut's body covers 0.00-0.36 of her photo's
 # edges; clean backgrounds (coffee's table, the rocket's sky) leave >= 0.9 of the band and
@@ -62,6 +65,42 @@ def subject_mask(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         left, right = int(max(0, cx - BODY_HALF_WIDTH * fw)), int(min(w, cx + BODY_HALF_WIDTH * fw))
         out[int(max(0, y0 - HEAD_ROOM * fh)) :, left:right] = True
     return out
+
+
+def foreign_to_edges(rgb: np.ndarray, extend: Extend) -> np.ndarray:
+    """bool (H, W): pixels of each extended side's band whose colour appears nowhere along that
+    edge (CIELAB distance over FOREIGN_DE to every edge pixel, at PALETTE_SIDE px): an object the
+    edge does not continue (the astronaut's suit and the shuttle's tank beside her; on coffee,
+    chelsea, rocket, cat and camera's sides nothing but the camera's body). Grown by 3 px within
+    the bands."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    s = min(1.0, PALETTE_SIDE / max(h, w))
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    lab = cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
+    lab = cv2.GaussianBlur(lab.astype(np.float32), (0, 0), 1.0)
+    lab[..., 0] *= 100 / 255  # OpenCV's 8-bit Lab: L in 0..255, a and b offset by 128
+    lab[..., 1:] -= 128
+    small = np.zeros(lab.shape[:2], dtype=bool)
+    for side, (rows, cols, _) in _bands((h, w), extend).items():
+        edge = {"left": lab[:, 0], "right": lab[:, -1], "top": lab[0], "bottom": lab[-1]}[side]
+        r = slice(int(rows.start * s), int(np.ceil(rows.stop * s)))
+        c = slice(int(cols.start * s), int(np.ceil(cols.stop * s)))
+        band = lab[r, c]
+        d = np.sqrt(((band[:, :, None, :] - edge[None, None, :, :]) ** 2).sum(-1)).min(-1)
+        small[r, c] |= d > FOREIGN_DE
+    big = cv2.resize(small.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    return (cv2.dilate(big, np.ones((7, 7), np.uint8)) > 0) & source_band((h, w), extend)
+
+
+def extension_subject(
+    rgb: np.ndarray, extend: Extend, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """bool (H, W): what an extension of ``rgb`` by ``extend`` must not copy: ``subject_mask``
+    (people from faces, ``mask``) and ``foreign_to_edges``. The mask ``extension_background_ok``
+    takes."""
+    return subject_mask(rgb, mask) | foreign_to_edges(rgb, extend)
 
 
 def _bands(shape: tuple[int, int], extend: Extend) -> dict[str, tuple[slice, slice, int]]:
@@ -129,7 +168,7 @@ def extension_background_ok(
 ) -> tuple[bool, str]:
     """(ok, reason): whether a weight-free extension of ``rgb`` (uint8 (H, W, 3)) by ``extend``
     can continue the background. ``subject_mask``: bool (H, W), True = subject (see
-    ``subject_mask()``). Not ok when on an extended side the subject touches more than
+    ``extension_subject()``). Not ok when on an extended side the subject touches more than
     MAX_SUBJECT_AT_EDGE of the edge, the band holds less than MIN_BACKGROUND background, or more
     than MAX_STRUCTURE of that background lies on strong edges. ``reason`` names the side and the
     numbers (or, when ok, the worst side's)."""
@@ -171,7 +210,7 @@ def extend_from_background(
     w = canvas.shape[1] - extend.left - extend.right
     src = (slice(extend.top, extend.top + h), slice(extend.left, extend.left + w))
     source = np.ascontiguousarray(canvas[src])
-    subject = subject_mask(source, mask)
+    subject = extension_subject(source, extend, mask)
     ok, reason = extension_background_ok(source, extend, subject)
     if not ok:
         raise PlanError(

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from retouch.executors.classical.extend import (  # noqa: E402
     band_measures,
     extension_background_ok,
-    subject_mask,
+    extension_subject,
 )
 from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas  # noqa: E402
 from retouch.executors.qa.content import copied_subjects  # noqa: E402
@@ -106,7 +106,7 @@ def bench_extension() -> None:
     for name in QA_PHOTOS:
         img = photo(name)
         e = to_16x9(*img.shape[:2])
-        subject = subject_mask(img)
+        subject = extension_subject(img, e)
         sides = "; ".join(
             f"{s}: {a:.2f}, {b:.2f}, {c:.2f}"
             for s, (a, b, c) in band_measures(img, e, subject).items()

@@ -9,7 +9,9 @@ import skimage.data
 from retouch.executors.classical.extend import (
     extend_from_background,
     extension_background_ok,
+    extension_subject,
     find_faces,
+    foreign_to_edges,
     subject_mask,
 )
 from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas
@@ -41,6 +43,17 @@ def test_the_mask_joins_the_subject() -> None:
     mask[10:20, 10:20] = True
     assert not subject_mask(img).any()  # no face on the coffee photo
     assert np.array_equal(subject_mask(img, mask), mask)
+
+
+def test_objects_the_edge_does_not_continue_are_kept_out() -> None:
+    astronaut = skimage.data.astronaut()
+    foreign = foreign_to_edges(astronaut, SIXTEEN_NINE)
+    assert foreign[20:80, 405:425].mean() > 0.9  # the shuttle's brown tank in the right band
+    assert foreign[:, 450:].mean() < 0.05  # the backdrop, table and helmet along the edge
+    assert not foreign[:, 200:300].any()  # outside both bands
+    assert (extension_subject(astronaut, SIXTEEN_NINE) >= foreign).all()
+    coffee = skimage.data.coffee()  # wood grain: every colour in the band is on the edge too
+    assert not foreign_to_edges(coffee, Extend(left=56, right=56)).any()
 
 
 def test_background_ok_on_a_table_not_beside_a_portrait() -> None:
