@@ -21,6 +21,7 @@ COMPARE_PX = 512  # height of each comparison row
 COMPARE_MAX_BYTES = 480_000  # the inline (JPEG) comparison an MCP reply carries
 ZOOM_BELOW = 0.10
 """A region whose bounding box covers less of the image than this gets a zoomed comparison row."""
+ZOOM_MAX_SHARE = 0.4  # no zoomed row when the zoom box, widened to the image's shape, is this big
 MAX_ASPECT = 2.5  # a panel is at most this many times as wide as tall (a 1-px strip stays legible)
 GAP = 4
 
@@ -118,7 +119,8 @@ def fit_jpeg(img: Image.Image, max_bytes: int = COMPARE_MAX_BYTES) -> bytes:
 def zoom_box(mask: np.ndarray | None) -> tuple[int, int, int, int] | None:
     """XYXY box around a small edit region (bounding box under ZOOM_BELOW of the image) with a
     margin of half its size (at least 16 px), widened to the image's shape and kept inside it;
-    None for no region or a large one."""
+    None for no region, a large one, or one whose zoom box would cover ZOOM_MAX_SHARE of the
+    image (a long thin region: the zoom would show nearly the whole image again)."""
     if mask is None or not mask.any():
         return None
     h, w = mask.shape
@@ -128,6 +130,8 @@ def zoom_box(mask: np.ndarray | None) -> tuple[int, int, int, int] | None:
         return None
     bw, bh = x1 - x0 + 2 * max(16, (x1 - x0) // 2), y1 - y0 + 2 * max(16, (y1 - y0) // 2)
     bw, bh = min(w, max(bw, round(bh * w / h))), min(h, max(bh, round(bw * h / w)))
+    if bw * bh > ZOOM_MAX_SHARE * w * h:  # a long thin region: the zoom would show it all again
+        return None
     cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
     left, top = min(max(0, cx - bw // 2), w - bw), min(max(0, cy - bh // 2), h - bh)
     return left, top, left + bw, top + bh

@@ -178,10 +178,14 @@ def test_the_comparison_fills_its_canvas_and_zooms_on_a_small_region() -> None:
         for k in (0, 2):  # source and result panels are noise: never a white column
             cols = slice(k * (panel + GAP), k * (panel + GAP) + panel)
             assert not white[rows, cols].all(axis=0).any()
-    # a large region: one row only
+    # a large region, or a long thin one whose zoom would show most of the image: one row only
     large = np.zeros((300, 200), dtype=bool)
     large[50:250, 20:180] = True
-    assert comparison_image(source, large, result).size[1] == COMPARE_PX
+    thin = np.zeros((300, 200), dtype=bool)
+    thin[20:280, 100:110] = True  # 4% of the image, but 260 px tall
+    assert thin.mean() < 0.1
+    for region in (large, thin):
+        assert comparison_image(source, region, result).size[1] == COMPARE_PX
 
 
 def test_an_extension_puts_the_source_at_its_offset_on_grey() -> None:
