@@ -18,6 +18,7 @@ Box = tuple[int, int, int, int]  # XYXY pixels, exclusive end
 PATCH_SIZE = 3  # PatchMatch patch radius, px (7x7 patches); 2 and 5 score the same, see the bench
 CONTEXT = 2.0  # hole-widths of known image around the hole that PatchMatch copies from
 MIN_CONTEXT = 32  # px: the least context, for small holes
+MIN_SIDE = 32  # px: thinner images are edge-replicated to this before PatchMatch runs
 _PM_LOCK = threading.Lock()  # the library's seed is process-global: one fill at a time
 
 
@@ -46,17 +47,27 @@ def patchmatch_inpaint(
             "PyPatchMatch's native library did not load: reinstall it with "
             "pip install --force-reinstall --no-cache-dir pypatchmatch"
         )
-    glob = None
-    if exclude is not None and (exclude & ~hole).any():
-        glob = np.ascontiguousarray((exclude & ~hole).astype(np.uint8))
+    skip = None if exclude is None else exclude & ~hole
+    # the library misfills an image under ~16 px on a side (a hole across a 12-row strip comes
+    # back 25% dark, across 3 rows 80%): such an image is edge-replicated up to MIN_SIDE px and cut
+    # back after
+    h, w = hole.shape
+    side = max(MIN_SIDE, 2 * patch_size + 1)
+    pad = ((0, max(0, side - h)), (0, max(0, side - w)))
+    if pad != ((0, 0), (0, 0)):
+        rgb = np.pad(rgb, (*pad, (0, 0)), mode="edge")
+        hole = np.pad(hole, pad, mode="edge")
+        skip = None if skip is None else np.pad(skip, pad, mode="edge")
+    glob = None if skip is None or not skip.any() else skip.astype(np.uint8)
     with _PM_LOCK:
         patchmatch.set_random_seed(seed)
-        return patchmatch.inpaint(
+        out = patchmatch.inpaint(
             np.ascontiguousarray(rgb),
             np.ascontiguousarray(hole.astype(np.uint8)),
-            global_mask=glob,
+            global_mask=None if glob is None else np.ascontiguousarray(glob),
             patch_size=patch_size,
         )
+    return out[:h, :w]
 
 
 def hole_box(edit: np.ndarray, context: float = CONTEXT, least: int = MIN_CONTEXT) -> Box:

@@ -102,6 +102,15 @@ def test_patchmatch_cost_follows_the_hole() -> None:
     assert np.array_equal(fill(img, hole)[hole], fill(far, hole)[hole])
 
 
+@pytest.mark.parametrize("rows", [1, 3, 12])
+def test_patchmatch_fills_a_strip_thinner_than_its_pyramid(rows: int) -> None:
+    img = np.full((rows, 40, 3), 120, np.uint8)  # the library alone returns 23-91 here
+    hole = np.zeros((rows, 40), bool)
+    hole[:, 5:30] = True
+    out = ClassicalExecutor()(img, hole)
+    assert np.abs(out.astype(int) - 120).max() <= 2
+
+
 def test_exclude_keeps_patches_from_a_region() -> None:
     rng = np.random.default_rng(0)
     img = np.clip(rng.normal(110, 12, (96, 96, 3)), 0, 255).astype(np.uint8)
