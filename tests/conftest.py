@@ -83,7 +83,7 @@ def write_mask(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def sam3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny SAM 3 whose instances score above the 0.5 threshold (some are found)."""
-    from retouch.executors.segment.tiny import save_tiny_sam3
+    from tests.support.tiny_segment import save_tiny_sam3
 
     return save_tiny_sam3(tmp_path_factory.mktemp("sam3") / "tiny-sam3")
 
@@ -91,14 +91,14 @@ def sam3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sam3_blind_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny SAM 3 whose presence score is ~0: it never finds anything."""
-    from retouch.executors.segment.tiny import save_tiny_sam3
+    from tests.support.tiny_segment import save_tiny_sam3
 
     return save_tiny_sam3(tmp_path_factory.mktemp("sam3") / "blind-sam3", score_bias=-20.0)
 
 
 @pytest.fixture(scope="session")
 def sam2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from retouch.executors.segment.tiny import save_tiny_sam2
+    from tests.support.tiny_segment import save_tiny_sam2
 
     return save_tiny_sam2(tmp_path_factory.mktemp("sam2") / "tiny-sam2")
 

@@ -63,60 +63,12 @@ def _official(name: str) -> Sam:
     return sam_model_registry[name]()
 
 
-def build_test_tiny() -> Sam:
-    """A random 64-px SAM from segment-anything's own classes, for tests and smoke runs only.
-
-    No released checkpoint has this shape; its masks mean nothing. The encoder runs in milliseconds.
-    """
-    import torch
-    from segment_anything.modeling import (
-        ImageEncoderViT,
-        MaskDecoder,
-        PromptEncoder,
-        Sam,
-        TwoWayTransformer,
-    )
-
-    img, patch, dim = 64, 8, 32
-    return Sam(
-        image_encoder=ImageEncoderViT(
-            img_size=img,
-            patch_size=patch,
-            embed_dim=16,
-            depth=2,
-            num_heads=2,
-            mlp_ratio=2,
-            out_chans=dim,
-            qkv_bias=True,
-            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
-            use_rel_pos=True,
-            window_size=4,
-            global_attn_indexes=(1,),
-        ),
-        prompt_encoder=PromptEncoder(
-            embed_dim=dim,
-            image_embedding_size=(img // patch, img // patch),
-            input_image_size=(img, img),
-            mask_in_chans=4,
-        ),
-        mask_decoder=MaskDecoder(
-            num_multimask_outputs=3,
-            transformer=TwoWayTransformer(depth=2, embedding_dim=dim, mlp_dim=64, num_heads=2),
-            transformer_dim=dim,
-            iou_head_depth=3,
-            iou_head_hidden_dim=dim,
-        ),
-        pixel_mean=[123.675, 116.28, 103.53],
-        pixel_std=[58.395, 57.12, 57.375],
-    ).eval()
-
-
-# The three released types use segment-anything's own builders; test_tiny is for tests only.
+# The released types, built by segment-anything's own builders (tests/support/tiny_segment.py adds
+# a random tiny one for tests).
 SAM_ARCHS: dict[str, SamArch] = {
     "vit_b": SamArch(build=partial(_official, "vit_b"), embed_dim=768, depth=12),
     "vit_l": SamArch(build=partial(_official, "vit_l"), embed_dim=1024, depth=24),
     "vit_h": SamArch(build=partial(_official, "vit_h"), embed_dim=1280, depth=32),
-    "test_tiny": SamArch(build=build_test_tiny, embed_dim=16, depth=2),
 }
 RELEASED_TYPES = ("vit_b", "vit_l", "vit_h")
 AUTO = "auto"  # read the type from the checkpoint's tensors

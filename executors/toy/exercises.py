@@ -1,4 +1,5 @@
-"""The lesson's toy: a DDPM on 5-D two-cluster data, inpainted naively and with RePaint.
+"""Teaching code (`retouch toy`): the lesson's toy, a DDPM on 5-D two-cluster data, inpainted
+naively and with RePaint. No edit runs through it.
 
 Data: each sample is 5 floats around one cluster centre, all -1 or all +1, with sd 0.2 per dim.
 A small MLP noise predictor is trained on it in seconds on a CPU (fixed seed, T=100 steps) and

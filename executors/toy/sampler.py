@@ -1,4 +1,5 @@
-"""A DDPM reverse sampler written against a noise-prediction function, for tensors of any shape.
+"""Teaching code (`retouch toy`, the lesson's exercises): a DDPM reverse sampler written against a
+noise-prediction function, for tensors of any shape. No edit runs through it.
 
 The model is any ``eps(x_t, t) -> Tensor``: ``x_t`` is the noisy sample (any shape, batch first),
 ``t`` an int64 tensor of shape (B,) holding the diffusers-style timestep index (0 = least noisy,

@@ -24,11 +24,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from retouch.executors import testing as tiny_models  # noqa: E402
 from retouch.executors.images import masks  # noqa: E402
 from retouch.executors.run import run_plan  # noqa: E402
 from retouch.planner import analyze, make_plan  # noqa: E402
 from retouch.server.requests import build_request  # noqa: E402
+
+from tests.support import tiny_models  # noqa: E402
 
 
 def main() -> None:

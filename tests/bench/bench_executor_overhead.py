@@ -26,13 +26,14 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
-from retouch.executors import testing as tiny_models  # noqa: E402
 from retouch.executors.diffusion import loading  # noqa: E402
 from retouch.executors.diffusion.pipelines import PIPELINES  # noqa: E402
 from retouch.executors.images import masks  # noqa: E402
 from retouch.executors.run import run_plan  # noqa: E402
 from retouch.planner import analyze, make_plan  # noqa: E402
 from retouch.server.requests import build_request  # noqa: E402
+
+from tests.support import tiny_models  # noqa: E402
 
 
 def main() -> None:

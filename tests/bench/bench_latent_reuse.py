@@ -36,7 +36,6 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
-from retouch.executors import testing as tiny_models  # noqa: E402
 from retouch.executors.diffusion import latents  # noqa: E402
 from retouch.executors.images import masks  # noqa: E402
 from retouch.executors.run import RunOutput, run_plan  # noqa: E402
@@ -45,6 +44,7 @@ from retouch.planner.schema import EditPlan  # noqa: E402
 from retouch.server.requests import build_request  # noqa: E402
 
 from tests.executors import tiny_families  # noqa: E402
+from tests.support import tiny_models  # noqa: E402
 
 FAMILIES = ("sd-inpaint", "sdxl-inpaint", "flux-fill")
 REAL_VAE = {  # Stable Diffusion's (and SDXL's) AutoencoderKL layout, 83.7M parameters

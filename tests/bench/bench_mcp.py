@@ -107,9 +107,10 @@ async def mcp_vs_direct(work: Path, repeats: int = 5) -> tuple[float, float]:
 async def warm_vs_cold(work: Path) -> tuple[float, float]:
     import torch
     from mcp import Client
-    from retouch.executors.testing import save_sd
     from retouch.server.mcp.app import build_server
     from retouch.server.mcp.config import ServerConfig
+
+    from tests.support.tiny_models import save_sd
 
     torch.set_num_threads(1)
     model = save_sd(work / "tiny", "inpaint")

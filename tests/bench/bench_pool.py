@@ -45,7 +45,6 @@ def main() -> None:
 
 async def bench(args: argparse.Namespace) -> None:
     import torch
-    from retouch.executors.testing import save_sd
     from retouch.server.edits.job import EditJob
     from retouch.server.edits.sequence import attempt
     from retouch.server.mcp.worker import GpuWorker
@@ -54,6 +53,7 @@ async def bench(args: argparse.Namespace) -> None:
     from retouch.server.pool.config import PoolConfig
 
     from tests.executors.exec_support import box_mask, photo, tiny_plan
+    from tests.support.tiny_models import save_sd
 
     torch.set_num_threads(1)
     tmp = Path(tempfile.mkdtemp(prefix="retouch-bench-pool-"))

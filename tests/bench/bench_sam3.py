@@ -27,7 +27,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from retouch.executors.segment.sam3 import Sam3Segmenter  # noqa: E402
-from retouch.executors.segment.tiny import TINY_SAM3_SIZE, tiny_clip_tokenizer, tiny_sam3_config  # noqa: E402
+
+from tests.support.tiny_segment import TINY_SAM3_SIZE, tiny_clip_tokenizer, tiny_sam3_config  # noqa: E402
 
 ANCHOR_MS = 88.0  # SAM 3 paper: per image on an H100
 

@@ -31,6 +31,8 @@ from retouch.executors.segment import sam as segment  # noqa: E402
 from retouch.executors.segment.grabcut import GrabCutSegmenter  # noqa: E402
 from retouch.planner.schema import SamPoint, SamPrompt  # noqa: E402
 
+from tests.support import tiny_segment  # noqa: E402, F401 - registers the test_tiny type
+
 
 def timed(fn, sync: bool) -> float:  # type: ignore[no-untyped-def]
     t = time.perf_counter()

@@ -1,6 +1,6 @@
 """Shared helpers for the executor tests (not a test module).
 
-``tiny_dirs()`` builds every tiny random model once per test process (executors.testing) into
+``tiny_dirs()`` builds every tiny random model once per test process (tests/support/tiny_models.py) into
 a temporary folder removed at exit; ``tiny_plan()`` plans a request on a small real photo and
 shrinks the plan to test size (2 steps, crop resized to 64 px).
 """
@@ -29,7 +29,8 @@ SIZE = 64
 def tiny_dirs() -> dict[str, Path]:
     """Folders of the tiny models: inpaint, img2img, pix2pix, controlnet, ddpm."""
     import torch
-    from retouch.executors import testing as tiny_models
+
+    from tests.support import tiny_models
 
     torch.set_num_threads(1)
     root = Path(tempfile.mkdtemp(prefix="retouch-tiny-"))

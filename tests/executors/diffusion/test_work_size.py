@@ -1,7 +1,7 @@
 """Whole-frame runs at the plan's work size (issue 14): a source off the family's native area is
 resized to ``plan.work_size`` for the model (the same cut/paste_back as crop tiles) and the result
 comes back at the exact source size; outside a mask the source is kept byte for byte. Tiny random
-SD img2img and InstructPix2Pix pipelines (executors.testing) through ``run_plan``."""
+SD img2img and InstructPix2Pix pipelines (tests/support/tiny_models.py) through ``run_plan``."""
 
 from __future__ import annotations
 

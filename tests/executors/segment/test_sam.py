@@ -12,9 +12,11 @@ import torch
 from PIL import Image
 from retouch.executors.images import masks
 from retouch.executors.segment import sam as segment
-from retouch.executors.segment.sam import SamSegmenter, build_test_tiny, get_segmenter, load_sam
+from retouch.executors.segment.sam import SamSegmenter, get_segmenter, load_sam
 from retouch.planner.errors import InputError, ModelMissingError
 from retouch.planner.schema import EditRequest, Preferences, SamPoint, SamPrompt
+
+from tests.support.tiny_segment import build_test_tiny
 
 PROMPTS = {
     "one click": SamPrompt(points=[SamPoint(x=40, y=30)]),

@@ -13,6 +13,8 @@ from retouch.executors.segment import sam as segment
 from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
 
+from tests.support import tiny_segment
+
 runner = CliRunner()
 
 
@@ -43,7 +45,7 @@ def scene(tmp_path: Path) -> tuple[Path, np.ndarray]:
 def tiny_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("sam") / "sam_test_tiny.pth"
-    torch.save(segment.build_test_tiny().state_dict(), path)
+    torch.save(tiny_segment.build_test_tiny().state_dict(), path)
     return path
 
 
@@ -100,7 +102,7 @@ def test_out_is_replaced_atomically(scene, tmp_path: Path) -> None:
 def _sam_best(ckpt: Path, image: Path, box: tuple[float, ...]) -> np.ndarray:
     from segment_anything import SamPredictor
 
-    sam = segment.build_test_tiny()
+    sam = tiny_segment.build_test_tiny()
     sam.load_state_dict(torch.load(ckpt, weights_only=True))
     pred = SamPredictor(sam.eval())
     pred.set_image(np.asarray(Image.open(image).convert("RGB")))

@@ -139,7 +139,7 @@ async def test_a_generative_edit_without_weights_says_how_to_get_them(cfg: Serve
 @pytest.fixture(scope="module")
 def tiny_inpaint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch = pytest.importorskip("torch")
-    from retouch.executors.testing import save_sd
+    from tests.support.tiny_models import save_sd
 
     torch.set_num_threads(1)
     return save_sd(tmp_path_factory.mktemp("tiny") / "sd-inpaint", "inpaint")

@@ -38,7 +38,8 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="module")
 def work(tmp_path_factory: pytest.TempPathFactory, astronaut: Image.Image) -> Path:
     import torch
-    from retouch.executors.testing import save_sd
+
+    from tests.support.tiny_models import save_sd
 
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("pool-tasks")
