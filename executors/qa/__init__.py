@@ -1,4 +1,5 @@
-"""QA: measures, the checklist run, the fixes a failed check proposes, CLIP adherence, retry, and
+"""QA: measures, the checklist run, the fixes a failed check proposes, CLIP adherence, retry, copied
+subjects (faces in a fill, executors.faces or the cascade), and
 the compare scorers (face boxes, pose adherence, identity).
 
 Imports planner and executors.images; torch only inside the CLIP check and the pose detector.

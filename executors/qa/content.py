@@ -204,6 +204,38 @@ def _residual(
     return err / var, float(keep.sum()) / (size * size)
 
 
+def _look_up(
+    src: np.ndarray,
+    res: np.ndarray,
+    barred: np.ndarray,
+    fits: tuple[np.ndarray, np.ndarray],
+    y: int,
+    x: int,
+) -> Copy | None:
+    """The copy the result's block at (y, x) is of: looked up as it is and mirrored in the source
+    (``barred``: inf where a window is not wholly outside the region), best match under
+    COPY_ERROR of the block's variance and coherent within REACH px around it; None if none."""
+    import cv2
+
+    block = res[y : y + BLOCK, x : x + BLOCK]
+    var = max(float(block.var()), 1e-6) * BLOCK * BLOCK
+    matches = []
+    for dr, dc in FLIPS:
+        ssd = cv2.matchTemplate(src, np.ascontiguousarray(block[::dr, ::dc]), cv2.TM_SQDIFF)
+        ssd += barred[: ssd.shape[0], : ssd.shape[1]]
+        v, u = np.unravel_index(int(np.argmin(ssd)), ssd.shape)
+        r0 = v - y if dr > 0 else v + BLOCK - 1 + y
+        c0 = u - x if dc > 0 else u + BLOCK - 1 + x
+        matches.append((float(ssd[v, u]) / var, (dr, int(r0), dc, int(c0))))
+    for err, t in sorted(matches):
+        if err >= COPY_ERROR:
+            return None
+        around, _ = _residual(res, [src], fits, y - REACH, x - REACH, BLOCK + 2 * REACH, t)
+        if around < COHERENT_ERROR:
+            return t
+    return None
+
+
 def block_copies(frame: Frame) -> tuple[float, str] | None:
     """Fraction of the new area's textured blocks that are one copy of the source elsewhere.
 
@@ -250,37 +282,21 @@ def block_copies(frame: Frame) -> tuple[float, str] | None:
     fits = (region, usable)
     found: list[Copy] = []
     hits: list[int] = []  # blocks each found copy explains
-    copies = 0
     for y, x in blocks:
-        known_copy = False
-        for i, t in enumerate(found):
-            err, share = _residual(res, blurred, fits, y, x, BLOCK, t)
-            if share == 1.0 and err < COPY_ERROR:
-                known_copy = True
-                hits[i] += 1
-                break
-        if known_copy:
-            copies += 1
+        explained = [
+            i
+            for i, t in enumerate(found)
+            if (got := _residual(res, blurred, fits, y, x, BLOCK, t))[1] == 1.0
+            and got[0] < COPY_ERROR
+        ]
+        if explained:
+            hits[explained[0]] += 1
             continue
-        block = res[y : y + BLOCK, x : x + BLOCK]
-        var = max(float(block.var()), 1e-6) * BLOCK * BLOCK
-        matches = []
-        for dr, dc in FLIPS:
-            ssd = cv2.matchTemplate(src, np.ascontiguousarray(block[::dr, ::dc]), cv2.TM_SQDIFF)
-            ssd += barred[: ssd.shape[0], : ssd.shape[1]]
-            v, u = np.unravel_index(int(np.argmin(ssd)), ssd.shape)
-            r0 = v - y if dr > 0 else v + BLOCK - 1 + y
-            c0 = u - x if dc > 0 else u + BLOCK - 1 + x
-            matches.append((float(ssd[v, u]) / var, (dr, int(r0), dc, int(c0))))
-        for err, t in sorted(matches):
-            if err >= COPY_ERROR:
-                break
-            around, _ = _residual(res, [src], fits, y - REACH, x - REACH, BLOCK + 2 * REACH, t)
-            if around < COHERENT_ERROR:
-                found.append(t)
-                hits.append(1)
-                copies += 1
-                break
+        t = _look_up(src, res, barred, fits, y, x)
+        if t is not None:
+            found.append(t)
+            hits.append(1)
+    copies = sum(hits)
     largest = max(hits, default=0)
     value = largest / max(len(blocks), MIN_BLOCKS)
     return value, (
@@ -292,100 +308,13 @@ def block_copies(frame: Frame) -> tuple[float, str] | None:
 def repetition(frame: Frame) -> tuple[float, str] | None:
     """The repetition check: ``block_copies``, failed outright (value 1) when the result copies a
     subject: more faces than the source, or a copy of a source face (``copied_subjects``)."""
+    from retouch.executors.qa.subjects import copied_subjects
+
     got = block_copies(frame)
     subject = copied_subjects(frame)
     if subject is None:
         return got
     return 1.0, subject if got is None else f"{subject}; {got[1]}"
-
-
-# ------------------------------------------------------------------------------- copied subjects
-
-# a source face matched this well in the new area is a copy; tests/bench/bench_fill.py: clean
-# fills and extensions score <= 0.77 (a Telea strip beside the astronaut 0.64), planted copies
-# (pasted, mirrored and blurred, the photo shifted in) >= 0.99
-FACE_COPY_NCC = 0.85
-FACE_IN_REGION = 0.3  # a face is in the new area when this share of its box is regenerated
-
-
-def _faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Face boxes (XYXY) in ``rgb``: dlib's HOG detector (executors.faces), or the scikit-image
-    cascade (executors/qa/faces.py) where dlib is not installed."""
-    from retouch.planner.errors import ModelMissingError
-
-    try:
-        from retouch.executors.faces import detect_faces
-
-        return [f.box for f in detect_faces(rgb, cnn=False)]
-    except ModelMissingError:
-        from retouch.executors.qa.faces import best_face
-
-        face = best_face(rgb)
-        return [] if face is None else [face.xyxy()]
-
-
-def _face_copy(frame: Frame, box: tuple[int, int, int, int]) -> float:
-    """Best normalised cross-correlation of the source face ``box`` (as is and mirrored) with the
-    result's new area, both at 48 px face side and blurred by 3 px (a blurred copy still matches)."""
-    import cv2
-
-    x0, y0, x1, y1 = box
-    scale = 48 / max(1, x1 - x0)
-    size = (
-        max(1, round(frame.region.shape[1] * scale)),
-        max(1, round(frame.region.shape[0] * scale)),
-    )
-    src = cv2.resize(grey(frame.source), size, interpolation=cv2.INTER_AREA)
-    res = cv2.resize(grey(frame.result), size, interpolation=cv2.INTER_AREA)
-    region = cv2.resize(frame.region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    src, res = cv2.GaussianBlur(src, (0, 0), 3), cv2.GaussianBlur(res, (0, 0), 3)
-    fx0, fy0 = round(x0 * scale), round(y0 * scale)
-    face = np.ascontiguousarray(src[fy0 : fy0 + 48, fx0 : fx0 + 48])
-    if face.shape != (48, 48) or face.std() < 1 or min(res.shape) < 48:
-        return 0.0
-    # only windows that lie mostly in the new area count
-    share = cv2.boxFilter(region.astype(np.float32), -1, (48, 48), anchor=(0, 0))
-    share = share[: res.shape[0] - 47, : res.shape[1] - 47]
-    best = 0.0
-    for flip in (face, face[:, ::-1]):
-        ncc = cv2.matchTemplate(res, np.ascontiguousarray(flip), cv2.TM_CCOEFF_NORMED)
-        ncc = np.where(share > 0.5, ncc, -1.0)
-        best = max(best, float(ncc.max()))
-    return best
-
-
-def copied_subjects(frame: Frame) -> str | None:
-    """Why the result copies a subject into the new area, or None when it does not.
-
-    1. faces: the result has more faces (executors.faces) than the source, counting only faces
-       whose box lies FACE_IN_REGION or more in the regenerated area (a fill may not add one);
-    2. copies: a source face matches the new area (NCC >= FACE_COPY_NCC, as is or mirrored,
-       both blurred so a blurred copy still matches) at 48 px face side.
-    """
-    if not frame.region.any() or frame.region.all():
-        return None
-    src = np.clip(frame.source, 0, 255).astype(np.uint8)
-    res = np.clip(frame.result, 0, 255).astype(np.uint8)
-    before = _faces(src)
-
-    def inside(b: tuple[int, int, int, int]) -> bool:
-        return float(frame.region[b[1] : b[3], b[0] : b[2]].mean()) >= FACE_IN_REGION
-
-    after = _faces(res)
-    new_before = sum(inside(b) for b in before)
-    new_after = sum(inside(b) for b in after)
-    if len(after) > len(before) and new_after > new_before:
-        return (
-            f"the result has {len(after)} faces, the source {len(before)}: the new area "
-            f"holds {new_after - new_before} more"
-        )
-    for b in before:
-        if inside(b):
-            continue
-        ncc = _face_copy(frame, b)
-        if ncc >= FACE_COPY_NCC:
-            return f"the new area holds a copy of the face at {b} (match {ncc:.2f})"
-    return None
 
 
 # ---------------------------------------------------------------------------------------- mask fit

@@ -10,7 +10,7 @@ By hand (about a minute on one core):
    the time per fill. Acceptance (issue 26): PatchMatch PSNR >= Telea's, texture 0.7-1.3.
 2. Extension: each photo extended to 16:9 (or 200 px more height) from the background:
    ``extension_background_ok``'s numbers per side, and whether it runs.
-3. The copied-subject part of the repetition check (executors/qa/content.py ``copied_subjects``)
+3. The copied-subject part of the repetition check (executors/qa/subjects.py ``copied_subjects``)
    on clean fills (false alarms) and on planted copies of the astronaut's face (misses).
 """
 
@@ -31,8 +31,8 @@ from retouch.executors.classical.extend import (  # noqa: E402
     extension_subject,
 )
 from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas  # noqa: E402
-from retouch.executors.qa.content import copied_subjects  # noqa: E402
 from retouch.executors.qa.measures import Frame  # noqa: E402
+from retouch.executors.qa.subjects import copied_subjects  # noqa: E402
 from retouch.planner.errors import PlanError  # noqa: E402
 from retouch.planner.schema import Extend  # noqa: E402
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import skimage.data
 from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas
-from retouch.executors.qa import content
+from retouch.executors.qa import content, subjects
 from retouch.executors.qa.measures import Frame
 from retouch.planner import checklist as cl
 from retouch.planner.schema import Extend
@@ -39,7 +39,7 @@ def test_a_pasted_face_fails_repetition() -> None:
     img, canvas, new = _extended()
     pasted = canvas.copy()
     pasted[60:190, 40:160] = img[60:190, 160:280]  # her face in the left strip
-    why = content.copied_subjects(_frame(img, pasted, new))
+    why = subjects.copied_subjects(_frame(img, pasted, new))
     assert why is not None and "2 faces" in why
     got = content.repetition(_frame(img, pasted, new))
     assert got is not None and got[0] > cl.repetition().threshold
@@ -51,7 +51,7 @@ def test_a_mirrored_blurred_face_fails_though_no_detector_sees_it() -> None:
     img, canvas, new = _extended()
     copy = canvas.copy()
     copy[200:330, 720:840] = cv2.GaussianBlur(img[60:190, 160:280][:, ::-1], (0, 0), 4)
-    why = content.copied_subjects(_frame(img, copy, new))
+    why = subjects.copied_subjects(_frame(img, copy, new))
     assert why is not None and "copy of the face" in why
 
 
@@ -60,7 +60,7 @@ def test_clean_fills_pass() -> None:
 
     img, canvas, new = _extended()
     telea = cv2.inpaint(canvas, new.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
-    assert content.copied_subjects(_frame(img, telea, new)) is None
+    assert subjects.copied_subjects(_frame(img, telea, new)) is None
     hole = np.zeros(img.shape[:2], bool)
     hole[300:360, 420:480] = True  # the helmet's edge: a removal fill beside the face
     filled = ClassicalExecutor()(img, hole)
@@ -71,4 +71,4 @@ def test_clean_fills_pass() -> None:
         region=hole,
         nan=np.zeros(hole.shape, bool),
     )
-    assert content.copied_subjects(frame) is None
+    assert subjects.copied_subjects(frame) is None
