@@ -14,6 +14,7 @@ measure.
 
 from __future__ import annotations
 
+from retouch.planner.request import SAM_SOURCES
 from retouch.planner.schema import Fix, PlanChange, QAItem
 
 # Bands of SSIM (result vs source, grey) that an SDEdit strength should land in: below the band the
@@ -339,7 +340,7 @@ def checklist(
     items += [size_mode(), blank()]
     if has_region:
         items += [seam(), color_shift(), saturation()]
-        if mask_source in ("sam-points", "sam-box", "text"):
+        if mask_source in SAM_SOURCES:
             items.append(mask_fit())
         if intent in CHANGE_INTENTS and mode in ("inpaint", "repaint"):
             items.append(changed())

@@ -35,6 +35,7 @@ from retouch.executors.diffusion.pipelines import (
 )
 from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
 from retouch.planner.hints import hint
+from retouch.planner.modelref import looks_like_path as _looks_like_path
 from retouch.planner.registry import REGISTRY, fetch_text
 from retouch.planner.schema import EditPlan, Family
 
@@ -118,10 +119,6 @@ def pick_dtype(dtype: str | None, device: str, family: Family) -> str:
 
 
 # ------------------------------------------------------------------------------------ finding models
-
-
-def _looks_like_path(name: str) -> bool:
-    return name.startswith(("/", "./", "../", "~")) or name.endswith("/") or name.count("/") > 1
 
 
 def local_path(model_id: str) -> Path | None:
