@@ -79,8 +79,8 @@ def hole_width(region: np.ndarray) -> float:
     disk). numpy only."""
     if not region.any():
         return 0.0
-    ys, xs = _crop(region, 1)
-    inside = region[ys, xs]
+    ys, xs = _crop(region, 0)
+    inside = np.pad(region[ys, xs], 1, constant_values=False)  # the outside, even at the border
     steps = 0
     while inside.any():
         inside = ~_grow(~inside, square=steps % 2 == 0)
@@ -130,6 +130,8 @@ def edge_crossings(rgb: np.ndarray, region: np.ndarray) -> int:
         return 0
     ys, xs = _crop(region, int(limits.EDGE_BAND) + 3 * int(np.ceil(limits.EDGE_SIGMA)) + 2)
     inside = region[ys, xs]
+    if min(inside.shape) < 3:  # a strip a pixel or two thick: no edge direction to measure
+        return 0
     gy, gx = np.gradient(_blur(_gray(rgb[ys, xs]), limits.EDGE_SIGMA))
     mag = np.hypot(gx, gy)
     grown = inside

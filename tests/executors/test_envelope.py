@@ -120,3 +120,16 @@ def test_every_limit_states_its_threshold_and_how_it_was_measured() -> None:
         assert "measured" not in limit.why and len(limit.measured) > 60
     assert f"{limits.HOLE_WIDTH_RATIO:.0%}" in limits.LIMITS["envelope-large-hole"].why
     assert f"{limits.STRUCTURE_WIDTH_PX:g} px" in limits.LIMITS["envelope-structure"].why
+
+
+def test_regions_at_the_border_and_one_pixel_images_are_measured() -> None:
+    """The image's edge counts as the region's outside; a 1-px strip has no edge direction."""
+    from retouch.executors.envelope import hole_width
+
+    left = np.zeros((50, 50), bool)
+    left[:, :20] = True
+    assert hole_width(left) == 20 and hole_width(np.ones((4, 4), bool)) == 4
+    strip = np.zeros((1, 256), bool)
+    strip[:, 100:140] = True
+    m = measure(np.full((1, 256, 3), 120, np.uint8), strip, faces=False)
+    assert m.crossings == 0 and m.width_px == 2
