@@ -9,9 +9,18 @@ is nearest the requested height/width (``find_best_bucket``), and resizes and ce
 input to it. retouch resizes the tile to exactly that bucket first (``work_size``), so the
 pipeline's own resize is a no-op and nothing is cropped, and maps the output back to the tile's box
 (executors.images.crop.paste_back).
+
+The pipeline samples the source's VAE latent with ``latent_dist.sample()`` and no generator, that
+is from torch's global random state, so the same seed alone does not repeat a result. retouch seeds
+the global state with the call's seed too (as the diffusers example's ``torch.manual_seed(0)``
+does), inside ``torch.random.fork_rng`` so the caller's random state is left as it was.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from PIL import Image
 from retouch.executors.diffusion.calls import (
@@ -37,12 +46,25 @@ def joyai_size(size: tuple[int, int]) -> tuple[int, int]:
     return bw, bh
 
 
+@contextmanager
+def seeded(seed: int, pipe: Any) -> Iterator[None]:
+    """Torch's global random state seeded with ``seed`` on the CPU and the pipeline's GPU, and
+    restored afterwards."""
+    import torch
+
+    device = getattr(pipe, "_execution_device", None)
+    gpus = [device] if device is not None and device.type == "cuda" else []
+    with torch.random.fork_rng(devices=gpus):
+        torch.manual_seed(seed)
+        yield
+
+
 class JoyAIEditExecutor(FluxExecutor):
     """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: JoyImageEditPipeline."""
 
     size_rule = "JoyAI-Image-Edit runs at the size bucket nearest the input's aspect (~1024x1024)"
 
-    def __init__(self, pipe: object, max_sequence_length: int = 4096) -> None:
+    def __init__(self, pipe: Any, max_sequence_length: int = 4096) -> None:
         super().__init__(pipe, max_sequence_length)
 
     @property
@@ -67,14 +89,15 @@ class JoyAIEditExecutor(FluxExecutor):
             raise ExecutorError(
                 "JoyImageEditPipeline reads one image; a reference edit needs JoyAI-Image-Edit-Plus"
             )
-        return run_pipeline(
-            self.pipe,
-            **pipeline_args(call),
-            negative_prompt=call.negative or "",
-            height=h,
-            width=w,
-            max_sequence_length=self.max_sequence_length,
-        )
+        with seeded(call.seed, self.pipe):  # the reference latent is sampled without a generator
+            return run_pipeline(
+                self.pipe,
+                **pipeline_args(call),
+                negative_prompt=call.negative or "",
+                height=h,
+                width=w,
+                max_sequence_length=self.max_sequence_length,
+            )
 
 
 EXECUTOR = JoyAIEditExecutor

@@ -1,14 +1,17 @@
-"""Tiny random pipelines of the families issue 30 added (Z-Image), built in-process.
+"""Tiny random pipelines of the families issue 30 added (Z-Image, JoyAI-Image-Edit), built in-process.
 
 Not a test module: tests import it for saved pipeline folders that load back through
 ``from_pretrained(folder, local_files_only=True)`` as downloaded ones would. The components keep
 the real models' shape rules: the FLUX.1-style VAE has scale factor 8 and 16 latent channels,
 latents are patchified 2x2 (sides multiples of 16), and Z-Image reads the Qwen3 text encoder's
 second-to-last hidden state (``cap_feat_dim`` = its width). Tokenizer and text encoder are the
-offline byte-level ones of tests/executors/tiny_edit_families.py.
+offline byte-level ones of tests/executors/tiny_edit_families.py. JoyAI-Image-Edit pairs a Wan VAE
+(scale factor 8 in space) with a Qwen3-VL encoder whose vision tower (patch 16, 2x2 merge) sees
+the source capped at 64 x 64 px; the pipeline itself always runs at a ~1024 x 1024 bucket.
 
     build_tiny_zimage_inpaint(folder) -> folder   # ZImageInpaintPipeline (Turbo: guidance 0)
     build_tiny_zimage_img2img(folder) -> folder   # ZImageImg2ImgPipeline (same components)
+    build_tiny_joyai_edit(folder) -> folder       # JoyImageEditPipeline
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.executors.tiny_edit_families import TEXT_DIM, _klein_text_encoder, tiny_qwen_tokenizer
+from tests.executors.tiny_edit_families import (
+    CHAT_TEMPLATE,
+    QWEN_SPECIALS,
+    QWEN_VOCAB,
+    TEXT_DIM,
+    _klein_text_encoder,
+    tiny_qwen_tokenizer,
+)
 from tests.executors.tiny_families import _save
 
 
@@ -68,6 +78,99 @@ def tiny_zimage_components() -> dict[str, Any]:
         "tokenizer": tiny_qwen_tokenizer(),
         "transformer": transformer,
     }
+
+
+def _qwen3_vl_encoder() -> Any:
+    """Qwen3-VL with one text layer of width 16 and a one-block vision tower (patch 16)."""
+    import torch
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    tok = tiny_qwen_tokenizer()
+    ids = {t: tok.convert_tokens_to_ids(t) for t in QWEN_SPECIALS}
+    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [1, 1, 2]}
+    config = Qwen3VLConfig(
+        text_config={
+            "hidden_size": TEXT_DIM,
+            "intermediate_size": 16,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "num_key_value_heads": 2,
+            "head_dim": 8,
+            "vocab_size": QWEN_VOCAB,
+            "max_position_embeddings": 4096,
+            "rope_parameters": {**rope, "mrope_interleaved": True},
+        },
+        vision_config={
+            "depth": 1,
+            "hidden_size": 16,
+            "intermediate_size": 16,
+            "num_heads": 2,
+            "out_hidden_size": TEXT_DIM,
+            "patch_size": 16,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "num_position_embeddings": 64,
+            "deepstack_visual_indexes": [0],
+        },
+        image_token_id=ids["<|image_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        video_token_id=QWEN_VOCAB - 1,
+    )
+    torch.manual_seed(0)
+    return Qwen3VLForConditionalGeneration(config)
+
+
+def tiny_joyai_components() -> dict[str, Any]:
+    """Keyword arguments for ``JoyImageEditPipeline``."""
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        JoyImageEditTransformer3DModel,
+    )
+    from transformers import Qwen2VLImageProcessor, Qwen3VLProcessor, Qwen3VLVideoProcessor
+
+    images = Qwen2VLImageProcessor(
+        patch_size=16, merge_size=2, temporal_patch_size=2, min_pixels=32 * 32, max_pixels=64 * 64
+    )
+    processor = Qwen3VLProcessor(
+        image_processor=images,
+        tokenizer=tiny_qwen_tokenizer(),
+        video_processor=Qwen3VLVideoProcessor(),
+        chat_template=CHAT_TEMPLATE,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],  # three downsamples: scale factor 8
+    )
+    torch.manual_seed(0)
+    transformer = JoyImageEditTransformer3DModel(
+        patch_size=[1, 2, 2],
+        in_channels=16,
+        hidden_size=32,
+        num_attention_heads=2,
+        text_dim=TEXT_DIM,
+        num_layers=1,
+        rope_dim_list=[4, 6, 6],  # sums to the head width, 32 / 2
+    )
+    return {
+        "scheduler": FlowMatchEulerDiscreteScheduler(shift=3.0),
+        "vae": vae,
+        "text_encoder": _qwen3_vl_encoder(),
+        "tokenizer": tiny_qwen_tokenizer(),
+        "transformer": transformer,
+        "processor": processor,
+    }
+
+
+def build_tiny_joyai_edit(folder: Path) -> Path:
+    """Save a tiny ``JoyImageEditPipeline`` to ``folder``."""
+    return _save("JoyImageEditPipeline", tiny_joyai_components(), folder)
 
 
 def build_tiny_zimage_inpaint(folder: Path) -> Path:
