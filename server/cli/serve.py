@@ -48,6 +48,17 @@ Token = Annotated[
         help="Require this bearer token on HTTP requests.",
     ),
 ]
+TokenFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file",
+        envvar="RETOUCH_MCP_TOKEN_FILE",
+        show_envvar=True,
+        help="HTTP: a file of 'NAME TOKEN' lines, one user per token; each user's history "
+        "sessions are private to it.",
+        show_default=False,
+    ),
+]
 Roots = Annotated[
     list[Path] | None,
     typer.Option(
@@ -90,6 +101,7 @@ def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="HTTP address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="HTTP port.")] = 8765,
     token: Token = None,
+    token_file: TokenFile = None,
     root: Roots = None,
     out: Annotated[
         Path, typer.Option("--out", help="Output folder for plans, masks and results.")
@@ -124,16 +136,19 @@ def serve_cmd(
                 )
             build_server(cfg).run("stdio")
             return
-        if host not in LOOPBACK and not token:
+        if host not in LOOPBACK and not (token or token_file):
             raise InputError(
                 f"--host {host} exposes the server beyond this machine; also pass "
                 f"--token (or set {TOKEN_ENV})"
             )
+        from retouch.server.mcp.auth import http_auth
+
+        tokens = http_auth(host in LOOPBACK, token, str(token_file or "") or None, sys.argv)
         url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-        app = build_server(cfg, token=token, url=url)
+        app = build_server(cfg, token=token, url=url, tokens=tokens)
         typer.echo(
             f"retouch: MCP over streamable HTTP at {url}/mcp"
-            f"{' (bearer token required)' if token else ''}; roots: {cfg.roots.describe()}",
+            f"{' (bearer token required)' if token or tokens else ''}; roots: {cfg.roots.describe()}",
             err=True,
         )
         app.run(

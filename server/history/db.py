@@ -2,7 +2,8 @@
 
 ``Database`` is the base of ``Store`` (store.py): one short-lived SQLite connection per call, WAL
 mode, ``BEGIN IMMEDIATE`` for writes, busy retries on top of SQLite's own timeout, and SQLite's
-errors turned into ``StoreError`` messages that say what to do.
+errors turned into ``StoreError`` messages that say what to do. ``check_owner`` keeps a session
+to the principal that first named it (private sessions over HTTP: server/mcp/auth.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from retouch.planner.errors import StoreError
-from retouch.server.history.tree import Version
+from retouch.server.history.tree import Version, check_session
 
 T = TypeVar("T")
 DB_NAME = "history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the owners table (private sessions)
 BUSY_TIMEOUT_S = 30.0
 TEMP_GRACE_S = 3600.0
 COLUMNS = (
@@ -60,6 +61,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     current TEXT REFERENCES versions(id),
     created TEXT NOT NULL,
     updated TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS owners (            -- a session's principal (none: the local user's)
+    session TEXT PRIMARY KEY,
+    principal TEXT NOT NULL
 );
 """
 
@@ -158,6 +163,37 @@ class Database:
                 "aside to start afresh"
             )
 
+    def check_owner(self, session: str, owner: str | None, claim: bool = False) -> None:
+        """Private sessions (server/mcp/auth.py): with ``owner`` (a principal; None is the local
+        user, who may use every session) ``session`` must be ``owner``'s or, with ``claim``, new:
+        it then becomes ``owner``'s. StoreError otherwise, naming only ``session``."""
+        if owner is None:
+            return
+        check_session(session)
+
+        def check() -> str | None:
+            with self._db(write=claim) as conn:
+                row = conn.execute(
+                    "SELECT principal FROM owners WHERE session = ?", (session,)
+                ).fetchone()
+                if row is not None:
+                    return str(row["principal"])
+                used = conn.execute(
+                    "SELECT 1 FROM versions WHERE session = ? LIMIT 1", (session,)
+                ).fetchone()
+                if used is not None or not claim:
+                    return None
+                conn.execute(
+                    "INSERT INTO owners (session, principal) VALUES (?, ?)", (session, owner)
+                )
+                return owner
+
+        if self._retry(check) == owner:
+            return
+        if claim:
+            raise StoreError(f"session {session!r} is taken by another user; pick another name")
+        raise StoreError(f"no session {session!r} of yours; name a session you created")
+
     def _init_schema(self) -> None:
         conn = self._connect()
         try:
@@ -177,6 +213,10 @@ class Database:
                 conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+OWNED = " AND session IN (SELECT session FROM owners WHERE principal = ?)"
+"""SQL that keeps a versions query to one principal's sessions (the principal the last ``?``)."""
 
 
 def to_version(row: sqlite3.Row) -> Version:

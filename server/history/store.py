@@ -44,6 +44,7 @@ from retouch.planner.errors import InputError, StoreError
 from retouch.server.history.db import (
     COLUMNS,
     DB_NAME,
+    OWNED,
     TEMP_GRACE_S,
     Database,
     as_json,
@@ -215,15 +216,19 @@ class Store(Database):
                 f"parent version @{parent} does not exist; pass an id from "
                 f"`retouch history {session}`"
             )
-        if row["session"] != session:
+        if row["session"] != session:  # never name the other session: it may be private
             raise StoreError(
-                f"parent version @{parent} belongs to session {row['session']!r}, "
-                f"not {session!r}; export it with `retouch show` and edit the file"
+                f"parent version @{parent} is not in session {session!r}; export it with "
+                "`retouch show` and edit the file"
             )
 
-    def get(self, version_id: str) -> Version:
-        """The version with exactly this id; StoreError if there is none."""
-        rows = self._fetch("SELECT * FROM versions WHERE id = ?", (version_id,))
+    def get(self, version_id: str, owner: str | None = None) -> Version:
+        """The version with exactly this id; StoreError if there is none (or, with ``owner``, if
+        it is in a session that is not ``owner``'s: the same words)."""
+        sql, args = "SELECT * FROM versions WHERE id = ?", (version_id,)
+        if owner is not None:
+            sql, args = sql + OWNED, (version_id, owner)
+        rows = self._fetch(sql, args)
         if not rows:
             raise StoreError(
                 f"no version @{version_id} in {self.data_dir}; list versions with "
@@ -240,13 +245,15 @@ class Store(Database):
 
         return self._retry(query)
 
-    def resolve(self, ref: str, session: str | None = None) -> Version:
+    def resolve(self, ref: str, session: str | None = None, owner: str | None = None) -> Version:
         """The version ``ref`` names: ``@ID``, ``ID``, a unique id prefix, ``current`` (needs
         ``session``), or any of them with ``~N`` (N parents back). With ``session``, the version
-        must belong to it. StoreError for a missing, foreign or ambiguous reference."""
+        must belong to it; with ``owner`` (a principal), to one of ``owner``'s sessions. StoreError
+        for a missing, foreign or ambiguous reference, never naming another session."""
         parsed = parse_ref(ref)
         if session is not None:
             check_session(session)
+            self.check_owner(session, owner)
         if parsed.is_current:
             if session is None:
                 raise StoreError(f"{ref!r} needs a session; pass the session name (--session)")
@@ -254,7 +261,7 @@ class Store(Database):
             if version is None:
                 raise StoreError(f"session {session!r} has no versions yet; edit a file first")
         else:
-            version = self._by_prefix(parsed.base, ref, session)
+            version = self._by_prefix(parsed.base, ref, session, owner)
         for step in range(parsed.back):
             if version.parent is None:
                 raise StoreError(
@@ -265,10 +272,12 @@ class Store(Database):
             version = self.get(version.parent)
         return version
 
-    def _by_prefix(self, prefix: str, ref: str, session: str | None) -> Version:
+    def _by_prefix(self, prefix: str, ref: str, session: str | None, owner: str | None) -> Version:
         sql = "SELECT * FROM versions WHERE id >= ? AND id < ?"  # the ids starting with prefix
         span = (prefix, prefix + "g")
-        if session is None:
+        if session is None and owner is not None:  # only within the caller's sessions
+            rows = self._fetch(sql + OWNED + " ORDER BY seq LIMIT 2", (*span, owner))
+        elif session is None:
             rows = self._fetch(sql + " ORDER BY seq LIMIT 2", span)
         else:
             rows = self._fetch(sql + " AND session = ? ORDER BY seq LIMIT 2", (*span, session))
@@ -279,14 +288,7 @@ class Store(Database):
             )
         if rows:
             return to_version(rows[0])
-        if session is not None:
-            elsewhere = self._fetch(sql + " LIMIT 1", span)
-            if elsewhere:
-                raise StoreError(
-                    f"version {ref!r} belongs to session "
-                    f"{elsewhere[0]['session']!r}, not {session!r}; use a version "
-                    f"of {session!r}"
-                )
+        if session is not None:  # missing or another session's: the same words, naming neither
             raise StoreError(
                 f"no version {ref!r} in session {session!r}; list its versions with "
                 f"`retouch history {session}`"

@@ -153,16 +153,21 @@ class BearerToken:
 
 
 def build_server(
-    cfg: ServerConfig, token: str | None = None, url: str = "http://127.0.0.1"
+    cfg: ServerConfig,
+    token: str | None = None,
+    url: str = "http://127.0.0.1",
+    tokens: dict[str, str] | None = None,
 ) -> RetouchServer:
     """The server. ``token``: require ``Authorization: Bearer <token>`` on HTTP (``url`` is the
-    server's own address, named as the token issuer)."""
+    server's own address, named as the token issuer); ``tokens``: {token: principal} from a
+    token file instead, each principal's history sessions private to it (mcp/auth.py)."""
     auth: dict[str, Any] = {}
-    if token:
+    if token or tokens:
         from mcp.server.auth.settings import AuthSettings
+        from retouch.server.mcp.auth import BearerTokens
 
         auth = {
-            "token_verifier": BearerToken(token),
+            "token_verifier": BearerTokens(tokens) if tokens else BearerToken(token or ""),
             "auth": AuthSettings(issuer_url=url, resource_server_url=None),
         }
     tool_list = build_tools(cfg)

@@ -9,6 +9,10 @@ read through the store by its reference, never through a path an agent gives, so
 references do not widen what the roots allow. A plan made from a version names it by its full id
 (``@3f2a9c1d0b2e``), not ``@current``, so the plan still means the same image after the session
 moves on.
+
+Sessions are private to the principal that first named them (server/mcp/auth.py): over HTTP with a
+token file a caller resolves versions only within its own sessions, ``history``, ``revert`` and
+``retouch://version/...`` refuse another's, and no error names another principal's session.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from retouch.server.history.tree import (
     is_version_ref,
     parse_ref,
 )
+from retouch.server.mcp.auth import principal
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.toolkit import Hints, ToolSpec, reply
 
@@ -71,7 +76,7 @@ def find_version(cfg: ServerConfig, ref: str, session: str | None, what: str = "
             f"{what} {ref} names a session's current version; also pass session (the name "
             "of this conversation's session)"
         )
-    return cfg.store.resolve(ref, session)
+    return cfg.store.resolve(ref, session, principal())
 
 
 def image_source(
@@ -85,6 +90,8 @@ def image_source(
     base64 upload (``cfg.image_file``). Checks the pixel limit either way; decodes nothing."""
     if session is not None:
         check_session(session)
+        if (owner := principal()) is not None:  # a session is its first user's (auth.py)
+            cfg.store.check_owner(session, owner, claim=True)
     if image is None or not is_version_ref(image):
         return Source(cfg.image_file(image, b64, what))
     if b64 is not None:
@@ -117,11 +124,13 @@ def run_session(session: str | None, src: Source) -> tuple[str | None, str | Non
 
 def history(cfg: ServerConfig, args: HistoryInput) -> HistoryTree:
     """The ``history`` tool: a session's versions as a flat tree (StoreError for no session)."""
+    cfg.store.check_owner(args.session, principal())
     return history_tool(cfg.store, args)
 
 
 def revert(cfg: ServerConfig, args: RevertInput) -> RevertOutput:
     """The ``revert`` tool: make an earlier version current; nothing is deleted."""
+    cfg.store.check_owner(args.session, principal())
     return revert_tool(cfg.store, args)
 
 
@@ -133,7 +142,7 @@ def version_image(cfg: ServerConfig, version_id: str) -> bytes:
             f"{version_id!r} is not a version id; the URI is retouch://version/<12 hex>.png"
         )
     store = cfg.store
-    return store.read_file(store.get(version_id).image_sha256)
+    return store.read_file(store.get(version_id, principal()).image_sha256)
 
 
 # ------------------------------------------------------------------------------------- the tools

@@ -97,7 +97,7 @@ def test_edit_record_undo_branch(tmp_path: Path, photo: Path) -> None:
 def test_sources_that_are_refused(tmp_path: Path, photo: Path) -> None:
     store = Store(tmp_path / "data")
     (other, _) = _edit(store, "other", str(photo), tmp_path, (10, 10, 20, 20))
-    with pytest.raises(StoreError, match="belongs to session 'other'"):
+    with pytest.raises(StoreError, match="no version .* in session 'chat'"):
         resolve_source("@" + other.id, store, "chat")
     with pytest.raises(StoreError, match="no versions yet"):
         resolve_source("@current", store, "chat")

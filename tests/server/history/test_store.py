@@ -152,8 +152,9 @@ def test_missing_foreign_ambiguous_and_too_far_back(store: Store, monkeypatch) -
     (other,) = _chain(store, "other", 1, seed=1)
     with pytest.raises(StoreError, match=r"no version '@0000' in session 'chat'"):
         store.resolve("@0000", "chat")
-    with pytest.raises(StoreError, match=r"belongs to session 'other', not 'chat'"):
+    with pytest.raises(StoreError, match=r"no version '@\w+' in session 'chat'") as err:
         store.resolve("@" + other, "chat")
+    assert "other" not in str(err.value)  # another session is never named
     with pytest.raises(StoreError, match="goes back 1 versions"):
         store.resolve("current~1", "chat")
     with pytest.raises(StoreError, match="needs a session"):
@@ -205,7 +206,7 @@ def test_revert_then_edit_starts_a_branch(store: Store) -> None:
 def test_revert_refuses_foreign_and_missing(store: Store) -> None:
     (a,) = _chain(store, "chat", 1)
     (b,) = _chain(store, "other", 1, seed=1)
-    with pytest.raises(StoreError, match="belongs to session 'other'"):
+    with pytest.raises(StoreError, match="no version .* in session 'chat'"):
         store.revert("chat", b)
     with pytest.raises(StoreError, match="no version"):
         store.revert("chat", "@ffffffff")
@@ -214,7 +215,7 @@ def test_revert_refuses_foreign_and_missing(store: Store) -> None:
 
 def test_parent_from_another_session_is_refused_and_leaves_no_row(store: Store) -> None:
     (b,) = _chain(store, "other", 1, seed=1)
-    with pytest.raises(StoreError, match="belongs to session 'other'"):
+    with pytest.raises(StoreError, match="is not in session 'chat'"):
         store.add_version("chat", parent=b, edit="e", image=_img(99))
     assert store.current("chat") is None
     with pytest.raises(StoreError, match="no session 'chat'"):
