@@ -1,6 +1,6 @@
 """The light install (issue 29, item 6): without the gpu extra's libraries, `retouch demo`,
-`retouch plan`, `retouch doc` and `retouch serve` (plan_edit, then a classical run_edit, over stdio)
-succeed and never try to import torch; a command that needs an extra fails in one line naming it.
+`retouch plan`, `retouch doc`, `retouch compare` (a classical arm) and `retouch serve` (plan_edit,
+then a classical run_edit, over stdio) succeed and never try to import torch; a command that needs an extra fails in one line naming it.
 
 "Without" is made by tests/support/no_models/sitecustomize.py on PYTHONPATH: a meta-path finder
 that refuses torch, diffusers, transformers, segment_anything... and logs every refusal. A fresh
@@ -80,6 +80,23 @@ def test_plan_and_doc_without_torch(light: dict[str, str], tmp_path: Path, coffe
     out = retouch(light, tmp_path, "doc", "cases.jsonl", "--out", "docs")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "docs" / "one" / "skill-editing-pipeline.md").is_file()
+    assert blocked(light) == []
+
+
+def test_compare_scores_a_classical_arm_without_torch(
+    light: dict[str, str], tmp_path: Path, coffee
+) -> None:
+    coffee.resize((64, 64)).save(tmp_path / "coffee.png")
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (20, 20, 40, 40))
+    mask.save(tmp_path / "mask.png")
+    task = {"image": "coffee.png", "mask": "mask.png", "edit": "remove the cup"}
+    (tmp_path / "tasks.jsonl").write_text(json.dumps(task) + "\n")
+    (tmp_path / "arms.json").write_text(json.dumps([{"name": "fill", "executor": "classical"}]))
+    out = retouch(light, tmp_path, "compare", "tasks.jsonl", "--arms", "arms.json", "--out", "o")
+    assert out.returncode == 0, out.stderr
+    scores = (tmp_path / "o" / "scores.csv").read_text()
+    assert "fill" in scores and "outside-unchanged" in scores
     assert blocked(light) == []
 
 
