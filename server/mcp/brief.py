@@ -23,11 +23,10 @@ def _runner(out: PlanEditOutput) -> str:
 def plan_text(out: PlanEditOutput) -> str:
     """plan_edit's reply: what will run and why, whether it runs here, the estimate, what next."""
     plan, est = out.plan, out.estimate
-    lines = [f"Plan {out.plan_id}: {plan.mode} ({plan.intent}) with {_runner(out)}."]
     # 1. whether it runs here, first: an agent must say a substitution before anything else
-    if plan.runnable is False:
-        lines.append("Cannot run here: " + "; ".join(plan.missing) + ".")
+    lines = ["Cannot run here: " + "; ".join(plan.missing) + "."] if plan.runnable is False else []
     lines += [f"Runs instead here: {d.sentence()} Fix: {d.fix}." for d in plan.degraded]
+    lines.append(f"Plan {out.plan_id}: {plan.mode} ({plan.intent}) with {_runner(out)}.")
     # 2. the decisions, each with its reason
     mask = plan.mask
     lines.append(
