@@ -121,6 +121,10 @@ def serve_cmd(
         from retouch.server.mcp.config import ServerConfig
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="retouch: %(message)s")
+        if not root:  # the working directory is the default root: not /, ~ or a system folder
+            from retouch.server.mcp.roots import check_default_root
+
+            check_default_root()
         cfg = ServerConfig.create(
             roots=[str(r) for r in root] if root else None, out=out, data_dir=data_dir
         )

@@ -58,6 +58,16 @@ def open_png(data: bytes) -> Image.Image:
     return decode_image(data)
 
 
+def private_dirs(*folders: Path) -> None:
+    """Create each missing folder (and missing parents) for this user only: 0700, whatever the
+    umask; folders that exist are left as they are."""
+    for folder in folders:
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for p in missing:
+            os.chmod(p, 0o700)
+
+
 class ObjectFiles:
     """PNG files under ``root``, each at ``root/<sha[:2]>/<sha>.png``."""
 
@@ -80,10 +90,12 @@ class ObjectFiles:
     def write_atomic(self, path: Path, data: bytes) -> None:
         """Temp file beside ``path``, fsync, rename over ``path``, fsync the folder."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dirs(path.parent)
             tmp = path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}-{path.name}")
             try:
-                with open(tmp, "wb") as f:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                os.fchmod(fd, 0o600)  # this user only, whatever the umask
+                with open(fd, "wb") as f:
                     f.write(data)
                     f.flush()
                     os.fsync(f.fileno())

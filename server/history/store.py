@@ -51,7 +51,7 @@ from retouch.server.history.db import (
     to_version,
     utc_now,
 )
-from retouch.server.history.files import ObjectFiles, encode_png, mask_png, open_png
+from retouch.server.history.files import ObjectFiles, encode_png, mask_png, open_png, private_dirs
 from retouch.server.history.gc import collect_files, find_problems, prune_versions
 from retouch.server.history.tree import (
     ID_LENGTH,
@@ -99,7 +99,7 @@ class Store(Database):
         self.objects = self.data_dir / "objects"
         self.files = ObjectFiles(self.objects)
         try:
-            self.objects.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.data_dir, self.objects)  # 0700 whatever the umask
         except OSError as exc:
             raise StoreError(
                 f"cannot create the data directory {self.data_dir} ({exc.strerror}); "
@@ -107,6 +107,9 @@ class Store(Database):
             ) from exc
         self._check_not_lost(self.objects)
         self._retry(self._init_schema)
+        for path, mode in ((self.data_dir, 0o700), (self.db_path, 0o600)):  # an older store too
+            if path.stat().st_uid == os.getuid():  # (SQLite gives -wal and -shm the db's mode)
+                os.chmod(path, mode)
 
     # ------------------------------------------------------------------------------------ files
 

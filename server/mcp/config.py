@@ -86,7 +86,10 @@ class ServerConfig:
         here = Path(base if base is not None else os.getcwd())
         out_dir = (here / Path(out).expanduser()).resolve()
         try:
+            created = not out_dir.exists()
             out_dir.mkdir(parents=True, exist_ok=True)
+            if created:  # results, uploads and masks: this user's only, whatever the umask
+                os.chmod(out_dir, 0o700)
         except OSError as exc:
             raise InputError(
                 f"cannot create the output folder {out_dir} ({exc.strerror}); pass --out DIR"
@@ -128,8 +131,11 @@ class ServerConfig:
         if (path is None) == (b64 is None):
             raise InputError(f"give exactly one of {what} (a path) and {what}_base64")
         if b64 is not None:
-            self.out_folder("inputs")
+            from retouch.server.mcp.uploads import prune
+
+            inputs = self.out_folder("inputs")
             real = self.roots.resolve_input(store_upload(self.out_dir, b64, f"{what}_base64"), what)
+            prune(inputs, keep=real)  # the oldest uploads go past RETOUCH_UPLOAD_QUOTA_MB
         else:
             real = self.input_file(path, what)
         self.check_pixels(real, what)

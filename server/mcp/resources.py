@@ -20,8 +20,18 @@ from retouch.server.mcp.config import ServerConfig
 
 def _reader(cfg: ServerConfig, ext: str) -> Callable[[str], str | bytes]:
     def read(path: str) -> str | bytes:
-        real = (cfg.out_dir / f"{path}.{ext}").resolve()
-        if cfg.out_dir not in real.parents or not real.is_file():
+        from retouch.planner.bounds import check_path_text
+        from retouch.planner.errors import InputError
+
+        try:  # a name the OS cannot take (over 255 bytes, a NUL) is a clean error, not OSError
+            check_path_text(f"{path}.{ext}", "resource")
+            real = (cfg.out_dir / f"{path}.{ext}").resolve()
+            found = cfg.out_dir in real.parents and real.is_file()
+        except (InputError, OSError) as exc:
+            raise ResourceNotFoundError(
+                f"no file {path[:64]}... in the output folder: {exc}"
+            ) from exc
+        if not found:
             raise ResourceNotFoundError(f"no file {path}.{ext} in the output folder")
         try:
             data = real.read_bytes()

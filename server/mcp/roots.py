@@ -157,3 +157,28 @@ class Roots:
         if not self.contains(parent):
             raise self._refuse(path, what, parent / p.name)
         return parent / p.name
+
+
+# Folders never taken as the default root (no --root given): the folder itself, or (the second
+# set) anything inside it. A desktop host often starts a stdio server in / or the home folder.
+UNSAFE_ROOTS = ("/", "/home", "/root", "/tmp", "/var", "/opt", "/srv", "/mnt", "/media", "/Users",
+                "/Volumes", "/private", "/private/tmp", "/private/var")  # fmt: skip
+SYSTEM_TREES = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot",
+                "/dev", "/proc", "/sys", "/run", "/snap", "/System", "/Library", "/Applications",
+                "/private/etc", "/var/lib", "/var/log", "/var/cache")  # fmt: skip
+
+
+def check_default_root(cwd: str | os.PathLike[str] | None = None) -> None:
+    """Refuse the working directory as the default root when it is ``/``, the home folder or a
+    system folder (UNSAFE_ROOTS, SYSTEM_TREES): one InputError saying to give a root."""
+    real = Path(os.path.realpath(cwd if cwd is not None else os.getcwd()))
+    home = Path(os.path.realpath(Path.home()))
+    unsafe = {Path(p) for p in UNSAFE_ROOTS} | {home}
+    system = next((t for t in SYSTEM_TREES if real.is_relative_to(t)), None)
+    if real in unsafe or system is not None:
+        kind = "the home folder" if real == home else "a system folder"
+        raise InputError(
+            f"the working directory {real} is {kind}: too wide to serve by default; pass "
+            "--root DIR with the folder of the images to edit",
+            [hint("root")],
+        )
