@@ -42,7 +42,7 @@ from retouch.executors.images import masks
 from retouch.executors.images import modes as imagemodes
 from retouch.executors.images.composite import composite, stitch_weights
 from retouch.executors.segment.editmask import canvas_size, resolve_mask, resolve_with_source
-from retouch.executors.select import choose_executor, substitutions
+from retouch.executors.select import choose_executor, measure_envelope, substitutions
 from retouch.planner.errors import InputError
 from retouch.planner.hints import hint
 from retouch.planner.imageio import open_image, upright
@@ -356,7 +356,9 @@ def run_plan(
     size = canvas_size(plan, img.size)
     control_rgb = _control(plan, control, size)
     guide = read_reference(plan, reference)
-    # 2. executor
+    # 2. executor (the weight-free fill's envelope measured on the real region first: an auto run
+    # over a face is refused, a run past another limit says so first)
+    plan = measure_envelope(plan, src.rgb, edit, executor, model)
     chosen, ref, why = choose_executor(plan, executor, model, allow_download)
     check_takes_reference(
         plan, ref.family if ref else None, model=model, executor=executor, why=why

@@ -78,3 +78,24 @@ def test_the_mast_plan_is_inside_the_envelope(tmp_path: Path) -> None:
     saved = json.loads(result.stdout)
     assert saved["runnable"] is True and saved["executor"] == "classical"
     assert not [r for r in saved["rules"] if r["id"].startswith("envelope-")]
+
+
+@needs_faces
+def test_edit_over_a_face_with_a_mask_file_is_refused_before_the_fill_runs(tmp_path: Path) -> None:
+    """The envelope is measured on the real region in run_plan, not only at plan time: a mask
+    FILE over the astronaut's face (no box for the planner to see) is still refused under auto,
+    with the model that can do it named, and no result is written."""
+    image, mask = tmp_path / "astronaut.png", tmp_path / "mask.png"
+    Image.fromarray(np.asarray(skimage.data.astronaut())).save(image)
+    region = np.zeros((512, 512), dtype=np.uint8)
+    region[76:166, 175:265] = 255  # the face-region case's box
+    Image.fromarray(region).save(mask)
+    out = tmp_path / "out" / "result.png"
+    result = runner.invoke(
+        get_app(),
+        ["edit", str(image), "remove the freckles on her face", "--mask", str(mask),
+         "--hardware", "cpu", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 4, result.output
+    assert "face" in result.output and "GB VRAM" in result.output
+    assert not out.exists()
