@@ -174,6 +174,13 @@ async def main() -> None:
 # ----------------------------------------------------------------------------- the front door
 
 FRONT_ROUNDS = 7  # process spawns per measure and tree, interleaved
+IMPORT_MCP = "import mcp.server.mcpserver"
+BUILD = (  # what `retouch serve` does before it reads stdin
+    "import retouch.server.cli.app, retouch.server.cli.serve\n"
+    "from retouch.server.mcp.app import build_server\n"
+    "from retouch.server.mcp.config import ServerConfig\n"
+    "build_server(ServerConfig.create())\n"
+)
 PLAN_CALLS = 30  # plan_edit calls per session (after 3 warm-up calls)
 EDIT = "remove the space shuttle model"
 
@@ -186,15 +193,20 @@ def _env(work: Path, site: Path | None) -> dict[str, str]:
     return env
 
 
-def _wall(args: list[str], work: Path, env: dict[str, str]) -> float:
-    """Seconds from spawn to exit of ``python ARGS`` (it must succeed)."""
+def _wall(args: list[str], work: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawn to exit of ``python ARGS`` (it must succeed), and its CPU seconds (user
+    + system: less swayed than wall time by other work on a busy machine)."""
+    import resource
     import subprocess
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, *args], cwd=work, env=env, capture_output=True)
     elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
-    return elapsed
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, cpu
 
 
 async def _serve(work: Path, env: dict[str, str]) -> tuple[float, float, list[float]]:
@@ -223,15 +235,18 @@ async def _serve(work: Path, env: dict[str, str]) -> tuple[float, float, list[fl
 
 async def _front_round(work: Path, env: dict[str, str], out: dict[str, list[float]]) -> None:
     plan_args = ["-m", "retouch.server.cli", "plan", "astro.png", EDIT]
-    out["python"].append(_wall(["-c", "pass"], work, env))
-    out["import mcp"].append(_wall(["-c", "import mcp.server.mcpserver"], work, env))
+    for key, args in (("python", ["-c", "pass"]), ("import mcp", ["-c", IMPORT_MCP]),
+                      ("build", ["-c", BUILD])):  # fmt: skip
+        wall, cpu = _wall(args, work, env)
+        out[key].append(wall)
+        out[f"{key} cpu"].append(cpu)
     init, listed, calls = await _serve(work, env)
     out["serve init"].append(init)
     out["serve tools/list"].append(listed)
     out["plan_edit"] += calls
-    out["retouch plan"].append(
-        _wall([*plan_args, "--mask", "astro_mask.png", "--out", "o"], work, env)
-    )
+    wall, cpu = _wall([*plan_args, "--mask", "astro_mask.png", "--out", "o"], work, env)
+    out["retouch plan"].append(wall)
+    out["retouch plan cpu"].append(cpu)
 
 
 def settled_photo(work: Path) -> None:
@@ -303,26 +318,15 @@ def plan_edit_stages(work: Path, calls: int = PLAN_CALLS) -> dict[str, float]:
 
 
 async def front_door(before: Path | None, after: Path | None = None) -> None:
+    from collections import defaultdict
+
     """Every measure for each tree (``after``: this checkout unless a SITE is given), rounds
     interleaved (tree A, tree B, A, B...), medians."""
     trees = {"after": after, **({"before": before} if before else {})}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         settled_photo(work)
-        got: dict[str, dict[str, list[float]]] = {
-            t: {
-                k: []
-                for k in (
-                    "python",
-                    "import mcp",
-                    "serve init",
-                    "serve tools/list",
-                    "plan_edit",
-                    "retouch plan",
-                )
-            }  # fmt: skip
-            for t in trees
-        }
+        got: dict[str, dict[str, list[float]]] = {t: defaultdict(list) for t in trees}
         for _ in range(FRONT_ROUNDS):
             for name, site in trees.items():
                 await _front_round(work, _env(work, site), got[name])
@@ -339,6 +343,10 @@ async def front_door(before: Path | None, after: Path | None = None) -> None:
         ("plan_edit over stdio (ms)", lambda m: 1000 * m["plan_edit"]),
         ("retouch plan, a process (s)", lambda m: m["retouch plan"]),
         ("  ratio to python -c pass", lambda m: m["retouch plan"] / m["python"]),
+        ("CPU s: import mcp.server.mcpserver", lambda m: m["import mcp cpu"]),
+        ("CPU s: serve's imports + build", lambda m: m["build cpu"]),
+        ("  minus import mcp", lambda m: m["build cpu"] - m["import mcp cpu"]),
+        ("CPU s: retouch plan", lambda m: m["retouch plan cpu"]),
     ]
     for label, value in rows:
         print(f"{label:<34}" + "".join(f"{value(med[t]):>12.3f}" for t in trees))
