@@ -318,10 +318,10 @@ def plan_edit_stages(work: Path, calls: int = PLAN_CALLS) -> dict[str, float]:
 
 
 async def front_door(before: Path | None, after: Path | None = None) -> None:
-    from collections import defaultdict
-
     """Every measure for each tree (``after``: this checkout unless a SITE is given), rounds
     interleaved (tree A, tree B, A, B...), medians."""
+    from collections import defaultdict
+
     trees = {"after": after, **({"before": before} if before else {})}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
