@@ -24,6 +24,7 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from playwright.async_api import async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
+HOST_URL = "http://host.test/"
 FLAGS = [  # no background networking: updates, safe browsing, sync, QUIC, first-run pings
     "--headless",
     "--no-sandbox",
@@ -101,7 +102,10 @@ async def drive(work: Path, url: str, width: int) -> dict:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = await browser.new_page(viewport={"width": width + 20, "height": 900})
         await page.expose_binding("forward", forward)
-        await page.set_content(HOST_PAGE.replace("WIDTH", str(width)))
+        # the host page has an origin of its own (answered in-process: nothing leaves the page)
+        body = HOST_PAGE.replace("WIDTH", str(width))
+        await page.route(HOST_URL, lambda route: route.fulfill(body=body, content_type="text/html"))
+        await page.goto(HOST_URL)
         await page.eval_on_selector("#app", "(f, html) => { f.srcdoc = html; }", html)
         app = page.frame_locator("#app")
         await app.locator("#image").fill("photo.png")
@@ -140,8 +144,9 @@ async def drive(work: Path, url: str, width: int) -> dict:
         await page.wait_for_timeout(300)
         restyled = await app.locator("html").get_attribute("data-theme")
         ids = await page.evaluate("window.seenIds")
+        pinned = await page.frames[1].evaluate("hostOrigin")  # where the app posts its messages
         await browser.close()
-    seen = {"theme": theme, "forged": forged, "restyled": restyled, "ids": ids}
+    seen = {"theme": theme, "forged": forged, "restyled": restyled, "ids": ids, "pinned": pinned}
     return {"verdict": verdict, "saved": saved, "calls": calls, "shot": str(shot), **seen}
 
 

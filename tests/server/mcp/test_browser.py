@@ -52,6 +52,7 @@ def test_paint_commit_run_and_compare_in_chromium(tmp_path: Path, astronaut: Ima
     assert seen["theme"] == "dark"  # the host's theme reached the page
     assert seen["forged"] == "dark"  # a sibling frame's message was dropped ...
     assert seen["restyled"] == "light"  # ... while the host's next one still counts
+    assert seen["pinned"] == "http://host.test"  # it posts to the host's origin, not "*"
     ids = seen["ids"]  # random request ids: 96 bits each, none repeated, not a counter
     assert len(ids) >= 4 and len(set(ids)) == len(ids)
     assert all(isinstance(i, str) and len(i) == 25 and i.startswith("r") for i in ids), ids
