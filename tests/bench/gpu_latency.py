@@ -20,6 +20,8 @@ default processors), fp16 for SD/SDXL and bf16 for the rest; the edits are in ``
 | qwen-image-edit    | QwenImageEditPlusPipeline     | native 1024^2: 40 steps true CFG 4.0; 8 steps |
 |                    |                               | without CFG (Qwen-Image-Lightning's count)    |
 | longcat-image-edit | LongCatImageEditPipeline      | native ~1024^2 (fixed): 50 steps, CFG 4.5     |
+| z-image            | ZImageInpaintPipeline         | crop -> native 1024, full frame 2048: 8 steps,|
+|                    |                               | guidance 0 (Turbo: no CFG batch)              |
 | sd-inpaint         | StableDiffusionInpaint...     | crop -> native 512, full frame 1024: 30 steps |
 | sdxl-inpaint       | StableDiffusionXLInpaint...   | crop -> native 1024, full frame 2048: 30 steps|
 | flux-fill          | FluxFillPipeline              | crop -> native 1024, full frame 2048: 28 steps|
@@ -66,6 +68,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -112,6 +115,15 @@ class Measured:
 # 1. one family: build, warm up, then the measured rows under the budget -----------------------
 
 
+def attention_name(denoiser: Any) -> str:
+    """The denoiser's attention processor class (Z-Image's transformer has no attn_processors)."""
+    procs = getattr(denoiser, "attn_processors", None)
+    if procs:
+        return type(next(iter(procs.values()))).__name__
+    found = (type(m.processor).__name__ for m in denoiser.modules() if hasattr(m, "processor"))
+    return next(found, "unknown")
+
+
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -134,7 +146,7 @@ class FamilyBench:
         self.built = f"built in {time.perf_counter() - start:.1f} s, weights {gib:.1f} GiB"
         _log(f"[{fam.name}] {self.built}")
         self.denoiser = getattr(self.pipe, fam.denoiser)
-        self.attention = type(next(iter(self.denoiser.attn_processors.values()))).__name__
+        self.attention = attention_name(self.denoiser)
         self.dtype = str(self.denoiser.dtype).removeprefix("torch.")
         native = self.fam.native
         self.case = make_case(2 * native if fam.masked else native)

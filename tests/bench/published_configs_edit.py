@@ -135,6 +135,28 @@ VL_IMAGE_PROCESSOR: dict[str, Any] = {
 }
 """Qwen2VLImageProcessor kwargs: the number of vision tokens follows from these alone."""
 
+# Z-Image-Turbo's transformer (issue 30): diffusers' ZImageTransformer2DModel defaults, which its
+# docstring example loads as Tongyi-MAI/Z-Image-Turbo; the release's config.json was not read here,
+# so no RELEASED count is asserted (6.15e9 parameters counted). Its text encoder is read at width
+# 2560 (cap_feat_dim): Qwen3-4B, ``qwen3_4b``; its VAE is taken to be FLUX.1's (16 channels).
+PUBLISHED_EDIT["z_image_turbo"] = {
+    "all_patch_size": [2],
+    "all_f_patch_size": [1],
+    "in_channels": 16,
+    "dim": 3840,
+    "n_layers": 30,
+    "n_refiner_layers": 2,
+    "n_heads": 30,
+    "n_kv_heads": 30,
+    "norm_eps": 1e-5,
+    "qk_norm": True,
+    "cap_feat_dim": 2560,
+    "rope_theta": 256.0,
+    "t_scale": 1000.0,
+    "axes_dims": [32, 48, 48],
+    "axes_lens": [1024, 512, 512],
+}
+
 RELEASED: dict[str, tuple[int, str]] = {
     "klein_4b": (
         3_875_000_000,
@@ -229,6 +251,16 @@ TINY_EDIT: dict[str, dict[str, Any]] = {
         "block_out_channels": [4, 4, 4, 4],
         "layers_per_block": 1,
         "norm_num_groups": 4,
+    },
+    "z_image_turbo": {
+        "dim": 32,
+        "n_layers": 1,
+        "n_refiner_layers": 1,
+        "n_heads": 2,
+        "n_kv_heads": 2,
+        "cap_feat_dim": 16,  # the tiny Qwen3's width
+        "axes_dims": [8, 4, 4],
+        "axes_lens": [256, 32, 32],
     },
 }
 """Component name -> overrides for the tiny CPU smoke run (same structure, small widths)."""

@@ -313,6 +313,8 @@ def test_gpu_latency_tiny_cpu_run_fills_every_row(tmp_path: Path) -> None:
         ("qwen-image-edit", "native"),
         ("qwen-image-edit", "native"),
         ("longcat-image-edit", "native"),
+        ("z-image", "crop -> native"),
+        ("z-image", "full frame"),
         ("sd-inpaint", "crop -> native"),
         ("sd-inpaint", "full frame"),
         ("sdxl-inpaint", "crop -> native"),
