@@ -1,6 +1,7 @@
 """The light install (issue 29, item 6): without the gpu extra's libraries, `retouch demo`,
 `retouch plan`, `retouch doc`, `retouch compare` (a classical arm) and `retouch serve` (plan_edit,
-then a classical run_edit, over stdio) succeed and never try to import torch; a command that needs an extra fails in one line naming it.
+then a classical run_edit, over stdio) succeed and never try to import torch; a command or tool
+that needs an extra (`retouch toy`, make_mask with a SAM checkpoint) fails in one line naming it.
 
 "Without" is made by tests/support/no_models/sitecustomize.py on PYTHONPATH: a meta-path finder
 that refuses torch, diffusers, transformers, segment_anything... and logs every refusal. A fresh
@@ -113,7 +114,7 @@ async def test_serve_plans_and_runs_a_classical_edit_without_torch(
         command=sys.executable,
         args=["-m", "retouch.server.cli", "serve"],
         cwd=str(tmp_path),
-        env=light,
+        env={**light, "RETOUCH_SAM_CHECKPOINT": str(tmp_path / "sam.pth")},
     )
     async with Client(params) as client:
         planned = await client.call_tool(
@@ -123,10 +124,16 @@ async def test_serve_plans_and_runs_a_classical_edit_without_torch(
         plan_id = planned.structured_content["plan_id"]
         ran = await client.call_tool("run_edit", {"plan": plan_id, "executor": "classical"})
         assert not ran.is_error, ran.content[0].text
+        assert blocked(light) == []  # planning and the classical run never tried torch
+        (tmp_path / "sam.pth").write_bytes(b"not used: SAM needs torch first")
+        masked = await client.call_tool(
+            "make_mask", {"image": "photo.png", "sam": {"box": [50, 20, 100, 70]}}
+        )
+        assert masked.is_error and install_line("gpu") in masked.content[0].text
     provenance = ran.structured_content["provenance"]
     assert provenance["executor"]["executor"] == "classical"
     assert Path(ran.structured_content["result"]["path"]).is_file()
-    assert blocked(light) == []
+    assert set(blocked(light)) == {"torch"}  # then make_mask with a SAM checkpoint did
 
 
 def test_a_command_that_needs_an_extra_says_which_in_one_line(

@@ -109,7 +109,14 @@ def model_tool(spec: ToolSpec, cfg: ServerConfig, meta: dict[str, Any] | None = 
     args_model = create_model(f"{spec.name}Arguments", __base__=(spec.input_model, ArgModelBase))
 
     async def fn(ctx: Context, **kwargs: Any) -> Any:
-        return await spec.run(cfg, spec.input_model.model_validate(kwargs), ctx)
+        try:
+            return await spec.run(cfg, spec.input_model.model_validate(kwargs), ctx)
+        except ImportError as exc:  # a library an extra installs: a tool error naming the extra
+            from retouch.planner.extras import missing_extra
+
+            if (missing := missing_extra(exc)) is None:
+                raise
+            raise missing from exc
 
     return Tool(
         fn=fn,
