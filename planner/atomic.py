@@ -64,7 +64,8 @@ def atomic_save(path: str | os.PathLike[str], write: Callable[[str], object]) ->
     """Call ``write(tmp_path)`` to fill a temp file beside ``path``, then rename it over ``path``.
 
     Creates the parent folder; the file gets the permissions the umask gives new files. A path the
-    OS cannot take (planner/bounds.py) or a folder it cannot create is an InputError. On any error
+    OS cannot take (planner/bounds.py), a folder it cannot create or a failed write (ENOSPC) is an
+    InputError. On any error
     the temp file is removed and ``path`` is untouched.
     """
     target = Path(check_path_text(path, "output"))
@@ -83,6 +84,11 @@ def atomic_save(path: str | os.PathLike[str], write: Callable[[str], object]) ->
         if created is not None and not os.path.lexists(target):
             created.append(target)
         os.replace(tmp, target)
+    except OSError as exc:  # a full disk, a quota, an I/O error: one clear error, no partial file
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(
+            f"cannot write {target} ({exc.strerror or exc}); free some space or pick another folder"
+        ) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
