@@ -68,9 +68,7 @@ def write_run(
     (after the history has the version)."""
     from retouch.executors.qa.check import with_written
     from retouch.planner.atomic import atomic_write
-    from retouch.planner.imageio import array_to_mask
     from retouch.planner.render import write_outputs
-    from retouch.server.edits import images
 
     result_path = result_file(result_path, output.image)
     folder = result_path.parent
@@ -79,15 +77,7 @@ def write_run(
     report = with_written(report, source, result_path.read_bytes(), plan)
     for copy in copies:
         save_image(output.image, copy)
-    mask = None
-    if output.edit_mask is not None:
-        mask = folder / "mask.png"
-        atomic_write(mask, images.encode_png(array_to_mask(output.edit_mask)))
-    shown = None
-    if preview:
-        small, mime = images.preview(output.image)
-        shown = folder / ("preview.png" if mime == "image/png" else "preview.jpg")
-        atomic_write(shown, small)
+    mask, shown = _write_pictures(folder, output, preview)
     save_image(comparison, folder / "comparison.png")
     doc, plan_path = write_outputs(plan, folder)
     atomic_write(folder / "qa.json", _json(report))
@@ -107,6 +97,24 @@ def write_run(
         copies=tuple(copies),
     )
     return files, report
+
+
+def _write_pictures(folder: Path, output: Any, preview: bool) -> tuple[Path | None, Path | None]:
+    """mask.png (255 = edit) when the run had a region, and with ``preview`` a small preview
+    (PNG with alpha, else JPEG); their paths, None for what was not written."""
+    from retouch.planner.atomic import atomic_write
+    from retouch.planner.imageio import array_to_mask
+    from retouch.server.edits import images
+
+    mask = shown = None
+    if output.edit_mask is not None:
+        mask = folder / "mask.png"
+        atomic_write(mask, images.encode_png(array_to_mask(output.edit_mask)))
+    if preview:
+        small, mime = images.preview(output.image)
+        shown = folder / ("preview.png" if mime == "image/png" else "preview.jpg")
+        atomic_write(shown, small)
+    return mask, shown
 
 
 def write_provenance(files: RunFiles, provenance: BaseModel) -> None:
