@@ -158,3 +158,42 @@ def test_cli_a_text_of_two_edits_names_the_next_command(work: Path, good: FakeRu
         f'edit    1 of 2 ran ("remove the object"); next: retouch edit {out} '
         '"make the sky a sunset"'
     )
+
+
+class ByExecutor(FakeRunner):
+    """The arm's executor picks the fill: classical fills well, diffusers paints black."""
+
+    def __call__(self, plan, *, image=None, mask=None, **kw):  # type: ignore[no-untyped-def]
+        self.fills = ["good" if kw.get("executor") == "classical" else "black"]
+        return super().__call__(plan, image=image, mask=mask, **kw)
+
+
+def test_compare_scores_arms_through_the_service_with_a_fake_executor(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compare's report needs no diffusion model: the service's runner seam takes a fake, and
+    the scores are QA's real measures of what the fake returned."""
+    import csv
+    import json
+
+    from retouch.executors import run
+
+    fake = ByExecutor("good")
+    monkeypatch.setattr(run, "run_plan", fake)
+    task = {"image": "photo.png", "mask": "mask.png", "edit": "remove the object", "name": "t"}
+    (work / "tasks.jsonl").write_text(json.dumps(task) + "\n")
+    arms = [{"name": "fill", "executor": "classical"}, {"name": "paint", "executor": "diffusers"}]
+    (work / "arms.json").write_text(json.dumps(arms))
+    out = work / "cmp"
+    args = ["compare", str(work / "tasks.jsonl"), "--arms", str(work / "arms.json")]
+    r = CliRunner().invoke(get_app(), [*args, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert [c["executor"] for c in fake.calls] == ["classical", "diffusers"]
+    with (out / "scores.csv").open() as f:
+        blank = {
+            row["arm"]: float(row["value"]) for row in csv.DictReader(f) if row["metric"] == "blank"
+        }
+    assert blank["paint"] > 0.5 > blank["fill"]  # the black hole is blank, the blur is not
+    for arm in ("fill", "paint"):  # each arm's folder is the service's run folder
+        assert RUN_FILES | {"result.png"} <= {p.name for p in (out / "t" / arm).iterdir()}
+    assert "## blank" in (out / "report.md").read_text()
