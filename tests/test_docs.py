@@ -89,3 +89,11 @@ def test_generating_writes_nothing_when_up_to_date(tmp_path: Path) -> None:
     before = {p.name: p.stat().st_mtime_ns for p in docs.iterdir()}
     assert gen_docs.stale(docs) == []
     assert {p.name: p.stat().st_mtime_ns for p in docs.iterdir()} == before
+
+
+def test_every_file_the_contributing_page_names_exists() -> None:
+    page = (gen_docs.DOCS / "contributing.md").read_text()
+    paths = set(re.findall(r"`((?:planner|executors|server|tests)/[\w/*.-]+\.(?:py|md))`", page))
+    assert len(paths) > 15
+    missing = [p for p in sorted(paths) if not list(gen_docs.ROOT.glob(p))]
+    assert missing == [], f"docs/contributing.md names files that are gone: {missing}"
