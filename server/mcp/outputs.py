@@ -47,6 +47,8 @@ MIME = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
+    ".tif": "image/tiff",  # a result PNG cannot hold (CMYK, LAB...)
+    ".tiff": "image/tiff",
     ".json": "application/json",
     ".md": "text/markdown",
 }

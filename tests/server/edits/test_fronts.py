@@ -197,3 +197,19 @@ def test_compare_scores_arms_through_the_service_with_a_fake_executor(
     for arm in ("fill", "paint"):  # each arm's folder is the service's run folder
         assert RUN_FILES | {"result.png"} <= {p.name for p in (out / "t" / arm).iterdir()}
     assert "## blank" in (out / "report.md").read_text()
+
+
+@pytest.mark.anyio
+async def test_mcp_a_cmyk_result_is_a_tiff_link(work: Path, good: FakeRunner) -> None:
+    """PNG cannot hold CMYK: the run folder's result is result.tif, linked as image/tiff."""
+    Image.open(work / "photo.png").convert("CMYK").save(work / "cmyk.jpg", quality=95)
+    cfg = ServerConfig.create(out=work / "out", base=work)
+    request = {"image": "cmyk.jpg", "mask": "mask.png", "edit": "remove the object"}
+    async with Client(build_server(cfg)) as client:
+        result = await client.call_tool("run_edit", {"request": request, "executor": "classical"})
+    assert not result.is_error, result.content[0].text
+    out = RunEditOutput.model_validate(result.structured_content)
+    assert Path(out.result.path).name == "result.tif" and out.result.mime_type == "image/tiff"
+    assert Image.open(out.result.path).mode == "CMYK"
+    links = {c.name: c.mime_type for c in result.content if c.type == "resource_link"}
+    assert links["result.tif"] == "image/tiff"
