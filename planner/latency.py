@@ -14,7 +14,10 @@ VAE_S = {512: 0.08, 1024: 0.5, 256: 0.0}
 TEXT_ENCODE_S = {"cfg": 0.02, "distilled": 0.08}
 CONTROLNET_FACTOR = 1.4
 OFFLOAD_FACTOR = 1.3
-CLASSICAL_S_PER_MP = 0.25  # OpenCV Telea fill, seconds per megapixel of padded region (CPU)
+# The PatchMatch fill, seconds per megapixel of the region it works on (the padded crop around a hole,
+# or the extended canvas), one CPU core: tests/bench/bench_fill.py measured 0.3 s mean (0.6 s max) for
+# holes whose crops are ~0.1 MP, and 1-6 s for 16:9 extensions of ~0.5 MP canvases.
+CLASSICAL_S_PER_MP = 4.0
 
 
 def estimate(
@@ -43,7 +46,7 @@ def estimate(
     if executor == "classical":
         stages.append(
             StageLatency(
-                stage="classical fill (OpenCV)",
+                stage="weight-free fill (PatchMatch)",
                 seconds=0.02 + CLASSICAL_S_PER_MP * work_pixels / 1e6,
             )
         )

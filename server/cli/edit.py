@@ -317,7 +317,7 @@ def _echo_outcome(outcome: Any, a: EditArgs) -> None:
 
     result, p, files = outcome.result, outcome.provenance, outcome.files
     who = (
-        "classical fill (OpenCV)"
+        "the weight-free fill (PatchMatch)"
         if p.executor == "classical"
         else f"{p.pipeline} with {p.model_id} on {p.device} ({p.dtype})"
     )
