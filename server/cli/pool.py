@@ -29,6 +29,18 @@ Address = Annotated[
     ),
 ]
 AppName = Annotated[str, typer.Option("--app", help="The Ray Serve application's name.")]
+Insecure = Annotated[
+    bool,
+    typer.Option(
+        "--insecure",
+        help="Allow a Ray cluster without token authentication (anyone reaching its ports runs "
+        "code on it); without it the pool uses RAY_AUTH_MODE=token and refuses an open cluster.",
+    ),
+]
+
+
+def say(line: str) -> None:
+    typer.echo(f"retouch: {line}", err=True)
 
 
 @pool_app.command("serve")
@@ -40,6 +52,10 @@ def serve_cmd(
     config: Annotated[
         Path | None, typer.Option("--config", help="pool.yaml (see README, Scale out).")
     ] = None,
+    wait_s: Annotated[
+        float, typer.Option("--wait-s", min=1, help="Give up if the replicas do not run by then.")
+    ] = 120,
+    insecure: Insecure = False,
 ) -> None:
     """Deploy the executor pool onto a Ray cluster."""
 
@@ -49,8 +65,8 @@ def serve_cmd(
 
         # 1. deploy onto the cluster (auto, ray://) and return, or onto a private Ray (local)
         cfg = PoolConfig.load(config, replicas)
-        ray = ops.connect(address)
-        ops.deploy(cfg)
+        ray = ops.connect(address, insecure=insecure, say=say)
+        ops.deploy(cfg, wait_s=wait_s, say=say)
         if address != "local":
             typer.echo(f"retouch: pool {cfg.app!r} running on {address}", err=True)
             return
@@ -60,6 +76,10 @@ def serve_cmd(
             f"retouch: pool {cfg.app!r} running on a private Ray at {gcs} "
             f"(retouch serve --pool {gcs}); serving until interrupted (Ctrl-C)",
             err=True,
+        )
+        say(
+            "that Ray's node address is 127.0.0.1 and it runs no dashboard; its ports may still "
+            "listen on every interface, so keep the token (or, with --insecure, the machine) private"
         )
         try:
             while True:
@@ -78,13 +98,14 @@ def status_cmd(
     address: Address = "auto",
     app: AppName = "retouch",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    insecure: Insecure = False,
 ) -> None:
     """Show the pool's replicas: the models each holds, ongoing and finished jobs, GPU memory."""
 
     def body() -> None:
         from retouch.server.pool import ops
 
-        ops.connect(address)
+        ops.connect(address, insecure=insecure)
         st = ops.status(app)
         if as_json:
             typer.echo(json.dumps(st, indent=2))
@@ -109,13 +130,15 @@ def status_cmd(
 
 
 @pool_app.command("stop")
-def stop_cmd(address: Address = "auto", app: AppName = "retouch") -> None:
+def stop_cmd(
+    address: Address = "auto", app: AppName = "retouch", insecure: Insecure = False
+) -> None:
     """Tear the pool application down (the Ray cluster keeps running)."""
 
     def body() -> None:
         from retouch.server.pool import ops
 
-        ops.connect(address)
+        ops.connect(address, insecure=insecure)
         ops.stop(app)
         typer.echo(f"retouch: pool {app!r} stopped", err=True)
 

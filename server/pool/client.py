@@ -24,10 +24,10 @@ from retouch.server.pool.config import PoolConfig
 from retouch.server.pool.jobs import (
     EditJob,
     MaskJob,
-    bytes_mask,
     image_bytes,
     mask_bytes,
     unpack_edit,
+    unpack_mask,
 )
 from retouch.server.pool.ops import connect
 
@@ -91,8 +91,7 @@ class PoolClient:
     ) -> tuple[np.ndarray, Any]:
         """(bool (H, W) mask, the segmentation) from the Segmenter, as ``find_mask`` returns."""
         job = MaskJob(job_id=uuid.uuid4().hex, image=image_bytes(image), prompt=prompt, **knobs)
-        png, found = await self._send("Segmenter", "mask", job, {}, None)
-        return bytes_mask(png), found
+        return unpack_mask(await self._send("Segmenter", "mask", job, {}, None))
 
     async def _send(
         self, deployment: str, method: str, job: Any, opts: dict, on_progress: Progress

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,6 +72,35 @@ class MaskJob(BaseModel):
     dilate_px: int = 0
 
 
+class FoundInstance(BaseModel):
+    """One object a text prompt found (its mask is not sent; the chosen ones are in the mask)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    box: tuple[float, float, float, float]
+    score: float
+    area: float
+
+
+class MaskAnswer(BaseModel):
+    """What the Segmenter answers: the mask as PNG bytes and how it was found, as plain data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    mask: bytes = Field(
+        description="The mask, PNG L (255 = the object, inverted/dilated as asked)."
+    )
+    score: float
+    method: Literal["sam", "grabcut", "face"]
+    sam_type: str | None
+    scores: list[float]
+    note: str
+    instances: list[FoundInstance]
+    chosen: list[int]
+
+
 # ------------------------------------------------------------------------------ replica side
 
 Progress = Callable[[int, int], None] | None
@@ -101,8 +130,8 @@ def run_edit_job(job: EditJob, progress: Progress, cancel: threading.Event) -> E
     )
 
 
-def run_mask_job(job: MaskJob) -> tuple[bytes, Any]:
-    """(mask PNG bytes, the MaskResult without its arrays) for one segmentation."""
+def run_mask_job(job: MaskJob) -> MaskAnswer:
+    """The mask and how it was found, as plain data, for one segmentation."""
     from retouch.server.edits.masks import find_mask
 
     mask, found = find_mask(
@@ -115,20 +144,32 @@ def run_mask_job(job: MaskJob) -> tuple[bytes, Any]:
         invert=job.invert,
         dilate_px=job.dilate_px,
     )
-    found.mask, found.candidates = np.zeros((0, 0), dtype=bool), []
-    for inst in found.instances:
-        inst.mask = np.zeros((0, 0), dtype=bool)
-    return mask_bytes(mask) or b"", found
+    return MaskAnswer(
+        job_id=job.job_id,
+        mask=mask_bytes(mask) or b"",
+        score=float(found.score),
+        method=found.method,
+        sam_type=found.sam_type,
+        scores=[float(s) for s in found.scores],
+        note=found.note,
+        instances=[
+            FoundInstance(id=i.id, box=tuple(float(v) for v in i.box), score=i.score, area=i.area)
+            for i in found.instances
+        ],
+        chosen=list(found.chosen),
+    )
 
 
 # -------------------------------------------------------------------------------- front side
 
 
-def unpack_edit(result: EditResult) -> tuple[Any, Any]:
-    """(executors.run.RunOutput, QA report) from a replica's answer; imports no torch."""
+def unpack_edit(answer: Any) -> tuple[Any, Any]:
+    """(executors.run.RunOutput, QA report) from a replica's answer (a plain dict, validated
+    here as an EditResult); imports no torch."""
     from retouch.executors.qa.report import QAReport
     from retouch.executors.run import Provenance, RunOutput
 
+    result = EditResult.model_validate(answer)
     mask = bytes_mask(result.edit_mask)
     out = RunOutput(
         image=bytes_image(result.image),
@@ -137,3 +178,26 @@ def unpack_edit(result: EditResult) -> tuple[Any, Any]:
         provenance=Provenance.model_validate(result.provenance),
     )
     return out, QAReport.model_validate(result.qa)
+
+
+def unpack_mask(answer: Any) -> tuple[np.ndarray, Any]:
+    """(bool (H, W) mask, a MaskResult without arrays) from the Segmenter's answer (a plain
+    dict, validated here as a MaskAnswer); imports no torch."""
+    from retouch.executors.segment.prompts import Instance, MaskResult
+
+    got = MaskAnswer.model_validate(answer)
+    empty = np.zeros((0, 0), dtype=bool)
+    found = MaskResult(
+        mask=empty,
+        score=got.score,
+        method=got.method,
+        sam_type=got.sam_type,
+        scores=list(got.scores),
+        note=got.note,
+        instances=[
+            Instance(id=i.id, box=i.box, score=i.score, area=i.area, mask=empty)
+            for i in got.instances
+        ],
+        chosen=list(got.chosen),
+    )
+    return bytes_mask(got.mask), found

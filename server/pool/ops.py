@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
+from retouch.server.pool import auth, placement
 from retouch.server.pool.config import PoolConfig
 from retouch.server.pool.replicas import NAMESPACE, STATE_ACTOR, PoolState, build_app
 
@@ -30,38 +32,102 @@ def need_ray() -> Any:
     return ray
 
 
-def connect(address: str, num_cpus: int | None = None) -> Any:
-    """ray.init for this process (once): ``local`` starts a private Ray on loopback. Any other
-    address is checked first with one TCP connect (5 s), since Ray itself retries a silent address
-    for minutes."""
+Say = Callable[[str], None]
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def connect(
+    address: str,
+    num_cpus: int | None = None,
+    insecure: bool | None = None,
+    say: Say = _quiet,
+) -> Any:
+    """ray.init for this process (once), with Ray token authentication unless ``insecure``
+    (None: ``RETOUCH_POOL_INSECURE``). ``local`` starts a private Ray (node IP 127.0.0.1, no
+    dashboard) and makes a token if there is none; any other address needs the token already and
+    is checked first with one TCP connect (5 s, since Ray itself retries a silent address for
+    minutes), then refused if it answers callers without a token."""
     ray = need_ray()
     if ray.is_initialized():
         return ray
+    insecure = auth.insecure_from_env() if insecure is None else insecure
     opts: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False}
     try:
         if address == "local":  # "local", not None: RAY_ADDRESS must not turn it into a connect
-            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, **opts)
+            if insecure:
+                auth.disable_token_mode()
+                say("--insecure: this private Ray runs without token authentication")
+            else:
+                say(auth.secure(generate=True))
+            ray.init(
+                address="local",
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                **opts,
+            )
         else:
-            _probe(address)
+            gcs = _probe(address)
+            if not insecure:
+                say(auth.secure(generate=False))
+                if gcs is not None and not auth.cluster_requires_token(gcs):
+                    raise _open_cluster(address)
             ray.init(address=address, **opts)
+            if not insecure and gcs is None and not _remote_requires_token(ray):
+                ray.shutdown()
+                raise _open_cluster(address)
     except (ConnectionError, RuntimeError) as exc:
         raise ExecutorError(
             f"cannot reach the Ray cluster at {address!r} ({str(exc).splitlines()[0]}); start one "
             "with `ray start --head`, or pass --address local"
         ) from exc
+    except Exception as exc:
+        if type(exc).__name__ != "AuthenticationError":
+            raise
+        raise ExecutorError(
+            f"the Ray cluster at {address!r} refused this process's token "
+            f"({str(exc).splitlines()[0]}); use the cluster's token file "
+            f"({auth.PATH_ENV} or {auth.token_path()})"
+        ) from exc
     return ray
 
 
-def _probe(address: str) -> None:
+def _open_cluster(address: str) -> InputError:
+    return InputError(
+        f"the Ray cluster at {address!r} accepts callers without a token, so anyone who reaches "
+        f"its ports runs code on it; restart it with `{auth.MODE_ENV}=token ray start --head` "
+        f"(token: {auth.token_path()}), or pass --insecure (RETOUCH_POOL_INSECURE=1 for "
+        "retouch serve --pool) on a network only you reach"
+    )
+
+
+def _remote_requires_token(ray: Any) -> bool:
+    """Ray Client (ray://): ask the cluster itself whether its GCS refuses token-less calls."""
+
+    def check() -> bool:
+        import ray as cluster_ray
+        from retouch.server.pool.auth import cluster_requires_token
+
+        return cluster_requires_token(cluster_ray.get_runtime_context().gcs_address)
+
+    return bool(ray.get(ray.remote(num_cpus=0)(check).remote(), timeout=60))
+
+
+def _probe(address: str) -> str | None:
     """Raise ConnectionError unless something accepts a TCP connection where ``address`` points
-    (``auto``: the cluster Ray finds on this machine; raises ConnectionError when there is none)."""
+    (``auto``: the cluster Ray finds on this machine; raises ConnectionError when there is none).
+    Returns the GCS's HOST:PORT (None for ``local`` and for a Ray Client ``ray://`` address)."""
     target = (os.environ.get("RAY_ADDRESS") or address) if address == "auto" else address
     if target == "local":  # RAY_ADDRESS=local: ray.init starts one, nothing to reach
-        return
+        return None
     if target == "auto":
         from ray._private.services import canonicalize_bootstrap_address_or_die
 
         target = canonicalize_bootstrap_address_or_die("auto")
+    client = target.startswith("ray://")
     target = target.removeprefix("ray://")
     host, _, port = target.rpartition(":")
     if not host or not port.isdigit():
@@ -70,13 +136,17 @@ def _probe(address: str) -> None:
         socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
     except OSError as exc:
         raise ConnectionError(f"nothing answers at {host}:{port}: {exc.strerror or exc}") from exc
+    return None if client else target
 
 
-def deploy(cfg: PoolConfig) -> None:
-    """Deploy (or update) the application on the connected cluster and wait until it runs."""
+def deploy(cfg: PoolConfig, wait_s: float = 120, say: Say = _quiet) -> None:
+    """Deploy (or update) the application on the connected cluster and wait until it runs:
+    first check that its replicas fit the cluster (placement.fit), then show progress."""
     ray = need_ray()
     from ray import serve
 
+    for note in placement.fit(cfg, ray.cluster_resources()):
+        say(note)
     try:
         ray.get_actor(STATE_ACTOR, namespace=NAMESPACE)
     except ValueError:
@@ -84,21 +154,47 @@ def deploy(cfg: PoolConfig) -> None:
         state.options(name=STATE_ACTOR, namespace=NAMESPACE, lifetime="detached").remote()
     serve.start(proxy_location="Disabled")
     serve.run(build_app(cfg), name=cfg.app, route_prefix=None, blocking=False)
-    wait_running(cfg.app)
+    wait_running(cfg.app, wait_s, say)
 
 
-def wait_running(app: str, timeout: float = 120) -> None:
+def replica_states(app: str) -> str:
+    """ "Executor: 1 RUNNING, 1 STARTING; Segmenter: 1 RUNNING" for ``app`` (Serve's view)."""
+    from ray import serve
+
+    st = serve.status().applications.get(app)
+    if st is None:
+        return "not deployed yet"
+    parts = []
+    for name, d in st.deployments.items():
+        counts = ", ".join(f"{n} {_name(k)}" for k, n in d.replica_states.items()) or "none yet"
+        parts.append(f"{name}: {counts}")
+    return "; ".join(parts) or "no deployments yet"
+
+
+def wait_running(app: str, timeout: float = 120, say: Say = _quiet, every: float = 5) -> None:
+    """Wait until ``app`` runs; say the replicas' states when they change (at most every
+    ``every`` s); after ``timeout`` s raise ExecutorError with them."""
     from ray import serve
 
     end = time.monotonic() + timeout
+    last, shown_at = "", 0.0
     while time.monotonic() < end:
         st = serve.status().applications.get(app)
         if st is not None and st.status == "RUNNING":
             return
         if st is not None and st.status in ("DEPLOY_FAILED", "UNHEALTHY"):
             raise ExecutorError(f"the pool application {app!r} failed to deploy: {st.message}")
+        now = time.monotonic()
+        if now - shown_at >= every and (states := replica_states(app)) != last:
+            say(f"waiting for the pool's replicas: {states}")
+            last, shown_at = states, now
         time.sleep(0.5)
-    raise ExecutorError(f"the pool application {app!r} did not start within {timeout:.0f} s")
+    raise ExecutorError(
+        f"the pool application {app!r} did not start within {timeout:.0f} s "
+        f"({replica_states(app)}); it stays deployed: see `ray status` for what is pending, "
+        f"raise --wait-s if replicas are still loading, or remove it with retouch pool stop "
+        f"--app {app}"
+    )
 
 
 def status(app: str) -> dict[str, Any]:

@@ -3,7 +3,8 @@ replica) and ``Segmenter`` (SAM masks), plus ``PoolState``, a small named actor 
 report to so ``retouch pool status`` can show what each holds. Built by ``build_app(config)``.
 
 A replica runs its jobs on one thread (CUDA state is thread-affine, as in the local worker) and
-streams ``("progress", step, total)`` items, then ``("result", EditResult)`` or
+streams ``("progress", step, total)`` items, then ``("result", EditResult or MaskAnswer as a
+plain dict)`` or
 ``("error", class name, message)``; a cancelled request sets the job's cancel event, so the
 executors stop between diffusion steps.
 """
@@ -118,6 +119,7 @@ class _Replica:
                 return
             if isinstance(result, EditResult):
                 result.replica = self.replica
+            result = result.model_dump()  # plain data: the front validates it, unpickles no class
             self.done[job_id] = result
             while len(self.done) > DONE_KEPT:
                 self.done.popitem(last=False)
