@@ -1,4 +1,4 @@
-"""The model families issue 30 added (Z-Image, JoyAI-Image-Edit): their specs, licences, variants.
+"""The model families issue 30 added (Z-Image, JoyAI-Image-Edit, Qwen-Image 2.1): specs, licences.
 
 Plain data merged into planner/registry.py's ``REGISTRY``, ``LICENCES`` and ``VARIANTS``; read
 there. Figures follow registry.py's units. Where a figure has no published source it says how it
@@ -65,12 +65,37 @@ FAMILIES: dict[Family, FamilySpec] = {
         published="object moves, rotations and camera-view changes (issue 30); 40 steps at "
         "guidance 4 (diffusers example); GEdit-Bench/ImgEdit: unsourced",
     ),
+    "qwen-image-2.1": FamilySpec(
+        family="qwen-image-2.1",
+        default_id="Qwen/Qwen-Image-2.1",
+        pipeline="QwenImage21Pipeline",
+        modes=("instruct",),
+        native_resolution=1024,
+        # the diffusers class's default transformer counts 7.12B, its VAE 0.34B; with a Qwen3-VL
+        # text encoder of width 4096 (an 8B) about 15.6B in all, 31 GB in bf16
+        vram_gb=34.0,
+        offload_vram_gb=17.0,
+        steps=40,  # the pipeline's defaults: 40 steps, true_cfg_scale 1.0 (no CFG pass)
+        guidance_kind="cfg",
+        text_guidance=1.0,
+        image_guidance=None,
+        step_s=0.9,  # estimate: Qwen-Image-Edit's 3.3 s/step (20B, CFG) scaled by size, one pass
+        load_s=35.0,
+        multiple_of=32,
+        guidance_meaning="True classifier-free guidance (true_cfg_scale) against a negative "
+        "prompt above 1, a second transformer pass per step; at 1 (the pipeline's default) none.",
+        fetch_hint="hf download Qwen/Qwen-Image-2.1",
+        prompt_tokens=1024,
+        published="edits from the image as vision context and reference latents (diffusers "
+        "QwenImage21Pipeline); the model card's settings and GEdit-Bench/ImgEdit: unsourced",
+    ),
 }
 
 LICENCES: dict[Family, Licence] = {
     # issue 30's table; the model card was not read here (no network)
     "z-image": Licence("Apache-2.0", True),
     "joyai-image-edit": Licence("Apache-2.0", True),
+    "qwen-image-2.1": Licence("Qwen Research License (non-commercial)", False),
 }
 
 VARIANTS: dict[str, Variant] = {}

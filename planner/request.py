@@ -39,6 +39,7 @@ Family = Literal[
     "longcat-image-edit",
     "z-image",
     "joyai-image-edit",
+    "qwen-image-2.1",
 ]
 LicencePreference = Literal["any", "open"]
 MaskSource = Literal["given", "sam-points", "sam-box", "text", "face", "canvas", "none"]

@@ -184,9 +184,18 @@ ADJUST_RULES: list[Rule] = [
     Rule(
         id="quality-instruct-editor",
         when={"priority": "quality", "mode": "instruct"},
-        then=Decide(families=[*OPEN_EDITORS, "flux-kontext", "flux2-klein", "instruct-pix2pix"]),
+        then=Decide(
+            families=[
+                *OPEN_EDITORS,
+                "flux-kontext",
+                "qwen-image-2.1",
+                "flux2-klein",
+                "instruct-pix2pix",
+            ]
+        ),
         why="Highest fidelity was asked for: LongCat-Image-Edit (GEdit-Bench-EN 7.64) and "
-        "Qwen-Image-Edit (7.56) beat Flux Kontext dev (6.00), which stays the alternate.",
+        "Qwen-Image-Edit (7.56) beat Flux Kontext dev (6.00), which stays the alternate; "
+        "Qwen-Image 2.1 (non-commercial, no sourced score yet) follows it.",
     ),
     Rule(
         id="quality-attribute-editor",

@@ -59,6 +59,7 @@ BF16_FAMILIES: frozenset[Family] = frozenset(
         "longcat-image-edit",
         "z-image",
         "joyai-image-edit",
+        "qwen-image-2.1",
     }
 )
 

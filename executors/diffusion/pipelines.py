@@ -3,8 +3,8 @@
 Plain data, no torch: reading this table says what the diffusers executor can run: the SD 1.x / 2.x
 family, SDXL (inpaint and img2img), Flux.1 Fill, Flux.1 Kontext, FLUX.2 klein (edits and masked
 fills), Qwen-Image-Edit (edits and masked fills), LongCat-Image-Edit (edits), Z-Image (masked fills
-and SDEdit), JoyAI-Image-Edit (edits), InstructPix2Pix and RePaint on a DDPM. Adding a family
-means adding rows here and, where the call differs, an executor class.
+and SDEdit), JoyAI-Image-Edit and Qwen-Image 2.1 (edits), InstructPix2Pix and RePaint on a DDPM.
+Adding a family means adding rows here and, where the call differs, an executor class.
 
     key                                   pipeline class                              executor
     (family, mode, controlnet type|None)  diffusers class name (a string)             executors.<module>
@@ -65,6 +65,7 @@ PIPELINES: dict[tuple[Family, Mode, str | None], PipelineSpec] = {
     ("z-image", "outpaint", None): PipelineSpec("ZImageInpaintPipeline", "zimage"),
     ("z-image", "sdedit", None): PipelineSpec("ZImageImg2ImgPipeline", "zimage"),
     ("joyai-image-edit", "instruct", None): PipelineSpec("JoyImageEditPipeline", "joyai"),
+    ("qwen-image-2.1", "instruct", None): PipelineSpec("QwenImage21Pipeline", "qwen21"),
 }
 
 # Families the diffusers executor can load today (every family in a PIPELINES key).
@@ -89,6 +90,7 @@ TRANSFORMER_CLASSES: dict[str, Family] = {
     "ZImageInpaintPipeline": "z-image",
     "ZImageImg2ImgPipeline": "z-image",
     "JoyImageEditPipeline": "joyai-image-edit",
+    "QwenImage21Pipeline": "qwen-image-2.1",
 }
 
 # What each family's UNet looks like, for error messages about a folder of the wrong family.
@@ -106,6 +108,7 @@ FAMILY_SIGNATURE: dict[Family, str] = {
     "longcat-image-edit": "a LongCat-Image-Edit model",
     "z-image": "a Z-Image model",
     "joyai-image-edit": "a JoyAI-Image-Edit model",
+    "qwen-image-2.1": "a Qwen-Image 2.1 model",
 }
 
 

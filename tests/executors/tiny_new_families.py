@@ -1,4 +1,4 @@
-"""Tiny random pipelines of the families issue 30 added (Z-Image, JoyAI-Image-Edit), built in-process.
+"""Tiny random pipelines of the families issue 30 added (Z-Image, JoyAI, Qwen-Image 2.1), in-process.
 
 Not a test module: tests import it for saved pipeline folders that load back through
 ``from_pretrained(folder, local_files_only=True)`` as downloaded ones would. The components keep
@@ -12,6 +12,11 @@ the source capped at 64 x 64 px; the pipeline itself always runs at a ~1024 x 10
     build_tiny_zimage_inpaint(folder) -> folder   # ZImageInpaintPipeline (Turbo: guidance 0)
     build_tiny_zimage_img2img(folder) -> folder   # ZImageImg2ImgPipeline (same components)
     build_tiny_joyai_edit(folder) -> folder       # JoyImageEditPipeline
+    build_tiny_qwen21(folder) -> folder           # QwenImage21Pipeline
+
+Qwen-Image 2.1 drops the system prompt's tokens, counted with the processor's chat template on
+structured (list) message content, so its template renders that form too (``CHAT_TEMPLATE_PARTS``);
+its VL processor sees the whole image (each 2x2-merged vision slot stands for 2x2 latent tokens).
 """
 
 from __future__ import annotations
@@ -166,6 +171,71 @@ def tiny_joyai_components() -> dict[str, Any]:
         "transformer": transformer,
         "processor": processor,
     }
+
+
+CHAT_TEMPLATE_PARTS = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% if m['content'] is string %}"
+    "{{ m['content'] }}{% else %}{% for c in m['content'] %}{{ c['text'] }}{% endfor %}{% endif %}"
+    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def tiny_qwen21_components() -> dict[str, Any]:
+    """Keyword arguments for ``QwenImage21Pipeline`` (a 16x VAE with 8 latent channels)."""
+    import torch
+    from diffusers import (
+        AutoencoderKLQwenImage21,
+        FlowMatchEulerDiscreteScheduler,
+        QwenImage21Transformer2DModel,
+    )
+    from transformers import Qwen2VLImageProcessor, Qwen3VLProcessor, Qwen3VLVideoProcessor
+
+    tok = tiny_qwen_tokenizer()
+    tok.chat_template = CHAT_TEMPLATE_PARTS
+    images = Qwen2VLImageProcessor(
+        patch_size=16, merge_size=2, temporal_patch_size=2, min_pixels=32 * 32, max_pixels=256 * 256
+    )
+    processor = Qwen3VLProcessor(
+        image_processor=images,
+        tokenizer=tok,
+        video_processor=Qwen3VLVideoProcessor(),
+        chat_template=CHAT_TEMPLATE_PARTS,
+    )
+    z = 8
+    torch.manual_seed(0)
+    vae = AutoencoderKLQwenImage21(
+        base_dim=4,
+        decoder_base_dim=4,
+        z_dim=z,
+        dim_mult=[1, 1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True, True],  # four downsamples: scale factor 16
+        latents_mean=[0.0] * z,
+        latents_std=[1.0] * z,
+    )
+    torch.manual_seed(0)
+    transformer = QwenImage21Transformer2DModel(
+        patch_size=1,
+        in_channels=z,
+        out_channels=z,
+        num_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        context_in_dim=TEXT_DIM,
+        axes_dims_rope=(4, 6, 6),
+    )
+    return {
+        "scheduler": FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=True),
+        "vae": vae,
+        "text_encoder": _qwen3_vl_encoder(),
+        "processor": processor,
+        "transformer": transformer,
+    }
+
+
+def build_tiny_qwen21(folder: Path) -> Path:
+    """Save a tiny ``QwenImage21Pipeline`` to ``folder``."""
+    return _save("QwenImage21Pipeline", tiny_qwen21_components(), folder)
 
 
 def build_tiny_joyai_edit(folder: Path) -> Path:

@@ -14,7 +14,7 @@ from retouch.planner import EditRequest, analyze, intent, make_plan
 from retouch.planner.registry import LICENCES, REGISTRY
 from retouch.planner.schema import EditPlan
 
-NEW = ("z-image", "joyai-image-edit")
+NEW = ("z-image", "joyai-image-edit")  # Apache-2.0; Qwen-Image 2.1 is non-commercial
 
 
 def _plan(tmp_path: Path, edit: str, mask: bool = False, **prefs: Any) -> EditPlan:
@@ -123,3 +123,34 @@ def test_new_registry_rows_are_complete() -> None:
     assert REGISTRY["z-image"].pipeline_for("sdedit") == "ZImageImg2ImgPipeline"
     assert REGISTRY["z-image"].pipeline_for("inpaint") == "ZImageInpaintPipeline"
     assert set(LICENCES) == set(REGISTRY)
+
+
+def test_qwen_image_21_only_under_a_non_commercial_licence_and_quality(tmp_path: Path) -> None:
+    allowed = ["qwen-image-2.1", "instruct-pix2pix"]
+    plan = _plan(
+        tmp_path, "make it sunset", priority="quality", hardware="gpu-80gb", families=allowed
+    )
+    assert plan.model.family == "qwen-image-2.1" and plan.model.pipeline == "QwenImage21Pipeline"
+    assert (plan.model.licence, plan.model.commercial_use) == (
+        "Qwen Research License (non-commercial)",
+        False,
+    )
+    assert "quality-instruct-editor" in [r.id for r in plan.rules]
+    opened = _plan(
+        tmp_path,
+        "make it sunset",
+        priority="quality",
+        hardware="gpu-80gb",
+        families=allowed,
+        licence="open",
+    )
+    assert opened.model.family == "instruct-pix2pix"  # MIT; Qwen-Image 2.1 is skipped
+    full = _plan(tmp_path, "make it sunset", priority="quality", hardware="gpu-80gb")
+    assert full.model.family == "longcat-image-edit"  # sourced scores stay first
+    assert full.model.alternates[:3] == ["qwen-image-edit", "flux-kontext", "qwen-image-2.1"]
+    assert (
+        "qwen-image-2.1"
+        not in _plan(
+            tmp_path, "make it sunset", priority="quality", hardware="gpu-80gb", licence="open"
+        ).model.alternates
+    )
