@@ -145,7 +145,10 @@ def deploy(cfg: PoolConfig, wait_s: float = 120, say: Say = _quiet) -> None:
     ray = need_ray()
     from ray import serve
 
-    for note in placement.fit(cfg, ray.cluster_resources()):
+    resources = ray.cluster_resources()
+    for note in placement.cpu_default(cfg, resources):  # said before fit can refuse
+        say(note)
+    for note in placement.fit(cfg, resources):
         say(note)
     try:
         ray.get_actor(STATE_ACTOR, namespace=NAMESPACE)

@@ -43,21 +43,28 @@ def ask(cfg: PoolConfig) -> Ask:
     )
 
 
+def cpu_default(cfg: PoolConfig, resources: dict[str, float]) -> list[str]:
+    """On a cluster without GPUs, an Executor whose ``num_gpus`` was left at its default runs on
+    CPU (``num_gpus: 0``); returns the note saying so (none when nothing changed)."""
+    ex = cfg.executor
+    if resources.get("GPU", 0.0) >= EPS or ex.num_gpus == 0 or "num_gpus" in ex.model_fields_set:
+        return []
+    ex.num_gpus = 0
+    return [
+        "the cluster has no GPU: Executor replicas run on CPU (num_gpus: 0), which is slow "
+        "for diffusion; set executor.num_gpus in --config to insist on GPUs"
+    ]
+
+
 def fit(cfg: PoolConfig, resources: dict[str, float]) -> list[str]:
     """Make ``cfg`` fit ``resources`` where a default allows it, or raise InputError.
 
     On a cluster without GPUs an Executor whose ``num_gpus`` was left at its default runs on CPU
     (``num_gpus: 0``); one that asked for GPUs explicitly is an error. Returns the notes to show
     (what was changed, and when ``max_replicas`` cannot all be placed at once)."""
-    notes: list[str] = []
+    notes = cpu_default(cfg, resources)
     ex = cfg.executor
     have_cpus, have_gpus = resources.get("CPU", 0.0), resources.get("GPU", 0.0)
-    if have_gpus < EPS and ex.num_gpus > 0 and "num_gpus" not in ex.model_fields_set:
-        ex.num_gpus = 0
-        notes.append(
-            "the cluster has no GPU: Executor replicas run on CPU (num_gpus: 0), which is slow "
-            "for diffusion; set executor.num_gpus in --config to insist on GPUs"
-        )
     need = ask(cfg)
     if need.cpus > have_cpus + EPS:
         raise InputError(

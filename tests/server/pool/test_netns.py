@@ -1,6 +1,6 @@
-"""Runs the ``ray`` tests (test_pool.py, then test_pool_local.py) in a network namespace of their
-own with only loopback: Ray must never send traffic beyond this machine. Skipped without the ray
-extra or without root."""
+"""Runs the ``ray`` tests (test_pool.py, test_pool_tasks.py, then test_pool_local.py and
+test_pool_secure.py) in a network namespace of their own with only loopback: Ray must never send
+traffic beyond this machine. Skipped without the ray extra or without root."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def test_pool_tests_pass_in_a_loopback_only_namespace() -> None:
             "-m",
             "ray",
             "tests/server/pool/test_pool.py",
+            "tests/server/pool/test_pool_tasks.py",
             "tests/server/pool/test_pool_local.py",  # after test_pool.py's Ray is shut down
+            "tests/server/pool/test_pool_secure.py",  # `ray start` clusters of its own
         ],
         timeout=600,
     )
