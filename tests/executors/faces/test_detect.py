@@ -86,3 +86,25 @@ def test_the_cnn_detector_finds_the_same_face_as_hog() -> None:
     )
     union = (x1 - x0) * (y1 - y0) + hog.width * hog.height - inter
     assert cnn.detector == "cnn" and inter / union > 0.5
+
+
+@needs_faces
+def test_a_photo_is_searched_once_per_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning, the envelope, run_plan and QA ask about the same photo: the detector runs once
+    per pixel content and settings; a changed pixel or other settings search again."""
+    from retouch.executors.faces import detect
+
+    calls = []
+    real = detect._detect
+    monkeypatch.setattr(detect, "_FOUND", detect.Lru(16))
+    monkeypatch.setattr(detect, "_detect", lambda *a: calls.append(1) or real(*a))
+    rgb = np.asarray(skimage.data.astronaut()).copy()
+    first = detect.detect_faces(rgb)
+    again = detect.detect_faces(rgb.copy())
+    assert len(calls) == 1 and first == again and len(first) == 1
+    first.clear()  # the caller's list is its own
+    assert detect.detect_faces(rgb) == again
+    rgb[0, 0, 0] ^= 1
+    detect.detect_faces(rgb)
+    detect.detect_faces(rgb, upsample=0)
+    assert len(calls) == 3
