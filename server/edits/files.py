@@ -14,6 +14,7 @@ cannot hold them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +68,12 @@ def write_run(
     files. provenance.json holds ``output.provenance`` until ``write_provenance`` replaces it
     (after the history has the version)."""
     from retouch.executors.qa.check import with_written
-    from retouch.planner.atomic import atomic_write
+    from retouch.planner.atomic import atomic_write, make_dirs
     from retouch.planner.render import write_outputs
 
     result_path = result_file(result_path, output.image)
     folder = result_path.parent
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)
     save_image(output.image, result_path)
     report = with_written(report, source, result_path.read_bytes(), plan)
     for copy in copies:
@@ -127,11 +128,21 @@ def write_provenance(files: RunFiles, provenance: BaseModel) -> None:
 
 def write_attempts(attempts: list[Any], folder: Path) -> None:
     """Every attempt's result, plan and QA report under FOLDER/attempts/N/ (N from 1)."""
-    from retouch.planner.atomic import atomic_write
+    from retouch.planner.atomic import atomic_write, make_dirs
 
     for a in attempts:
         where = folder / "attempts" / str(a.index + 1)
-        where.mkdir(parents=True, exist_ok=True)
+        make_dirs(where)
         save_image(a.output.image, result_file(where / "result", a.output.image))
         atomic_write(where / "plan.json", _json(a.plan))
         atomic_write(where / "qa.json", _json(a.report))
+
+
+def moved(files: RunFiles, folder: Path) -> RunFiles:
+    """``files`` with every path in the run folder moved to ``folder`` (the copies stay)."""
+    moved = {
+        k: folder / v.relative_to(files.folder)
+        for k, v in vars(files).items()
+        if isinstance(v, Path) and v.is_relative_to(files.folder)
+    }
+    return replace(files, **moved)

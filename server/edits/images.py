@@ -185,3 +185,55 @@ def _row(panels: list[np.ndarray], height: int, width: int | None = None) -> Ima
         )
         row.paste(img, (k * (pw + GAP), 0))
     return row
+
+
+def decode_input(data: bytes, what: str, name: str, max_pixels: int) -> Image.Image:
+    """Decode an input file's bytes, read once when the call was checked (planner.atomic's
+    read_confined), as ``open_image`` reads a file: over ``max_pixels`` refused from the header
+    before decoding; a non-image or a damaged one is one InputError naming ``name``."""
+    import warnings
+
+    from PIL import UnidentifiedImageError
+    from retouch.planner.errors import InputError
+    from retouch.planner.imageio import decode_image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+            if w * h > max_pixels:
+                raise InputError(
+                    f"{what} {name} is {w}x{h} = {w * h} pixels, over the {max_pixels}-pixel "
+                    "limit; downscale it"
+                )
+            return decode_image(data)
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(
+            f"{what} {name} looks like a decompression bomb ({exc}); refuse it"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise InputError(
+            f"{what} {name} is not an image Pillow can read; give a PNG, JPEG or WebP"
+        ) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(
+            f"{what} {name} is damaged or truncated ({exc}); re-export the file"
+        ) from exc
+
+
+def decode_mask(data: bytes, name: str, size: tuple[int, int], max_pixels: int) -> np.ndarray:
+    """A mask file's bytes as ``read_mask`` reads the file: bool (H, W), True = edit; InputError
+    unless it is ``size`` (W, H)."""
+    from retouch.planner.errors import InputError
+    from retouch.planner.imageio import mask_to_array
+
+    mask = decode_input(data, "mask", name, max_pixels)
+    if mask.size != size:
+        raise InputError(
+            f"mask is {mask.size[0]}x{mask.size[1]}, image is {size[0]}x{size[1]}; they must "
+            "match: resize the mask to the image (nearest-neighbour) or regenerate it"
+        )
+    return mask_to_array(mask)

@@ -12,19 +12,20 @@ import hashlib
 import secrets
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ResourceLink
+from retouch.planner.atomic import confined, rename_dir
 from retouch.planner.changes import apply_changes
 from retouch.planner.errors import InputError
 from retouch.planner.imageio import read_mask
 from retouch.planner.schema import Degradation, EditPlan
 from retouch.server.edits import images
-from retouch.server.edits.files import write_provenance
+from retouch.server.edits.files import moved, write_provenance
 from retouch.server.edits.job import EditJob, EditOutcome, RunSettings
 from retouch.server.edits.sequence import carry_out, finish
 from retouch.server.mcp import outputs
@@ -43,6 +44,7 @@ from retouch.server.mcp.plan import (
     mask_arg,
     reference_source,
 )
+from retouch.server.mcp.reads import File, read_once, reread
 from retouch.server.mcp.schemas import (
     CheckEditInput,
     CheckEditOutput,
@@ -80,25 +82,33 @@ def _plan_for(cfg: ServerConfig, args: RunEditInput, sw: Stopwatch) -> EditPlan:
 
 @dataclass(frozen=True)
 class _Inputs:
-    """A run_edit call's files, confined and recorded in its provenance; decoded by ``job``."""
+    """A run_edit call's files, confined, read once and recorded in its provenance; decoded by
+    ``job``. A stored version (``src.version``) is read from the store, which checks its hash."""
 
     src: Source
+    src_file: File | None
     session: str | None
     parent: str | None
-    mask: Path | None
-    control: Path | None
+    mask: File | None
+    control: File | None
     reference: Source | None
+    ref_file: File | None
+
+    def _image(self, cfg: ServerConfig, src: Source, f: File | None, what: str) -> Any:
+        if f is None:
+            return load_source(cfg, src, what)
+        return images.decode_input(f.data, what, f.path.name, cfg.max_pixels)
 
     def job(self, cfg: ServerConfig, plan: EditPlan, args: RunEditInput) -> EditJob:
         """The EditJob, decoded (on a worker thread: decoding a large image takes a while)."""
-        image = load_source(cfg, self.src)
-        ref = self.reference
+        image = self._image(cfg, self.src, self.src_file, "image")
+        ref, m, c, px = self.reference, self.mask, self.control, cfg.max_pixels
         return EditJob(
             plan=plan,
             image=image,
-            mask=read_mask(self.mask, image.size) if self.mask else None,
-            control=cfg.load_image(self.control, "control") if self.control else None,
-            reference=load_source(cfg, ref, "reference image") if ref else None,
+            mask=images.decode_mask(m.data, m.path.name, image.size, px) if m else None,
+            control=images.decode_input(c.data, "control", c.path.name, px) if c else None,
+            reference=self._image(cfg, ref, self.ref_file, "reference image") if ref else None,
             settings=RunSettings(executor=args.executor),
             session=self.session,
             parent=self.parent,
@@ -108,20 +118,23 @@ class _Inputs:
 
 def _inputs(cfg: ServerConfig, args: RunEditInput, plan: EditPlan, sw: Stopwatch) -> _Inputs:
     src = image_source(cfg, plan.request.image, None, args.session)
-    sw.read("image", src.path, src.version_id)
+    src_file = None if src.version else read_once(cfg, sw, "image", src.path)
+    if src.version:
+        sw.read("image", src.path, src.version_id)
     session, parent = run_session(args.session, src)
     mask_ref = mask_arg(cfg, args.mask, args.mask_base64) or plan.request.mask
-    mask_path = sw.read("mask", cfg.input_file(mask_ref, "mask")) if mask_ref else None
-    control = args.control
-    control_path = sw.read("control", cfg.image_file(control, None, "control")) if control else None
+    mask = read_once(cfg, sw, "mask", cfg.input_file(mask_ref, "mask")) if mask_ref else None
+    c = args.control
+    control = read_once(cfg, sw, "control", cfg.image_file(c, None, "control")) if c else None
     guide = plan.request.guidance
     ref_src = reference_source(cfg, guide.image, args.session, sw) if guide else None
+    ref_file = reread(cfg, sw, ref_src) if ref_src and not ref_src.version else None
     if cfg.pool is not None and ref_src is not None:
         raise InputError(
             "reference images do not travel to the executor pool yet; run this edit on a "
             "server started without the pool"
         )
-    return _Inputs(src, session, parent, mask_path, control_path, ref_src)
+    return _Inputs(src, src_file, session, parent, mask, control, ref_src, ref_file)
 
 
 async def run_edit(
@@ -137,9 +150,12 @@ async def run_edit(
     extra = cfg.new_output(args.output) if args.output else None
     plan_hash = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:8]
     run_id = f"{outputs.stamp()}-{plan_hash}-{secrets.token_hex(2)}"  # unique for one plan too
-    result_path = cfg.out_folder("runs") / run_id / "result"  # .png, or .tif for CMYK
+    # the run folder is written as runs/.partial-ID and renamed to runs/ID once the history has
+    # the version: a crash in between leaves a .partial- folder `retouch gc` removes
+    result_path = cfg.out_folder("runs") / f".partial-{run_id}" / "result"  # .png or .tif
     store = cfg.store if inputs.session is not None else None
     finish_args = {"store": store, "copies": (extra,) if extra else (), "preview": True}
+    inside = cfg.roots.contains  # every folder written into is opened once, no symlink followed
 
     # 2. the edit service: on the GPU worker, or with serve --pool the run and its QA on a Ray
     # Serve replica (the job goes out as bytes) and the files here
@@ -147,7 +163,10 @@ async def run_edit(
 
         def job(cancel: threading.Event, progress: Callable[[int, int], None] | None) -> Any:
             edit_job = inputs.job(cfg, plan, args)
-            return carry_out(edit_job, result_path, progress=progress, cancel=cancel, **finish_args)
+            with confined(inside):
+                return carry_out(
+                    edit_job, result_path, progress=progress, cancel=cancel, **finish_args
+                )
 
         outcome = await cfg.worker.run(job, on_progress=on_progress)
     else:
@@ -158,13 +177,21 @@ async def run_edit(
             plan, edit_job.image, edit_job.mask, edit_job.control, args.executor, on_progress
         )
         attempts = [Attempt(index=0, plan=plan, output=out, report=report)]
-        outcome = await anyio.to_thread.run_sync(
-            lambda: finish(edit_job, attempts, result_path, **finish_args)
-        )
-    # 3. the tool's provenance (inputs, timings, version) replaces the run's
+
+        def finish_here() -> EditOutcome:
+            with confined(inside):
+                return finish(edit_job, attempts, result_path, **finish_args)
+
+        outcome = await anyio.to_thread.run_sync(finish_here)
+    # 3. the tool's provenance (inputs, timings, version) replaces the run's; then the folder
+    # takes its name
     vid = outcome.version.id if outcome.version else None
     provenance = sw.provenance(outcome.provenance.model_dump(mode="json"), version=vid)
-    write_provenance(outcome.files, provenance)
+    with confined(inside):
+        write_provenance(outcome.files, provenance)
+        outcome = replace(
+            outcome, files=moved(outcome.files, rename_dir(outcome.files.folder, run_id))
+        )
     applied = [c for c in args.overrides if c not in skipped]
     return _output(cfg, args, run_id, outcome, provenance, extra, applied)
 
