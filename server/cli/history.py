@@ -207,6 +207,15 @@ def gc_cmd(
         ),
     ] = None,
     data_dir: DataDir = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also remove the run folders killed edits left half-written in this output "
+            "folder (OUT/runs/.partial-*, older than 10 minutes).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Delete files no version uses (left by killed edits) and, with --keep-days, old branches."""
 
@@ -220,6 +229,11 @@ def gc_cmd(
             f"{report.files_removed} file(s), {report.temp_files_removed} temp file(s); "
             f"freed {report.bytes_freed} bytes; {report.files_kept} file(s) in use"
         )
+        if out is not None:
+            from retouch.server.history.gc import remove_partial_runs
+
+            n = remove_partial_runs(out / "runs")
+            typer.echo(f"removed {n} half-written run folder(s) from {out / 'runs'}")
 
     run_guarded(body)
 

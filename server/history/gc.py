@@ -109,3 +109,33 @@ def find_problems(conn: sqlite3.Connection, object_path: Callable[[str], Path]) 
     for name in sorted({v["session"] for v in versions} - named):
         problems.append(f"session {name}: has versions but no session record")
     return problems
+
+
+PARTIAL_PREFIX = ".partial-"
+PARTIAL_GRACE_S = 600.0
+
+
+def remove_partial_runs(
+    runs: Path, grace_s: float = PARTIAL_GRACE_S, now: float | None = None
+) -> int:
+    """Delete the run folders an edit left half-written in ``runs`` (the MCP server's OUT/runs):
+    ``.partial-ID`` folders, which run_edit renames to ``ID`` once the history has the version,
+    older than ``grace_s`` (a live edit's is seconds old). Symlinks are never followed. Returns
+    how many were removed."""
+    import shutil
+
+    if not runs.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    removed = 0
+    for path in runs.iterdir():
+        if not path.name.startswith(PARTIAL_PREFIX) or path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            if now - path.lstat().st_mtime < grace_s:
+                continue
+            shutil.rmtree(path)
+        except FileNotFoundError:  # renamed into place, or removed by another gc, meanwhile
+            continue
+        removed += 1
+    return removed
