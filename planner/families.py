@@ -1,4 +1,4 @@
-"""The model families issue 30 added (Z-Image, JoyAI-Image-Edit, Qwen-Image 2.1): specs, licences.
+"""The families issue 30 added (Z-Image, JoyAI, Qwen-Image 2.1, FLUX.2 dev): specs, licences.
 
 Plain data merged into planner/registry.py's ``REGISTRY``, ``LICENCES`` and ``VARIANTS``; read
 there. Figures follow registry.py's units. Where a figure has no published source it says how it
@@ -89,6 +89,31 @@ FAMILIES: dict[Family, FamilySpec] = {
         published="edits from the image as vision context and reference latents (diffusers "
         "QwenImage21Pipeline); the model card's settings and GEdit-Bench/ImgEdit: unsourced",
     ),
+    "flux2-dev": FamilySpec(
+        family="flux2-dev",
+        default_id="black-forest-labs/FLUX.2-dev",
+        pipeline="Flux2Pipeline",
+        modes=("instruct",),
+        native_resolution=1024,
+        # the diffusers class's default transformer counts 32.2B; with a Mistral-3 text encoder
+        # read at width 5120 (a 24B) about 56B in all, 112 GB in bf16
+        vram_gb=112.0,
+        offload_vram_gb=70.0,  # the transformer alone (64 GB) plus activations
+        steps=50,  # the diffusers Flux2Pipeline example: 50 steps at guidance 2.5
+        guidance_kind="distilled",
+        text_guidance=2.5,
+        image_guidance=None,
+        step_s=2.6,  # estimate: Qwen-Image-Edit's 3.3 s/step (20B, two passes) scaled, one pass
+        load_s=90.0,
+        multiple_of=16,
+        guidance_meaning="Distilled guidance (about 2.5): an input of the transformer, not CFG; "
+        "no negative prompt and no second batch; the source enters as reference tokens.",
+        fetch_hint="hf download black-forest-labs/FLUX.2-dev (gated: accept the licence on the "
+        "Hub first)",
+        prompt_tokens=512,
+        published="32.2B transformer (counted from the diffusers default config), multi-reference "
+        "edits; GEdit-Bench/ImgEdit: unsourced",
+    ),
 }
 
 LICENCES: dict[Family, Licence] = {
@@ -96,6 +121,7 @@ LICENCES: dict[Family, Licence] = {
     "z-image": Licence("Apache-2.0", True),
     "joyai-image-edit": Licence("Apache-2.0", True),
     "qwen-image-2.1": Licence("Qwen Research License (non-commercial)", False),
+    "flux2-dev": Licence("FLUX.2 [dev] Non-Commercial License", False),
 }
 
 VARIANTS: dict[str, Variant] = {}

@@ -40,6 +40,7 @@ Family = Literal[
     "z-image",
     "joyai-image-edit",
     "qwen-image-2.1",
+    "flux2-dev",
 ]
 LicencePreference = Literal["any", "open"]
 MaskSource = Literal["given", "sam-points", "sam-box", "text", "face", "canvas", "none"]

@@ -189,13 +189,14 @@ ADJUST_RULES: list[Rule] = [
                 *OPEN_EDITORS,
                 "flux-kontext",
                 "qwen-image-2.1",
+                "flux2-dev",
                 "flux2-klein",
                 "instruct-pix2pix",
             ]
         ),
         why="Highest fidelity was asked for: LongCat-Image-Edit (GEdit-Bench-EN 7.64) and "
         "Qwen-Image-Edit (7.56) beat Flux Kontext dev (6.00), which stays the alternate; "
-        "Qwen-Image 2.1 (non-commercial, no sourced score yet) follows it.",
+        "Qwen-Image 2.1 and FLUX.2 dev (non-commercial, no sourced scores yet) follow it.",
     ),
     Rule(
         id="quality-attribute-editor",

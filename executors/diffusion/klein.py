@@ -1,4 +1,6 @@
-"""Edits and masked fills with FLUX.2 klein (Flux2KleinPipeline, Flux2KleinInpaintPipeline).
+"""Edits and masked fills with FLUX.2 klein (Flux2KleinPipeline, Flux2KleinInpaintPipeline), and
+edits with FLUX.2 dev (Flux2Pipeline: the same call, a Mistral-3 text encoder and distilled
+guidance as a transformer input).
 
 klein 4B is step-distilled: 4 steps, and ``guidance_scale`` is ignored by the distilled weights
 (the base variants run classifier-free guidance against an empty prompt, which the pipeline builds
@@ -35,7 +37,8 @@ from retouch.executors.diffusion.calls import (
 class KleinExecutor(FluxExecutor):
     """Edit ``call.image`` by ``call.prompt``, or regenerate its masked region.
 
-    ``pipe``: a Flux2KleinPipeline (instruction edits) or Flux2KleinInpaintPipeline (masked)."""
+    ``pipe``: a Flux2KleinPipeline or Flux2Pipeline (instruction edits) or
+    Flux2KleinInpaintPipeline (masked)."""
 
     @property
     def masked(self) -> bool:

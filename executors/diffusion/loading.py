@@ -60,6 +60,7 @@ BF16_FAMILIES: frozenset[Family] = frozenset(
         "z-image",
         "joyai-image-edit",
         "qwen-image-2.1",
+        "flux2-dev",
     }
 )
 

@@ -3,8 +3,9 @@
 Plain data, no torch: reading this table says what the diffusers executor can run: the SD 1.x / 2.x
 family, SDXL (inpaint and img2img), Flux.1 Fill, Flux.1 Kontext, FLUX.2 klein (edits and masked
 fills), Qwen-Image-Edit (edits and masked fills), LongCat-Image-Edit (edits), Z-Image (masked fills
-and SDEdit), JoyAI-Image-Edit and Qwen-Image 2.1 (edits), InstructPix2Pix and RePaint on a DDPM.
-Adding a family means adding rows here and, where the call differs, an executor class.
+and SDEdit), JoyAI-Image-Edit, Qwen-Image 2.1 and FLUX.2 dev (edits), InstructPix2Pix and
+RePaint on a DDPM. Adding a family means adding rows here and, where the call differs, an
+executor class.
 
     key                                   pipeline class                              executor
     (family, mode, controlnet type|None)  diffusers class name (a string)             executors.<module>
@@ -66,6 +67,7 @@ PIPELINES: dict[tuple[Family, Mode, str | None], PipelineSpec] = {
     ("z-image", "sdedit", None): PipelineSpec("ZImageImg2ImgPipeline", "zimage"),
     ("joyai-image-edit", "instruct", None): PipelineSpec("JoyImageEditPipeline", "joyai"),
     ("qwen-image-2.1", "instruct", None): PipelineSpec("QwenImage21Pipeline", "qwen21"),
+    ("flux2-dev", "instruct", None): PipelineSpec("Flux2Pipeline", "klein"),  # same call as klein
 }
 
 # Families the diffusers executor can load today (every family in a PIPELINES key).
@@ -91,6 +93,7 @@ TRANSFORMER_CLASSES: dict[str, Family] = {
     "ZImageImg2ImgPipeline": "z-image",
     "JoyImageEditPipeline": "joyai-image-edit",
     "QwenImage21Pipeline": "qwen-image-2.1",
+    "Flux2Pipeline": "flux2-dev",
 }
 
 # What each family's UNet looks like, for error messages about a folder of the wrong family.
@@ -109,6 +112,7 @@ FAMILY_SIGNATURE: dict[Family, str] = {
     "z-image": "a Z-Image model",
     "joyai-image-edit": "a JoyAI-Image-Edit model",
     "qwen-image-2.1": "a Qwen-Image 2.1 model",
+    "flux2-dev": "a FLUX.2 dev model",
 }
 
 

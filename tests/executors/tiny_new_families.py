@@ -13,6 +13,7 @@ the source capped at 64 x 64 px; the pipeline itself always runs at a ~1024 x 10
     build_tiny_zimage_img2img(folder) -> folder   # ZImageImg2ImgPipeline (same components)
     build_tiny_joyai_edit(folder) -> folder       # JoyImageEditPipeline
     build_tiny_qwen21(folder) -> folder           # QwenImage21Pipeline
+    build_tiny_flux2_dev(folder) -> folder        # Flux2Pipeline (Mistral-3 text encoder)
 
 Qwen-Image 2.1 drops the system prompt's tokens, counted with the processor's chat template on
 structured (list) message content, so its template renders that form too (``CHAT_TEMPLATE_PARTS``);
@@ -236,6 +237,85 @@ def tiny_qwen21_components() -> dict[str, Any]:
 def build_tiny_qwen21(folder: Path) -> Path:
     """Save a tiny ``QwenImage21Pipeline`` to ``folder``."""
     return _save("QwenImage21Pipeline", tiny_qwen21_components(), folder)
+
+
+def tiny_flux2_dev_components() -> dict[str, Any]:
+    """Keyword arguments for ``Flux2Pipeline``: a Mistral-3 text encoder with 31 layers (the
+    pipeline reads hidden states 10, 20 and 30) behind a Pixtral processor, klein's tiny VAE."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, Flux2Transformer2DModel
+    from transformers import (
+        Mistral3Config,
+        Mistral3ForConditionalGeneration,
+        PixtralImageProcessor,
+        PixtralProcessor,
+    )
+
+    from tests.executors.tiny_edit_families import _klein_vae
+
+    tok = tiny_qwen_tokenizer()
+    tok.chat_template = CHAT_TEMPLATE_PARTS
+    processor = PixtralProcessor(
+        image_processor=PixtralImageProcessor(patch_size=16, size={"longest_edge": 64}),
+        tokenizer=tok,
+        patch_size=16,
+        chat_template=CHAT_TEMPLATE_PARTS,
+        image_token="<|image_pad|>",
+        image_break_token="<|vision_start|>",
+        image_end_token="<|vision_end|>",
+    )
+    config = Mistral3Config(
+        text_config={
+            "model_type": "mistral",
+            "hidden_size": TEXT_DIM,
+            "intermediate_size": 16,
+            "num_hidden_layers": 31,
+            "num_attention_heads": 2,
+            "num_key_value_heads": 2,
+            "head_dim": 8,
+            "vocab_size": QWEN_VOCAB,
+            "max_position_embeddings": 1024,
+        },
+        vision_config={
+            "model_type": "pixtral",
+            "hidden_size": 16,
+            "intermediate_size": 16,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "head_dim": 8,
+            "patch_size": 16,
+            "image_size": 64,
+        },
+        image_token_index=tok.convert_tokens_to_ids("<|image_pad|>"),
+        spatial_merge_size=1,
+    )
+    torch.manual_seed(0)
+    text_encoder = Mistral3ForConditionalGeneration(config)
+    torch.manual_seed(0)
+    transformer = Flux2Transformer2DModel(
+        patch_size=1,
+        in_channels=4 * 4,  # klein's tiny VAE: 4 latent channels x the 2x2 patch
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=3 * TEXT_DIM,  # three hidden states stacked
+        timestep_guidance_channels=256,
+        axes_dims_rope=(4, 4, 4, 4),
+        guidance_embeds=True,  # FLUX.2 dev: distilled guidance is a transformer input
+    )
+    return {
+        "scheduler": FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=True),
+        "vae": _klein_vae(),
+        "text_encoder": text_encoder,
+        "tokenizer": processor,
+        "transformer": transformer,
+    }
+
+
+def build_tiny_flux2_dev(folder: Path) -> Path:
+    """Save a tiny ``Flux2Pipeline`` (as FLUX.2 dev) to ``folder``."""
+    return _save("Flux2Pipeline", tiny_flux2_dev_components(), folder)
 
 
 def build_tiny_joyai_edit(folder: Path) -> Path:
