@@ -47,7 +47,7 @@ MaskSource = Literal["given", "sam-points", "sam-box", "text", "face", "canvas",
 SAM_SOURCES: tuple[MaskSource, ...] = ("sam-points", "sam-box", "text")
 """The mask sources a Segment Anything model makes (clicks and boxes: SAM 1/2.1; words: SAM 3)."""
 CLICK_SOURCES: tuple[MaskSource, ...] = ("sam-points", "sam-box")
-"""The mask sources from clicks or a box: make_mask / --point, --box; GrabCut stands in for SAM."""
+"""The mask sources from clicks or a box (SAM 1/2.1); GrabCut stands in for SAM without one."""
 FacePart = Literal["face", "eyes", "brows", "glasses", "nose", "mouth", "beard"]
 Priority = Literal["quality", "balanced", "latency"]
 Hardware = Literal["cpu", "gpu-8gb", "gpu-12gb", "gpu-16gb", "gpu-24gb", "gpu-48gb", "gpu-80gb"]
