@@ -22,7 +22,6 @@ from mcp_types import CallToolResult, ResourceLink
 from retouch.planner.atomic import confined, rename_dir
 from retouch.planner.changes import apply_changes
 from retouch.planner.errors import InputError
-from retouch.planner.imageio import read_mask
 from retouch.planner.schema import Degradation, EditPlan
 from retouch.server.edits import images
 from retouch.server.edits.files import moved, write_provenance
@@ -305,9 +304,14 @@ async def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput
     plan = load_plan_ref(cfg, args.plan, sw) if args.plan else None
     source = image_source(cfg, args.source, None, args.session, "source")
     result = image_source(cfg, args.result, None, args.session, "result")
-    sw.read("source", source.path, source.version_id)
-    sw.read("result", result.path, result.version_id)
-    mask_path = sw.read("mask", cfg.input_file(args.mask, "mask")) if args.mask else None
+    files = {}  # files read once here, decoded on the worker (as run_edit's)
+    for role, src in (("source", source), ("result", result)):
+        if src.version is None:
+            files[role] = read_once(cfg, sw, role, src.path)
+        else:
+            sw.read(role, src.path, src.version_id)
+    mask_file = read_once(cfg, sw, "mask", cfg.input_file(args.mask, "mask")) if args.mask else None
+    mask_path = mask_file.path if mask_file else None
     stored = result.version if plan is None and mask_path is None else None
     degraded: list[Degradation] = []
     if stored is not None and stored.plan is not None:  # the version's own plan, as it ran
@@ -320,10 +324,15 @@ async def check_edit(cfg: ServerConfig, args: CheckEditInput) -> CheckEditOutput
 
     def job(cancel: threading.Event, progress: object):  # type: ignore[no-untyped-def]
         qa = feature("retouch.executors.qa.check", "check_edit")
-        before = load_source(cfg, source, "source")
-        after = load_source(cfg, result, "result")
-        if mask_path is not None:
-            mask = read_mask(mask_path, after.size)
+        px = cfg.max_pixels
+        before, after = (
+            images.decode_input(files[r].data, r, files[r].path.name, px)
+            if r in files
+            else load_source(cfg, s, r)
+            for r, s in (("source", source), ("result", result))
+        )
+        if mask_file is not None:
+            mask = images.decode_mask(mask_file.data, mask_file.path.name, after.size, px)
         else:
             mask = cfg.store.load_mask(stored) if stored is not None else None
         return qa.check(before, after, mask, plan, degraded)

@@ -72,11 +72,11 @@ def files_under(folder: Path) -> set[Path]:
 
 
 async def two_calls(
-    cfg: ServerConfig, monkeypatch: pytest.MonkeyPatch, a: dict, b: dict, plant
+    cfg: ServerConfig, monkeypatch: pytest.MonkeyPatch, a: dict, b: dict, plant, tool="run_edit"
 ) -> tuple[SlowRunner, list]:
     """Call run_edit ``a`` (held on the worker by the slow runner) and ``b``; once ``b`` waits for
     the worker, ``plant()`` swaps the folders and ``a`` goes on. Returns the runner and both
-    results, in call order."""
+    results, in call order (``b`` calls ``tool``)."""
     runner = SlowRunner()
     monkeypatch.setattr("retouch.executors.run.run_plan", runner)
     worker, calls = cfg.worker, []
@@ -93,7 +93,7 @@ async def two_calls(
     async with Client(build_server(cfg)) as client:
 
         async def call(name: str, args: dict) -> None:
-            results[name] = await client.call_tool("run_edit", args)
+            results[name] = await client.call_tool(tool if name == "b" else "run_edit", args)
 
         with anyio.fail_after(120):
             async with anyio.create_task_group() as tg:
@@ -166,3 +166,29 @@ async def test_output_folders_swapped_after_the_check_are_not_written_through(
     # and nothing half-written was left inside either
     assert not list((work / "exports-orig").iterdir())
     assert not [p for p in (work / "out" / "runs-orig").rglob("*") if p.is_file()]
+
+
+async def test_check_edit_measures_the_files_it_checked(
+    layout: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retouch.executors.qa import check as qa
+
+    work, outside = layout["work"], layout["outside"]
+    cfg = ServerConfig.create(out=work / "out", base=work)
+    measured: list[tuple] = []
+    real_check = qa.check
+
+    def check(before, after, mask, *rest):  # type: ignore[no-untyped-def]
+        measured.append((np.asarray(before), np.asarray(after), mask))
+        return real_check(before, after, mask, *rest)
+
+    monkeypatch.setattr(qa, "check", check)
+    args = {"source": "pics/photo.png", "result": "pics/photo.png", "mask": "pics/mask.png"}
+    _, (_, b) = await two_calls(
+        cfg, monkeypatch, request(), args, lambda: swap(work / "pics", outside), "check_edit"
+    )
+    assert not b.is_error, b.content[0].text
+    astronaut = np.asarray(Image.open(work / "pics-orig" / "photo.png"))
+    before, after, mask = measured[-1]
+    assert np.array_equal(before, astronaut) and np.array_equal(after, astronaut)
+    assert np.array_equal(mask, np.asarray(Image.open(work / "pics-orig" / "mask.png")) > 0)
