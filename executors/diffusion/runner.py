@@ -31,7 +31,7 @@ from retouch.executors.diffusion.loading import ModelRef, load_pipeline, resolve
 from retouch.executors.diffusion.lora import LoraRef
 from retouch.executors.diffusion.pipelines import PipelineSpec, article, pipeline_for
 from retouch.executors.diffusion.steps import StepReporter
-from retouch.executors.diffusion.variants import Ran, lora_for, run_settings
+from retouch.executors.diffusion.variants import Ran, licence_change, lora_for, run_settings
 from retouch.executors.images import crop
 from retouch.executors.images.composite import color_match
 from retouch.planner import sizes
@@ -202,6 +202,7 @@ def run_diffusers(
     for a multi-image edit, the RGB ``reference`` image."""
     # 1. the pipeline, once per process
     t0 = time.perf_counter()
+    licence = licence_change(plan, ref)  # refuses non-commercial weights under licence open
     fused = lora_for(plan, ref)
     runner, spec, cached = load_executor(
         plan, ref, device=device, dtype=dtype, allow_download=allow_download, fused=fused
@@ -215,7 +216,7 @@ def run_diffusers(
     tiles = plan_tiles(plan, edit, (w, h), native=native, multiple_of=multiple, frame=frame)
     tiles = fit_tiles(tiles, runner, native)
     reporter.calls = len(tiles)
-    ran = run_settings(plan, ref, tiles if frame is not None else None, runner, fused)
+    ran = run_settings(plan, ref, tiles if frame is not None else None, runner, fused, licence)
     # 3. one model call per tile, pasted into a copy of the canvas; VAE encodes counted
     gen = canvas.copy()
     raw: Image.Image | None = None

@@ -23,8 +23,9 @@ from typing import Any
 from retouch.executors.diffusion.loading import ModelRef
 from retouch.executors.diffusion.lora import LORA_ENV, LoraRef, find_lora
 from retouch.executors.images.crop import Tile
+from retouch.planner.errors import InputError
 from retouch.planner.hints import hint
-from retouch.planner.registry import VARIANTS, Variant
+from retouch.planner.registry import LICENCES, VARIANTS, Variant
 from retouch.planner.schema import Degradation, EditPlan
 
 
@@ -40,6 +41,7 @@ class Ran:
     fixed_sizes: bool  # the pipeline only runs at its own sizes (Kontext, Qwen, LongCat)
     step_progress: bool  # whether progress and cancellation work per step with this pipeline
     lora: str | None = None  # the LoRA file fused into the transformer; None: none
+    licence: Degradation | None = None  # the weights' licence differs from the plan's
 
     def params(self) -> dict[str, Any]:
         """Provenance params: the steps that ran, the variant, the whole-frame size and scale."""
@@ -63,6 +65,33 @@ def find_variant(ref: ModelRef) -> tuple[str, Variant] | None:
         if model_id.lower() in names or model_id.split("/")[-1].lower() in names:
             return model_id, variant
     return None
+
+
+def licence_change(plan: EditPlan, ref: ModelRef) -> Degradation | None:
+    """A variant on disk under another licence than the plan states (FLUX.2 klein 9B where klein
+    4B was planned), as a ``model`` entry for ``degraded``; None when the licence is the planned
+    one. Raises InputError when the request asked for ``licence: open`` and the weights here do
+    not allow commercial use: the run would break the request's condition."""
+    found = find_variant(ref)
+    planned = LICENCES[ref.family]
+    if found is None or found[1].licence == planned:
+        return None
+    model_id, variant = found
+    if plan.request.preferences.licence == "open" and not variant.licence.commercial_use:
+        raise InputError(
+            f"the weights here are {model_id} under the {variant.licence.name}, which does not "
+            f"allow commercial use, and licence open was asked for; give the planned weights "
+            f"({plan.model.id}) as the model, or allow every licence",
+            [hint("model", plan.model.id)],
+        )
+    return Degradation(
+        what="model",
+        planned=f"{plan.model.id} ({planned.name})",
+        used=f"{model_id} ({variant.licence.name})",
+        why=f"the weights on this machine are {model_id}, under another licence",
+        fix=f"give the planned weights ({plan.model.id}) as the model",
+        hints=[hint("model", plan.model.id)],
+    )
 
 
 def lora_for(plan: EditPlan, ref: ModelRef) -> LoraRef | None:
@@ -89,6 +118,7 @@ def run_settings(
     frame_tiles: list[Tile] | None,
     runner: Any,
     fused: LoraRef | None = None,
+    licence: Degradation | None = None,
 ) -> Ran:
     """What the model calls of ``plan`` run with, given the weights ``ref`` (with the LoRA
     ``fused`` into them, from ``lora_for``) and the tiles of a whole-frame run (``frame_tiles``;
@@ -110,15 +140,18 @@ def run_settings(
         fixed_sizes=getattr(runner, "size_rule", None) is not None,
         step_progress=bool(getattr(runner, "step_progress", True)),
         lora=str(fused.file) if fused else None,
+        licence=licence,
     )
 
 
 def differences(plan: EditPlan, ran: Ran | None) -> list[Degradation]:
-    """Each way ``ran`` differs from ``plan``: the steps (a variant on disk) and the whole-frame
-    size (a runner with its own sizes, or another family than planned)."""
+    """Each way ``ran`` differs from ``plan``: the weights' licence (a variant on disk), the steps
+    and the whole-frame size (a runner with its own sizes, or another family than planned)."""
     found: list[Degradation] = []
     if ran is None:
         return found
+    if ran.licence is not None:
+        found.append(ran.licence)
     if ran.lora is not None:
         found.append(
             Degradation(
