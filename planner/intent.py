@@ -133,6 +133,8 @@ FORMS: list[tuple[str, str]] = [
         r"^(?P<verb>put|place|move|set)\s+(?P<object>(?:the|her|his|their|my|it)\b.*?)"
         r"\s+(?:in front of|on|in|at|into|onto|against|by)\s+(?P<target>.+)$",
     ),  # fmt: skip
+    # "put the cup on the left": the place words were taken out as spatial words; a named object
+    ("move", r"^(?P<verb>put|place)\s+(?P<object>(?:the|her|his|their|my|it)\b[^,]*)$"),
     (
         "add",
         rf"^(?P<verb>{ADD_VERBS}|give it|give)\s+(?P<target>.+?)"

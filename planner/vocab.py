@@ -175,14 +175,14 @@ DIRECTIONS = (
 )
 MOVE_TO = (
     rf"{DIRECTIONS}|(?:to|towards?|onto|into|on|in|next to|beside|behind|closer to|away from|"
-    r"nearer)\s+.+"
+    r"nearer|against|up to|down to)\s+.+"
 )
 ROTATE_VERBS = r"rotate|spin|swivel|pivot"
 SPATIAL_VERBS = rf"{MOVE_VERBS}|{ROTATE_VERBS}"  # verbs that start a new edit
 TURNS = (
     r"(?:by )?\d+ ?(?:degrees?|deg|°)(?: (?:clockwise|counter-?clockwise|anti-?clockwise|"
     r"to the (?:left|right)))?|(?:a )?(?:quarter|half)[ -]turn|around|round|sideways|clockwise|"
-    r"counter-?clockwise|anti-?clockwise|(?:so (?:that )?it )?(?:to )?faces? .+"
+    r"counter-?clockwise|anti-?clockwise|(?:so (?:that )?(?:it|the \w+) )?(?:to )?faces? .+"
 )
 VIEWING = (
     r"view|show|shoot|photograph|reframe|change the (?:camera(?: angle)?|view(?:point)?|angle)"

@@ -38,9 +38,13 @@ def _plan(tmp_path: Path, edit: str, mask: bool = False, **prefs: Any) -> EditPl
         ("move the cup to the left", "move", "cup", None),
         ("move the cup left", "move", "cup", "left"),
         ("shift the lamp onto the table", "move", "lamp", "onto the table"),
+        ("move the sofa against the wall", "move", "sofa", "against the wall"),
+        ("put the cup on the left", "move", "cup", None),
+        ("place the lamp in the corner", "move", "lamp", None),
         ("rotate the chair", "rotate", "chair", None),
         ("rotate the chair 90 degrees clockwise", "rotate", "chair", "90 degrees clockwise"),
         ("turn the chair around", "rotate", "chair", "around"),
+        ("rotate the bottle so the label faces us", "rotate", "bottle", "so the label faces us"),
         ("view from above", "view", None, "from above"),
         ("show the car from the side", "view", "car", "from the side"),
         ("change the camera angle to a side view", "view", None, "to a side view"),
@@ -57,6 +61,7 @@ def test_move_rotate_view_words(text: str, kind: str, obj: str | None, target: s
     [
         ("turn the sky red", "replace-sky"),  # "turn" stays a change verb
         ("put the vase on the table", "replace-background"),
+        ("place a vase on the table", "add"),  # something new: an add
         ("make it sunset", "relight"),
         ("remove the sign", "remove"),
     ],
