@@ -8,6 +8,7 @@ imported inside the jobs, on the worker thread, the first time a tool needs them
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import secrets
 import threading
@@ -147,6 +148,10 @@ async def run_edit(
         await anyio.to_thread.run_sync(lambda: cfg.store)  # a broken store fails before the run
     _confine_weights(cfg, plan)
     extra = cfg.new_output(args.output) if args.output else None
+    if extra is not None:  # a name without an image suffix fails now, not after the run
+        from retouch.executors.images.encode import format_of
+
+        format_of(extra)
     plan_hash = hashlib.sha256(plan.model_dump_json().encode()).hexdigest()[:8]
     run_id = f"{outputs.stamp()}-{plan_hash}-{secrets.token_hex(2)}"  # unique for one plan too
     # the run folder is written as runs/.partial-ID and renamed to runs/ID once the history has
@@ -159,13 +164,17 @@ async def run_edit(
     # 2. the edit service: on the GPU worker, or with serve --pool the run and its QA on a Ray
     # Serve replica (the job goes out as bytes) and the files here
     if cfg.pool is None:
+        here = contextvars.copy_context()  # the call's undo list: a failure removes its files
 
         def job(cancel: threading.Event, progress: Callable[[int, int], None] | None) -> Any:
-            edit_job = inputs.job(cfg, plan, args)
-            with confined(inside):
-                return carry_out(
-                    edit_job, result_path, progress=progress, cancel=cancel, **finish_args
-                )
+            def run() -> Any:
+                edit_job = inputs.job(cfg, plan, args)
+                with confined(inside):
+                    return carry_out(
+                        edit_job, result_path, progress=progress, cancel=cancel, **finish_args
+                    )
+
+            return here.run(run)
 
         outcome = await cfg.worker.run(job, on_progress=on_progress)
     else:

@@ -87,3 +87,23 @@ def test_gc_removes_old_partial_run_folders_only(tmp_path: Path) -> None:
     assert "removed 1 half-written run folder(s)" in r.stdout
     assert sorted(p.name for p in runs.iterdir()) == [".partial-link", ".partial-young", "done-1"]
     assert (outside / "keep.png").is_file()  # a symlink is never followed
+
+
+@pytest.mark.anyio
+async def test_a_call_failing_after_the_run_folder_was_begun_leaves_no_file(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The result is written first, then the copy ``output`` asks for, which JPEG cannot hold
+    (the image has alpha): the tool error comes from the worker, and the call's files go."""
+    rgba = Image.open(work / "photo.png").convert("RGBA")
+    rgba.save(work / "photo.png")
+    cfg = ServerConfig.create(out=work / "out", base=work)
+    monkeypatch.setattr("retouch.executors.run.run_plan", FakeRunner("good"))
+    req = {"image": "photo.png", "mask": "mask.png", "edit": "remove the object"}
+    async with Client(build_server(cfg)) as client:
+        r = await client.call_tool(
+            "run_edit", {"request": req, "executor": "classical", "output": "copy.jpg"}
+        )
+    assert r.is_error and "JPEG cannot hold an RGBA image" in r.content[0].text, r.content
+    assert [p for p in (work / "out").rglob("*") if p.is_file()] == []
+    assert not (work / "copy.jpg").exists()
