@@ -64,13 +64,14 @@ def _context(
         region = "sam"
     else:
         region = "none"
-    face, named = facewords.targets(it, request.sam.text if request.sam else None, region)
+    allowed = set(prefs.families) if prefs.families else set(REGISTRY)
+    masked = any("inpaint" in REGISTRY[f].modes for f in allowed)  # words make a region only then
+    face, named = facewords.targets(it, request.sam.text if request.sam else None, region) if masked else (None, None)  # fmt: skip
     region = "sam" if named is not None or face is not None else region
     if facts.mask_area is None or region == "canvas":
         mask_size = "unknown" if region == "sam" else None
     else:
         mask_size = next(name for upper, name in MASK_SIZES if facts.mask_area < upper)
-    allowed = set(prefs.families) if prefs.families else set(REGISTRY)
     return {
         "intent": "extend" if region == "canvas" else it.kind,
         "region": region,
