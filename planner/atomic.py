@@ -17,7 +17,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -147,13 +147,28 @@ def undo_on_failure() -> Iterator[list[Path]]:
 
 
 def undo(files: list[Path]) -> None:
-    """Remove the files a failed call created (see undo_on_failure)."""
+    """Remove the files a failed call created (see undo_on_failure), and each one's folder when
+    nothing else is in it. A folder on an absolute path is opened without following symlinks: a
+    folder swapped for a symlink since the file was written is left alone (what it leads to is
+    not the call's)."""
     for f in reversed(files):
-        f.unlink(missing_ok=True)
-        try:
-            f.parent.rmdir()  # a run's folder, when nothing else is in it
-        except OSError:
-            pass
+        if not f.is_absolute():
+            f.unlink(missing_ok=True)
+            with suppress(OSError):
+                f.parent.rmdir()
+            continue
+        with suppress(OSError):
+            fd = _open_dir(f.parent, create=False)
+            try:
+                with suppress(FileNotFoundError):
+                    os.unlink(f.name, dir_fd=fd)
+            finally:
+                os.close(fd)
+            up = _open_dir(f.parent.parent, create=False)
+            try:
+                os.rmdir(f.parent.name, dir_fd=up)  # a run's folder, when nothing else is in it
+            finally:
+                os.close(up)
     files.clear()
 
 

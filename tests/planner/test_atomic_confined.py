@@ -64,3 +64,20 @@ def test_read_confined_refuses_a_swapped_file_or_folder(dirs: tuple[Path, Path])
     (root / "big.png").write_bytes(b"x" * 101)
     with pytest.raises(InputError, match="size limit"):
         read_confined(root / "big.png", check, 100, "image")
+
+
+def test_undo_never_removes_through_a_folder_swapped_for_a_symlink(
+    dirs: tuple[Path, Path],
+) -> None:
+    from retouch.planner.atomic import undo_on_failure
+
+    root, outside = dirs
+    (outside / "f.txt").write_text("not the call's")
+    with pytest.raises(RuntimeError), undo_on_failure():
+        atomic_write(root / "run" / "f.txt", "x")
+        atomic_write(root / "kept" / "g.txt", "y")
+        (root / "run").rename(root / "run-orig")
+        (root / "run").symlink_to(outside, target_is_directory=True)
+        raise RuntimeError("the call failed")
+    assert (outside / "f.txt").read_text() == "not the call's"
+    assert not (root / "kept").exists()  # the rest was undone, folder and all
