@@ -60,6 +60,7 @@ def plan_cmd(
     """Plan an edit: write OUT/skill-editing-pipeline.md and OUT/plan.json (no GPU, no weights)."""
 
     def body() -> None:
+        from retouch.server.cli.hints import fix_line
         from retouch.server.requests import build_request, check_reference
 
         request = build_request(
@@ -91,7 +92,7 @@ def plan_cmd(
             if plan.runnable is False:
                 typer.echo(f"here    cannot run on this machine: {'; '.join(plan.missing)}")
             for d in plan.degraded:
-                typer.echo(f"here    {d.sentence()} Fix: {d.fix}.")
+                typer.echo(f"here    {d.sentence()} Fix: {fix_line(d)}.")
             typer.echo(f"{plan.mode} with {runner}; rules: {', '.join(r.id for r in plan.rules)}")
             typer.echo(f"estimate {plan.latency.total_s:.2f} s on {plan.latency.hardware} (warm)")
             typer.echo(f"wrote {doc} and {doc.parent / 'plan.json'}")

@@ -192,7 +192,9 @@ async def run_batch(cfg: ServerConfig, args: RunBatchInput, ctx: Context) -> Run
     from retouch.server.edits.files import save_image
 
     if cfg.pool is not None:
-        raise InputError("run_batch runs on this server's worker; start it without --pool")
+        raise InputError(
+            "run_batch runs on this server's own worker; use a server started without an executor pool"
+        )
     images, masks = _images(cfg, args)
     out = cfg.out_folder("batches", f"{outputs.stamp()}-{secrets.token_hex(2)}")
     summary = BatchSummary(edit=args.edit, images=[])

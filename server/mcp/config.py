@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retouch.planner.errors import InputError
+from retouch.planner.hints import hint
 from retouch.server.mcp.outputs import sha256_file, store_upload
 from retouch.server.mcp.roots import Roots
 from retouch.server.mcp.schemas import InputFile, ToolProvenance
@@ -92,7 +93,8 @@ class ServerConfig:
                 os.chmod(out_dir, 0o700)
         except OSError as exc:
             raise InputError(
-                f"cannot create the output folder {out_dir} ({exc.strerror}); pass --out DIR"
+                f"cannot create the output folder {out_dir} ({exc.strerror}); give another one",
+                [hint("out")],
             ) from exc
         dirs = [*(roots or [str(here)]), str(out_dir)]
         data = (here / Path(data_dir).expanduser()).resolve() if data_dir is not None else None

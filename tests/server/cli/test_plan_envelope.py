@@ -99,3 +99,17 @@ def test_edit_over_a_face_with_a_mask_file_is_refused_before_the_fill_runs(tmp_p
     assert result.exit_code == 4, result.output
     assert "face" in result.output and "GB VRAM" in result.output
     assert not out.exists()
+
+
+def test_plan_renders_a_degraded_entry_fix_as_flags(tmp_path: Path) -> None:
+    """The GrabCut stand-in's fix carries hints (data); `retouch plan` renders them as flags."""
+    image = tmp_path / "coffee.png"
+    Image.fromarray(np.asarray(skimage.data.coffee())).save(image)
+    result = runner.invoke(
+        get_app(),
+        ["plan", str(image), "remove the spoon", "--box", "330,180,420,300", "--hardware", "cpu",
+         "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.stdout.splitlines() if "GrabCut" in x]
+    assert "Fix:" in line and "--sam PATH" in line and "--mask MASK.png" in line
