@@ -22,8 +22,8 @@ from retouch.executors.evaluation.report import report
 from retouch.executors.evaluation.scores import Direction, Score, to_csv
 from retouch.planner.schema import Hardware, PlanChange
 from retouch.server.cli.app import run_guarded
-from retouch.server.cli.batch import _thumb
 from retouch.server.cli.plan import CASE_NAME, _case
+from retouch.server.edits.batch import thumbnail
 
 BASE_SEED = 1000
 
@@ -321,14 +321,14 @@ def _run(
 def sheet(rows: list[list[Any]]) -> Any:
     """Tasks down, source then one column per arm across; grey where a run failed. RGB PIL image."""
     from PIL import Image
-    from retouch.server.cli.batch import THUMB_PX
+    from retouch.server.edits.batch import THUMB_PX
 
     step = THUMB_PX + 4
     cols = max(len(r) for r in rows)
     canvas = Image.new("RGB", (cols * step, len(rows) * step), (255, 255, 255))
     for y, row in enumerate(rows):
         for x, img in enumerate(row):
-            panel = _thumb(img) if img is not None else Image.new("RGB", (THUMB_PX,) * 2, "grey")
+            panel = thumbnail(img) if img is not None else Image.new("RGB", (THUMB_PX,) * 2, "grey")
             canvas.paste(panel, (x * step, y * step))
     return canvas
 

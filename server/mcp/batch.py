@@ -60,7 +60,7 @@ class RunBatchOutput(BaseModel):
 
 def _images(cfg: ServerConfig, args: RunBatchInput) -> tuple[list[Path], Path | None]:
     """The folder's images (sorted) and the mask folder, both confined to the roots."""
-    from retouch.server.cli.batch import IMAGE_SUFFIXES
+    from retouch.server.edits.batch import IMAGE_SUFFIXES
 
     if args.text is not None and args.mask_dir is not None:
         raise InputError("give text or mask_dir, not both; each image has one mask")
@@ -89,7 +89,7 @@ def edit_one(
     EditOutcome). Raises the RetouchError of a bad input or a failed run."""
     from retouch.executors.hardware import detect_hardware
     from retouch.planner.imageio import read_mask
-    from retouch.server.cli.batch import mask_for
+    from retouch.server.edits.batch import mask_for
     from retouch.server.edits.job import EditJob, RunSettings
     from retouch.server.edits.sequence import carry_out, plan_for
     from retouch.server.requests import build_request
@@ -142,7 +142,7 @@ async def _one(
     becomes its entry (the batch goes on), a cancellation stops the batch."""
     import logging
 
-    from retouch.server.cli.batch import BatchEntry, verdict_word
+    from retouch.server.edits.batch import BatchEntry, verdict_word
 
     start = time.perf_counter()
 
@@ -188,7 +188,7 @@ async def run_batch(cfg: ServerConfig, args: RunBatchInput, ctx: Context) -> Run
     import textwrap
 
     from retouch.planner.atomic import atomic_write
-    from retouch.server.cli.batch import BatchSummary, contact_sheet, folder_names
+    from retouch.server.edits.batch import BatchSummary, contact_sheet, folder_names
     from retouch.server.edits.files import save_image
 
     if cfg.pool is not None:

@@ -12,7 +12,8 @@ import pytest
 import skimage.data
 from PIL import Image
 from retouch.server.cli.app import get_app
-from retouch.server.cli.batch import THUMB_PX, expand_images, folder_names
+from retouch.server.cli.batch import expand_images
+from retouch.server.edits.batch import THUMB_PX, folder_names
 from typer.testing import CliRunner
 
 from tests.executors.exec_support import tiny_dirs
@@ -27,7 +28,8 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
 
 
 def write_photos(tmp: Path, names: tuple[str, ...], px: int) -> tuple[Path, Path]:
-    """IMAGES/<name>.png (longest side ``px``) and MASKS/<name>.png (a box in the middle)."""
+    """IMAGES/<name>.png (longest side ``px``) and MASKS/<name>.png (a box an eighth of the image
+    a side, below the middle: inside the weight-free fill's envelope)."""
     images, masks = tmp / "images", tmp / "masks"
     images.mkdir(exist_ok=True)
     masks.mkdir(exist_ok=True)
@@ -36,7 +38,7 @@ def write_photos(tmp: Path, names: tuple[str, ...], px: int) -> tuple[Path, Path
         img.thumbnail((px, px), Image.Resampling.LANCZOS)
         img.save(images / f"{name}.png")
         m = np.zeros((img.height, img.width), dtype=np.uint8)
-        m[img.height // 4 : img.height * 3 // 4, img.width // 4 : img.width * 3 // 4] = 255
+        m[img.height * 5 // 8 : img.height * 3 // 4, img.width * 5 // 8 : img.width * 3 // 4] = 255
         Image.fromarray(m).save(masks / f"{name}.png")
     return images, masks
 

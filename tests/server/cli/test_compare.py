@@ -18,7 +18,7 @@ from retouch.executors.evaluation.base import ENV
 from retouch.executors.evaluation.identity import IDENTITY, PROXY
 from retouch.executors.evaluation.pose import DISTANCE, PCK
 from retouch.server.cli.app import get_app
-from retouch.server.cli.batch import THUMB_PX
+from retouch.server.edits.batch import THUMB_PX
 from typer.testing import CliRunner
 
 from tests.executors.exec_support import tiny_dirs
