@@ -145,6 +145,13 @@ class MaskPlan(_Strict):
     )
     note: str = Field(default="", description="How the mask is produced, in one sentence.")
 
+    @field_validator("text")
+    @classmethod
+    def _named(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():  # SAM 3 and the face words need a name
+            raise ValueError("mask.text is empty; name what the mask covers ('the dog') or null it")
+        return v
+
 
 class ControlNetPlan(_Strict):
     type: Literal["openpose"] = Field(description="Kind of control signal.")
