@@ -180,8 +180,8 @@ def structure(strength: float | None, mode: str = "sdedit") -> QAItem:
 def size_mode() -> QAItem:
     return _item(
         "size-mode",
-        "1 when the result's size and mode equal the source's (the extended "
-        "canvas for outpainting), else 0",
+        "1 when the result as written has the source's size, mode and bit depth (the "
+        "extended canvas for outpainting), else 0",
         1,
         "==",
         "resize/convert back to the source geometry (an executor bug if it recurs)",

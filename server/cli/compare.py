@@ -106,8 +106,8 @@ FaceModel = Annotated[
     Path | None,
     typer.Option(
         "--face-model",
-        help="SFace ONNX file (else $RETOUCH_FACE_MODEL); without it identity is "
-        "identity-proxy-lbph.",
+        help="SFace ONNX file (else $RETOUCH_FACE_MODEL); with the face models installed "
+        "(retouch[faces]) identity is identity-dlib, else identity-proxy-lbph.",
     ),
 ]
 Example = Annotated[

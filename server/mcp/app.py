@@ -49,7 +49,9 @@ the plan's mask source is sam-*) -> run_edit -> read its QA report (check_edit r
 result). Paths must lie under the server's roots. Give run_edit a session (one per conversation) \
 and each result becomes a version: edit it next with image '@current' (or '@ID', \
 '@current~1') and the same session; history lists the versions as a tree, revert goes back \
-(editing an older version starts a branch; nothing is overwritten). The full guide is the skill \
+(editing an older version starts a branch; nothing is overwritten). run_batch applies one edit to \
+a folder. A client with the tasks extension gets run_edit/run_batch (and a cold make_mask) as a \
+task: poll tasks/get until completed. The full guide is the skill \
 skill://retouch-editing/SKILL.md (resources/read, or the skills extension)."""
 
 

@@ -149,7 +149,8 @@ MAKE_MASK = ToolSpec(
     "make_mask",
     "Make an edit mask",
     "Mask an object named in words (SAM 3: every instance listed and numbered; 'on the left', "
-    "'all' choose) or marked by clicks and/or a box (Segment Anything, else GrabCut); returns "
+    "'all' choose; face words such as 'her glasses' use the face models) or marked by clicks "
+    "and/or a box (Segment Anything, else GrabCut); returns "
     "the mask's path (white = edit) and an overlay preview.",
     MakeMaskInput,
     MakeMaskOutput,

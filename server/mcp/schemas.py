@@ -140,7 +140,7 @@ class MakeMaskInput(_In):
     text: str | None = Field(
         default=None,
         max_length=MAX_OBJECT_CHARS,
-        description="The object in words, e.g. 'the dog on the left', 'all the cars' (SAM 3). "
+        description="The object in words, e.g. 'the dog on the left' (SAM 3), 'her eyes' (faces). "
         "Try first; else sam clicks/box.",
     )
     instance: Int(1, 1000) | Literal["all"] | None = Field(
