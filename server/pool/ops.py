@@ -160,11 +160,12 @@ def deploy(cfg: PoolConfig, wait_s: float = 120, say: Say = _quiet) -> None:
     wait_running(cfg.app, wait_s, say)
 
 
-def replica_states(app: str) -> str:
-    """ "Executor: 1 RUNNING, 1 STARTING; Segmenter: 1 RUNNING" for ``app`` (Serve's view)."""
+def replica_states(app: str, st: Any = None) -> str:
+    """ "Executor: 1 RUNNING, 1 STARTING; Segmenter: 1 RUNNING" for ``app`` (Serve's view;
+    ``st``: its application status if already read)."""
     from ray import serve
 
-    st = serve.status().applications.get(app)
+    st = st if st is not None else serve.status().applications.get(app)
     if st is None:
         return "not deployed yet"
     parts = []
@@ -180,7 +181,7 @@ def wait_running(app: str, timeout: float = 120, say: Say = _quiet, every: float
     from ray import serve
 
     end = time.monotonic() + timeout
-    last, shown_at = "", 0.0
+    last, shown_at, st = "", 0.0, None
     while time.monotonic() < end:
         st = serve.status().applications.get(app)
         if st is not None and st.status == "RUNNING":
@@ -188,13 +189,13 @@ def wait_running(app: str, timeout: float = 120, say: Say = _quiet, every: float
         if st is not None and st.status in ("DEPLOY_FAILED", "UNHEALTHY"):
             raise ExecutorError(f"the pool application {app!r} failed to deploy: {st.message}")
         now = time.monotonic()
-        if now - shown_at >= every and (states := replica_states(app)) != last:
+        if now - shown_at >= every and (states := replica_states(app, st)) != last:
             say(f"waiting for the pool's replicas: {states}")
             last, shown_at = states, now
         time.sleep(0.5)
     raise ExecutorError(
         f"the pool application {app!r} did not start within {timeout:.0f} s "
-        f"({replica_states(app)}); it stays deployed: see `ray status` for what is pending, "
+        f"({replica_states(app, st)}); it stays deployed: see `ray status` for what is pending, "
         f"raise --wait-s if replicas are still loading, or remove it with retouch pool stop "
         f"--app {app}"
     )
