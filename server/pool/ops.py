@@ -80,9 +80,14 @@ def connect(
                 ray.shutdown()
                 raise _open_cluster(address)
     except (ConnectionError, RuntimeError) as exc:
+        also = (  # Ray Client with a token, to a cluster without auth: "Initialization failure"
+            "; a cluster without token authentication fails this way too (--insecure)"
+            if address.startswith("ray://") and not insecure
+            else ""
+        )
         raise ExecutorError(
             f"cannot reach the Ray cluster at {address!r} ({str(exc).splitlines()[0]}); start one "
-            "with `ray start --head`, or pass --address local"
+            f"with `ray start --head`, or pass --address local{also}"
         ) from exc
     except Exception as exc:
         if type(exc).__name__ != "AuthenticationError":
