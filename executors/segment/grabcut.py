@@ -13,7 +13,8 @@ How a prompt becomes GrabCut's input (at most ``work_side`` px on the long side,
 - a box that covers the whole image leaves no background to learn from, so a thin border ring is
   marked probably-background.
 After GrabCut only the regions that hold a foreground point are kept (the largest region when there
-is none), and holes smaller than 0.05% of the image are filled.
+is none), and holes smaller than 0.05% of the image are filled. A box in which GrabCut keeps
+nothing (a thin object on busy ground: the rocket's mast) becomes the mask itself, score 0.
 
 ``MaskResult.score`` is ``confidence()``: colour separation times how well the mask fits the box it
 grew from. Colour separation alone did not track quality (0.82-0.97 on the bad masks below); the
@@ -156,6 +157,9 @@ class GrabCutSegmenter:
         # 3. GrabCut, keep the prompted regions, fill small holes
         found = self._run(small, box, prompt, scale)
         score = confidence(small, found, box, guessed=prompt.box is None)
+        boxed = prompt.box is not None and not found.any()
+        if boxed:  # nothing separated (a thin object on busy ground): the box is the mask
+            found[box[1] : box[3], box[0] : box[2]] = True
         # 4. back to the source size
         if scale < 1:
             up = cv2.resize(found.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
@@ -167,7 +171,9 @@ class GrabCutSegmenter:
             sam_type=None,
             candidates=[found],
             scores=[score],
-            note=NOTE
+            note=f"{NOTE}. GrabCut separated nothing in the box, so the mask is the whole box"
+            if boxed
+            else NOTE
             if score >= LOW_CONFIDENCE
             else f"{NOTE}. Low confidence ({score:.2f}): the mask is probably not the object "
             "(a sliver of the box, or it spread past the click); check the overlay, add a "
