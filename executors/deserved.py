@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 from retouch.executors import envelope
+from retouch.executors.segment.lru import Lru
 from retouch.planner.envelope import LIMITS, Limit
 from retouch.planner.errors import ModelMissingError, PlanError
 from retouch.planner.hints import hint
@@ -41,10 +42,21 @@ def deserved(plan: EditPlan) -> EditPlan:
     request = plan.request.model_copy(
         update={"preferences": prefs.model_copy(update={"hardware": GPU_CLASS})}
     )
-    try:
-        return make_plan(request, plan.facts)
-    except PlanError:
-        return plan
+
+    def make() -> EditPlan | None:
+        try:
+            return make_plan(request, plan.facts)
+        except PlanError:
+            return None
+
+    # one plan_edit asks up to three times (degradations, their words, the refusal)
+    key = (request.model_dump_json(), plan.facts.model_dump_json())
+    made = _DESERVED.get(key, make)
+    return plan if made is None else made
+
+
+_DESERVED: Lru[EditPlan | None] = Lru(32)
+"""The GPU plan per (request, facts): make_plan reads nothing else."""
 
 
 def _model_words(plan: EditPlan) -> str:
