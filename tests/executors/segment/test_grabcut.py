@@ -139,3 +139,18 @@ def test_confidence_falls_on_masks_that_miss_the_object(
     r = GrabCutSegmenter()(Image.fromarray(getattr(skimage.data, photo)()), prompt)
     assert (r.score >= LOW_CONFIDENCE) == good, r.score
     assert ("Low confidence" in r.note) == (not good)
+
+
+def test_a_box_with_nothing_separated_is_the_mask_itself() -> None:
+    """The rocket's lightning mast: GrabCut keeps nothing in the thin box, so the mask is the box
+    (score 0, said in the note), never an empty mask a run would stop on."""
+    import skimage.data
+
+    x0, y0, x1, y1 = 434, 118, 468, 402
+    r = GrabCutSegmenter()(skimage.data.rocket(), SamPrompt(box=[x0, y0, x1, y1]))
+    box = np.zeros_like(r.mask)
+    box[y0:y1, x0:x1] = True
+    assert r.score == 0.0 and "the mask is the whole box" in r.note
+    grown = np.zeros_like(r.mask)
+    grown[y0 - 2 : y1 + 2, x0 - 2 : x1 + 2] = True  # scaling back to full size blurs 1-2 px
+    assert iou(r.mask, box) > 0.95 and not r.mask[~grown].any()
