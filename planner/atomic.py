@@ -107,6 +107,15 @@ def rename_dir(folder: Path, new_name: str) -> Path:
     return target
 
 
+def read_back(path: Path) -> bytes:
+    """The bytes of a file this call just wrote: inside ``confined`` read as ``read_confined``
+    (no symlink followed), else by path."""
+    check = _confine.get()
+    if check is None:
+        return Path(path).read_bytes()
+    return read_confined(Path(path), check, 1 << 40, "output")
+
+
 def read_confined(path: Path, check: Callable[[Path], bool], limit: int, what: str) -> bytes:
     """The bytes of the file at ``path`` (its real path, already checked), read once through its
     folder opened without following symlinks and refused unless ``check`` accepts the folder: a
@@ -123,10 +132,10 @@ def read_confined(path: Path, check: Callable[[Path], bool], limit: int, what: s
         if not stat.S_ISREG(st.st_mode):
             raise InputError(f"{what} {path} is not a file; give the path of a file")
         if st.st_size > limit:
-            raise InputError(f"{what} {path} grew over the file-size limit; give a smaller file")
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise InputError(f"{what} {path} grew over the file-size limit; give a smaller file")
+            raise InputError(f"{what} {path} is over the file-size limit; give a smaller file")
+        data = fh.read(st.st_size)
+        if fh.read(1):
+            raise InputError(f"{what} {path} grew while it was read; run the call again")
     return data
 
 

@@ -68,14 +68,14 @@ def write_run(
     files. provenance.json holds ``output.provenance`` until ``write_provenance`` replaces it
     (after the history has the version)."""
     from retouch.executors.qa.check import with_written
-    from retouch.planner.atomic import atomic_write, make_dirs
+    from retouch.planner.atomic import atomic_write, make_dirs, read_back
     from retouch.planner.render import write_outputs
 
     result_path = result_file(result_path, output.image)
     folder = result_path.parent
     make_dirs(folder)
     save_image(output.image, result_path)
-    report = with_written(report, source, result_path.read_bytes(), plan)
+    report = with_written(report, source, read_back(result_path), plan)
     for copy in copies:
         save_image(output.image, copy)
     mask, shown = _write_pictures(folder, output, preview)

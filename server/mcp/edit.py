@@ -20,7 +20,7 @@ from typing import Any
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ResourceLink
-from retouch.planner.atomic import confined, rename_dir
+from retouch.planner.atomic import confined, read_confined, rename_dir
 from retouch.planner.changes import apply_changes
 from retouch.planner.errors import InputError
 from retouch.planner.schema import Degradation, EditPlan
@@ -244,7 +244,8 @@ def _output(
         version_uri=VERSION_URI.format(id=version.id) if version else None,
         provenance=provenance,
     )
-    shown = [(files.preview.read_bytes(), outputs.MIME[files.preview.suffix])]
+    small = read_confined(files.preview, cfg.roots.contains, cfg.max_file_bytes, "preview")
+    shown = [(small, outputs.MIME[files.preview.suffix])]
     shown.append((images.fit_jpeg(outcome.comparison), "image/jpeg"))
     return result, Shown(shown)
 

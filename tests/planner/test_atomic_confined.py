@@ -62,7 +62,7 @@ def test_read_confined_refuses_a_swapped_file_or_folder(dirs: tuple[Path, Path])
         with pytest.raises(InputError, match="changed while"):
             read_confined(path, check, 100, "image")
     (root / "big.png").write_bytes(b"x" * 101)
-    with pytest.raises(InputError, match="size limit"):
+    with pytest.raises(InputError, match="file-size limit"):
         read_confined(root / "big.png", check, 100, "image")
 
 
