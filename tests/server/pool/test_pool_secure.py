@@ -3,12 +3,14 @@ an open one (RAY_AUTH_MODE=disabled) is refused with one error line, and on a to
 issue's ``--replicas 2`` (3 CPUs asked of 2) fails fast with the shortfall instead of waiting.
 
 Run by test_netns.py inside ``unshare -n``; here it skips unless the namespace has only loopback.
-Each cluster has its own HOME, token file and ports, and is stopped after its test."""
+Each cluster has its own HOME and token file and is stopped after its test (its process group)."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,22 +34,55 @@ def cluster_env(tmp: Path, mode: str) -> dict[str, str]:
 
 @pytest.fixture
 def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """A 2-CPU Ray head on loopback, with token auth or not (the param); yields the CLI's env."""
-    mode = request.param
-    env = cluster_env(tmp_path, mode)
+    """A 2-CPU Ray head on loopback, with token auth or not (the param); yields the CLI's env.
+    It runs as ``ray start --block`` in a process group of its own, and only that group is
+    stopped afterwards (``ray stop`` would kill every Ray process on the machine, by name)."""
+    env = cluster_env(tmp_path, request.param)
     (tmp_path / "home").mkdir()
     (tmp_path / "token").write_text(secrets.token_hex(32))
     (tmp_path / "token").chmod(0o600)
-    start = [RAY, "start", "--head", "--num-cpus", "2", "--num-gpus", "0", "--port", "6399"]
-    start += ["--node-ip-address", "127.0.0.1", "--include-dashboard=false"]
-    subprocess.run(
-        start + ["--disable-usage-stats"], env=env, check=True, timeout=180, capture_output=True
+    start = [RAY, "start", "--head", "--block", "--num-cpus", "2", "--num-gpus", "0"]
+    start += ["--port", "6399", "--node-ip-address", "127.0.0.1", "--include-dashboard=false"]
+    head = subprocess.Popen(
+        [*start, "--disable-usage-stats"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
+        wait_for_port(6399, head, timeout=120)
         env["RAY_ADDRESS"] = "127.0.0.1:6399"
         yield env
     finally:
-        subprocess.run([RAY, "stop", "--force"], env=env, timeout=120, capture_output=True)
+        stop_group(head)
+
+
+def wait_for_port(port: int, head: subprocess.Popen[bytes], timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        assert head.poll() is None, f"ray start exited {head.returncode}"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            time.sleep(3)  # the raylet registers after the GCS listens
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"no Ray head on 127.0.0.1:{port} after {timeout} s")
+
+
+def stop_group(head: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the head's process group (what this fixture started), then SIGKILL what is left."""
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(head.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            head.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        time.sleep(2)  # let the group's other members (GCS, raylet) go too
 
 
 def pool_serve(env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
