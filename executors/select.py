@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 from retouch.executors import deserved
 from retouch.executors.diffusion.loading import ModelRef, resolve_model
+from retouch.executors.segment.editmask import box_is_the_mask
 from retouch.planner.errors import InputError, ModelMissingError
 from retouch.planner.hints import hint
 from retouch.planner.latency import estimate
@@ -256,7 +257,8 @@ def _mask_backend(plan: EditPlan, sam: str | None, degraded: list[Degradation]) 
     elif source in SAM_SOURCES:
         path = sam_checkpoint(sam)
         if path is None:
-            degraded.append(_grabcut_fallback(plan))
+            if not box_is_the_mask(plan, None):  # else the box is the mask as drawn
+                degraded.append(_grabcut_fallback(plan))
         elif not Path(path).expanduser().exists():
             return [f"SAM checkpoint: {path} does not exist; {SAM_CHECKPOINT_HINT}"]
     return []

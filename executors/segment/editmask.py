@@ -10,6 +10,8 @@ applied. Convention: bool (H, W) on the result canvas, True = regenerate.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from PIL import Image
 from retouch.executors.images import masks
@@ -56,6 +58,36 @@ def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tup
     return masks.normalize(found.mask), str(getattr(found, "method", "sam"))
 
 
+SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
+
+
+def box_is_the_mask(plan: EditPlan, checkpoint: str | None) -> bool:
+    """True when a box alone is the mask as drawn: the weight-free fill is planned, the prompt is
+    one box (no clicks, no words) and no Segment Anything checkpoint is configured. The fill
+    rebuilds the whole box from its surroundings, so the box is a sound removal mask; GrabCut's
+    colour cut would only narrow it (and on thin objects, a mast on sky, it separates nothing).
+    A box with SAM, or with clicks, or for a model, is still segmented."""
+    sam = plan.request.sam
+    return (
+        plan.executor == "classical"
+        and plan.mask.source == "sam-box"
+        and sam is not None
+        and sam.box is not None
+        and not sam.points
+        and not sam.text
+        and not (checkpoint or os.environ.get(SAM_ENV))
+    )
+
+
+def _box_mask(plan: EditPlan, size: tuple[int, int]) -> np.ndarray:
+    """bool (H, W): the request's box (XYXY px, clipped to the image)."""
+    w, h = size
+    x0, y0, x1, y1 = plan.request.sam.box  # type: ignore[union-attr]
+    mask = np.zeros((h, w), dtype=bool)
+    mask[max(0, round(y0)) : min(h, round(y1)), max(0, round(x0)) : min(w, round(x1))] = True
+    return mask
+
+
 def _face_mask(plan: EditPlan, image: Image.Image) -> np.ndarray:
     """The plan's face part (``mask.part``) on the face its words pick, from the face models."""
     from retouch.executors.segment.faces import face_mask
@@ -84,6 +116,8 @@ def resolve_with_source(
         raw, how = read_mask(plan.request.mask, image.size), "file"
     elif source == "face":
         raw, how = _face_mask(plan, image), "face"
+    elif box_is_the_mask(plan, sam_checkpoint):
+        raw, how = _box_mask(plan, image.size), "box"
     elif source == "canvas":
         if plan.request.extend is None or not plan.request.extend.any:
             raise InputError(

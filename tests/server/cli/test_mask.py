@@ -203,7 +203,9 @@ def test_failed_write_leaves_the_old_file_and_no_temp(
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    from retouch.planner.errors import InputError
+
+    with pytest.raises(InputError, match="disk full"):  # one clear error (planner/atomic.py)
         write_png(Image.new("L", (4, 4)), out)
     assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["m.png"]
 

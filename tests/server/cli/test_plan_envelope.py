@@ -107,7 +107,7 @@ def test_plan_renders_a_degraded_entry_fix_as_flags(tmp_path: Path) -> None:
     Image.fromarray(np.asarray(skimage.data.coffee())).save(image)
     result = runner.invoke(
         get_app(),
-        ["plan", str(image), "remove the spoon", "--box", "330,180,420,300", "--hardware", "cpu",
+        ["plan", str(image), "remove the spoon", "--point", "365,285", "--hardware", "cpu",
          "--out", str(tmp_path / "out")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -224,12 +224,6 @@ async def test_weight_free_case(case: dict, cfg: ServerConfig) -> None:
     await checker(case)(cfg, case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the case's box, with no SAM checkpoint, is made into a mask by GrabCut: a mask-source "
-    "substitution, which the verdict names first (issue 26 item 4), so it cannot start with clean "
-    "or unverified; the lead decides whether a box for the weight-free fill is its own mask",
-)
 async def test_a_box_run_verdict_is_clean_or_unverified(cfg: ServerConfig) -> None:
     cases = [c for c in load_cases() if "verdict_starts_with" in c["expect"]]
     if not cases:
