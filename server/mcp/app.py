@@ -37,7 +37,7 @@ from retouch.server.mcp.outline import add_schema_resources
 from retouch.server.mcp.resources import add_prompt, add_resources
 from retouch.server.mcp.skills import SkillsExtension, legacy_advertisement
 from retouch.server.mcp.tasks import TasksExtension
-from retouch.server.mcp.toolkit import ToolSpec, model_tool
+from retouch.server.mcp.toolkit import ToolSpec, model_tools
 from retouch.server.mcp.ui import editor
 
 log = logging.getLogger("retouch.mcp")
@@ -135,7 +135,7 @@ TOOLS: list[ToolSpec] = [
 
 def build_tools(cfg: ServerConfig) -> list[Tool]:
     """The tools, bound to ``cfg``; make_mask and run_edit show the editor app (ui/editor.py)."""
-    return [model_tool(spec, cfg, editor.tool_meta(spec.name)) for spec in TOOLS]
+    return model_tools(TOOLS, cfg, [editor.tool_meta(spec.name) for spec in TOOLS])
 
 
 class BearerToken:

@@ -4,6 +4,7 @@ the Tool built from it, and the reply helpers (structured content, inline images
     ToolSpec(name, title, description, input_model, output_model, run, hints)
         run(cfg, args, ctx) -> the output model, or a CallToolResult built with ``reply``
     model_tool(spec, cfg) -> mcp Tool whose arguments are exactly ``input_model``'s fields
+    model_tools(specs, cfg, metas) -> the same for every tool, their schemas made in one pass
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, ImageContent, ResourceLink, TextContent, ToolAnnotations
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, ConfigDict, create_model
 from retouch.planner.errors import ModelMissingError
-from retouch.server.mcp.outline import input_schema, output_schema
+from retouch.server.mcp.outline import full_schemas, input_schema, output_schema
 
 if TYPE_CHECKING:
     from retouch.server.mcp.config import ServerConfig
@@ -103,10 +104,41 @@ def reply(
     return CallToolResult(content=blocks, structured_content=out.model_dump(mode="json"))
 
 
-def model_tool(spec: ToolSpec, cfg: ServerConfig, meta: dict[str, Any] | None = None) -> Tool:
+class _Deferred(BaseModel):
+    """Builds its validator on first use: a tool's argument model costs ~6 ms CPU to build, paid
+    when the tool is first called instead of before ``initialize`` is answered."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+def model_tools(
+    specs: list[ToolSpec], cfg: ServerConfig, metas: list[dict[str, Any] | None]
+) -> list[Tool]:
+    """``model_tool`` for each spec (with its meta), every schema made in one pass."""
+    models = [s.input_model for s in specs] + [s.output_model for s in specs]
+    full = full_schemas(models)
+    n = len(specs)
+    return [
+        model_tool(spec, cfg, meta, (full[i], full[n + i]))
+        for i, (spec, meta) in enumerate(zip(specs, metas, strict=True))
+    ]
+
+
+def model_tool(
+    spec: ToolSpec,
+    cfg: ServerConfig,
+    meta: dict[str, Any] | None = None,
+    schemas: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> Tool:
     """The Tool for ``spec``, bound to ``cfg``: its arguments are exactly ``input_model``'s fields
-    (unknown ones refused), its published schemas the models' outlines (server/mcp/outline.py)."""
-    args_model = create_model(f"{spec.name}Arguments", __base__=(spec.input_model, ArgModelBase))
+    (unknown ones refused), its published schemas the models' outlines (server/mcp/outline.py;
+    ``schemas``: the input and output models' full schemas, when already made)."""
+    args_model = create_model(
+        f"{spec.name}Arguments", __base__=(spec.input_model, ArgModelBase, _Deferred)
+    )
+    full_in, full_out = schemas or (spec.input_model.model_json_schema(by_alias=True), None)
+    # args_model's schema: the input model's without its docstring (a created class has none)
+    full_in = {k: v for k, v in full_in.items() if k != "description"}
 
     async def fn(ctx: Context, **kwargs: Any) -> Any:
         try:
@@ -123,11 +155,11 @@ def model_tool(spec: ToolSpec, cfg: ServerConfig, meta: dict[str, Any] | None = 
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        parameters=input_schema(args_model),
+        parameters=input_schema(spec.input_model, full_in),
         fn_metadata=FuncMetadata(
             arg_model=args_model,
             output_model=spec.output_model,  # results are validated against the full model
-            output_schema=output_schema(spec.output_model),
+            output_schema=output_schema(spec.output_model, full_out),
         ),
         is_async=True,
         context_kwarg="ctx",

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 NEVER = ("torch", "diffusers", "cv2", "scipy", "dlib", "huggingface_hub.hf_api", "jinja2",
-         "retouch.planner.plan", "retouch.executors.run")  # fmt: skip
-"""Loaded by no tool before it is called."""
-NOT_YET = ("numpy", "PIL", "retouch.planner.intent")
-"""Loaded today by server/mcp/outputs.py (numpy, Pillow at module level) and server/mcp/mask.py
-(planner.picks, whose language rooms compile their regexes on import)."""
+         "retouch.planner.plan", "retouch.executors.run", "retouch.planner.intent")  # fmt: skip
+"""Loaded by no tool before it is called (planner.intent: its language rooms compile their
+regexes on import, ~0.1 s)."""
+NOT_YET = ("numpy", "PIL")
+"""Loaded today at module level by server/mcp/outputs.py, server/mcp/history.py,
+server/mcp/numbered.py, server/edits/images.py, server/edits/job.py, server/edits/masks.py and
+planner/imageio.py."""
 
 
 def _loaded_at_start(tmp_path: Path, names: tuple[str, ...]) -> list[str]:
@@ -42,8 +44,38 @@ def test_serving_loads_no_model_library_and_no_planning(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="server/mcp/outputs.py imports numpy and Pillow at module level; server/mcp/mask.py "
-    "imports planner.picks (language rooms); issue 25 item 7",
+    reason="seven server and planner modules import numpy and Pillow at module level (NOT_YET); "
+    "issue 25 item 7",
 )
-def test_serving_loads_no_numpy_pillow_or_language_rooms(tmp_path: Path) -> None:
+def test_serving_loads_no_numpy_or_pillow(tmp_path: Path) -> None:
     assert _loaded_at_start(tmp_path, NOT_YET) == []
+
+
+def test_schemas_made_in_one_pass_equal_those_made_one_by_one() -> None:
+    from retouch.server.mcp.app import TOOLS
+    from retouch.server.mcp.outline import full_schemas
+
+    models = [s.input_model for s in TOOLS] + [s.output_model for s in TOOLS]
+    together = full_schemas(models)
+    assert len(together) == len(models) == 2 * len(TOOLS)
+    for model, schema in zip(models, together, strict=True):
+        alone = model.model_json_schema(by_alias=True)
+        assert schema == alone, model.__name__
+
+
+def test_published_schemas_are_those_of_the_tools_argument_models(tmp_path: Path) -> None:
+    """The arguments a tool publishes are its argument model's (the SDK validates with it),
+    though the schemas are made from the input models in one pass."""
+    from retouch.server.mcp.app import build_tools
+    from retouch.server.mcp.config import ServerConfig
+    from retouch.server.mcp.outline import input_schema
+
+    tools = build_tools(ServerConfig.create(base=tmp_path))
+    # each argument model's validator is built when the tool is first called, not at start-up
+    assert [t.name for t in tools if t.fn_metadata.arg_model.__pydantic_complete__] == []
+    for tool in tools:
+        args = tool.fn_metadata.arg_model
+        assert tool.parameters == input_schema(args), tool.name
+        assert "description" not in tool.parameters, tool.name
+        with pytest.raises(ValueError, match="extra"):  # still closed once built
+            args.model_validate({"no_such_argument": 1})
