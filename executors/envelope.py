@@ -285,16 +285,12 @@ def estimate_region(plan: EditPlan, size: tuple[int, int]) -> np.ndarray | None:
     the given mask file (white = edit), the SAM box, a disc around each positive click (the least
     a click-mask holds), or the new canvas area (on the extended canvas, H', W'). None when only a
     model can find it (words) or there is none."""
-    from PIL import Image
-
     w, h = size
     source = plan.mask.source
     req = plan.request
     if source == "given" and req.mask:
-        try:
-            with Image.open(req.mask) as im:
-                mask = np.asarray(im.convert("L").resize((w, h))) > 127
-        except OSError:
+        mask = _given_mask(req.mask, (w, h))
+        if mask is None:
             return None
         return ~mask if plan.mask.invert else mask
     region = np.zeros((h, w), bool)
@@ -316,6 +312,34 @@ def estimate_region(plan: EditPlan, size: tuple[int, int]) -> np.ndarray | None:
     if source in ("sam-box", "sam-points") and plan.mask.invert:
         return None  # the inverse of a subject SAM has not cut yet: unknown
     return region if region.any() else None
+
+
+_GIVEN: Lru[np.ndarray | None] = Lru(8)
+
+
+def _given_mask(path: str, size: tuple[int, int]) -> np.ndarray | None:
+    """The mask file at ``path`` as bool (H, W) at ``size`` (W, H), white = edit; None when
+    unreadable. Kept per file identity (device, inode, size, mtime and ctime in ns: a rewrite or
+    a swapped file is read again)."""
+    import os
+
+    from PIL import Image
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+
+    def read() -> np.ndarray | None:
+        try:
+            with Image.open(path) as im:
+                return np.asarray(im.convert("L").resize(size)) > 127
+        except OSError:
+            return None
+
+    key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, size)
+    mask = _GIVEN.get(key, read)
+    return None if mask is None else mask.copy()
 
 
 def check(

@@ -56,3 +56,19 @@ def test_faces_available_follows_the_models_folder(
     monkeypatch.delenv(models.MODELS_ENV)
     assert faces_available()
     assert envelope.measure(skimage.data.astronaut(), region).faces == 1
+
+
+def test_a_given_mask_file_is_read_again_once_rewritten(tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "mask.png"
+    Image.fromarray(_box(0, 292, 344, 474).astype(np.uint8) * 255).save(path)
+    first = envelope._given_mask(str(path), (512, 512))
+    first[:] = False  # a caller's change stays its own
+    again = envelope._given_mask(str(path), (512, 512))
+    assert again is not None and again.sum() == 292 * 130
+    Image.fromarray(_box(0, 100, 0, 100).astype(np.uint8) * 255).save(path)  # same name
+    assert envelope._given_mask(str(path), (512, 512)).sum() == 100 * 100
+    assert envelope._given_mask(str(path), (256, 256)).sum() == 50 * 50  # another size
+    path.unlink()
+    assert envelope._given_mask(str(path), (512, 512)) is None
