@@ -190,9 +190,9 @@ def face_cover(region: np.ndarray, faces: list[tuple[Box, np.ndarray]]) -> tuple
 
 
 def _digest(a: np.ndarray) -> tuple[bytes, tuple[int, ...], str]:
-    """A key for an array's content: BLAKE2 of its bytes (~1 ms for a 512 px RGB), shape, dtype."""
-    data = np.ascontiguousarray(a)
-    return hashlib.blake2b(data.tobytes(), digest_size=16).digest(), a.shape, a.dtype.str
+    """A key for an array's content: SHA-256 of its bytes (~0.4 ms for a 512 px RGB, no copy of
+    a contiguous array), shape, dtype."""
+    return hashlib.sha256(np.ascontiguousarray(a)).digest(), a.shape, a.dtype.str
 
 
 _MEASURED: Lru[Measures] = Lru(32)
