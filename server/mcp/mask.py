@@ -15,15 +15,18 @@ import numpy as np
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from PIL import Image
+from retouch.planner.atomic import confined
 from retouch.planner.errors import InputError
 from retouch.planner.imageio import array_to_mask
 from retouch.planner.schema import SamPrompt
+from retouch.server.edits import images
 from retouch.server.edits.masks import find_mask
 from retouch.server.mcp import outputs
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.hints import tool_words
 from retouch.server.mcp.history import image_source, load_source
 from retouch.server.mcp.numbered import numbered_overlay
+from retouch.server.mcp.reads import read_once
 from retouch.server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
 from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, link, reply
 
@@ -32,7 +35,11 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
     sw = Stopwatch("make_mask")
     # 1. check inputs before anything loads
     src = image_source(cfg, args.image, args.image_base64, args.session)
-    sw.read("image", src.path, src.version_id)
+    # a file is read here, once (no symlink followed), and its bytes decoded on the worker: a
+    # folder swapped for a symlink after the check is never read (server/mcp/reads.py)
+    f = None if src.version else read_once(cfg, sw, "image", src.path)
+    if f is None:
+        sw.read("image", src.path, src.version_id)
     extra = cfg.new_output(args.output) if args.output else None
     prompt, pick = _prompt(args)
 
@@ -40,12 +47,17 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
     knobs = {"checkpoint": None, "sam_type": "auto", "pick": pick, "instance": args.instance}
     knobs |= {"invert": args.invert, "dilate_px": args.dilate_px}
 
+    def decode() -> Image.Image:
+        if f is None:
+            return load_source(cfg, src)
+        return images.decode_input(f.data, "image", f.path.name, cfg.max_pixels)
+
     def job(cancel: threading.Event, progress: object) -> tuple[np.ndarray, object, Image.Image]:
-        image = load_source(cfg, src)
+        image = decode()
         return *find_mask(image, prompt, **knobs), image  # server/edits/masks.py
 
     if cfg.pool is not None:  # a thin front: SAM runs on the pool's Segmenter
-        image = await anyio.to_thread.run_sync(load_source, cfg, src)
+        image = await anyio.to_thread.run_sync(decode)
         mask, found = await cfg.pool.make_mask(image, prompt, knobs)
     else:
         mask, found, image = await cfg.worker.run(job)
@@ -53,9 +65,10 @@ async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOut
     mask_id = f"{outputs.stamp()}-{hashlib.sha256(mask.tobytes()).hexdigest()[:8]}"
     path = cfg.out_folder("masks") / f"{mask_id}.png"
     png = outputs.encode_png(array_to_mask(mask))
-    outputs.atomic_write(path, png)
-    if extra is not None:
-        outputs.atomic_write(extra, png)
+    with confined(cfg.roots.contains):  # each folder opened once, no symlink followed
+        outputs.atomic_write(path, png)
+        if extra is not None:
+            outputs.atomic_write(extra, png)
     out = _output(cfg, args, sw, src.ref, path, extra, mask, found, prompt, pick)
     preview = outputs.mask_overlay(image, mask)
     if found.instances:

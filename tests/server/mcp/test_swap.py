@@ -192,3 +192,35 @@ async def test_check_edit_measures_the_files_it_checked(
     before, after, mask = measured[-1]
     assert np.array_equal(before, astronaut) and np.array_equal(after, astronaut)
     assert np.array_equal(mask, np.asarray(Image.open(work / "pics-orig" / "mask.png")) > 0)
+
+
+async def test_make_mask_reads_the_image_it_checked_and_writes_no_output_outside(
+    layout: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """make_mask: the image folder swapped while it waits for the worker is never read (the box
+    mask is cut from the checked photo's pixels), and an output folder swapped for a symlink is
+    not written through."""
+    from retouch.server.edits import masks
+
+    work, outside = layout["work"], layout["outside"]
+    cfg = ServerConfig.create(out=work / "out", base=work)
+    seen: list[np.ndarray] = []
+    real = masks.find_mask
+
+    def find(image, prompt, **kw):  # type: ignore[no-untyped-def]
+        seen.append(np.asarray(image))
+        return real(image, prompt, **kw)
+
+    monkeypatch.setattr("retouch.server.mcp.mask.find_mask", find)
+    before = files_under(outside)
+    args = {"image": "pics/photo.png", "sam": {"box": [10, 10, 60, 60]}, "output": "exports/m.png"}
+
+    def plant() -> None:
+        swap(work / "pics", outside)
+        swap(work / "exports", outside)
+
+    _, (_, b) = await two_calls(cfg, monkeypatch, request(), args, plant, "make_mask")
+    astronaut = np.asarray(Image.open(work / "pics-orig" / "photo.png"))
+    assert seen and np.array_equal(seen[-1], astronaut)
+    assert files_under(outside) == before  # no mask written through the swapped folder
+    assert b.is_error and "changed while retouch was using it" in clean(b)
