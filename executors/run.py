@@ -307,6 +307,45 @@ def _provenance(
     )
 
 
+def _params(
+    plan: EditPlan,
+    source_mode: str,
+    mask_from: str,
+    why: str,
+    alpha_from: str | None,
+    prefilled: bool,
+) -> dict[str, ParamValue]:
+    """Provenance parameters every run records (the stage and the reference add theirs)."""
+    return {
+        "mode": plan.mode,
+        "mask_from": mask_from,
+        "intent": plan.intent,
+        "executor_reason": why,
+        "source_mode": source_mode,
+        **({"new_canvas_alpha": alpha_from} if alpha_from else {}),
+        "dilate_px": plan.mask.dilate_px,
+        "feather_px": plan.mask.feather_px,
+        "invert": plan.mask.invert,
+        # a model sees the mirrored, blurred strip on new canvas; the PatchMatch fill ignores it
+        "prefill": "mirror-blur" if prefilled else None,
+    }
+
+
+def _check_edit_mask(plan: EditPlan, edit: np.ndarray | None) -> None:
+    """InputError for a masked mode with no mask, or a mask with nothing in it."""
+    if edit is None and plan.mode in MASKED_MODES:
+        raise InputError(
+            f"{article(plan.mode)} {plan.mode} edit needs a mask; give a mask file, clicks or a "
+            "box, or a canvas extension",
+            [hint("mask"), hint("points"), hint("box"), hint("extend")],
+        )
+    if edit is not None and not edit.any():
+        raise InputError(
+            "the edit mask is empty (nothing to regenerate); paint the region white "
+            "or give SAM points on the object"
+        )
+
+
 def run_plan(
     plan: EditPlan,
     *,
@@ -342,17 +381,7 @@ def run_plan(
     t0 = time.perf_counter()
     edit, mask_from = resolve_with_source(plan, img, mask, sam_checkpoint)
     timings = {"mask": time.perf_counter() - t0}
-    if edit is None and plan.mode in MASKED_MODES:
-        raise InputError(
-            f"{article(plan.mode)} {plan.mode} edit needs a mask; give a mask file, clicks or a "
-            "box, or a canvas extension",
-            [hint("mask"), hint("points"), hint("box"), hint("extend")],
-        )
-    if edit is not None and not edit.any():
-        raise InputError(
-            "the edit mask is empty (nothing to regenerate); paint the region white "
-            "or give SAM points on the object"
-        )
+    _check_edit_mask(plan, edit)
     size = canvas_size(plan, img.size)
     control_rgb = _control(plan, control, size)
     guide = read_reference(plan, reference)
@@ -372,18 +401,12 @@ def run_plan(
             raise InputError("the classical fill needs a mask")
         stage = _run_classical(plan, canvas, edit)
     else:
+        model_kw = {"device": device, "dtype": dtype, "allow_download": allow_download}
+        reference_image = guide.image if guide else None
         stage = _run_model(
-            plan,
-            ref,
-            canvas,
-            edit,
-            control_rgb,
-            device=device,
-            dtype=dtype,
-            reporter=reporter,
-            allow_download=allow_download,
-            reference=guide.image if guide else None,
-        )
+            plan, ref, canvas, edit, control_rgb,
+            reporter=reporter, reference=reference_image, **model_kw,
+        )  # fmt: skip
     timings.update(stage.timings)
     # 5. composite: outside the mask the source, byte for byte, in its own mode
     t0 = time.perf_counter()
@@ -394,20 +417,9 @@ def run_plan(
     result = imagemodes.merge(src, out_rgb, weights > 0, offset, new_alpha)
     timings["composite"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
-    params: dict[str, ParamValue] = {
-        "mode": plan.mode,
-        "mask_from": mask_from,
-        "intent": plan.intent,
-        "executor_reason": why,
-        "source_mode": img.mode,
-        **({"new_canvas_alpha": alpha_from} if alpha_from else {}),
-        "dilate_px": plan.mask.dilate_px,
-        "feather_px": plan.mask.feather_px,
-        "invert": plan.mask.invert,
-        "prefill": "mirror-blur" if offset != (0, 0) or (canvas.shape != src.rgb.shape) else None,
-        **(guide.params() if guide else {}),
-        **stage.params,
-    }
+    extended = offset != (0, 0) or canvas.shape != src.rgb.shape
+    params = _params(plan, img.mode, mask_from, why, alpha_from, extended and ref is not None)
+    params |= {**(guide.params() if guide else {}), **stage.params}
     provenance = _provenance(plan, chosen, ref, stage, edit, timings, params)
     provenance.degraded = substitutions(plan, chosen, ref, why, mask_from, stage.device)
     provenance.degraded += differences(plan, stage.ran)

@@ -80,3 +80,4 @@ def test_16x9_extension_of_a_photo_with_background_runs(tmp_path: Path, name: st
     ow, oh = out.image.size
     assert out.provenance.executor == "classical" and abs(ow / oh - 16 / 9) <= 0.01 * 16 / 9
     assert find_faces(np.asarray(out.image)) == []
+    assert out.provenance.params["prefill"] is None  # PatchMatch ignores a prefilled strip
