@@ -9,6 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+# Files retouch keeps between runs (dlib's detector in binary form) go to a folder of this test
+# session, not the user's cache; subprocesses inherit it.
+if "RETOUCH_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["RETOUCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="retouch-test-cache-")
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     want_weights = os.environ.get("RETOUCH_TEST_WEIGHTS") == "1"
