@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 from retouch.executors import deserved
 from retouch.executors.diffusion.loading import ModelRef, resolve_model
-from retouch.executors.segment.editmask import box_is_the_mask
+from retouch.executors.segment.editmask import SAM_ENV, box_is_the_mask
 from retouch.planner.errors import InputError, ModelMissingError
 from retouch.planner.hints import hint
 from retouch.planner.latency import estimate
@@ -34,7 +34,6 @@ from retouch.planner.registry import (
 from retouch.planner.request import CLICK_SOURCES
 from retouch.planner.schema import Degradation, EditPlan, Hardware
 
-SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
 SAM_SOURCES = CLICK_SOURCES  # clicks or a box: GrabCut stands in without a SAM checkpoint
 CLASSICAL_NAME = "the weight-free OpenCV fill (classical)"
 
