@@ -22,11 +22,11 @@ from __future__ import annotations
 import numpy as np
 from retouch.executors import envelope
 from retouch.executors.segment.lru import Lru
+from retouch.planner.catalog.registry import fetch_text
+from retouch.planner.contract.errors import ModelMissingError, PlanError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import Degradation, EditPlan, RuleHit
 from retouch.planner.envelope import LIMITS, Limit
-from retouch.planner.errors import ModelMissingError, PlanError
-from retouch.planner.hints import hint
-from retouch.planner.registry import fetch_text
-from retouch.planner.schema import Degradation, EditPlan, RuleHit
 
 GPU_CLASS = "gpu-24gb"  # the hardware the deserved plan is made for: an L4 / RTX 4090 class card
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from retouch.executors.segment.lru import Lru
 from retouch.planner import envelope as limits
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.schema import EditPlan
 
 Box = tuple[int, int, int, int]  # XYXY pixels, exclusive end
 
@@ -162,7 +162,7 @@ def _faces(rgb: np.ndarray) -> list[tuple[Box, np.ndarray]] | None:
         return None
     if not faces_available():
         return None
-    from retouch.planner.errors import ModelMissingError
+    from retouch.planner.contract.errors import ModelMissingError
 
     try:
         return [(face.box, landmarks(rgb, face, 5)) for face in detect_faces(rgb)]

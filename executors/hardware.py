@@ -31,8 +31,8 @@ import sys
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.registry import HARDWARE
-from retouch.planner.schema import Hardware
+from retouch.planner.catalog.registry import HARDWARE
+from retouch.planner.contract.schema import Hardware
 
 FIT = 0.92  # a device fits a class when it has at least this share of the class's memory
 MPS_CLASS: Hardware = "gpu-16gb"

@@ -43,11 +43,11 @@ from retouch.executors.images import modes as imagemodes
 from retouch.executors.images.composite import composite, stitch_weights
 from retouch.executors.segment.editmask import canvas_size, resolve_mask, resolve_with_source
 from retouch.executors.select import choose_executor, measure_envelope, substitutions
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
-from retouch.planner.imageio import open_image, upright
-from retouch.planner.schema import Degradation, EditPlan
-from retouch.planner.sizes import check_canvas
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.imageio import open_image, upright
+from retouch.planner.contract.schema import Degradation, EditPlan
+from retouch.planner.language.sizes import check_canvas
 
 __all__ = ["Provenance", "RunOutput", "choose_executor", "resolve_mask", "run_plan"]
 

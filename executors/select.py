@@ -22,17 +22,17 @@ import numpy as np
 from retouch.executors import deserved
 from retouch.executors.diffusion.loading import ModelRef, resolve_model
 from retouch.executors.segment.editmask import SAM_ENV, box_is_the_mask
-from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.hints import hint
-from retouch.planner.latency import estimate
-from retouch.planner.registry import (
+from retouch.planner.catalog.registry import (
     REGISTRY,
     SAM_CHECKPOINT_HINT,
     SAM_CHECKPOINT_HINTS,
     fetch_text,
 )
-from retouch.planner.request import CLICK_SOURCES
-from retouch.planner.schema import Degradation, EditPlan, Hardware
+from retouch.planner.contract.errors import InputError, ModelMissingError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.request import CLICK_SOURCES
+from retouch.planner.contract.schema import Degradation, EditPlan, Hardware
+from retouch.planner.latency import estimate
 
 SAM_SOURCES = CLICK_SOURCES  # clicks or a box: GrabCut stands in without a SAM checkpoint
 CLASSICAL_NAME = "the weight-free OpenCV fill (classical)"

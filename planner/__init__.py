@@ -5,7 +5,7 @@ planner's schema or errors stays light (a server registering its tools needs onl
 """
 
 from retouch.planner.analyze import analyze
-from retouch.planner.errors import (
+from retouch.planner.contract.errors import (
     ExecutorError,
     InputError,
     ModelMissingError,
@@ -14,7 +14,7 @@ from retouch.planner.errors import (
     RetouchError,
     StoreError,
 )
-from retouch.planner.schema import (
+from retouch.planner.contract.schema import (
     EditPlan,
     EditRequest,
     Extend,

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
-from retouch.planner.schema import EditRequest, Extend, ImageFacts
-from retouch.planner.sizes import check_canvas
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import EditRequest, Extend, ImageFacts
+from retouch.planner.language.sizes import check_canvas
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,7 +145,7 @@ def analyze(
     """Read the request's image (and mask) and return the facts the planner decides on.
     ``image``, ``mask``: the request's image and mask when already read (``mask`` as
     ``read_mask`` gives it: bool (H, W) of the image's size, True = edit)."""
-    from retouch.planner.imageio import open_image, read_mask
+    from retouch.planner.contract.imageio import open_image, read_mask
 
     img = image if image is not None else open_image(request.image)
     check_request(request, img.size)

@@ -1,6 +1,6 @@
 """The canvas and the working size: from size words (or --extend) and the chosen family.
 
-``words_canvas`` turns the first edit's size words into a ``CanvasPlan`` (planner/sizes.py does
+``words_canvas`` turns the first edit's size words into a ``CanvasPlan`` (planner/language/sizes.py does
 the arithmetic); ``with_canvas`` makes the request and facts look as if --extend had been given,
 which is what executors read. ``work_size`` is the size a whole-frame run works at. Every canvas
 and work size is checked against the canvas pixel limit (bounds.check_canvas) before use.
@@ -8,10 +8,17 @@ and work size is checked against the canvas pixel limit (bounds.check_canvas) be
 
 from __future__ import annotations
 
-from retouch.planner import sizes
-from retouch.planner.intent import Intent
-from retouch.planner.registry import FamilySpec
-from retouch.planner.schema import CanvasPlan, CropPlan, EditRequest, Extend, ImageFacts, WorkSize
+from retouch.planner.catalog.registry import FamilySpec
+from retouch.planner.contract.schema import (
+    CanvasPlan,
+    CropPlan,
+    EditRequest,
+    Extend,
+    ImageFacts,
+    WorkSize,
+)
+from retouch.planner.language import sizes
+from retouch.planner.language.intent import Intent
 
 SIDE_WORDS = {"left": "left", "right": "right", "top": "top", "bottom": "bottom", "upper": "top",
               "lower": "bottom"}  # fmt: skip

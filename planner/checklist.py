@@ -14,8 +14,8 @@ measure.
 
 from __future__ import annotations
 
-from retouch.planner.request import SAM_SOURCES
-from retouch.planner.schema import Fix, PlanChange, QAItem
+from retouch.planner.contract.request import SAM_SOURCES
+from retouch.planner.contract.schema import Fix, PlanChange, QAItem
 
 # Bands of SSIM (result vs source, grey) that an SDEdit strength should land in: below the band the
 # edit went over the fidelity cliff; above it, the edit did almost nothing. Whole-image SSIM of

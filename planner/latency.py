@@ -6,8 +6,8 @@ Costs are for warm models, batch 1. The denoise stage scales with steps actually
 
 from __future__ import annotations
 
-from retouch.planner.registry import HARDWARE, SAM_ENCODER_S, FamilySpec
-from retouch.planner.schema import Hardware, Latency, StageLatency
+from retouch.planner.catalog.registry import HARDWARE, SAM_ENCODER_S, FamilySpec
+from retouch.planner.contract.schema import Hardware, Latency, StageLatency
 
 # VAE encode + decode seconds at native resolution on gpu-24gb (the lesson: ~0.5 s for SDXL 1024^2).
 VAE_S = {512: 0.08, 1024: 0.5, 256: 0.0}

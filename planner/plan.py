@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from retouch.planner import checklist, facewords, picks, prompts, reference
-from retouch.planner import intent as intent_mod
+from retouch.planner import checklist
 from retouch.planner.canvas import given_canvas, with_canvas, words_canvas, work_size
-from retouch.planner.changes import strength_sweep
-from retouch.planner.errors import PlanError
-from retouch.planner.hints import hint
-from retouch.planner.latency import estimate
-from retouch.planner.registry import (
+from retouch.planner.catalog import reference
+from retouch.planner.catalog.registry import (
     CONTROLNETS,
     HARDWARE,
-    INPAINT_FAMILIES,
     LICENCES,
     REGISTRY,
     FamilySpec,
 )
-from retouch.planner.request import SAM_SOURCES
-from retouch.planner.rules import ADJUST_RULES, TASK_RULES, Decide, Rule
-from retouch.planner.schema import (
+from retouch.planner.context import BBOX_SMALL, apply, matches, rule_context
+from retouch.planner.contract.changes import strength_sweep
+from retouch.planner.contract.errors import PlanError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.request import SAM_SOURCES
+from retouch.planner.contract.schema import (
     ControlNetPlan,
     CropPlan,
     EditPlan,
@@ -35,100 +33,12 @@ from retouch.planner.schema import (
     RuleHit,
     WorkSize,
 )
-from retouch.planner.words import understood
-
-BBOX_SMALL = 0.35  # crop when the mask's bounding box covers at most this fraction of the image
-MASK_SIZES = [(0.01, "tiny"), (0.10, "small"), (0.35, "medium"), (1.01, "large")]
-
-
-def _matches(rule: Rule, ctx: dict[str, Any]) -> bool:
-    for key, want in rule.when.items():
-        have = ctx.get(key)
-        if isinstance(want, list):
-            if have not in want:
-                return False
-        elif have != want:
-            return False
-    return True
-
-
-def _context(
-    request: EditRequest, facts: ImageFacts, it: intent_mod.Intent, canvas: str | None
-) -> dict[str, Any]:
-    prefs = request.preferences
-    if canvas is not None:
-        region = "canvas"
-    elif request.mask is not None:
-        region = "mask"
-    elif request.sam is not None and not request.sam.empty:
-        region = "sam"
-    else:
-        region = "none"
-    allowed = set(prefs.families) if prefs.families else set(REGISTRY)
-    masked = any("inpaint" in REGISTRY[f].modes for f in allowed)  # words make a region only then
-    face, named = facewords.targets(it, request.sam.text if request.sam else None, region) if masked else (None, None)  # fmt: skip
-    region = "sam" if named is not None or face is not None else region
-    if facts.mask_area is None or region == "canvas":
-        mask_size = "unknown" if region == "sam" else None
-    else:
-        mask_size = next(name for upper, name in MASK_SIZES if facts.mask_area < upper)
-    return {
-        "intent": "extend" if region == "canvas" else it.kind,
-        "region": region,
-        "mask_size": mask_size,
-        "bbox_small": facts.mask_bbox_area is not None and facts.mask_bbox_area <= BBOX_SMALL,
-        "priority": "quality" if it.quality_max else prefs.priority,
-        "hardware": prefs.hardware,
-        "scene": bool(request.scene and request.scene.strip()),
-        "touch": it.touch,
-        "inpaint_allowed": bool(allowed & set(INPAINT_FAMILIES)),
-        "ddpm_allowed": "ddpm" in allowed,
-        "reference": request.guidance is not None,
-        "allowed": allowed,
-        "licence": prefs.licence,
-        "mode": None,
-        "controlnet": False,
-        "invert": False,
-        "executor": "diffusers",
-        "strength_near_cliff": False,
-        "strength_band": None,
-        "canvas": canvas,
-        "named": named is not None,
-        "text_target": named,
-        "face_target": face,
-        "big_image": False,
-        "long_side": max(facts.out_width, facts.out_height),
-    }
-
-
-def _apply(decisions: dict[str, Any], d: Decide, ctx: dict[str, Any]) -> None:
-    for key, value in d.model_dump(exclude_none=True).items():
-        decisions[key] = value
-    if "controlnet" in d.model_fields_set and d.controlnet is None:
-        decisions.pop("controlnet", None)
-    ctx["mode"] = decisions.get("mode")
-    ctx["controlnet"] = "controlnet" in decisions
-    ctx["invert"] = decisions.get("invert", False)
-    ctx["executor"] = decisions.get("executor", "diffusers")
-    strength = decisions.get("strength")
-    ctx["strength_near_cliff"] = strength is not None and 0.45 <= strength <= 0.65
-    ctx["strength_band"] = (
-        None
-        if strength is None
-        else "low"
-        if strength < 0.45
-        else "cliff"
-        if strength <= 0.65
-        else "restyle"
-        if strength <= 0.8
-        else "high"
-    )
-    first = next(
-        (f for f in decisions.get("families", []) if ctx["mode"] in REGISTRY[f].modes), None
-    )
-    ctx["big_image"] = (
-        first is not None and ctx["long_side"] > 2 * REGISTRY[first].native_resolution
-    )
+from retouch.planner.language import faces as face_words
+from retouch.planner.language import intent as intent_mod
+from retouch.planner.language import picks, prompts
+from retouch.planner.language.attribution import understood
+from retouch.planner.latency import estimate
+from retouch.planner.rules import ADJUST_RULES, TASK_RULES
 
 
 def _choose_family(
@@ -240,16 +150,16 @@ def decide(
     if canvas is None and (words := words_canvas(request, facts, it, 8)) is not None:
         request, facts = with_canvas(request, facts, words)
         canvas = "words"
-    ctx = _context(request, facts, it, canvas)
+    ctx = rule_context(request, facts, it, canvas)
     decisions: dict[str, Any] = {}
     # 2. the first matching task rule decides the approach
-    task = next(r for r in TASK_RULES if _matches(r, ctx))
-    _apply(decisions, task.then, ctx)
+    task = next(r for r in TASK_RULES if matches(r, ctx))
+    apply(decisions, task.then, ctx)
     hits = [RuleHit(id=task.id, why=task.why)]
     # 3. every matching adjustment rule applies, in order
     for rule in ADJUST_RULES:
-        if _matches(rule, ctx):
-            _apply(decisions, rule.then, ctx)
+        if matches(rule, ctx):
+            apply(decisions, rule.then, ctx)
             hits.append(RuleHit(id=rule.id, why=rule.why))
     return it, ctx, decisions, hits
 
@@ -310,7 +220,9 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         text=named.text if named else face.words if face else None,
         pick=named.pick if named else face.pick if face else None,
         part=face.part if face else None,
-        note=facewords.mask_note(face) if face else _mask_note(source, sam_model, decisions, named),
+        note=face_words.mask_note(face)
+        if face
+        else _mask_note(source, sam_model, decisions, named),
     )
     controlnet = None
     if "controlnet" in decisions:
@@ -336,7 +248,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     work = work_size(mode, executor, crop, facts, spec)
     warn_prompt = bool(decisions.get("warn_prompt"))
     qa = checklist.checklist(mode, strength, warn_prompt, has_region, ctx["intent"], source)
-    qa += checklist.identity_items(mode, has_region, source, facewords.changes_face(request.edit))
+    qa += checklist.identity_items(mode, has_region, source, face_words.changes_face(request.edit))
     warnings = []
     if warn_prompt:
         warnings.append(

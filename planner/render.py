@@ -8,10 +8,10 @@ import shlex
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from retouch.planner.atomic import atomic_write
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.atomic import atomic_write
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import EditPlan
 
 DOC_NAME = "skill-editing-pipeline.md"
 PLAN_NAME = "plan.json"

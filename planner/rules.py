@@ -7,7 +7,7 @@ How it is applied (planner/plan.py):
    overrides an earlier one's for the same field.
 
 ``when`` keys (all given keys must match; a list means "any of"):
-  intent       what the words ask for (planner/intent.py): remove, replace-sky, replace-background,
+  intent       what the words ask for (planner/language/intent.py): remove, replace-sky, replace-background,
                replace-object, add, attribute, relight, restyle, fix-hand, fix-face, extend, move,
                rotate, view, global, generic
   region       where the edit is: mask (given), sam (points/box, or the object named in words),
@@ -21,7 +21,7 @@ How it is applied (planner/plan.py):
   touch        degree words: light (slightly) | normal | strong (much, very) | heavy (completely)
   mode         the mode decided so far;  controlnet: whether one is planned
   inpaint_allowed / ddpm_allowed   whether the family allow-list permits those families
-  reference    a reference image was given (request guidance.image; planner/reference.py)
+  reference    a reference image was given (request guidance.image; planner/catalog/reference.py)
   strength_near_cliff              SDEdit strength within 0.45..0.65
   strength_band                    SDEdit strength: low (<0.45), cliff, restyle (0.65..0.8), high
 """
@@ -31,8 +31,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.reference import REFERENCE_FAMILIES
-from retouch.planner.schema import Family, Mode
+from retouch.planner.catalog.reference import REFERENCE_FAMILIES
+from retouch.planner.contract.schema import Family, Mode
 
 
 class Decide(BaseModel):

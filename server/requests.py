@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from pydantic import ValidationError
-from retouch.planner.errors import InputError
-from retouch.planner.schema import (
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import (
     EditGuidance,
     EditRequest,
     Extend,
@@ -71,7 +71,7 @@ def check_reference(path: str) -> str:
     """A --reference path, checked before anything plans or loads: a readable image file.
     InputError for a version reference (the caller resolves those with --session), a missing
     file or a file that is not an image."""
-    from retouch.planner.imageio import open_image
+    from retouch.planner.contract.imageio import open_image
 
     if not path.strip():
         raise InputError("--reference is empty; give the path of an image")

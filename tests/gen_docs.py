@@ -4,7 +4,7 @@
     docs/tools.md      every MCP tool a client lists: name, title, description, arguments with types,
                        from the server's own tools/list (server/mcp/app.py's build_server)
     docs/rules.md      the planner's rule table, TASK_RULES then ADJUST_RULES (planner/rules.py)
-    docs/families.md   the model families (planner/registry.py: REGISTRY, LICENCES)
+    docs/families.md   the model families (planner/catalog/registry.py: REGISTRY, LICENCES)
 
 Run ``.venv/bin/python tests/gen_docs.py`` after changing a command, a tool, a rule or a family,
 and commit the pages with the change; ``--check`` only says which pages are stale (exit 1).
@@ -182,9 +182,9 @@ def rules_page() -> str:
 
 
 def families_page() -> str:
-    from retouch.planner.registry import LICENCES, REGISTRY
+    from retouch.planner.catalog.registry import LICENCES, REGISTRY
 
-    parts = [_header("Model families", "planner/registry.py")]
+    parts = [_header("Model families", "planner/catalog/registry.py")]
     rows = []
     for family, spec in REGISTRY.items():
         licence = LICENCES.get(family)

@@ -66,7 +66,7 @@ def test_the_tools_page_has_every_tool_and_argument() -> None:
 
 
 def test_the_rules_and_families_pages_have_every_entry() -> None:
-    from retouch.planner.registry import REGISTRY
+    from retouch.planner.catalog.registry import REGISTRY
     from retouch.planner.rules import ADJUST_RULES, TASK_RULES
 
     rules = re.findall(r"^\| `([\w-]+)` \|", rendered("rules.md"), re.M)

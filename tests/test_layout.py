@@ -120,6 +120,46 @@ def test_every_package_says_what_it_holds_and_may_import() -> None:
             )
 
 
+ROOMS = {  # a planner room -> the planner rooms it may import (planner/*/__init__.py say why)
+    "contract": {"contract"},
+    "language": {"contract", "language"},
+    "catalog": {"contract", "language", "catalog"},
+}
+
+
+def _room_violations(room: str) -> dict[str, list[str]]:
+    bad = {}
+    for path in (ROOT / "planner" / room).rglob("*.py"):
+        rooms = {
+            n.split(".")[2] if n.count(".") >= 2 else ""
+            for n in _imported_names(path)
+            if n.startswith("retouch.planner")
+        }
+        if found := sorted(rooms - ROOMS[room]):
+            bad[str(path.relative_to(ROOT))] = found
+    return bad
+
+
+def test_planner_rooms_import_only_downward() -> None:
+    """The contract imports no other room; language only the contract; the catalog those two.
+    Planning (planner/*.py at the top) may import every room."""
+    for room in ROOMS:
+        assert not _room_violations(room), (
+            f"planner/{room} imports a room above it: {_room_violations(room)}"
+        )
+
+
+def test_no_module_named_only_words() -> None:
+    """Module names say what they hold: none is called just "words" (issue 29)."""
+    vague = sorted(
+        str(p.relative_to(ROOT))
+        for pkg in PACKAGES
+        for p in (ROOT / pkg).rglob("*.py")
+        if "words" in p.stem
+    )
+    assert not vague, f"modules named for words, not for what they hold: {vague}"
+
+
 def test_pyproject_lists_every_package() -> None:
     """Each folder with an ``__init__.py`` is installed under ``retouch`` (pyproject's list is
     explicit because the folders are mapped onto ``retouch.*``; a folder left off would be missing

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 from PIL import Image
-from retouch.planner.extras import EXTRAS, install_line
+from retouch.planner.contract.extras import EXTRAS, install_line
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_MODELS = ROOT / "tests" / "support" / "no_models"

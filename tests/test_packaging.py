@@ -125,7 +125,7 @@ async def test_the_wheel_serves_its_skill_and_runs_the_demo(
 
 
 def test_no_skills_is_an_error_at_start_up(tmp_path: Path) -> None:
-    from retouch.planner.errors import ModelMissingError
+    from retouch.planner.contract.errors import ModelMissingError
     from retouch.server.mcp.skills import SkillsExtension
 
     with pytest.raises(ModelMissingError, match="no skills to serve"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from retouch.planner.errors import ModelMissingError
+from retouch.planner.contract.errors import ModelMissingError
 
 Box = tuple[int, int, int, int]  # XYXY pixels, exclusive end
 

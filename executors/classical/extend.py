@@ -16,8 +16,8 @@ the band must hold enough background, not too structured, to copy from.
 from __future__ import annotations
 
 import numpy as np
-from retouch.planner.errors import ModelMissingError, PlanError
-from retouch.planner.schema import Extend
+from retouch.planner.contract.errors import ModelMissingError, PlanError
+from retouch.planner.contract.schema import Extend
 
 Box = tuple[int, int, int, int]  # XYXY pixels, exclusive end
 

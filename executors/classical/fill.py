@@ -27,8 +27,8 @@ from retouch.executors.classical.exemplar import (
     hole_box,
     patchmatch_inpaint,
 )
-from retouch.planner.errors import InputError
-from retouch.planner.schema import Extend
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import Extend
 
 Method = Literal["patchmatch", "telea", "ns"]
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from PIL import Image
 from retouch.executors.diffusion.steps import StepReporter
-from retouch.planner.errors import ExecutorError, InputError, RetouchError
-from retouch.planner.hints import hint
+from retouch.planner.contract.errors import ExecutorError, InputError, RetouchError
+from retouch.planner.contract.hints import hint
 
 
 class PipelineExecutor:

@@ -30,7 +30,7 @@ from retouch.executors.diffusion.calls import (
     pipeline_args,
     run_pipeline,
 )
-from retouch.planner.errors import ExecutorError
+from retouch.planner.contract.errors import ExecutorError
 
 BASESIZE = 1024  # the pipeline's bucket table
 

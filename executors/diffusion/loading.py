@@ -33,11 +33,11 @@ from retouch.executors.diffusion.pipelines import (
     article,
     pipeline_for,
 )
-from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
-from retouch.planner.hints import hint
-from retouch.planner.modelref import looks_like_path as _looks_like_path
-from retouch.planner.registry import REGISTRY, fetch_text
-from retouch.planner.schema import EditPlan, Family
+from retouch.planner.catalog.modelref import looks_like_path as _looks_like_path
+from retouch.planner.catalog.registry import REGISTRY, fetch_text
+from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import EditPlan, Family
 
 DOWNLOAD_ENV = "RETOUCH_ALLOW_DOWNLOAD"
 CACHE_SIZE_ENV = "RETOUCH_PIPELINE_CACHE"  # how many loaded pipelines to keep (default 2)

@@ -25,7 +25,7 @@ from retouch.executors.diffusion.calls import (
     generator,
     run_pipeline,
 )
-from retouch.planner.errors import ExecutorError
+from retouch.planner.contract.errors import ExecutorError
 
 TARGET_AREA = 1024 * 1024
 

@@ -1,6 +1,6 @@
 """Step-distillation LoRAs (Qwen-Image-Lightning): finding one on this machine, fusing it on load.
 
-A LoRA of ``retouch.planner.registry.LORAS`` is used when its file is here, for the model it was
+A LoRA of ``retouch.planner.catalog.registry.LORAS`` is used when its file is here, for the model it was
 distilled from only (the 2509 LoRA with Qwen-Image-Edit-2509, not 2511; none with klein):
 
 - ``$RETOUCH_LORA``: a LoRA file, or a folder holding LoRA files (the downloaded repo); it wins
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
-from retouch.planner.registry import LORA_SUFFIXES, LORAS, Lora
-from retouch.planner.schema import Family
+from retouch.planner.catalog.registry import LORA_SUFFIXES, LORAS, Lora
+from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.contract.schema import Family
 
 LORA_ENV = "RETOUCH_LORA"
 OFF = ("none", "off", "0", "no", "false")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retouch.planner.schema import Family, Mode
+from retouch.planner.contract.schema import Family, Mode
 
 LoadOption = tuple[str, bool | int | float | str]
 

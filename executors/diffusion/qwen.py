@@ -33,7 +33,7 @@ from retouch.executors.diffusion.calls import (
     pipeline_args,
     run_pipeline,
 )
-from retouch.planner.errors import ExecutorError
+from retouch.planner.contract.errors import ExecutorError
 
 TARGET_AREA = 1024 * 1024  # the inpaint pipeline's fixed working area
 

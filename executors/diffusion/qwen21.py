@@ -27,7 +27,7 @@ from retouch.executors.diffusion.calls import (
     pipeline_args,
     run_pipeline,
 )
-from retouch.planner.errors import ExecutorError
+from retouch.planner.contract.errors import ExecutorError
 
 
 def qwen21_size(size: tuple[int, int], native: int = 1024) -> tuple[int, int]:

@@ -5,7 +5,7 @@ refused where the model that runs would ignore it.
     check_takes_reference(plan, ...)                          InputError / ModelMissingError when
                                                               the executor or family takes none
 
-Which (family, mode) takes a reference is planner data (planner/reference.py). The reference goes
+Which (family, mode) takes a reference is planner data (planner/catalog/reference.py). The reference goes
 to the model whole, at its own size: each pipeline sizes extra images itself (Qwen-Image-Edit Plus
 to ~1024^2 and ~384^2, klein to at most 1 MP with sides floored to 16), so it never has to match the
 source. What klein's image processor refuses (a side under 64 px, an aspect over 8:1) is refused
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 from retouch.executors.images import modes as imagemodes
-from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.hints import hint
-from retouch.planner.imageio import open_image
-from retouch.planner.reference import REFERENCE_FAMILIES, takes_reference
-from retouch.planner.schema import EditPlan
+from retouch.planner.catalog.reference import REFERENCE_FAMILIES, takes_reference
+from retouch.planner.contract.errors import InputError, ModelMissingError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.imageio import open_image
+from retouch.planner.contract.schema import EditPlan
 
 MIN_SIDE = 64  # Flux2ImageProcessor.check_image_input: min_side_length
 MAX_ASPECT = 8  # and max_aspect_ratio

@@ -34,11 +34,11 @@ from retouch.executors.diffusion.steps import StepReporter
 from retouch.executors.diffusion.variants import Ran, licence_change, lora_for, run_settings
 from retouch.executors.images import crop
 from retouch.executors.images.composite import color_match
-from retouch.planner import sizes
-from retouch.planner.errors import ExecutorError
-from retouch.planner.plan import BBOX_SMALL
-from retouch.planner.registry import REGISTRY
-from retouch.planner.schema import EditPlan
+from retouch.planner.catalog.registry import REGISTRY
+from retouch.planner.context import BBOX_SMALL
+from retouch.planner.contract.errors import ExecutorError
+from retouch.planner.contract.schema import EditPlan
+from retouch.planner.language import sizes
 
 
 @dataclass

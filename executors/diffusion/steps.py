@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from retouch.planner.errors import ExecutorError
+from retouch.planner.contract.errors import ExecutorError
 
 ProgressFn = Callable[[int, int], None]
 

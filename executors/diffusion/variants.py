@@ -1,6 +1,6 @@
 """What a model run actually uses when it differs from the plan: a variant's steps, a fixed size.
 
-The plan's steps and guidance are the family's defaults (planner/registry.py ``REGISTRY``). When the
+The plan's steps and guidance are the family's defaults (planner/catalog/registry.py ``REGISTRY``). When the
 weights on this machine are a published variant of the family (``VARIANTS``: LongCat-Image-Edit
 Turbo at 8 steps, FLUX.2 klein base at 50 with CFG), the run uses the variant's steps and text
 guidance, unless the request set ``steps`` itself. A variant is recognised by the model id, or by a
@@ -23,10 +23,10 @@ from typing import Any
 from retouch.executors.diffusion.loading import ModelRef
 from retouch.executors.diffusion.lora import LORA_ENV, LoraRef, find_lora
 from retouch.executors.images.crop import Tile
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
-from retouch.planner.registry import LICENCES, VARIANTS, Variant
-from retouch.planner.schema import Degradation, EditPlan
+from retouch.planner.catalog.registry import LICENCES, VARIANTS, Variant
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import Degradation, EditPlan
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from retouch.executors.diffusion.calls import (
     pipeline_args,
     run_pipeline,
 )
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
 
 
 class ZImageExecutor(FluxExecutor):

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from retouch.executors.qa.faces import FaceBox, best_face
 from retouch.executors.qa.pose import JOINTS, draw_skeleton
-from retouch.planner.errors import InputError
-from retouch.planner.registry import REGISTRY
+from retouch.planner.catalog.registry import REGISTRY
+from retouch.planner.contract.errors import InputError
 
 SIDE = 512
 MASK_GROW = 0.15
@@ -98,7 +98,7 @@ def write_faces(out: Path) -> list[Path]:
     returns the paths of tasks.jsonl and arms.json."""
     import skimage.data
     from PIL import Image
-    from retouch.planner.atomic import atomic_write
+    from retouch.planner.contract.atomic import atomic_write
 
     out.mkdir(parents=True, exist_ok=True)
     photo = Image.fromarray(skimage.data.astronaut()).convert("RGB")

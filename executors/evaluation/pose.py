@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from retouch.executors.evaluation.base import Loaded, Metric, Scored, Scorer, ScorerOptions, Skip
 from retouch.executors.qa import pose
-from retouch.planner.errors import ModelMissingError
+from retouch.planner.contract.errors import ModelMissingError
 
 PCK = "pose-pck@0.1"
 DISTANCE = "pose-distance"

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from retouch.executors.faces import models
 from retouch.executors.segment.lru import Lru
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 MIN_HOG_SCORE = 0.3
 """HOG windows scoring less are not faces (see the module docstring for the measurement)."""

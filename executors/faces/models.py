@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.errors import ModelMissingError
+from retouch.planner.contract.errors import ModelMissingError
 
 FACES_INSTALL = "pip install 'retouch[faces]'"
 MODELS_ENV = "RETOUCH_FACE_MODELS"

@@ -20,7 +20,7 @@ from typing import get_args
 import numpy as np
 from retouch.executors.faces.detect import Face, check_rgb
 from retouch.executors.faces.landmarks import PARTS68, eye_centres, landmarks
-from retouch.planner.facewords import FacePart
+from retouch.planner.language.faces import FacePart
 
 PARTS: tuple[str, ...] = get_args(FacePart)
 PART_MODEL: dict[str, int] = {

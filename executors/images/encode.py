@@ -35,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from retouch.planner.atomic import atomic_write
-from retouch.planner.errors import InputError
-from retouch.planner.imageio import bit_depth, deep_pixels
+from retouch.planner.contract.atomic import atomic_write
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.imageio import bit_depth, deep_pixels
 
 FORMATS = {
     ".png": "PNG",

@@ -27,7 +27,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 from PIL import Image
-from retouch.planner.atomic import atomic_write
+from retouch.planner.contract.atomic import atomic_write
 
 ORA_VERSION = "0.0.5"
 ORA_MIMETYPE = b"image/openraster"

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from retouch.planner.errors import InputError
-from retouch.planner.imageio import array_to_mask, mask_to_array
-from retouch.planner.schema import Extend, MaskPlan
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.imageio import array_to_mask, mask_to_array
+from retouch.planner.contract.schema import Extend, MaskPlan
 
 LARGE_PX = 64
 """Above this radius, dilate by a distance transform (linear in pixels) instead of a kernel."""
@@ -31,7 +31,7 @@ def _cv2():  # type: ignore[no-untyped-def]
     try:
         import cv2
     except ImportError as exc:  # pragma: no cover - cv2 is a hard dependency
-        from retouch.planner.errors import ModelMissingError
+        from retouch.planner.contract.errors import ModelMissingError
 
         raise ModelMissingError("OpenCV is missing: pip install opencv-python-headless") from exc
     return cv2

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from retouch.planner.errors import InputError
-from retouch.planner.imageio import deep_pixels, with_deep_pixels
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.imageio import deep_pixels, with_deep_pixels
 
 KEPT_INFO = ("icc_profile", "dpi", "transparency", "exif")
 SIXTEEN = ("I;16", "I;16B", "I;16L", "I;16N")

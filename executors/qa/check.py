@@ -21,8 +21,8 @@ from retouch.executors.qa import content, fidelity
 from retouch.executors.qa import measures as m
 from retouch.executors.qa.report import QAReport, QAResult, finish
 from retouch.planner import checklist as cl
-from retouch.planner.errors import InputError
-from retouch.planner.schema import Degradation, EditPlan, Fix, QAItem
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import Degradation, EditPlan, Fix, QAItem
 
 # --------------------------------------------------------------------------------------- pixels in
 
@@ -370,7 +370,7 @@ def _with_identity(
     """``items`` plus ``identity`` when a masked edit's region touches a face the face models find
     in the source: a mask file or a SAM mask over a face is known only when it runs."""
     from retouch.executors.qa.identity import touches_face
-    from retouch.planner.facewords import changes_face
+    from retouch.planner.language.faces import changes_face
 
     if full is None or full.region.all() or any(i.id == "identity" for i in items):
         return items

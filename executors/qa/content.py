@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from retouch.executors.qa.measures import Frame, grey
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.schema import EditPlan
 
 WORK_SIDE = 256  # long side (px) of the region's window that `changed` runs at
 FLOOR = 2.0  # grey levels: the least change a plain fill is credited with (a flat region)

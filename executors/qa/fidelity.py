@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 from retouch.executors.images.encode import kind, read_back
-from retouch.planner.imageio import bit_depth
+from retouch.planner.contract.imageio import bit_depth
 
 Held = tuple[tuple[int, int], str, int, str]
 """What a result holds: size (W, H), mode (RGB;16 / RGBA;16 for 16-bit colour), bits per channel

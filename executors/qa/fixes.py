@@ -3,7 +3,7 @@
 ``apply_fixes(plan, report)`` is what the retry loop
 (executors/qa/retry.py) and ``retouch check --fixed-out`` call. A fix is a list of ``PlanChange``
 (dotted field, set / add / multiply, operand), applied with the one plan-change semantics of
-planner/changes.py (the MCP overrides' and compare arms' too): a change is clamped to the field's
+planner/contract/changes.py (the MCP overrides' and compare arms' too): a change is clamped to the field's
 bounds, and one that cannot apply (adding to a null field, e.g. image guidance for a family
 without it) is left out.
 """
@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from retouch.executors.qa.report import QAReport
 from retouch.planner import checklist as cl
-from retouch.planner.changes import apply_change, strength_sweep
-from retouch.planner.errors import InputError, PlanError
-from retouch.planner.hints import hint
-from retouch.planner.schema import EditPlan, PlanChange, RuleHit
+from retouch.planner.contract.changes import apply_change, strength_sweep
+from retouch.planner.contract.errors import InputError, PlanError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import EditPlan, PlanChange, RuleHit
 
 
 def _apply_change(data: dict, change: PlanChange, check_id: str) -> bool:
     """Apply one change to a plan dict in place with the one plan-change semantics
-    (planner/changes.py: clamped to LIMITS, skipped on a null field). Returns whether the value
+    (planner/contract/changes.py: clamped to LIMITS, skipped on a null field). Returns whether the value
     changed."""
     try:
         return bool(apply_change(data, change))

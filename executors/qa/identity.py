@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from retouch.executors.qa.faces import FaceBox
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 SFACE_SIDE = 112
 LBPH_SIDE = 96

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.contract.errors import InputError, ModelMissingError
 
 JOINTS = ("nose", "neck", "right shoulder", "right elbow", "right wrist", "left shoulder",
           "left elbow", "left wrist", "right hip", "right knee", "right ankle", "left hip",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.schema import Degradation, Fix
+from retouch.planner.contract.schema import Degradation, Fix
 
 
 class QAResult(BaseModel):

@@ -14,8 +14,8 @@ from typing import Any
 
 from retouch.executors.qa.fixes import apply_fixes
 from retouch.executors.qa.report import QAReport
-from retouch.planner.errors import InputError
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import EditPlan
 
 MAX_RETRIES_LIMIT = 10  # each retry is a full diffusion run; more than this is a runaway loop
 

@@ -21,7 +21,7 @@ FACE_IN_REGION = 0.3  # a face is in the new area when this share of its box is 
 def _faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Face boxes (XYXY) in ``rgb``: dlib's HOG detector (executors.faces), or the scikit-image
     cascade (executors/qa/faces.py) where dlib is not installed."""
-    from retouch.planner.errors import ModelMissingError
+    from retouch.planner.contract.errors import ModelMissingError
 
     try:
         from retouch.executors.faces import detect_faces

@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.registry import SAM3_HINT, SAM3_HINTS, SAM3_ID
+from retouch.planner.catalog.registry import SAM3_HINT, SAM3_HINTS, SAM3_ID
+from retouch.planner.contract.errors import InputError, ModelMissingError
 
 Kind = Literal["sam1", "sam2", "sam3"]
 CHECKPOINT_ENV = "RETOUCH_SAM_CHECKPOINT"

@@ -4,14 +4,14 @@ clicks/box -> SAM 1, SAM 2.1 or GrabCut.
     segment(image, prompt, checkpoint=..., pick=..., instance=...) -> MaskResult
 
 Which model (nothing is downloaded):
-- words that name a face or a face part (planner/facewords.py: "her face", "his glasses", "the
+- words that name a face or a face part (planner/language/faces.py: "her face", "his glasses", "the
   mouth of the man on the left"): the face models (faces.py, the faces extra), never SAM 3; the
   faces found are the instances. Without the faces extra, SAM 3 when it is there, else a
   ModelMissingError naming both.
 - other words (``prompt.text``): SAM 3 (sam3.py) from ``checkpoint``, $RETOUCH_SAM_CHECKPOINT or the
   Hugging Face cache (checkpoints.find_sam3); never GrabCut: without SAM 3 it is a
   ModelMissingError naming the model and the alternatives. Every instance found is returned; the
-  mask is the ones ``instance`` (an id or "all") or ``pick`` (planner/picks.py) chooses.
+  mask is the ones ``instance`` (an id or "all") or ``pick`` (planner/language/picks.py) chooses.
 - clicks and a box: ``checkpoint`` or $RETOUCH_SAM_CHECKPOINT, told apart by its files: a SAM 1
   .pth (sam.py) or a SAM 2.1 transformers folder (sam2.py); neither -> GrabCut (grabcut.py), which
   says so in its note.
@@ -25,11 +25,11 @@ import numpy as np
 from PIL import Image
 from retouch.executors.segment import checkpoints, instances
 from retouch.executors.segment.prompts import MaskResult, check_prompt, to_rgb
-from retouch.planner import facewords
-from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
-from retouch.planner.hints import hint
-from retouch.planner.registry import SAM_CHECKPOINT_HINT, SAM_CHECKPOINT_HINTS
-from retouch.planner.schema import SamPrompt
+from retouch.planner.catalog.registry import SAM_CHECKPOINT_HINT, SAM_CHECKPOINT_HINTS
+from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import SamPrompt
+from retouch.planner.language import faces as face_words
 
 
 def segment(
@@ -62,7 +62,7 @@ def segment(
         instances.parse_pick(pick)
     # 2. face words -> the face models; other words -> SAM 3
     if prompt.text is not None:
-        face = facewords.read(prompt.text)
+        face = face_words.read(prompt.text)
         if face is not None:
             return _from_face_words(rgb, face, checkpoint, device, pick, instance)
         return _from_words(rgb, prompt.text, checkpoint, device, pick, instance)
@@ -136,7 +136,7 @@ def _from_words(
 
 def _from_face_words(
     rgb: np.ndarray,
-    face: facewords.FaceTarget,
+    face: face_words.FaceTarget,
     checkpoint: str | None,
     device: str | None,
     pick: str | None,

@@ -16,10 +16,10 @@ import numpy as np
 from PIL import Image
 from retouch.executors.images import masks
 from retouch.executors.images import modes as imagemodes
-from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.hints import hint
-from retouch.planner.imageio import read_mask
-from retouch.planner.schema import EditPlan, SamPrompt
+from retouch.planner.contract.errors import InputError, ModelMissingError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.imageio import read_mask
+from retouch.planner.contract.schema import EditPlan, SamPrompt
 
 
 def canvas_size(plan: EditPlan, size: tuple[int, int]) -> tuple[int, int]:

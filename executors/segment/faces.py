@@ -1,5 +1,5 @@
 """Face and face-part masks from words, without SAM 3: the face models (``retouch.executors.faces``)
-find every face, the words' part (planner/facewords.py) is drawn from each face's landmarks, and
+find every face, the words' part (planner/language/faces.py) is drawn from each face's landmarks, and
 the words' pick chooses among the faces as it chooses among SAM 3's instances (instances.py).
 
     face_mask(rgb, part, pick) -> MaskResult   method "face"; instances = the faces found
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from retouch.executors.segment import instances
 from retouch.executors.segment.prompts import Instance, MaskResult
-from retouch.planner.errors import ExecutorError
-from retouch.planner.hints import hint
+from retouch.planner.contract.errors import ExecutorError
+from retouch.planner.contract.hints import hint
 
 
 def face_instances(rgb: np.ndarray, part: str) -> list[Instance]:

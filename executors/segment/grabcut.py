@@ -46,8 +46,8 @@ import numpy as np
 from PIL import Image
 from retouch.executors.images import masks
 from retouch.executors.segment.prompts import MaskResult, check_prompt, to_rgb
-from retouch.planner.errors import InputError
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import SamPrompt
 
 POINT_MARGIN = 0.15  # box margin around points-only prompts, as a fraction of the short side
 LOW_CONFIDENCE = 0.3  # under this the mask is probably not the object (see the module docstring)

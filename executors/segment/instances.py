@@ -1,4 +1,4 @@
-"""Choosing among the instances SAM 3 found: a pick from words (planner/picks.py) or an id.
+"""Choosing among the instances SAM 3 found: a pick from words (planner/language/picks.py) or an id.
 
     choose(instances, pick, size)     pick -> instance ids ("left" -> the leftmost, "all" -> every one)
     select(instances, instance)       --instance N | all -> ids, checked against what was found
@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 from retouch.executors.segment.prompts import Instance
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
-from retouch.planner.picks import ORDERS
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
+from retouch.planner.language.picks import ORDERS
 
 Key = Callable[[Instance], float]
 

@@ -12,9 +12,9 @@ from typing import Literal
 
 import numpy as np
 from PIL import Image
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import SamPrompt
 
 
 @dataclass

@@ -32,10 +32,10 @@ from retouch.executors.segment.prompts import (
     image_key,
     to_rgb,
 )
-from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.hints import hint
-from retouch.planner.registry import SAM_CHECKPOINT_HINT, SAM_CHECKPOINT_HINTS
-from retouch.planner.schema import SamPrompt
+from retouch.planner.catalog.registry import SAM_CHECKPOINT_HINT, SAM_CHECKPOINT_HINTS
+from retouch.planner.contract.errors import InputError, ModelMissingError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import SamPrompt
 
 if TYPE_CHECKING:
     from segment_anything.modeling import Sam

@@ -25,8 +25,8 @@ from retouch.executors.segment.prompts import (
     to_rgb,
 )
 from retouch.executors.segment.sam3 import pick_device
-from retouch.planner.errors import InputError
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import SamPrompt
 
 if TYPE_CHECKING:
     from transformers import Sam2Model, Sam2Processor

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 from retouch.executors.segment.lru import Lru
 from retouch.executors.segment.prompts import Instance, image_key, to_rgb
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 if TYPE_CHECKING:
     from transformers import Sam3Model, Sam3Processor

@@ -29,7 +29,7 @@ from functools import lru_cache
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from retouch.executors.toy.sampler import DDPMSampler, NoiseSchedule, Resampling
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from torch import Tensor, nn
 
 DIMS = 5

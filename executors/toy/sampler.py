@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.errors import ExecutorError, InputError
+from retouch.planner.contract.errors import ExecutorError, InputError
 from torch import Tensor
 
 EpsFn = Callable[[Tensor, Tensor], Tensor]

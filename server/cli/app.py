@@ -1,7 +1,7 @@
 """The ``retouch`` command line. Each command lives in server/cli/<name>.py and registers itself.
 
 Errors: every RetouchError becomes ``error: <message> (<flags that fix it>)`` on stderr and its exit
-code (planner/errors.py; the flags rendered from its hints by server/cli/hints.py); anything unexpected becomes one line too (set RETOUCH_DEBUG=1 to see the traceback).
+code (planner/contract/errors.py; the flags rendered from its hints by server/cli/hints.py); anything unexpected becomes one line too (set RETOUCH_DEBUG=1 to see the traceback).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def get_app() -> typer.Typer:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    from retouch.planner.errors import RetouchError
+    from retouch.planner.contract.errors import RetouchError
     from retouch.server.cli.hints import error_line
 
     try:
@@ -84,7 +84,7 @@ def usage_line(exc: Exception) -> str:
 def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     """Run a command body; turn errors into one line on stderr and an exit code."""
     from pydantic import ValidationError
-    from retouch.planner.errors import RetouchError
+    from retouch.planner.contract.errors import RetouchError
     from retouch.server.cli.hints import error_line
 
     try:
@@ -105,7 +105,7 @@ def run_guarded(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a user-facing tool
         if os.environ.get("RETOUCH_DEBUG"):
             raise
-        from retouch.planner.extras import missing_extra
+        from retouch.planner.contract.extras import missing_extra
 
         if isinstance(exc, ImportError) and (missing := missing_extra(exc)) is not None:
             typer.echo(f"error: {missing}", err=True)  # a library an extra installs

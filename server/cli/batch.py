@@ -129,7 +129,7 @@ def batch_cmd(
 
 def _check(a: BatchArgs) -> list[str]:
     """Check what applies to every image before editing any; the image paths."""
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     if a.mask_dir is not None and a.text is not None:
         raise InputError("give --mask-dir or --text, not both; each image has one mask")
@@ -188,7 +188,7 @@ def edit_one(image: str, folder: Path, a: BatchArgs, progress: Any = None) -> An
     """Plan ``a.edit`` for ``image`` (with its mask from --mask-dir, or --text), and carry it out
     into ``folder`` through the edit service; the EditOutcome. Raises the RetouchError of a bad
     input or a failed run; a QA failure is in the outcome's report."""
-    from retouch.planner.imageio import open_image, read_mask
+    from retouch.planner.contract.imageio import open_image, read_mask
     from retouch.server.edits.job import EditJob, RunSettings
     from retouch.server.edits.sequence import carry_out, plan_for
     from retouch.server.requests import build_request
@@ -261,7 +261,7 @@ def _message(exc: Exception) -> str:
     """An image's error in one line, with the flags that fix it (an unexpected error re-raised
     under RETOUCH_DEBUG)."""
     from pydantic import ValidationError
-    from retouch.planner.errors import RetouchError
+    from retouch.planner.contract.errors import RetouchError
     from retouch.server.cli.hints import error_line
     from retouch.server.requests import validation_message
 
@@ -276,8 +276,8 @@ def _message(exc: Exception) -> str:
 
 def _readable(image: str) -> Any:
     """The image if it opens, else None (its contact-sheet panel is then grey)."""
-    from retouch.planner.errors import RetouchError
-    from retouch.planner.imageio import open_image
+    from retouch.planner.contract.errors import RetouchError
+    from retouch.planner.contract.imageio import open_image
 
     try:
         return open_image(image)
@@ -286,7 +286,7 @@ def _readable(image: str) -> Any:
 
 
 def _write_summary(summary: BatchSummary, out: Path) -> None:
-    from retouch.planner.atomic import atomic_write
+    from retouch.planner.contract.atomic import atomic_write
 
     atomic_write(out / "summary.json", (summary.model_dump_json(indent=2) + "\n").encode())
 

@@ -60,8 +60,8 @@ def load_inputs(
 ):  # type: ignore[no-untyped-def]
     """Read and cross-check the files. Returns (source image, result image, edit mask or None, plan or None)."""
     from retouch.executors.qa.check import regenerated_region
-    from retouch.planner.errors import InputError
-    from retouch.planner.imageio import mask_to_array, open_image
+    from retouch.planner.contract.errors import InputError
+    from retouch.planner.contract.imageio import mask_to_array, open_image
     from retouch.planner.render import load_plan
 
     plan = load_plan(plan_path) if plan_path is not None else None
@@ -122,7 +122,7 @@ def check_cmd(
     def body() -> None:
         from retouch.executors.qa.check import check
         from retouch.executors.qa.fixes import apply_fixes
-        from retouch.planner.errors import InputError, QAFailed
+        from retouch.planner.contract.errors import InputError, QAFailed
         from retouch.planner.render import write_outputs
 
         if fixed_out is not None and plan is None:

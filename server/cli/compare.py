@@ -20,7 +20,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field
 from retouch.executors.evaluation.report import report
 from retouch.executors.evaluation.scores import Direction, Score, to_csv
-from retouch.planner.schema import Hardware, PlanChange
+from retouch.planner.contract.schema import Hardware, PlanChange
 from retouch.server.cli.app import run_guarded
 from retouch.server.cli.plan import CASE_NAME, _case
 from retouch.server.edits.batch import thumbnail
@@ -41,7 +41,7 @@ class Arm(BaseModel):
 def read_arms(path: Path) -> list[Arm]:
     """ARMS.json: a list of at least one arm with distinct names; InputError otherwise."""
     from pydantic import TypeAdapter, ValidationError
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
     from retouch.server.requests import validation_message
 
     try:
@@ -61,8 +61,8 @@ def read_arms(path: Path) -> list[Arm]:
 def read_tasks(path: Path) -> tuple[list[tuple[str, Any, str | None]], list[str]]:
     """TASKS.jsonl as (name, EditRequest, control path) per good line, and one error per bad line."""
     from pydantic import ValidationError
-    from retouch.planner.errors import RetouchError
-    from retouch.planner.schema import EditRequest
+    from retouch.planner.contract.errors import RetouchError
+    from retouch.planner.contract.schema import EditRequest
     from retouch.server.requests import validation_message
 
     base = path.resolve().parent
@@ -169,7 +169,7 @@ def run_compare(a: CompareArgs) -> None:
     """The command's body: the example, or check, run every task under every arm, write."""
     from retouch.executors.evaluation import scorers
     from retouch.executors.evaluation.base import ScorerOptions
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
     from retouch.server.cli.evaluation import write_example
 
     if a.example is not None:
@@ -211,7 +211,7 @@ def _task_row(
 ) -> list[Any]:
     """Run one task under every arm and score it; its sheet row (source, then each arm's result
     or None). A failed run never stops the rest: its error is told once in full per arm."""
-    from retouch.planner.imageio import open_image
+    from retouch.planner.contract.imageio import open_image
     from retouch.server.cli.hints import error_line
 
     row: list[Any] = [None]
@@ -248,7 +248,7 @@ def _task_row(
 def _write(a: CompareArgs, table: Table, failures: list[str], measure: Any) -> None:
     """DIR/scores.csv, DIR/report.md and DIR/sheet.png."""
     from retouch.executors.evaluation import scorers
-    from retouch.planner.atomic import atomic_write
+    from retouch.planner.contract.atomic import atomic_write
     from retouch.server.cli.evaluation import skipped_text
     from retouch.server.edits.files import save_image
 
@@ -280,8 +280,8 @@ def _run(
     """Plan ``request`` for ``hardware``, apply the arm's changes, and carry it out through the
     edit service into folder/<arm>/ (result, plan, QA, provenance, comparison). Returns (the
     EditOutcome, [(metric, value, direction)]): each QA value and the seconds."""
-    from retouch.planner.changes import apply_changes
-    from retouch.planner.imageio import open_image, read_mask
+    from retouch.planner.contract.changes import apply_changes
+    from retouch.planner.contract.imageio import open_image, read_mask
     from retouch.server.edits.job import EditJob, RunSettings
     from retouch.server.edits.sequence import carry_out, plan_for
 

@@ -24,7 +24,7 @@ def write_sample(out: Path) -> tuple[Path, Path]:
     import numpy as np
     import skimage.data
     from PIL import Image
-    from retouch.planner.imageio import array_to_mask
+    from retouch.planner.contract.imageio import array_to_mask
 
     out.mkdir(parents=True, exist_ok=True)
     photo = skimage.data.rocket()

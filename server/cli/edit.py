@@ -141,8 +141,8 @@ def edit_cmd(
 def run_edit_args(a: EditArgs) -> None:
     """The command's body: sources, plan, the edit service, the report; QAFailed (exit 1) when
     the kept result failed QA (its files are written)."""
-    from retouch.planner.errors import InputError, QAFailed
-    from retouch.planner.hints import hint
+    from retouch.planner.contract.errors import InputError, QAFailed
+    from retouch.planner.contract.hints import hint
     from retouch.server.cli.progress import StepBar
     from retouch.server.edits.files import FORMATS
     from retouch.server.edits.sequence import carry_out
@@ -172,7 +172,7 @@ def run_edit_args(a: EditArgs) -> None:
 def _sources(a: EditArgs) -> tuple[Any, str, str | None]:
     """(history store or None, the source's file path, the reference's file path or None): a
     file, or with --session a version of the history (@VERSION)."""
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     store = None
     image_path = a.image
@@ -234,7 +234,7 @@ def _plan(a: EditArgs, image_path: str, ref_path: str | None) -> Any:
 
 def _job(a: EditArgs, plan: Any, store: Any) -> Any:
     """The EditJob: the inputs read here (relative paths are the caller's), the run settings."""
-    from retouch.planner.imageio import open_image, read_mask
+    from retouch.planner.contract.imageio import open_image, read_mask
     from retouch.server.edits.job import EditJob, RunSettings
 
     parent = None
@@ -268,7 +268,7 @@ def _same_file(a: str, b: str) -> bool:
 
 def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any]) -> None:
     """With --plan, IMAGE, EDIT and any mask option must be the plan's own."""
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     r = plan.request
     if not _same_file(image, r.image):
@@ -296,7 +296,7 @@ def _check_plan_matches(plan: Any, image: str, edit: str, given: dict[str, Any])
 def _with_reference(plan: Any, path: str) -> Any:
     """The saved plan with ``path`` as its reference image; InputError for a plan made without
     one (its model and prompt were chosen for a single image)."""
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     guidance = plan.request.guidance
     if guidance is None:

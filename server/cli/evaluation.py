@@ -24,8 +24,8 @@ def write_example(name: str, out: Path) -> list[Path]:
     """Write the example task set ``name`` and its README.md to ``out``; [tasks, arms] paths.
     InputError for a name that is not an example."""
     from retouch.executors.evaluation.examples import EXAMPLES, MASK_GROW
-    from retouch.planner.atomic import atomic_write
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.atomic import atomic_write
+    from retouch.planner.contract.errors import InputError
 
     if name not in EXAMPLES:
         raise InputError(f"--example {name} is not one of {', '.join(EXAMPLES)}")

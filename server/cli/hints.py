@@ -1,4 +1,4 @@
-"""Hints in the command line's words: each setting a fix names (planner/hints.py) as its flag.
+"""Hints in the command line's words: each setting a fix names (planner/contract/hints.py) as its flag.
 
     flag(Hint(setting="mask"))                      --mask MASK.png
     flag(Hint(setting="hardware", value="cpu"))     --hardware cpu
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from retouch.planner.hints import Hint
-from retouch.planner.readiness import Degradation
+from retouch.planner.contract.hints import Hint
+from retouch.planner.contract.readiness import Degradation
 
 # setting -> (flag, placeholder shown when the hint has no value; "" for a switch)
 FLAGS: dict[str, tuple[str, str]] = {

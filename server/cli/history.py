@@ -119,7 +119,7 @@ def show_cmd(
     """Show one version: write its image (and mask, comparison) and print its record."""
 
     def body() -> None:
-        from retouch.planner.errors import InputError
+        from retouch.planner.contract.errors import InputError
 
         store = _store(data_dir)
         v = store.resolve(version, session)
@@ -154,7 +154,7 @@ def export(png: bytes, path: Path) -> None:
     import io
 
     from PIL import Image
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     suffix = path.suffix.lower()
     if suffix == ".png":

@@ -68,7 +68,7 @@ Out = Annotated[
 
 def write_png(image, path: Path) -> None:  # type: ignore[no-untyped-def]
     """Save a PIL image as PNG atomically: a temp file beside ``path``, then rename over it."""
-    from retouch.planner.atomic import atomic_save
+    from retouch.planner.contract.atomic import atomic_save
 
     atomic_save(path, lambda tmp: image.save(tmp, format="PNG"))
 
@@ -98,8 +98,8 @@ def mask_cmd(
 
     def body() -> None:
         from retouch.executors.segment.sam import check_sam_type
-        from retouch.planner.errors import InputError
-        from retouch.planner.imageio import array_to_mask, open_image
+        from retouch.planner.contract.errors import InputError
+        from retouch.planner.contract.imageio import array_to_mask, open_image
         from retouch.server.edits.masks import find_mask
 
         # 1. check every input before any model runs
@@ -138,9 +138,9 @@ def _prompt(
 ) -> tuple[Any, Any]:
     """(the words' target or None, the SamPrompt) from --point, --box and --text; InputError for
     an --instance that is neither a listed number nor 'all'."""
-    from retouch.planner.errors import InputError
-    from retouch.planner.picks import read
-    from retouch.planner.schema import SamPrompt
+    from retouch.planner.contract.errors import InputError
+    from retouch.planner.contract.schema import SamPrompt
+    from retouch.planner.language.picks import read
     from retouch.server.requests import parse_box, parse_point
 
     if instance is not None and instance != "all" and not _small_number(instance):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from retouch.planner.schema import Hardware, LicencePreference, Priority
+from retouch.planner.contract.schema import Hardware, LicencePreference, Priority
 
 Image = Annotated[
     str, typer.Argument(help="Source image (PNG, JPEG, WebP...).", show_default=False)

@@ -16,7 +16,7 @@ def plan_request(request, out: Path):  # type: ignore[no-untyped-def]
     """Analyze, plan and write DIR/skill-editing-pipeline.md + DIR/plan.json. Returns (plan, doc)."""
     import numpy as np
     from retouch.planner import analyze, make_plan
-    from retouch.planner.imageio import open_image
+    from retouch.planner.contract.imageio import open_image
     from retouch.planner.render import write_outputs
 
     image = open_image(request.image)  # decoded once: the facts and the envelope check
@@ -106,7 +106,7 @@ CASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 def _case(data: bytes, n: int) -> dict:
     """One line of a ``retouch doc`` file as a request dict with a safe "name"; InputError if the
     line is not UTF-8, not a JSON object, nested too deep, or names no plain folder."""
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     try:
         raw = json.loads(data.decode("utf-8"))
@@ -144,8 +144,8 @@ def doc_cmd(
 
     def body() -> None:
         from pydantic import ValidationError
-        from retouch.planner.errors import InputError, RetouchError
-        from retouch.planner.schema import EditRequest
+        from retouch.planner.contract.errors import InputError, RetouchError
+        from retouch.planner.contract.schema import EditRequest
         from retouch.server.requests import validation_message
 
         if not cases.is_file():

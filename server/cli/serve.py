@@ -116,7 +116,7 @@ def serve_cmd(
     """Run the MCP server (stdio by default; --http for streamable HTTP on 127.0.0.1)."""
 
     def body() -> None:
-        from retouch.planner.errors import InputError
+        from retouch.planner.contract.errors import InputError
         from retouch.server.mcp.app import build_server
         from retouch.server.mcp.config import ServerConfig
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from retouch.planner.atomic import atomic_save
+from retouch.planner.contract.atomic import atomic_save
 from retouch.server.cli.app import run_guarded
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def plot_sweep(report: ToyReport, path: Path) -> None:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
-        from retouch.planner.errors import ModelMissingError
+        from retouch.planner.contract.errors import ModelMissingError
 
         raise ModelMissingError("matplotlib is missing: pip install 'matplotlib>=3.8'") from exc
     fractions = [r.masked_fraction for r in report.sweep]
@@ -137,7 +137,7 @@ def plot_sweep(report: ToyReport, path: Path) -> None:
 
 def prepare_out(out: Path) -> None:
     """Create the output folder, or say why it cannot be (before any work is done)."""
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ def prepare_out(out: Path) -> None:
 
 def write_report(report: ToyReport, seed: int, out: Path) -> tuple[Path, Path]:
     """Write OUT/toy-report.md and OUT/toy-sweep.png, each whole or not at all."""
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     prepare_out(out)
     doc, png = out / REPORT_NAME, out / PLOT_NAME

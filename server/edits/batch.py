@@ -56,7 +56,7 @@ def folder_names(images: list[str]) -> list[str]:
 
 def mask_for(mask_dir: Path, stem: str) -> str:
     """The mask in ``mask_dir`` named by ``stem`` (STEM.png, STEM-mask.png, STEM_mask.png...)."""
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
     for name in (stem, f"{stem}-mask", f"{stem}_mask"):
         for suffix in IMAGE_SUFFIXES:

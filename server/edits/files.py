@@ -68,7 +68,7 @@ def write_run(
     files. provenance.json holds ``output.provenance`` until ``write_provenance`` replaces it
     (after the history has the version)."""
     from retouch.executors.qa.check import with_written
-    from retouch.planner.atomic import atomic_write, make_dirs, read_back
+    from retouch.planner.contract.atomic import atomic_write, make_dirs, read_back
     from retouch.planner.render import write_outputs
 
     result_path = result_file(result_path, output.image)
@@ -103,8 +103,8 @@ def write_run(
 def _write_pictures(folder: Path, output: Any, preview: bool) -> tuple[Path | None, Path | None]:
     """mask.png (255 = edit) when the run had a region, and with ``preview`` a small preview
     (PNG with alpha, else JPEG); their paths, None for what was not written."""
-    from retouch.planner.atomic import atomic_write
-    from retouch.planner.imageio import array_to_mask
+    from retouch.planner.contract.atomic import atomic_write
+    from retouch.planner.contract.imageio import array_to_mask
     from retouch.server.edits import images
 
     mask = shown = None
@@ -121,14 +121,14 @@ def _write_pictures(folder: Path, output: Any, preview: bool) -> tuple[Path | No
 def write_provenance(files: RunFiles, provenance: BaseModel) -> None:
     """Replace provenance.json with ``provenance`` (a front's richer record, e.g. MCP's with the
     tool's inputs and the version id)."""
-    from retouch.planner.atomic import atomic_write
+    from retouch.planner.contract.atomic import atomic_write
 
     atomic_write(files.provenance, _json(provenance))
 
 
 def write_attempts(attempts: list[Any], folder: Path) -> None:
     """Every attempt's result, plan and QA report under FOLDER/attempts/N/ (N from 1)."""
-    from retouch.planner.atomic import atomic_write, make_dirs
+    from retouch.planner.contract.atomic import atomic_write, make_dirs
 
     for a in attempts:
         where = folder / "attempts" / str(a.index + 1)

@@ -51,7 +51,7 @@ def bytes_image(data: bytes) -> Image.Image:
     import tempfile
     from pathlib import Path
 
-    from retouch.planner.imageio import open_image
+    from retouch.planner.contract.imageio import open_image
 
     with tempfile.TemporaryDirectory(prefix="retouch-bytes-") as tmp:
         path = Path(tmp) / "image"
@@ -61,7 +61,7 @@ def bytes_image(data: bytes) -> Image.Image:
 
 def mask_bytes(mask: np.ndarray | None) -> bytes | None:
     """A bool (H, W) mask as PNG L bytes (255 = edit); None for None."""
-    from retouch.planner.imageio import array_to_mask
+    from retouch.planner.contract.imageio import array_to_mask
 
     return None if mask is None else encode_png(array_to_mask(mask))
 
@@ -194,8 +194,8 @@ def decode_input(data: bytes, what: str, name: str, max_pixels: int) -> Image.Im
     import warnings
 
     from PIL import UnidentifiedImageError
-    from retouch.planner.errors import InputError
-    from retouch.planner.imageio import decode_image
+    from retouch.planner.contract.errors import InputError
+    from retouch.planner.contract.imageio import decode_image
 
     try:
         with warnings.catch_warnings():
@@ -227,8 +227,8 @@ def decode_input(data: bytes, what: str, name: str, max_pixels: int) -> Image.Im
 def decode_mask(data: bytes, name: str, size: tuple[int, int], max_pixels: int) -> np.ndarray:
     """A mask file's bytes as ``read_mask`` reads the file: bool (H, W), True = edit; InputError
     unless it is ``size`` (W, H)."""
-    from retouch.planner.errors import InputError
-    from retouch.planner.imageio import mask_to_array
+    from retouch.planner.contract.errors import InputError
+    from retouch.planner.contract.imageio import mask_to_array
 
     mask = decode_input(data, "mask", name, max_pixels)
     if mask.size != size:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from PIL import Image
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.schema import EditPlan
 
 if TYPE_CHECKING:
     from retouch.executors.qa.report import QAReport

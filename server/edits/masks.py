@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.schema import SamPrompt
 
 
 def find_mask(
@@ -28,7 +28,7 @@ def find_mask(
     inverted mask is empty."""
     from retouch.executors.images import masks
     from retouch.executors.segment import dispatch
-    from retouch.planner.errors import ExecutorError, InputError
+    from retouch.planner.contract.errors import ExecutorError, InputError
 
     found = dispatch.segment(
         image, prompt, checkpoint=checkpoint, sam_type=sam_type, pick=pick, instance=instance

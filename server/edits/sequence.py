@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from retouch.planner.schema import EditPlan, EditRequest
+from retouch.planner.contract.schema import EditPlan, EditRequest
 from retouch.server.edits.job import EditJob, EditOutcome, ProgressFn, Runner
 
 AttemptFn = Callable[[EditPlan, EditJob, ProgressFn | None, threading.Event | None], Any]

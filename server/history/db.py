@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from retouch.planner.errors import StoreError
+from retouch.planner.contract.errors import StoreError
 from retouch.server.history.tree import Version, check_session
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from retouch.planner.errors import InputError, StoreError
+from retouch.planner.contract.errors import InputError, StoreError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
@@ -24,7 +24,7 @@ def encode_png(image: Image.Image) -> bytes:
     """PNG bytes of ``image``, keeping alpha and the ICC profile. Deterministic: the same pixels
     and profile give the same bytes, hence the same sha256. Modes PNG cannot hold (CMYK, YCbCr,
     F...) are converted to RGB(A), and their ICC profile (not an RGB one) is dropped."""
-    from retouch.planner.imageio import deep_pixels
+    from retouch.planner.contract.imageio import deep_pixels
 
     if deep_pixels(image) is not None:  # 16-bit colour: the one encoder writes it whole
         from retouch.executors.images.encode import encode_image
@@ -42,7 +42,7 @@ def encode_png(image: Image.Image) -> bytes:
 def mask_png(mask: np.ndarray | Image.Image, size: tuple[int, int]) -> bytes:
     """A mask (bool (H, W) True = edit, or a mask image) as an L PNG, 255 = edit, checked to be
     ``size`` (W, H)."""
-    from retouch.planner.imageio import array_to_mask, mask_to_array
+    from retouch.planner.contract.imageio import array_to_mask, mask_to_array
 
     arr = mask_to_array(mask) if isinstance(mask, Image.Image) else np.asarray(mask)
     if arr.ndim != 2 or (arr.shape[1], arr.shape[0]) != size:
@@ -53,7 +53,7 @@ def mask_png(mask: np.ndarray | Image.Image, size: tuple[int, int]) -> bytes:
 def open_png(data: bytes) -> Image.Image:
     """Decode stored PNG bytes into a loaded PIL image (``info['icc_profile']`` and 16-bit colour
     kept, planner.imageio.decode_image)."""
-    from retouch.planner.imageio import decode_image
+    from retouch.planner.contract.imageio import decode_image
 
     return decode_image(data)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.errors import InputError
-from retouch.planner.imageio import open_image
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.imageio import open_image
 from retouch.server.history.files import encode_png
 from retouch.server.history.store import Store, Version
 from retouch.server.history.tree import HistoryTree, check_session, is_version_ref

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel
-from retouch.planner.errors import InputError, StoreError
+from retouch.planner.contract.errors import InputError, StoreError
 from retouch.server.history.db import (
     COLUMNS,
     DB_NAME,

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.errors import InputError, StoreError
+from retouch.planner.contract.errors import InputError, StoreError
 
 ID_LENGTH = 12  # hex characters in a version id (48 random bits)
 MIN_PREFIX = 4

@@ -15,7 +15,7 @@ extensions.
 Each tool's input schema is its input model's (unknown arguments are refused) and its output schema
 its output model's; results carry ``structuredContent`` and, for run_edit/make_mask, small images
 and resource links. Errors come back as tool errors whose text is one line naming the problem and
-the fix (planner/errors.py); a crash is logged to stderr and reported without its traceback.
+the fix (planner/contract/errors.py); a crash is logged to stderr and reported without its traceback.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class RetouchServer(MCPServer):
     input_models: dict[str, type[BaseModel]]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        from retouch.planner.atomic import undo, undo_on_failure
+        from retouch.planner.contract.atomic import undo, undo_on_failure
 
         with undo_on_failure() as created:  # a failed call leaves no file behind (uploads too)
             result = await self._call_tool(name, arguments, context)
@@ -81,7 +81,7 @@ class RetouchServer(MCPServer):
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Any) -> Any:
-        from retouch.planner.errors import RetouchError
+        from retouch.planner.contract.errors import RetouchError
 
         try:
             return await super().call_tool(name, arguments, context)

@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 TOKEN_FILE_ENV = "RETOUCH_MCP_TOKEN_FILE"
 LOCAL_CLIENT = "retouch-client"  # the client id of the one-token case: the local user

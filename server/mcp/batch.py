@@ -23,7 +23,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from retouch.server.mcp import outputs
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.schemas import FileRef
@@ -88,7 +88,7 @@ def edit_one(
     """Plan the edit for ``image`` and carry it out into ``folder`` (the edit service's
     EditOutcome). Raises the RetouchError of a bad input or a failed run."""
     from retouch.executors.hardware import detect_hardware
-    from retouch.planner.imageio import read_mask
+    from retouch.planner.contract.imageio import read_mask
     from retouch.server.edits.batch import mask_for
     from retouch.server.edits.job import EditJob, RunSettings
     from retouch.server.edits.sequence import carry_out, plan_for
@@ -112,7 +112,7 @@ def edit_one(
 def _message(exc: Exception) -> str:
     """An image's error in one line, with the arguments that fix it."""
     from pydantic import ValidationError
-    from retouch.planner.errors import RetouchError
+    from retouch.planner.contract.errors import RetouchError
     from retouch.server.mcp.hints import tool_error
     from retouch.server.requests import validation_message
 
@@ -127,7 +127,7 @@ def _message(exc: Exception) -> str:
 
 def _readable(cfg: ServerConfig, image: Path) -> Any:
     """The image if it opens, else None (its contact-sheet panel is then grey)."""
-    from retouch.planner.errors import RetouchError
+    from retouch.planner.contract.errors import RetouchError
 
     try:
         return cfg.load_image(image)
@@ -187,7 +187,7 @@ async def run_batch(cfg: ServerConfig, args: RunBatchInput, ctx: Context) -> Run
     import secrets
     import textwrap
 
-    from retouch.planner.atomic import atomic_write
+    from retouch.planner.contract.atomic import atomic_write
     from retouch.server.edits.batch import BatchSummary, contact_sheet, folder_names
     from retouch.server.edits.files import save_image
 

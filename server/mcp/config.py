@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
 from retouch.server.mcp.outputs import sha256_file, store_upload
 from retouch.server.mcp.roots import Roots
 from retouch.server.mcp.schemas import InputFile, ToolProvenance
@@ -206,7 +206,7 @@ class ServerConfig:
 
 
 def _imageio():  # type: ignore[no-untyped-def]
-    from retouch.planner import imageio
+    from retouch.planner.contract import imageio
 
     return imageio
 

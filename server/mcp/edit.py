@@ -20,10 +20,10 @@ from typing import Any
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, ResourceLink
-from retouch.planner.atomic import confined, read_confined, rename_dir
-from retouch.planner.changes import apply_changes
-from retouch.planner.errors import InputError
-from retouch.planner.schema import Degradation, EditPlan
+from retouch.planner.contract.atomic import confined, read_confined, rename_dir
+from retouch.planner.contract.changes import apply_changes
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import Degradation, EditPlan
 from retouch.server.edits import images
 from retouch.server.edits.files import moved, write_provenance
 from retouch.server.edits.job import EditJob, EditOutcome, RunSettings
@@ -59,7 +59,7 @@ Progress = Callable[[int, int], Awaitable[None]]
 def _confine_weights(cfg: ServerConfig, plan: EditPlan) -> None:
     """Model folders named by path (a plan file or an override can name any) must lie in a root;
     Hugging Face ids resolve in the local cache and are left alone."""
-    from retouch.planner.modelref import looks_like_path
+    from retouch.planner.catalog.modelref import looks_like_path
 
     for what, ident in (
         ("model.id", plan.model.id),

@@ -1,4 +1,4 @@
-"""Hints in the tools' own words: each setting a fix names (planner/hints.py) as the tool argument
+"""Hints in the tools' own words: each setting a fix names (planner/contract/hints.py) as the tool argument
 that does the same, or the server setting where no argument exists.
 
 An argument is written in backticks, qualified with its tool when the tool answering does not take
@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from retouch.planner.hints import Hint
-from retouch.planner.readiness import Degradation
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.hints import Hint
+from retouch.planner.contract.readiness import Degradation
+from retouch.planner.contract.schema import EditPlan
 
 # setting -> {tool: argument path}, the first tool the one named when the answering tool lacks it
 ARGUMENTS: dict[str, dict[str, str]] = {

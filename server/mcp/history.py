@@ -25,7 +25,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from PIL import Image
-from retouch.planner.errors import InputError, StoreError
+from retouch.planner.contract.errors import InputError, StoreError
 from retouch.server.history.hooks import (
     HistoryInput,
     RevertInput,

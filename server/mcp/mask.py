@@ -15,10 +15,10 @@ import numpy as np
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from PIL import Image
-from retouch.planner.atomic import confined
-from retouch.planner.errors import InputError
-from retouch.planner.imageio import array_to_mask
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.atomic import confined
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.imageio import array_to_mask
+from retouch.planner.contract.schema import SamPrompt
 from retouch.server.edits import images
 from retouch.server.edits.masks import find_mask
 from retouch.server.mcp import outputs
@@ -135,7 +135,7 @@ def _prompt(args: MakeMaskInput) -> tuple[SamPrompt, str | None]:
             "give text or sam points/box, not both: words pick among what SAM 3 finds, clicks "
             "and a box mark one object"
         )
-    from retouch.planner.picks import read  # the language rooms compile on import: ~0.1 s
+    from retouch.planner.language.picks import read  # the language rooms compile on import: ~0.1 s
 
     target = read(text)
     return SamPrompt(text=target.text), target.pick

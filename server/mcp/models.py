@@ -15,8 +15,8 @@ from pathlib import Path
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from retouch.executors.hardware import detect_device, device_from_torch
-from retouch.planner.errors import InputError
-from retouch.planner.registry import LICENCES, REGISTRY, SAM3_HINT
+from retouch.planner.catalog.registry import LICENCES, REGISTRY, SAM3_HINT
+from retouch.planner.contract.errors import InputError
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.schemas import (
     DeviceInfo,

@@ -25,7 +25,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from pydantic import BaseModel
 from retouch.executors.qa.report import QAReport
-from retouch.planner.schema import EditPlan, EditRequest
+from retouch.planner.contract.schema import EditPlan, EditRequest
 from retouch.server.mcp.schemas import ToolProvenance
 
 SCHEMA_URI = "retouch://schema/{name}.json"

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from retouch.planner.atomic import atomic_write  # noqa: F401  (re-exported: server callers use it)
-from retouch.planner.errors import InputError
+from retouch.planner.contract.atomic import atomic_write  # noqa: F401  (re-exported: server callers use it)
+from retouch.planner.contract.errors import InputError
 from retouch.server.edits.images import (  # noqa: F401  (re-exported for the tools)
     COMPARE_MAX_BYTES,
     COMPARE_PX,

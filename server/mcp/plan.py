@@ -16,9 +16,9 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import ValidationError
 from retouch.executors.hardware import detect_hardware
-from retouch.planner.errors import InputError
-from retouch.planner.request import CLICK_SOURCES
-from retouch.planner.schema import EditPlan, EditRequest
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.request import CLICK_SOURCES
+from retouch.planner.contract.schema import EditPlan, EditRequest
 from retouch.server.mcp.brief import plan_text
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.hints import tool_plan

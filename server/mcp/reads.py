@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from retouch.planner.atomic import read_confined
+from retouch.planner.contract.atomic import read_confined
 from retouch.server.mcp.config import ServerConfig, Stopwatch
 from retouch.server.mcp.history import Source
 from retouch.server.mcp.schemas import InputFile

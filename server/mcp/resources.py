@@ -20,8 +20,8 @@ from retouch.server.mcp.config import ServerConfig
 
 def _reader(cfg: ServerConfig, ext: str) -> Callable[[str], str | bytes]:
     def read(path: str) -> str | bytes:
-        from retouch.planner.bounds import check_path_text
-        from retouch.planner.errors import InputError
+        from retouch.planner.contract.bounds import check_path_text
+        from retouch.planner.contract.errors import InputError
 
         try:  # a name the OS cannot take (over 255 bytes, a NUL) is a clean error, not OSError
             check_path_text(f"{path}.{ext}", "resource")
@@ -67,7 +67,7 @@ def add_resources(app: MCPServer, cfg: ServerConfig) -> None:
         "kept), by its 12-hex id; run_edit returns it as version_uri.",
     )
     def version_image(id: str) -> bytes:  # noqa: A002 - the URI template's parameter name
-        from retouch.planner.errors import StoreError
+        from retouch.planner.contract.errors import StoreError
 
         try:
             return tool_history.version_image(cfg, id)

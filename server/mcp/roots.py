@@ -4,7 +4,7 @@ Checked the way the reference filesystem MCP server does it: the path is made ab
 resolved (``os.path.realpath``), and the real path must lie inside a root's real path. A file that
 does not exist yet (an output) is checked through its parent folder's real path. On top of that,
 ``..`` components and NUL bytes are refused outright, so a path never reads as one place and means
-another, and a path the OS cannot take (not UTF-8, too long: planner/bounds.py) is refused before
+another, and a path the OS cannot take (not UTF-8, too long: planner/contract/bounds.py) is refused before
 anything opens it. Folders inside a root can be denied (the history store's data directory: its
 objects are read by version reference, never by path). The roots are the server's own configuration (``retouch serve --root DIR``); the protocol's
 client roots are deprecated in its 2026 revision and are not consulted.
@@ -16,9 +16,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from retouch.planner.bounds import check_path_text
-from retouch.planner.errors import InputError
-from retouch.planner.hints import hint
+from retouch.planner.contract.bounds import check_path_text
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import hint
 
 
 class Roots:

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from retouch.executors.qa.report import QAReport
-from retouch.planner.bounds import MAX_OBJECT_CHARS, Int
-from retouch.planner.schema import (
+from retouch.planner.contract.bounds import MAX_OBJECT_CHARS, Int
+from retouch.planner.contract.schema import (
     Degradation,
     EditGuidance,
     EditPlan,

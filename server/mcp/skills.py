@@ -132,7 +132,7 @@ class SkillsExtension(Extension):
             sorted(p.parent for p in root.glob(f"*/{SKILL_FILE}")) if root.is_dir() else []
         )
         if not self.folders:
-            from retouch.planner.errors import ModelMissingError
+            from retouch.planner.contract.errors import ModelMissingError
 
             raise ModelMissingError(
                 f"no skills to serve: {root} has no <name>/{SKILL_FILE}; reinstall retouch "

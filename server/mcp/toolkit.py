@@ -21,7 +21,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, ImageContent, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, create_model
-from retouch.planner.errors import ModelMissingError
+from retouch.planner.contract.errors import ModelMissingError
 from retouch.server.mcp.outline import full_schemas, input_schema, output_schema
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def feature(module: str, what: str) -> ModuleType:
             raise ModelMissingError(
                 f"{what} is not available yet in this build ({module} is missing); update retouch"
             ) from exc
-        from retouch.planner.extras import missing_extra
+        from retouch.planner.contract.extras import missing_extra
 
         if (missing := missing_extra(exc)) is not None:
             raise missing from exc
@@ -144,7 +144,7 @@ def model_tool(
         try:
             return await spec.run(cfg, spec.input_model.model_validate(kwargs), ctx)
         except ImportError as exc:  # a library an extra installs: a tool error naming the extra
-            from retouch.planner.extras import missing_extra
+            from retouch.planner.contract.extras import missing_extra
 
             if (missing := missing_extra(exc)) is None:
                 raise

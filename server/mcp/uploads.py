@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 QUOTA_ENV = "RETOUCH_UPLOAD_QUOTA_MB"
 DEFAULT_QUOTA_MB = 512

@@ -15,7 +15,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 MODE_ENV = "RAY_AUTH_MODE"
 TOKEN_ENV = "RAY_AUTH_TOKEN"

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from retouch.planner import errors
-from retouch.planner.errors import ExecutorError
-from retouch.planner.schema import EditPlan, SamPrompt
+from retouch.planner.contract import errors
+from retouch.planner.contract.errors import ExecutorError
+from retouch.planner.contract.schema import EditPlan, SamPrompt
 from retouch.server.pool.config import PoolConfig
 from retouch.server.pool.jobs import (
     EditJob,

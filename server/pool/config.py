@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 
 class ExecutorConfig(BaseModel):

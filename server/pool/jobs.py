@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.schema import EditPlan, SamPrompt
+from retouch.planner.contract.schema import EditPlan, SamPrompt
 from retouch.server.edits.images import (  # noqa: F401  (the wire format; client imports these)
     bytes_image,
     bytes_mask,

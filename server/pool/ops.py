@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
 from retouch.server.pool import auth, placement
 from retouch.server.pool.config import PoolConfig
 from retouch.server.pool.replicas import NAMESPACE, STATE_ACTOR, PoolState, build_app

@@ -7,7 +7,7 @@ to change, not a deploy that waits forever. No ray here: the caller passes the r
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from retouch.server.pool.config import PoolConfig
 
 EPS = 1e-9  # Ray's resources are fractional floats

@@ -92,7 +92,7 @@ class _Replica:
 
     async def _stream(self, job_id: str, fn: Any) -> AsyncIterator[tuple[Any, ...]]:
         """Run ``fn(progress, cancel)`` on the job thread; yield its progress, then its end."""
-        from retouch.planner.errors import RetouchError
+        from retouch.planner.contract.errors import RetouchError
         from retouch.server.edits.job import JobCancelled
 
         if job_id in self.done:  # a retry of a job this replica already finished

@@ -33,8 +33,8 @@ from retouch.executors.classical.extend import (  # noqa: E402
 from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas  # noqa: E402
 from retouch.executors.qa.measures import Frame  # noqa: E402
 from retouch.executors.qa.subjects import copied_subjects  # noqa: E402
-from retouch.planner.errors import PlanError  # noqa: E402
-from retouch.planner.schema import Extend  # noqa: E402
+from retouch.planner.contract.errors import PlanError  # noqa: E402
+from retouch.planner.contract.schema import Extend  # noqa: E402
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 SIDES = (24, 64)  # px: the small and the medium box

@@ -40,7 +40,7 @@ from retouch.executors.diffusion import latents  # noqa: E402
 from retouch.executors.images import masks  # noqa: E402
 from retouch.executors.run import RunOutput, run_plan  # noqa: E402
 from retouch.planner import analyze, make_plan  # noqa: E402
-from retouch.planner.schema import EditPlan  # noqa: E402
+from retouch.planner.contract.schema import EditPlan  # noqa: E402
 from retouch.server.requests import build_request  # noqa: E402
 
 from tests.executors import tiny_families  # noqa: E402

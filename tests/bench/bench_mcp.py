@@ -71,7 +71,7 @@ def photo(work: Path) -> None:
 async def mcp_vs_direct(work: Path, repeats: int = 5) -> tuple[float, float]:
     from mcp import Client
     from retouch.executors.run import run_plan
-    from retouch.planner.imageio import open_image, read_mask
+    from retouch.planner.contract.imageio import open_image, read_mask
     from retouch.planner.render import load_plan
     from retouch.server.mcp.app import build_server
     from retouch.server.mcp.config import ServerConfig

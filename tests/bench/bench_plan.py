@@ -23,7 +23,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from retouch.planner import EditRequest, analyze, make_plan  # noqa: E402
-from retouch.planner.imageio import open_image  # noqa: E402
+from retouch.planner.contract.imageio import open_image  # noqa: E402
 from retouch.planner.render import render  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[3] / "shared/cases"

@@ -115,7 +115,7 @@ def plan_with_feather(tmp: Path, src: np.ndarray, mask: np.ndarray, feather: int
     """A real plan for removing the masked region, with the composite's feather set to ``feather``."""
     from retouch.executors.images.masks import to_pil
     from retouch.planner import analyze, make_plan
-    from retouch.planner.schema import EditRequest
+    from retouch.planner.contract.schema import EditRequest
 
     Image.fromarray(src).save(tmp / "source.png")
     to_pil(mask).save(tmp / "mask.png")
@@ -212,7 +212,7 @@ def content_table() -> None:
     from retouch.executors.classical.fill import extend_canvas
     from retouch.executors.qa import content
     from retouch.executors.qa import measures as m
-    from retouch.planner.schema import Extend
+    from retouch.planner.contract.schema import Extend
 
     from tests.conftest import box_mask
 

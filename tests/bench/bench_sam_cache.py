@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from retouch.executors.segment import sam as segment  # noqa: E402
 from retouch.executors.segment.grabcut import GrabCutSegmenter  # noqa: E402
-from retouch.planner.schema import SamPoint, SamPrompt  # noqa: E402
+from retouch.planner.contract.schema import SamPoint, SamPrompt  # noqa: E402
 
 from tests.support import tiny_segment  # noqa: E402, F401 - registers the test_tiny type
 

@@ -81,7 +81,7 @@ FAMILIES: dict[str, Family] = {
         masked=False, extra={"image_encoder": None, "feature_extractor": None},
     ),
 }  # fmt: skip
-"""Family name (as in planner/registry.py) -> what the benchmark builds and runs.
+"""Family name (as in planner/catalog/registry.py) -> what the benchmark builds and runs.
 
 flux2-klein runs ``Flux2KleinPipeline``, the instruction edit: the planner's default klein pipeline
 and the issue's "1024^2, 4 steps" row. Its source enters as 4096 reference tokens next to the 4096

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import skimage.data
 from PIL import Image
-from retouch.planner import analyze, make_plan, sizes
-from retouch.planner.registry import REGISTRY
-from retouch.planner.schema import EditPlan, WorkSize
+from retouch.planner import analyze, make_plan
+from retouch.planner.catalog.registry import REGISTRY
+from retouch.planner.contract.schema import EditPlan, WorkSize
+from retouch.planner.language import sizes
 from retouch.server.requests import build_request
 
 SIZE = 64

@@ -22,8 +22,14 @@ from retouch.executors.select import (
     substitutions,
 )
 from retouch.planner import analyze, make_plan
-from retouch.planner.errors import ModelMissingError
-from retouch.planner.schema import EditGuidance, EditPlan, EditRequest, Preferences, SamPrompt
+from retouch.planner.contract.errors import ModelMissingError
+from retouch.planner.contract.schema import (
+    EditGuidance,
+    EditPlan,
+    EditRequest,
+    Preferences,
+    SamPrompt,
+)
 
 needs_faces = pytest.mark.skipif(not faces_available(), reason="needs dlib (retouch[faces])")
 FACE_BOX = (175, 76, 265, 166)

@@ -10,7 +10,7 @@ from retouch.executors.envelope import edge_crossings, estimate_region, findings
 from retouch.executors.faces import faces_available
 from retouch.planner import analyze, make_plan
 from retouch.planner import envelope as limits
-from retouch.planner.schema import EditRequest, Extend, Preferences, SamPrompt
+from retouch.planner.contract.schema import EditRequest, Extend, Preferences, SamPrompt
 
 needs_faces = pytest.mark.skipif(not faces_available(), reason="needs dlib (retouch[faces])")
 FACE_BOX = (175, 76, 265, 166)  # the weight-free cases' "face-region" box on the astronaut

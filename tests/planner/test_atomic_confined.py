@@ -6,8 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from retouch.planner.atomic import atomic_write, confined, make_dirs, read_confined, rename_dir
-from retouch.planner.errors import InputError
+from retouch.planner.contract.atomic import (
+    atomic_write,
+    confined,
+    make_dirs,
+    read_confined,
+    rename_dir,
+)
+from retouch.planner.contract.errors import InputError
 
 
 @pytest.fixture
@@ -69,7 +75,7 @@ def test_read_confined_refuses_a_swapped_file_or_folder(dirs: tuple[Path, Path])
 def test_undo_never_removes_through_a_folder_swapped_for_a_symlink(
     dirs: tuple[Path, Path],
 ) -> None:
-    from retouch.planner.atomic import undo_on_failure
+    from retouch.planner.contract.atomic import undo_on_failure
 
     root, outside = dirs
     (outside / "f.txt").write_text("not the call's")

@@ -7,8 +7,8 @@ import errno
 from pathlib import Path
 
 import pytest
-from retouch.planner.atomic import atomic_save, atomic_write
-from retouch.planner.errors import InputError
+from retouch.planner.contract.atomic import atomic_save, atomic_write
+from retouch.planner.contract.errors import InputError
 
 
 def test_a_full_disk_is_a_clean_error_and_leaves_nothing(tmp_path: Path) -> None:

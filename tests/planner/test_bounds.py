@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 from retouch.executors.images import masks
-from retouch.planner.atomic import atomic_write, undo_on_failure
-from retouch.planner.bounds import check_path_text
-from retouch.planner.errors import InputError
-from retouch.planner.schema import EditPlan, EditRequest
+from retouch.planner.contract.atomic import atomic_write, undo_on_failure
+from retouch.planner.contract.bounds import check_path_text
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import EditPlan, EditRequest
 from retouch.server.requests import build_request, validation_message
 
 

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from retouch.planner import analyze, make_plan
-from retouch.planner.bounds import DEFAULT_MAX_CANVAS_PIXELS
-from retouch.planner.errors import InputError
-from retouch.planner.schema import EditRequest, Extend
-from retouch.planner.sizes import (
+from retouch.planner.contract.bounds import DEFAULT_MAX_CANVAS_PIXELS
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import EditRequest, Extend
+from retouch.planner.language.sizes import (
     canvas_limit,
     check_canvas,
     largest_extension,

@@ -1,4 +1,4 @@
-"""planner/changes.py: the one semantics of a plan change (overrides, compare arms, QA fixes)."""
+"""planner/contract/changes.py: the one semantics of a plan change (overrides, compare arms, QA fixes)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from retouch.planner import analyze, make_plan
-from retouch.planner.changes import LIMITS, apply_changes, strength_sweep
-from retouch.planner.errors import InputError
-from retouch.planner.schema import EditRequest, PlanChange
+from retouch.planner.contract.changes import LIMITS, apply_changes, strength_sweep
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import EditRequest, PlanChange
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from PIL import Image
 from retouch.planner import EditRequest, PlanError, analyze, make_plan
-from retouch.planner.registry import LICENCES, REGISTRY, VARIANTS
-from retouch.planner.schema import EditPlan
+from retouch.planner.catalog.registry import LICENCES, REGISTRY, VARIANTS
+from retouch.planner.contract.schema import EditPlan
 
 NEW = ("flux2-klein", "qwen-image-edit", "longcat-image-edit")
 

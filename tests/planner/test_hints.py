@@ -7,9 +7,9 @@ import pickle
 
 import pytest
 from pydantic import ValidationError
-from retouch.planner.errors import InputError, ModelMissingError, RetouchError
-from retouch.planner.hints import Hint, hint
-from retouch.planner.readiness import Degradation
+from retouch.planner.contract.errors import InputError, ModelMissingError, RetouchError
+from retouch.planner.contract.hints import Hint, hint
+from retouch.planner.contract.readiness import Degradation
 
 
 def test_hint_writes_values_as_typed() -> None:

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from retouch.planner import EditPlan, EditRequest, PlanError, analyze, make_plan
 from retouch.planner.analyze import canvas_mask, mask_facts
-from retouch.planner.intent import INTENTS
-from retouch.planner.prompts import TEMPLATES, tokens
-from retouch.planner.schema import Extend
-from retouch.planner.sizes import canvas_facts
+from retouch.planner.contract.schema import Extend
+from retouch.planner.language.intent import INTENTS
+from retouch.planner.language.prompts import TEMPLATES, tokens
+from retouch.planner.language.sizes import canvas_facts
 
 
 def _plan(

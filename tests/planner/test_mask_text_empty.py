@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from retouch.planner import analyze, make_plan
-from retouch.planner.changes import apply_changes
-from retouch.planner.errors import InputError, RetouchError
+from retouch.planner.contract.changes import apply_changes
+from retouch.planner.contract.errors import InputError, RetouchError
+from retouch.planner.contract.schema import EditRequest, PlanChange
 from retouch.planner.render import load_plan
-from retouch.planner.schema import EditRequest, PlanChange
 
 
 @pytest.fixture

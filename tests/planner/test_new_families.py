@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from retouch.planner import EditRequest, analyze, intent, make_plan
-from retouch.planner.registry import LICENCES, REGISTRY
-from retouch.planner.schema import EditPlan
+from retouch.planner import EditRequest, analyze, make_plan
+from retouch.planner.catalog.registry import LICENCES, REGISTRY
+from retouch.planner.contract.schema import EditPlan
+from retouch.planner.language import intent
 
 NEW = ("z-image", "joyai-image-edit")  # Apache-2.0; Qwen-Image 2.1 is non-commercial
 

@@ -1,5 +1,5 @@
 """No message in planner/ or executors/ names a CLI flag (issue 25, item 3): a fix is a Hint beside
-the message (planner/hints.py), and each front words it. Scans every string literal that is not a
+the message (planner/contract/hints.py), and each front words it. Scans every string literal that is not a
 docstring; the few that are commands by design are listed with the reason."""
 
 from __future__ import annotations

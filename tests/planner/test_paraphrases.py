@@ -5,7 +5,7 @@ attribute read, how many edits the text holds, and the degree (touch) it asks fo
 from __future__ import annotations
 
 import pytest
-from retouch.planner.intent import parse
+from retouch.planner.language.intent import parse
 
 # (text, intent, object, attribute, edits, touch); None = nothing read for that slot.
 ROWS: list[tuple[str, str, str | None, str | None, int, str]] = [

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 from retouch.planner import EditRequest, PlanError, analyze, make_plan
-from retouch.planner.reference import REFERENCE_MODES, REFERENCE_WORDS, takes_reference
-from retouch.planner.registry import LICENCES, REGISTRY
+from retouch.planner.catalog.reference import REFERENCE_MODES, REFERENCE_WORDS, takes_reference
+from retouch.planner.catalog.registry import LICENCES, REGISTRY
+from retouch.planner.contract.schema import EditPlan
 from retouch.planner.render import render
-from retouch.planner.schema import EditPlan
 
 EDIT = "put this logo on the shirt"
 

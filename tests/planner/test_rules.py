@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from retouch.planner import EditRequest, PlanError, analyze, make_plan
-from retouch.planner.intent import parse
+from retouch.planner.language.intent import parse
 from retouch.planner.rules import ADJUST_RULES, TASK_RULES, Decide
 
 
@@ -177,7 +177,7 @@ def test_planning_is_deterministic(tmp_path: Path, astronaut: Image.Image) -> No
 
 def test_float_and_16bit_masks_read_at_half(tmp_path: Path) -> None:
     import numpy as np
-    from retouch.planner.imageio import mask_to_array
+    from retouch.planner.contract.imageio import mask_to_array
 
     unit = np.zeros((4, 4), np.float32)
     unit[:2] = 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 from retouch.planner import EditRequest, analyze, make_plan
-from retouch.planner.schema import SamPoint, SamPrompt
+from retouch.planner.contract.schema import SamPoint, SamPrompt
 
 
 @pytest.fixture(scope="module")

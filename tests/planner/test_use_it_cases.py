@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from retouch.planner import EditRequest, analyze, make_plan
-from retouch.planner.registry import REGISTRY
+from retouch.planner.catalog.registry import REGISTRY
 
 CASES_FILE = Path(__file__).resolve().parents[3] / "shared" / "cases" / "use-it.json"
 CASES = json.loads(CASES_FILE.read_text())["cases"]

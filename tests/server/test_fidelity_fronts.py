@@ -83,7 +83,7 @@ def test_mcp_qa_judges_the_result_as_written(tmp_path: Path) -> None:
 
 
 def test_history_keeps_16bit_colour(tmp_path: Path) -> None:
-    from retouch.planner.imageio import deep_pixels, open_image
+    from retouch.planner.contract.imageio import deep_pixels, open_image
     from retouch.server.history.store import Store, encode_png
 
     case = make("rgb16", tmp_path / "in")

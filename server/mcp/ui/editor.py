@@ -22,8 +22,8 @@ import numpy as np
 from mcp.server.apps import Apps, ResourceCsp
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
-from retouch.planner.errors import InputError
-from retouch.planner.imageio import array_to_mask
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.imageio import array_to_mask
 from retouch.server.mcp import outputs
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.history import image_source, load_source

@@ -12,8 +12,8 @@ from PIL import Image
 from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas
 from retouch.executors.images.composite import ring
 from retouch.executors.run import run_plan
-from retouch.planner.errors import InputError
-from retouch.planner.schema import Extend
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import Extend
 
 from tests.executors.exec_support import box_mask, outside_equal, tiny_plan
 

@@ -15,8 +15,8 @@ from retouch.executors.classical.extend import (
     subject_mask,
 )
 from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas
-from retouch.planner.errors import PlanError
-from retouch.planner.schema import Extend
+from retouch.planner.contract.errors import PlanError
+from retouch.planner.contract.schema import Extend
 
 SIXTEEN_NINE = Extend(left=199, top=0, right=199, bottom=0)  # 512 x 512 -> 910 x 512
 

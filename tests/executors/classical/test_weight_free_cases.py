@@ -15,7 +15,7 @@ from retouch.executors.qa import content
 from retouch.executors.qa.measures import Frame
 from retouch.executors.run import run_plan
 from retouch.planner import checklist as cl
-from retouch.planner.errors import PlanError
+from retouch.planner.contract.errors import PlanError
 
 from tests.executors.exec_support import box_mask, outside_equal, tiny_plan
 

@@ -14,8 +14,8 @@ import pytest
 import torch
 from PIL import Image
 from retouch.executors.diffusion import loading
-from retouch.planner.errors import ExecutorError
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.errors import ExecutorError
+from retouch.planner.contract.schema import EditPlan
 
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import (

@@ -21,9 +21,9 @@ from PIL import Image
 from retouch.executors.diffusion import latents, loading
 from retouch.executors.diffusion.kontext import PREFERRED_RESOLUTIONS, kontext_size
 from retouch.executors.run import RunOutput, run_plan
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import EditPlan
 from retouch.planner.render import render
-from retouch.planner.schema import EditPlan
 
 from tests.executors import tiny_families
 from tests.executors.exec_support import box_mask, outside_equal, photo, tiny_dirs, tiny_plan

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from retouch.executors.diffusion import loading
-from retouch.planner.errors import PlanError
+from retouch.planner.contract.errors import PlanError
 
 from tests.executors import tiny_new_families as tiny
 from tests.executors.exec_support import (

@@ -14,8 +14,8 @@ import pytest
 import skimage.data
 from PIL import Image, ImageCms
 from retouch.executors.run import resolve_mask, run_plan
-from retouch.planner.errors import InputError
-from retouch.planner.imageio import open_image
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.imageio import open_image
 
 from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 

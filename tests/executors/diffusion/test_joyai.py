@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 from retouch.executors.diffusion import loading
 from retouch.executors.diffusion.joyai import joyai_size
-from retouch.planner.errors import ExecutorError
+from retouch.planner.contract.errors import ExecutorError
 
 from tests.executors import tiny_new_families as tiny
 from tests.executors.exec_support import (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from retouch.executors.diffusion import loading
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import go_offline, run_with, tiny_plan

@@ -12,8 +12,8 @@ import pytest
 from retouch.executors.diffusion import loading
 from retouch.executors.diffusion.pipelines import PIPELINES
 from retouch.executors.run import run_plan
-from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
-from retouch.planner.registry import REGISTRY
+from retouch.planner.catalog.registry import REGISTRY
+from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
 
 from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 

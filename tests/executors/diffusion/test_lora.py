@@ -23,7 +23,7 @@ from retouch.executors.diffusion import latents, loading
 from retouch.executors.diffusion.lora import LORA_ENV, apply, find_lora, known
 from retouch.executors.diffusion.variants import differences, lora_for, run_settings
 from retouch.executors.run import run_plan
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 from tests.executors.exec_support import photo, tiny_plan
 

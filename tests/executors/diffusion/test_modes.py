@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from retouch.executors.images import masks
 from retouch.executors.run import run_plan
-from retouch.planner.errors import ExecutorError, InputError
+from retouch.planner.contract.errors import ExecutorError, InputError
 
 from tests.executors.exec_support import SIZE, box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from retouch.executors.diffusion import loading
 from retouch.executors.diffusion.qwen21 import QwenImage21Executor, qwen21_size
-from retouch.planner.errors import ExecutorError
+from retouch.planner.contract.errors import ExecutorError
 
 from tests.executors import tiny_new_families as tiny
 from tests.executors.exec_support import (
@@ -86,7 +86,7 @@ def test_qwen21_edit_raw_equals_direct_call_and_maps_back(tmp_path: Path, folder
 
 
 def test_qwen21_open_licence_refuses_and_cancel_stops(tmp_path: Path, folder: Path) -> None:
-    from retouch.planner.errors import PlanError
+    from retouch.planner.contract.errors import PlanError
 
     with pytest.raises(PlanError, match="Qwen Research License"):
         tiny_plan(

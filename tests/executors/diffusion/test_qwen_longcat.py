@@ -23,7 +23,7 @@ from retouch.executors.diffusion.longcat import longcat_size
 from retouch.executors.diffusion.qwen import qwen_size
 from retouch.executors.diffusion.variants import differences, run_settings
 from retouch.executors.images import crop
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.schema import EditPlan
 
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import (

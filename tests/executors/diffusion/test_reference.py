@@ -19,8 +19,8 @@ import torch
 from PIL import Image
 from retouch.executors.run import run_plan
 from retouch.executors.select import assess
-from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.errors import InputError, ModelMissingError
+from retouch.planner.contract.schema import EditPlan
 
 from tests.executors import tiny_edit_families as tiny
 from tests.executors.exec_support import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import diffusers
 from retouch.executors.diffusion.loading import BF16_FAMILIES
 from retouch.executors.diffusion.pipelines import FAMILY_SIGNATURE, PIPELINES, TRANSFORMER_CLASSES
-from retouch.planner.registry import REGISTRY
+from retouch.planner.catalog.registry import REGISTRY
 
 
 def test_every_registry_mode_has_the_pipeline_the_plan_names() -> None:

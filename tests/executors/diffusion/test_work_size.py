@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 from retouch.executors.run import run_plan
-from retouch.planner.schema import EditPlan, WorkSize
+from retouch.planner.contract.schema import EditPlan, WorkSize
 
 from tests.executors.exec_support import box_mask, outside_equal, photo, tiny_dirs, tiny_plan
 

@@ -19,7 +19,7 @@ from retouch.executors.evaluation.identity_dlib import DLIB, DLIB_COSINE
 from retouch.executors.evaluation.pose import DISTANCE, PCK, PoseScorer
 from retouch.executors.qa import pose
 from retouch.executors.qa.faces import best_face
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 from tests.executors.qa.tiny_onnx import write_tiny_embedder
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import skimage.data
 from retouch.executors.faces import Face, detect_faces, faces_available, models
-from retouch.planner.errors import InputError, ModelMissingError
+from retouch.planner.contract.errors import InputError, ModelMissingError
 
 needs_faces = pytest.mark.skipif(
     not faces_available(), reason="needs the faces extra: pip install 'retouch[faces]'"

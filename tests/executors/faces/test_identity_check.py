@@ -13,7 +13,7 @@ from retouch.executors.qa.check import check
 from retouch.executors.segment.editmask import resolve_mask
 from retouch.planner import analyze, make_plan
 from retouch.planner.checklist import IDENTITY_MAX
-from retouch.planner.schema import EditPlan, EditRequest
+from retouch.planner.contract.schema import EditPlan, EditRequest
 
 pytestmark = pytest.mark.skipif(
     not faces_available(), reason="needs the faces extra: pip install 'retouch[faces]'"

@@ -10,8 +10,8 @@ from retouch.executors.faces import detect_faces, faces_available
 from retouch.executors.faces.landmarks import PARTS68, landmarks
 from retouch.executors.faces.regions import PARTS, part_mask
 from retouch.executors.segment.dispatch import segment
-from retouch.planner.errors import ExecutorError, InputError
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.errors import ExecutorError, InputError
+from retouch.planner.contract.schema import SamPrompt
 
 pytestmark = pytest.mark.skipif(
     not faces_available(), reason="needs the faces extra: pip install 'retouch[faces]'"
@@ -100,7 +100,7 @@ def test_no_face_is_a_clear_error_and_other_words_still_go_to_sam3(monkeypatch) 
 def test_without_the_face_models_face_words_name_the_install_and_sam3(
     monkeypatch, tmp_path
 ) -> None:
-    from retouch.planner.errors import ModelMissingError
+    from retouch.planner.contract.errors import ModelMissingError
 
     monkeypatch.setenv("RETOUCH_FACE_MODELS", str(tmp_path))  # an empty folder: no models
     monkeypatch.delenv("RETOUCH_SAM_CHECKPOINT", raising=False)

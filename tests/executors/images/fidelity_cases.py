@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import skimage.data
 from PIL import Image, ImageCms
-from retouch.planner.imageio import deep_pixels, open_image
+from retouch.planner.contract.imageio import deep_pixels, open_image
 
 SIZE = 128
 BOX = (52, 56, 76, 80)  # XYXY of the region to remove
@@ -61,7 +61,7 @@ def make(name: str, folder: Path) -> Case:
         low = np.random.default_rng(0).integers(0, 256, rgb.shape, dtype=np.uint16)
         deep = (rgb.astype(np.uint16) << 8) | low
         from retouch.executors.images.encode import encode_image
-        from retouch.planner.imageio import with_deep_pixels
+        from retouch.planner.contract.imageio import with_deep_pixels
 
         src = folder / "rgb16.png"
         src.write_bytes(encode_image(with_deep_pixels(deep, {"icc_profile": SRGB}), "PNG"))

@@ -16,8 +16,8 @@ from retouch.executors.images import modes as imagemodes
 from retouch.executors.qa.check import check, with_written
 from retouch.executors.run import run_plan
 from retouch.planner import analyze, make_plan
-from retouch.planner.errors import InputError
-from retouch.planner.imageio import (
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.imageio import (
     bit_depth,
     deep_pixels,
     open_image,

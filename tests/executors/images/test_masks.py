@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 from retouch.executors.images import masks
-from retouch.planner.errors import InputError
-from retouch.planner.schema import Extend, MaskPlan
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import Extend, MaskPlan
 from scipy import ndimage
 
 H, W = 24, 32

@@ -14,8 +14,8 @@ from retouch.executors.qa.check import check
 from retouch.executors.qa.fixes import apply_fixes
 from retouch.executors.qa.report import QAReport
 from retouch.planner import analyze, make_plan
-from retouch.planner.errors import InputError, PlanError
-from retouch.planner.schema import EditPlan, EditRequest, Extend, Fix, PlanChange
+from retouch.planner.contract.errors import InputError, PlanError
+from retouch.planner.contract.schema import EditPlan, EditRequest, Extend, Fix, PlanChange
 
 from tests.conftest import box_mask
 

@@ -13,7 +13,7 @@ from retouch.executors.qa.check import check
 from retouch.executors.qa.measures import Frame
 from retouch.planner import analyze, make_plan
 from retouch.planner import checklist as cl
-from retouch.planner.schema import EditRequest
+from retouch.planner.contract.schema import EditRequest
 
 from tests.conftest import box_mask
 
@@ -107,7 +107,7 @@ def test_repetition_passes_fills_and_new_content(
 
 def test_repetition_fails_the_mirror_outpaint(coffee: np.ndarray) -> None:
     from retouch.executors.classical.fill import extend_canvas
-    from retouch.planner.schema import Extend
+    from retouch.planner.contract.schema import Extend
 
     canvas = extend_canvas(coffee, Extend(left=0, top=0, right=0, bottom=100))
     known = np.zeros(canvas.shape[:2], bool)

@@ -9,7 +9,7 @@ from retouch.executors.classical.fill import ClassicalExecutor, extend_canvas
 from retouch.executors.qa import content, subjects
 from retouch.executors.qa.measures import Frame
 from retouch.planner import checklist as cl
-from retouch.planner.schema import Extend
+from retouch.planner.contract.schema import Extend
 
 E = Extend(left=200, top=0, right=200, bottom=0)
 

@@ -11,7 +11,7 @@ import pytest
 import skimage.data
 from retouch.executors.qa.faces import FaceBox, best_face
 from retouch.executors.qa.identity import FaceEmbedder, crop, lbph_similarity
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 from tests.executors.qa.tiny_onnx import write_tiny_embedder
 

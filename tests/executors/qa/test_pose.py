@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from retouch.executors.qa import pose
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 SIZE = 256
 

@@ -13,8 +13,8 @@ from retouch.executors.qa.check import check
 from retouch.executors.qa.report import QAReport, QAResult
 from retouch.executors.qa.retry import Attempt, best_attempt, edit_with_retries
 from retouch.planner import analyze, make_plan
-from retouch.planner.errors import ExecutorError, InputError
-from retouch.planner.schema import EditPlan, EditRequest, Fix, PlanChange
+from retouch.planner.contract.errors import ExecutorError, InputError
+from retouch.planner.contract.schema import EditPlan, EditRequest, Fix, PlanChange
 
 from tests.conftest import box_mask
 

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from retouch.executors.segment.grabcut import GrabCutSegmenter, separation
 from retouch.executors.segment.sam import MaskResult
-from retouch.planner.errors import InputError
-from retouch.planner.schema import SamPoint, SamPrompt
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import SamPoint, SamPrompt
 
 
 def scene(w: int = 160, h: int = 120, seed: int = 0) -> tuple[Image.Image, np.ndarray]:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from retouch.executors.segment.instances import choose, select, union
 from retouch.executors.segment.prompts import Instance
-from retouch.planner.errors import InputError
-from retouch.planner.picks import read
+from retouch.planner.contract.errors import InputError
+from retouch.planner.language.picks import read
 
 SIZE = (200, 100)  # W, H
 

@@ -13,8 +13,8 @@ from PIL import Image
 from retouch.executors.images import masks
 from retouch.executors.segment import sam as segment
 from retouch.executors.segment.sam import SamSegmenter, get_segmenter, load_sam
-from retouch.planner.errors import InputError, ModelMissingError
-from retouch.planner.schema import EditRequest, Preferences, SamPoint, SamPrompt
+from retouch.planner.contract.errors import InputError, ModelMissingError
+from retouch.planner.contract.schema import EditRequest, Preferences, SamPoint, SamPrompt
 
 from tests.support.tiny_segment import build_test_tiny
 

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from retouch.executors.segment import sam2
 from retouch.executors.segment.dispatch import segment
-from retouch.planner.schema import SamPoint, SamPrompt
+from retouch.planner.contract.schema import SamPoint, SamPrompt
 
 pytestmark = pytest.mark.usefixtures("offline")
 PROMPTS = {

@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 from retouch.executors.segment import sam3
 from retouch.executors.segment.dispatch import segment
-from retouch.planner.errors import ExecutorError, InputError, ModelMissingError
-from retouch.planner.schema import SamPoint, SamPrompt
+from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.contract.schema import SamPoint, SamPrompt
 
 pytestmark = pytest.mark.usefixtures("offline")
 

@@ -23,7 +23,7 @@ from retouch.executors.toy.exercises import (
     sample_clusters,
     train_toy,
 )
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 
 @pytest.fixture(scope="session")

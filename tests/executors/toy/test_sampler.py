@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 from retouch.executors.toy.sampler import DDPMSampler, NoiseSchedule, Resampling, reverse_levels
-from retouch.planner.errors import ExecutorError, InputError
+from retouch.planner.contract.errors import ExecutorError, InputError
 
 MU = torch.tensor([1.0, -0.5])
 SD = 0.3

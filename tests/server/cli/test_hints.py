@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import typer.main
 from PIL import Image
-from retouch.planner.errors import InputError
-from retouch.planner.hints import SETTINGS, Hint, hint
-from retouch.planner.readiness import Degradation
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.hints import SETTINGS, Hint, hint
+from retouch.planner.contract.readiness import Degradation
 from retouch.server.cli.app import get_app
 from retouch.server.cli.hints import FLAGS, error_line, fix_line, flag, with_hints
 from typer.testing import CliRunner

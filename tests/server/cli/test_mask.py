@@ -203,9 +203,11 @@ def test_failed_write_leaves_the_old_file_and_no_temp(
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
-    from retouch.planner.errors import InputError
+    from retouch.planner.contract.errors import InputError
 
-    with pytest.raises(InputError, match="disk full"):  # one clear error (planner/atomic.py)
+    with pytest.raises(
+        InputError, match="disk full"
+    ):  # one clear error (planner/contract/atomic.py)
         write_png(Image.new("L", (4, 4)), out)
     assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["m.png"]
 

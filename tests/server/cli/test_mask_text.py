@@ -1,5 +1,5 @@
 """`retouch mask --text` through the CLI runner: SAM 3 from a tiny random folder, the instance list,
---instance, and every bad input (exit codes from planner/errors.py)."""
+--instance, and every bad input (exit codes from planner/contract/errors.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from retouch.executors.segment.dispatch import segment
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.schema import SamPrompt
 from retouch.server.cli.app import get_app
 from typer.testing import CliRunner
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from retouch.executors.run import RunOutput
-from retouch.planner.schema import EditRequest
+from retouch.planner.contract.schema import EditRequest
 from retouch.server.edits.images import COMPARE_PX, GAP, comparison_image
 from retouch.server.edits.job import EditJob, RunSettings
 from retouch.server.edits.sequence import carry_out, plan_for

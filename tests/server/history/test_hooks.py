@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
-from retouch.planner.errors import InputError, StoreError
-from retouch.planner.schema import EditRequest
+from retouch.planner.contract.errors import InputError, StoreError
+from retouch.planner.contract.schema import EditRequest
 from retouch.server.history.hooks import (
     HistoryInput,
     RevertInput,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import retouch.server.history.store as store_mod
 from PIL import Image, ImageCms
-from retouch.planner.errors import InputError, StoreError
+from retouch.planner.contract.errors import InputError, StoreError
 from retouch.server.history.store import Store, default_data_dir, encode_png
 from retouch.server.history.tree import build_tree, format_tree, parse_ref
 

@@ -121,7 +121,7 @@ async def test_cancelling_a_batch_task_stops_it_between_steps(
     second photo, the batch stops there; the first photo keeps its folder and summary.json lists
     the two images done, no contact sheet."""
     from retouch.executors import run as run_mod
-    from retouch.planner.errors import ExecutorError
+    from retouch.planner.contract.errors import ExecutorError
 
     real, ran = run_mod.run_plan, []
 

@@ -18,7 +18,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from PIL import Image
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from retouch.server.history.store import Store
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.auth import http_auth

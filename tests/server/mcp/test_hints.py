@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
-from retouch.planner.errors import ModelMissingError
-from retouch.planner.hints import SETTINGS, Hint, hint
-from retouch.planner.readiness import Degradation
+from retouch.planner.contract.errors import ModelMissingError
+from retouch.planner.contract.hints import SETTINGS, Hint, hint
+from retouch.planner.contract.readiness import Degradation
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.hints import (

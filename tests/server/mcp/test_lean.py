@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image
-from retouch.planner.schema import EditPlan
+from retouch.planner.contract.schema import EditPlan
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.schemas import PlanEditOutput, RunEditOutput

@@ -13,7 +13,7 @@ import pytest
 from mcp import Client
 from PIL import Image
 from retouch.executors.segment.dispatch import segment
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.schema import SamPrompt
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.schemas import MakeMaskOutput

@@ -15,7 +15,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from PIL import Image
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from retouch.server.mcp.auth import read_token_file
 
 from .test_transports import http_server  # noqa: F401 - the fixture

@@ -12,7 +12,7 @@ from mcp import Client
 from PIL import Image
 from retouch.executors.diffusion.reference import read_reference
 from retouch.planner import EditRequest, analyze, make_plan
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from retouch.server.cli.hints import error_line
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.roots import Roots

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 NEVER = ("torch", "diffusers", "cv2", "scipy", "dlib", "huggingface_hub.hf_api", "jinja2",
-         "retouch.planner.plan", "retouch.executors.run", "retouch.planner.intent")  # fmt: skip
+         "retouch.planner.plan", "retouch.executors.run", "retouch.planner.language.intent")  # fmt: skip
 """Loaded by no tool before it is called (planner.intent: its language rooms compile their
 regexes on import, ~0.1 s)."""
 NOT_YET = ("numpy", "PIL")
 """Loaded today at module level by server/mcp/outputs.py, server/mcp/history.py,
 server/mcp/numbered.py, server/edits/images.py, server/edits/job.py, server/edits/masks.py and
-planner/imageio.py."""
+planner/contract/imageio.py."""
 
 
 def _loaded_at_start(tmp_path: Path, names: tuple[str, ...]) -> list[str]:

@@ -53,7 +53,7 @@ def slow(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """run_plan made slow: STEPS steps of 0.05 s with progress and a cancel check between them,
     then the real (classical) run. ``state["gate"]`` holds the run at step 2 until set."""
     from retouch.executors import run as run_mod
-    from retouch.planner.errors import ExecutorError
+    from retouch.planner.contract.errors import ExecutorError
 
     real = run_mod.run_plan
     state: dict[str, Any] = {"steps": 0, "gate": None}

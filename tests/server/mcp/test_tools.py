@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from mcp import Client
 from PIL import Image
-from retouch.planner.registry import REGISTRY
+from retouch.planner.catalog.registry import REGISTRY
 from retouch.planner.render import load_plan, render
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from retouch.server.pool import auth
 
 

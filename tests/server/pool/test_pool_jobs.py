@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from pydantic import ValidationError
-from retouch.planner.schema import SamPrompt
+from retouch.planner.contract.schema import SamPrompt
 from retouch.server.edits.masks import find_mask
 from retouch.server.pool.jobs import (
     MaskJob,

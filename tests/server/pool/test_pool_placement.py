@@ -4,7 +4,7 @@ CPU-only default and the one-line shortfall errors."""
 from __future__ import annotations
 
 import pytest
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 from retouch.server.pool.config import PoolConfig
 from retouch.server.pool.placement import ask, fit
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from retouch.planner.errors import ExecutorError
+from retouch.planner.contract.errors import ExecutorError
 
 from tests.server.pool.support import have_ray
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from retouch.planner import facewords
+from retouch.planner.language import faces as face_words
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ from retouch.planner import facewords
     ],
 )
 def test_face_words_name_a_part_and_a_face(text: str, part: str, pick: str | None) -> None:
-    target = facewords.read(text)
+    target = face_words.read(text)
     assert target is not None and (target.part, target.pick) == (part, pick)
 
 
@@ -52,24 +52,24 @@ def test_face_words_name_a_part_and_a_face(text: str, part: str, pick: str | Non
     ],
 )
 def test_words_for_other_things_are_not_face_words(text: str) -> None:
-    assert facewords.read(text) is None
+    assert face_words.read(text) is None
 
 
 def test_edits_meant_to_change_the_face_are_told_apart() -> None:
-    assert facewords.changes_face("make him look older")
-    assert facewords.changes_face("make her smile")
-    assert facewords.changes_face("give him a different face")
-    assert not facewords.changes_face("remove her glasses")
-    assert not facewords.changes_face("make the sky sunset")
+    assert face_words.changes_face("make him look older")
+    assert face_words.changes_face("make her smile")
+    assert face_words.changes_face("give him a different face")
+    assert not face_words.changes_face("remove her glasses")
+    assert not face_words.changes_face("make the sky sunset")
 
 
 def test_the_words_kept_are_the_part_in_a_few_words() -> None:
     long_edit = "remove her glasses, " + "and keep everything else exactly as it is " * 10
-    assert facewords.read(long_edit).words == "the glasses"
-    assert facewords.read("remove the freckles from her face").words == "the face"
+    assert face_words.read(long_edit).words == "the glasses"
+    assert face_words.read("remove the freckles from her face").words == "the face"
 
 
 def test_a_plan_uses_face_words_only_without_a_region_or_from_its_own_text() -> None:
-    assert facewords.planned("remove her glasses", None, "none").part == "glasses"
-    assert facewords.planned("remove her glasses", None, "mask") is None
-    assert facewords.planned("remove it", "his beard", "sam").part == "beard"
+    assert face_words.planned("remove her glasses", None, "none").part == "glasses"
+    assert face_words.planned("remove her glasses", None, "mask") is None
+    assert face_words.planned("remove it", "his beard", "sam").part == "beard"

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from retouch.planner import families
-from retouch.planner.hints import hint
-from retouch.planner.schema import Family, Hardware
-from retouch.planner.specs import FamilySpec, Licence, Variant
+from retouch.planner.catalog import families
+from retouch.planner.catalog.specs import FamilySpec, Licence, Variant
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import Family, Hardware
 
-__all__ = ["FamilySpec", "Licence", "Variant"]  # their home is planner/specs.py
+__all__ = ["FamilySpec", "Licence", "Variant"]  # their home is planner/catalog/specs.py
 
 
 REGISTRY: dict[Family, FamilySpec] = {

@@ -21,8 +21,8 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 
-from retouch.planner.bounds import check_path_text
-from retouch.planner.errors import InputError
+from retouch.planner.contract.bounds import check_path_text
+from retouch.planner.contract.errors import InputError
 
 _created: ContextVar[list[Path] | None] = ContextVar("retouch_created_files", default=None)
 _confine: ContextVar[Callable[[Path], bool] | None] = ContextVar("retouch_confine", default=None)
@@ -198,7 +198,7 @@ def atomic_save(path: str | os.PathLike[str], write: Callable[[str], object]) ->
     """Call ``write(tmp_path)`` to fill a temp file beside ``path``, then rename it over ``path``.
 
     Creates the parent folder; the file gets the permissions the umask gives new files. A path the
-    OS cannot take (planner/bounds.py), a folder it cannot create or a failed write (ENOSPC) is an
+    OS cannot take (planner/contract/bounds.py), a folder it cannot create or a failed write (ENOSPC) is an
     InputError. On any error
     the temp file is removed and ``path`` is untouched.
     """

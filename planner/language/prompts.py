@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 
-from retouch.planner import vocab
-from retouch.planner.intent import Edit
-from retouch.planner.schema import Prompt
+from retouch.planner.contract.schema import Prompt
+from retouch.planner.language import vocab
+from retouch.planner.language.intent import Edit
 
 NEGATIVE = "blurry, low quality, artifacts, visible seam, watermark, text"
 NO_SCENE_BASE = "a high quality photograph"

@@ -1,11 +1,11 @@
 """What an edit text asks for, as structure: one or more edits, each an action on an object.
 
 How a text is read (``parse``):
-1. ``clean`` (planner/typos.py): lower case, politeness ("please") dropped, typos one letter from a
+1. ``clean`` (planner/language/typos.py): lower case, politeness ("please") dropped, typos one letter from a
    keyword corrected.
 2. ``split``: the text is cut into edits where a new action verb starts ("remove the sign and make
    the sky bluer" is two); words that only continue an edit ("and its shadow") stay with it.
-3. Each edit: its size words (planner/sizes.py), spatial words ("on the left") and degree words
+3. Each edit: its size words (planner/language/sizes.py), spatial words ("on the left") and degree words
    ("slightly") are taken out, then ``FORMS`` (read top to bottom, first match) splits the rest into
    verb, object and target, and ``INTENTS`` (read top to bottom, first match) names the intent from
    the classes of those three.
@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from retouch.planner import sizes, vocab
-from retouch.planner.typos import clean
+from retouch.planner.language import sizes, vocab
+from retouch.planner.language.typos import clean
 
 
 def _alt(words: set[str] | list[str]) -> str:

@@ -1,6 +1,6 @@
 """The request models (what a caller asks for) and the typed ranges they and the plan share.
 
-Re-exported by planner/schema.py, where the plan models live; coordinates are pixels in the source
+Re-exported by planner/contract/schema.py, where the plan models live; coordinates are pixels in the source
 image, XYXY boxes, origin top-left.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
-from retouch.planner.bounds import (
+from retouch.planner.contract.bounds import (
     MAX_EDIT_CHARS,
     MAX_EXTEND,
     MAX_MASK_PX,

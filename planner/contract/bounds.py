@@ -16,7 +16,7 @@ import os
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, WrapValidator
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 MAX_SIDE = 65_536
 """Largest image side, px, any coordinate may name (PNG and the planner's canvas limit)."""

@@ -1,13 +1,13 @@
 """The shapes of the registry's plain data: a model family, a licence, a published variant.
 
-Pure dataclasses (no torch); planner/registry.py and planner/families.py fill them in.
+Pure dataclasses (no torch); planner/catalog/registry.py and planner/catalog/families.py fill them in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retouch.planner.schema import Family, GuidanceKind, Mode
+from retouch.planner.contract.schema import Family, GuidanceKind, Mode
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The words the planner knows, as plain data: attribute classes, styles, spatial and degree words.
 
-Each class is a set of lower-case words or phrases; planner/intent.py turns them into patterns once
+Each class is a set of lower-case words or phrases; planner/language/intent.py turns them into patterns once
 at import. Adding a word here is how the planner learns it.
 """
 

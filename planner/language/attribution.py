@@ -6,8 +6,8 @@ dropped; a word nothing used says so and why.
 
 from __future__ import annotations
 
-from retouch.planner.intent import Edit
-from retouch.planner.schema import CanvasPlan, ParsedWords, RuleHit
+from retouch.planner.contract.schema import CanvasPlan, ParsedWords, RuleHit
+from retouch.planner.language.intent import Edit
 
 DEGREE_RULES = ("light-whole-sdedit", "light-touch", "strong-touch", "heavy-touch")
 

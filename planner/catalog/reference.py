@@ -18,8 +18,8 @@ Kontext, Fill, SD and SDXL read none.
 
 from __future__ import annotations
 
-from retouch.planner.prompts import tokens
-from retouch.planner.schema import Family, Mode, Prompt
+from retouch.planner.contract.schema import Family, Mode, Prompt
+from retouch.planner.language.prompts import tokens
 
 REFERENCE_MODES: dict[Family, tuple[Mode, ...]] = {
     "qwen-image-edit": ("instruct",),

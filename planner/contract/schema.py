@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
-from retouch.planner.bounds import MAX_OBJECT_CHARS, MAX_SIDE, Int, Num, path_field
-from retouch.planner.readiness import Degradation
-from retouch.planner.request import (  # noqa: F401  (re-exported: the contract's names live here)
+from retouch.planner.contract.bounds import MAX_OBJECT_CHARS, MAX_SIDE, Int, Num, path_field
+from retouch.planner.contract.readiness import Degradation
+from retouch.planner.contract.request import (  # noqa: F401  (re-exported: the contract's names live here)
     PLAN_SCHEMA_VERSION,
     EditGuidance,
     EditRequest,
@@ -39,7 +39,7 @@ from retouch.planner.request import (  # noqa: F401  (re-exported: the contract'
     Steps,
     _Strict,
 )
-from retouch.planner.understood import EditStep, ParsedWords, WorkSize
+from retouch.planner.contract.understood import EditStep, ParsedWords, WorkSize
 
 # --------------------------------------------------------------------------------------------- facts
 
@@ -135,7 +135,7 @@ class MaskPlan(_Strict):
     )
     pick: str | None = Field(
         default=None,
-        description="Which instances the words choose (planner/picks.py): left, right, top-left, "
+        description="Which instances the words choose (planner/language/picks.py): left, right, top-left, "
         "largest, back, left:2 (second from the left), all, ...; null = the most confident.",
     )
     part: FacePart | None = Field(
@@ -201,7 +201,8 @@ class Prompt(_Strict):
         description="Whether the positive prompt describes the whole image, as it should."
     )
     built_by: str = Field(
-        default="", description="Prompt template (planner/prompts.py) that built the positive."
+        default="",
+        description="Prompt template (planner/language/prompts.py) that built the positive.",
     )
     token_limit: int = Field(
         default=77,

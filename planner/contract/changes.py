@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from retouch.planner.errors import InputError
-from retouch.planner.schema import EditPlan, PlanChange
+from retouch.planner.contract.errors import InputError
+from retouch.planner.contract.schema import EditPlan, PlanChange
 
 # Bounds a change may move a plan field within (inclusive); ints stay ints.
 LIMITS: dict[str, tuple[float, float]] = {

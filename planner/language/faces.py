@@ -10,7 +10,7 @@ mask from the face models' landmarks. Words for anything else still go to SAM 3.
     changes_face("make him look older")       -> True (identity is reported, not judged)
 
 Parts (``PART_WORDS``): face, eyes, brows, glasses, nose, mouth, beard. The pick uses the instance
-orders of planner/picks.py ("left", "right", "left:2", "largest", "all", ...): the words choose a
+orders of planner/language/picks.py ("left", "right", "left:2", "largest", "all", ...): the words choose a
 face, left and right meaning the image's sides; None means the largest face.
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retouch.planner import intent, picks
-from retouch.planner.request import FacePart
+from retouch.planner.contract.request import FacePart
+from retouch.planner.language import intent, picks
 
 PART_WORDS: dict[str, FacePart] = {
     "face": "face", "faces": "face", "eyes": "eyes", "eye": "eyes", "eyeballs": "eyes",

@@ -9,7 +9,7 @@ an ``ImportError`` for one of them turns it into a ``ModelMissingError`` naming 
 
 from __future__ import annotations
 
-from retouch.planner.errors import ModelMissingError
+from retouch.planner.contract.errors import ModelMissingError
 
 EXTRAS: dict[str, str] = {  # top-level import name -> the extra that installs it
     "torch": "gpu",

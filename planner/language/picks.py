@@ -11,7 +11,7 @@ is a plain string that executors/segment/instances.py turns into instance ids:
     None           the most confident instance
 
 ``read(text)`` reads a bare noun phrase (``retouch mask --text``); ``from_edit`` reads the object the
-planner's intent parser (planner/intent.py) already took out of an edit sentence. No new sentence
+planner's intent parser (planner/language/intent.py) already took out of an edit sentence. No new sentence
 parser: the spatial phrases come from intent's, only ordinals and superlatives are read here.
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retouch.planner import intent
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
+from retouch.planner.language import intent
 
 ORDERS = (
     "left", "right", "top", "bottom", "top-left", "top-right", "bottom-left", "bottom-right",

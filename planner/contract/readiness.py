@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from retouch.planner.hints import Hint
+from retouch.planner.contract.hints import Hint
 
 DegradedWhat = Literal["mask-source", "executor", "model", "hardware", "resolution", "steps"]
 

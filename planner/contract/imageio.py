@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from retouch.planner.errors import InputError
+from retouch.planner.contract.errors import InputError
 
 DEFAULT_MAX_PIXELS = 64_000_000
 DEEP_KEY = "retouch.rgb16"  # info key of a 16-bit RGB(A) image's uint16 (H, W, C) pixels

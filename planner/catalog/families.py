@@ -1,6 +1,6 @@
 """The families issue 30 added (Z-Image, JoyAI, Qwen-Image 2.1, FLUX.2 dev): specs, licences.
 
-Plain data merged into planner/registry.py's ``REGISTRY``, ``LICENCES`` and ``VARIANTS``; read
+Plain data merged into planner/catalog/registry.py's ``REGISTRY``, ``LICENCES`` and ``VARIANTS``; read
 there. Figures follow registry.py's units. Where a figure has no published source it says how it
 was had: parameter counts are counted on the meta device from the diffusers classes' own default
 configs (tests/bench/test_real_size.py); VRAM is those weights in bf16 plus an activation margin;
@@ -11,8 +11,8 @@ with a source; none was at hand for these families, so ``published`` says "unsou
 
 from __future__ import annotations
 
-from retouch.planner.schema import Family
-from retouch.planner.specs import FamilySpec, Licence, Variant
+from retouch.planner.catalog.specs import FamilySpec, Licence, Variant
+from retouch.planner.contract.schema import Family
 
 FAMILIES: dict[Family, FamilySpec] = {
     "z-image": FamilySpec(

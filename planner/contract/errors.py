@@ -9,7 +9,7 @@
     └── QAFailed                 the result failed its QA checklist                          (exit 1)
 
 A message names the problem and the fix in plain words, never a CLI flag; ``hints`` name the
-settings that fix it (planner/hints.py), and each front renders them in its own words: the CLI
+settings that fix it (planner/contract/hints.py), and each front renders them in its own words: the CLI
 as flags after ``error: <message>`` on stderr with the exit code (server/cli/hints.py), the MCP
 server as tool arguments in the tool error's text (server/mcp/hints.py). Nothing else should
 reach a user.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from retouch.planner.hints import Hint
+from retouch.planner.contract.hints import Hint
 
 
 class RetouchError(Exception):

@@ -15,10 +15,10 @@ import os
 import re
 from dataclasses import dataclass
 
-from retouch.planner.bounds import DEFAULT_MAX_CANVAS_PIXELS
-from retouch.planner.errors import InputError, PlanError
-from retouch.planner.hints import hint
-from retouch.planner.schema import Extend
+from retouch.planner.contract.bounds import DEFAULT_MAX_CANVAS_PIXELS
+from retouch.planner.contract.errors import InputError, PlanError
+from retouch.planner.contract.hints import hint
+from retouch.planner.contract.schema import Extend
 
 MAX_FACTOR = 4  # the new canvas may be at most this many times the source per axis
 DEFAULT_FACTOR = 1.5  # "uncrop", "zoom out" without a number: half again, on the axes they name
@@ -248,7 +248,7 @@ def canvas_facts(width: int, height: int, ext: Extend) -> dict[str, object]:
 def canvas_limit() -> int:
     """Largest canvas an extension or a work size may reach, pixels: the smaller of
     RETOUCH_MAX_CANVAS_PIXELS (default DEFAULT_MAX_CANVAS_PIXELS) and the image limit."""
-    from retouch.planner.imageio import max_pixels  # numpy and Pillow load only here
+    from retouch.planner.contract.imageio import max_pixels  # numpy and Pillow load only here
 
     raw = os.environ.get("RETOUCH_MAX_CANVAS_PIXELS")
     try:

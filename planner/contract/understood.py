@@ -1,5 +1,5 @@
 """What the planner read from the edit text: the words and their roles, the edits in order, the
-size a whole-frame run works at. Parts of ``EditPlan`` (planner/schema.py).
+size a whole-frame run works at. Parts of ``EditPlan`` (planner/contract/schema.py).
 """
 
 from __future__ import annotations

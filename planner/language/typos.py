@@ -1,7 +1,7 @@
 """Cleaning an edit text before it is read: lower case, politeness out, typos corrected.
 
 A word of five letters or more that is one letter (deleted, added, changed or swapped) from a
-keyword in planner/vocab.py, with the same first letter, becomes the keyword, unless it is a real
+keyword in planner/language/vocab.py, with the same first letter, becomes the keyword, unless it is a real
 word of its own (``vocab.PROTECTED``) or an inflection of the keyword; short misspellings come
 from ``vocab.COMMON_TYPOS``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from retouch.planner import vocab
+from retouch.planner.language import vocab
 
 
 def _alt(words: set[str]) -> str:
