@@ -2,18 +2,19 @@
 
 ``SCORES`` maps a family id (a key of ``REGISTRY``) to its scores on the two instruction-editing
 benchmarks the planner weighs: GEdit-Bench-EN (Step1X-Edit's benchmark; ``overall`` is G_O, the
-GPT-4.1-judged mean over semantic consistency and perceptual quality, 0-10) and ImgEdit-Bench
-(``overall``, the GPT-4.1-judged mean over its edit types, 1-5). A number is here only if it was read in
-its source (the table is named in ``note``); ``reported_by`` says whether the model's own authors or a
-third party measured it, and ``weights`` which published weights it is for (a family's default
-weights can be a later release than the scored one).
+judge model's geometric mean of semantic consistency and perceptual quality, 0-10) and ImgEdit-Bench
+(``overall``, the mean over its edit types, 1-5). A number is here only if it was read in its source;
+``note`` names the table and row, ``reported_by`` says whether the model's own authors or a third
+party published it, and ``weights`` which published weights it is for (a family's default weights can
+be a later release than the scored one). Scores from different papers used different judge models
+and runs: compare within one source where you can.
 
-Families with no entry have no published score on these benchmarks that could be sourced:
-sd-inpaint, sdxl-inpaint, flux-fill (mask fillers, not instruction editors: these benchmarks do
-not score them), sd, sdxl, ddpm (not editors), and see the comments below for the rest.
+Families with no entry have no sourced score on these benchmarks: sd-inpaint, sdxl-inpaint,
+flux-fill (mask fillers, which these instruction-editing benchmarks do not score), sd, sdxl, ddpm
+(not editors), z-image and qwen-image-2.1 (see the comments in ``SCORES``).
 
-``QUALITY_RULES`` names the rules that choose a family by these scores; a plan cites the chosen
-family's scores only when one of them decided the family list (planner/plan.py).
+``QUALITY_RULES`` names the planner rules that choose a family by published quality; a plan cites
+the chosen family's scores only when one of them decided the family list (planner/plan.py).
 """
 
 from __future__ import annotations
@@ -46,61 +47,226 @@ class Score:
         )
 
 
+# The sources read, as (title, URL). Each Score's note names the table.
+_QWEN_IMAGE = (
+    "Qwen-Image Technical Report (arXiv:2508.02324v1)",
+    "https://arxiv.org/abs/2508.02324",
+)
+_LONGCAT = (
+    "LongCat-Image Technical Report (arXiv:2512.07584v1)",
+    "https://arxiv.org/abs/2512.07584",
+)
 _SENSENOVA = (
     "SenseNova-U1: Unifying Multimodal Understanding and Generation with NEO-unify Architecture "
-    "(arXiv:2605.12500)",
+    "(arXiv:2605.12500v1)",
     "https://arxiv.org/abs/2605.12500",
 )
+_TRM = (
+    "Think Before You Score: Thinking Reward Model for Visual Generation (Bai et al., 2026)",
+    "https://bxhsort.github.io/Thinking-Reward-Model/",
+)
+
+
+def _gedit(value: float, source: tuple[str, str], note: str, weights: str, by: str) -> Score:
+    return Score("GEdit-Bench-EN", "overall", value, *source, note, weights, by)  # type: ignore[arg-type]
+
+
+def _imgedit(value: float, source: tuple[str, str], note: str, weights: str, by: str) -> Score:
+    return Score("ImgEdit", "overall", value, *source, note, weights, by)  # type: ignore[arg-type]
+
 
 SCORES: dict[str, tuple[Score, ...]] = {
     "qwen-image-edit": (
-        Score(
-            "GEdit-Bench-EN",
-            "overall",
+        # the default weights (2509): the LongCat report's tables, which cite the Qwen team
+        _gedit(
             7.54,
-            *_SENSENOVA,
-            "Table 17 (GEdit-Bench, open-source models), G_O column",
-            weights="Qwen/Qwen-Image-Edit-2509",
+            _LONGCAT,
+            "Table 10 (GEdit-Bench), G_O, row Qwen-Image-Edit [2509]; SenseNova-U1 Table 17 "
+            "prints the same 7.54",
+            "Qwen/Qwen-Image-Edit-2509",
+            "third party",
+        ),
+        _imgedit(
+            4.35,
+            _LONGCAT,
+            "Table 11 (ImgEdit-Bench), Overall, row Qwen-Image-Edit [2509]",
+            "Qwen/Qwen-Image-Edit-2509",
+            "third party",
+        ),
+        # the first release, scored by its authors
+        _gedit(
+            7.56,
+            _QWEN_IMAGE,
+            "Table 11 (GEdit-Bench, GPT-4.1 judge), G_O, row Qwen-Image (the editing model "
+            "released as Qwen-Image-Edit)",
+            "Qwen/Qwen-Image-Edit",
+            "authors",
+        ),
+        _imgedit(
+            4.27,
+            _QWEN_IMAGE,
+            "Table 12 (ImgEdit, GPT-4.1 judge), Overall, row Qwen-Image",
+            "Qwen/Qwen-Image-Edit",
+            "authors",
+        ),
+        # the 2511 variant (registry VARIANTS)
+        _gedit(
+            7.88,
+            _SENSENOVA,
+            "Table 17 (GEdit-Bench), G_O, row Qwen-Image-Edit-2511",
+            "Qwen/Qwen-Image-Edit-2511",
+            "third party",
+        ),
+        _imgedit(
+            4.51,
+            _SENSENOVA,
+            "Table 16 (ImgEdit), Overall, row Qwen-Image-Edit-2511",
+            "Qwen/Qwen-Image-Edit-2511",
+            "third party",
         ),
     ),
     "longcat-image-edit": (
-        Score(
-            "GEdit-Bench-EN",
-            "overall",
-            7.75,
-            *_SENSENOVA,
-            "Table 17 (GEdit-Bench, open-source models), G_O column",
-            weights="meituan-longcat/LongCat-Image-Edit",
+        _gedit(
+            7.64,
+            _LONGCAT,
+            "Table 10 (GEdit-Bench), G_O, row LongCat-Image-Edit; later third-party tables "
+            "(SenseNova-U1 Table 17) print 7.75",
+            "meituan-longcat/LongCat-Image-Edit",
+            "authors",
+        ),
+        _imgedit(
+            4.50,
+            _LONGCAT,
+            "Table 11 (ImgEdit-Bench), Overall, row LongCat-Image-Edit; SenseNova-U1 Table 16 "
+            "prints 4.45",
+            "meituan-longcat/LongCat-Image-Edit",
+            "authors",
         ),
     ),
+    # Black Forest Labs report KontextBench, not these benchmarks, for FLUX.1 Kontext [dev]
     "flux-kontext": (
-        Score(
-            "GEdit-Bench-EN",
-            "overall",
+        _gedit(
             6.00,
-            *_SENSENOVA,
-            "Table 17 (GEdit-Bench, open-source models), G_O column, FLUX.1 Kontext [Dev]",
-            weights="black-forest-labs/FLUX.1-Kontext-dev",
+            _LONGCAT,
+            "Table 10 (GEdit-Bench), G_O, row FLUX.1 Kontext [Dev]; SenseNova-U1 Table 17 "
+            "prints the same 6.00",
+            "black-forest-labs/FLUX.1-Kontext-dev",
+            "third party",
+        ),
+        _imgedit(
+            3.71,
+            _LONGCAT,
+            "Table 11 (ImgEdit-Bench), Overall, row FLUX.1 Kontext [Dev]",
+            "black-forest-labs/FLUX.1-Kontext-dev",
+            "third party",
         ),
     ),
+    "instruct-pix2pix": (
+        _gedit(
+            3.68,
+            _QWEN_IMAGE,
+            "Table 11 (GEdit-Bench), G_O, row Instruct-Pix2Pix; the LongCat report's Table 10 "
+            "prints 3.60 for the same row",
+            "timbrooks/instruct-pix2pix",
+            "third party",
+        ),
+        _imgedit(
+            1.88,
+            _QWEN_IMAGE,
+            "Table 12 (ImgEdit), Overall, row Instruct-Pix2Pix",
+            "timbrooks/instruct-pix2pix",
+            "third party",
+        ),
+    ),
+    # Black Forest Labs publish no GEdit-Bench/ImgEdit figure for FLUX.2 [dev] or [klein]
     "flux2-dev": (
-        Score(
-            "GEdit-Bench-EN",
-            "overall",
+        _gedit(
             7.41,
-            *_SENSENOVA,
-            "Table 17 (GEdit-Bench, open-source models), G_O column, FLUX.2 [Dev]",
-            weights="black-forest-labs/FLUX.2-dev",
+            _SENSENOVA,
+            "Table 17 (GEdit-Bench), G_O, row FLUX.2 [Dev]",
+            "black-forest-labs/FLUX.2-dev",
+            "third party",
+        ),
+        _imgedit(
+            4.35,
+            _SENSENOVA,
+            "Table 16 (ImgEdit), Overall, row FLUX.2 [Dev]",
+            "black-forest-labs/FLUX.2-dev",
+            "third party",
         ),
     ),
+    "flux2-klein": (
+        _gedit(
+            7.02,
+            _TRM,
+            "Table 5 (image editing), GEdit-Bench-EN G_O, row Flux2-Klein-4B (the baseline "
+            "before their RL)",
+            "black-forest-labs/FLUX.2-klein-4B",
+            "third party",
+        ),
+        _imgedit(
+            3.80,
+            _TRM,
+            "Table 5 (image editing), ImgEdit, row Flux2-Klein-4B",
+            "black-forest-labs/FLUX.2-klein-4B",
+            "third party",
+        ),
+        _gedit(
+            7.64,
+            _TRM,
+            "Table 5 (image editing), GEdit-Bench-EN G_O, row Flux2-Klein-9B",
+            "black-forest-labs/FLUX.2-klein-9B",
+            "third party",
+        ),
+        _imgedit(
+            4.05,
+            _TRM,
+            "Table 5 (image editing), ImgEdit, row Flux2-Klein-9B",
+            "black-forest-labs/FLUX.2-klein-9B",
+            "third party",
+        ),
+    ),
+    # the JoyAI-Image report (arXiv:2605.04128) was not found in readable form; a third party's
+    # table lists the model
+    "joyai-image-edit": (
+        _gedit(
+            8.28,
+            _TRM,
+            "Table 5 (image editing), GEdit-Bench-EN G_O, row JoyAI-Image-Edit (listed among "
+            "representative editing models)",
+            "jdopensource/JoyAI-Image-Edit",
+            "third party",
+        ),
+        _imgedit(
+            4.46,
+            _TRM,
+            "Table 5 (image editing), ImgEdit, row JoyAI-Image-Edit",
+            "jdopensource/JoyAI-Image-Edit",
+            "third party",
+        ),
+    ),
+    # No entry:
+    # - z-image: the tables score Z-Image-Edit (separate weights, Z-Image report); the family runs
+    #   Z-Image-Turbo as an inpaint/img2img model, which no benchmark here scores.
+    # - qwen-image-2.1: no published GEdit-Bench-EN/ImgEdit figure was found.
 }
 
 # Rules that pick a family by its published quality (ids in planner/rules.py).
 QUALITY_RULES: frozenset[str] = frozenset(
-    {"quality-instruct-editor", "quality-attribute-editor", "open-editor-when-it-fits"}
+    {
+        "quality-flux-fill",
+        "quality-instruct-editor",
+        "quality-attribute-editor",
+        "open-editor-when-it-fits",
+    }
 )
 
 
-def scores_for(family: str) -> tuple[Score, ...]:
-    """The family's published scores, GEdit-Bench-EN first; () when none is sourced."""
-    return tuple(sorted(SCORES.get(family, ()), key=lambda s: BENCHES.index(s.bench)))
+def scores_for(family: str, weights: str | None = None) -> tuple[Score, ...]:
+    """The family's published scores, GEdit-Bench-EN first; () when none is sourced.
+
+    With ``weights`` (a Hub id), only the scores of those weights when there are any."""
+    scores = SCORES.get(family, ())
+    if weights is not None and any(s.weights == weights for s in scores):
+        scores = tuple(s for s in scores if s.weights == weights)
+    return tuple(sorted(scores, key=lambda s: BENCHES.index(s.bench)))
