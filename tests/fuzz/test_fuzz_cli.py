@@ -1,6 +1,6 @@
 """Fuzzing the command line through its console entry point, in process (issue 15).
 
-Properties, for every generated command: the exit code is one the README documents (0-6, never 70
+Properties, for every generated command: the exit code is one docs/editing.md documents (0-6, never 70
 for an internal error, usage errors 2), a failure is ``error:`` lines only (one for a single
 request; one per bad line for ``retouch doc``), no traceback, no file outside the --out folder,
 and a failed command leaves that folder as it was.
