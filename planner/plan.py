@@ -14,6 +14,7 @@ from retouch.planner.catalog.registry import (
     REGISTRY,
     FamilySpec,
 )
+from retouch.planner.citation import cite
 from retouch.planner.context import BBOX_SMALL, apply, matches, rule_context
 from retouch.planner.contract.changes import strength_sweep
 from retouch.planner.contract.errors import PlanError
@@ -277,6 +278,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         controlnet=controlnet is not None,
         offload=offload,
     )
+    quality_rule, cited = cite(spec.family, spec.default_id, hits, decisions)  # scores.py
     return EditPlan(
         request=request,
         facts=facts,
@@ -300,6 +302,8 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
             offload=offload,
             licence=LICENCES[spec.family].name,
             commercial_use=LICENCES[spec.family].commercial_use,
+            quality_rule=quality_rule,
+            cited_scores=cited,
         ),
         mask=mask,
         controlnet=controlnet,

@@ -3,11 +3,11 @@
 ``SCORES`` maps a family id (a key of ``REGISTRY``) to its scores on the two instruction-editing
 benchmarks the planner weighs: GEdit-Bench-EN (Step1X-Edit's benchmark; ``overall`` is G_O, the
 judge model's geometric mean of semantic consistency and perceptual quality, 0-10) and ImgEdit-Bench
-(``overall``, the mean over its edit types, 1-5). A number is here only if it was read in its source;
-``note`` names the table and row, ``reported_by`` says whether the model's own authors or a third
-party published it, and ``weights`` which published weights it is for (a family's default weights can
-be a later release than the scored one). Scores from different papers used different judge models
-and runs: compare within one source where you can.
+(``overall``, the mean over its edit types, 1-5). A number is here only if it was read in its
+source; ``note`` names the table and row, ``reported_by`` says whether the model's own authors or
+a third party published it, and ``weights`` which published weights it is for (a family's default
+weights can be a later release than the scored one). Scores from different papers used different
+judge models and runs: compare within one source where you can.
 
 Families with no entry have no sourced score on these benchmarks: sd-inpaint, sdxl-inpaint,
 flux-fill (mask fillers, which these instruction-editing benchmarks do not score), sd, sdxl, ddpm
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Bench = Literal["GEdit-Bench-EN", "ImgEdit"]
+Reporter = Literal["authors", "third party"]
 BENCHES: tuple[str, ...] = ("GEdit-Bench-EN", "ImgEdit")
 METRICS: tuple[str, ...] = ("overall",)
 # the scale of each benchmark's overall score: (lowest, highest)
@@ -38,7 +39,7 @@ class Score:
     source_url: str
     note: str  # the table it was read from, and anything a reader needs to weigh it
     weights: str = ""  # the published weights scored (a Hub id), when the family has several
-    reported_by: Literal["authors", "third party"] = "third party"
+    reported_by: Reporter = "third party"
 
     def text(self) -> str:
         """One line: 'GEdit-Bench-EN overall 7.54 (Qwen/Qwen-Image-Edit-2509)'."""
@@ -67,12 +68,12 @@ _TRM = (
 )
 
 
-def _gedit(value: float, source: tuple[str, str], note: str, weights: str, by: str) -> Score:
-    return Score("GEdit-Bench-EN", "overall", value, *source, note, weights, by)  # type: ignore[arg-type]
+def _gedit(value: float, source: tuple[str, str], note: str, weights: str, by: Reporter) -> Score:
+    return Score("GEdit-Bench-EN", "overall", value, *source, note, weights, by)
 
 
-def _imgedit(value: float, source: tuple[str, str], note: str, weights: str, by: str) -> Score:
-    return Score("ImgEdit", "overall", value, *source, note, weights, by)  # type: ignore[arg-type]
+def _imgedit(value: float, source: tuple[str, str], note: str, weights: str, by: Reporter) -> Score:
+    return Score("ImgEdit", "overall", value, *source, note, weights, by)
 
 
 SCORES: dict[str, tuple[Score, ...]] = {
@@ -233,15 +234,16 @@ SCORES: dict[str, tuple[Score, ...]] = {
             8.28,
             _TRM,
             "Table 5 (image editing), GEdit-Bench-EN G_O, row JoyAI-Image-Edit (listed among "
-            "representative editing models)",
-            "jdopensource/JoyAI-Image-Edit",
+            "representative editing models; scored as jdopensource/JoyAI-Image-Edit, of which "
+            "this is the diffusers-layout release)",
+            "jdopensource/JoyAI-Image-Edit-Diffusers",
             "third party",
         ),
         _imgedit(
             4.46,
             _TRM,
             "Table 5 (image editing), ImgEdit, row JoyAI-Image-Edit",
-            "jdopensource/JoyAI-Image-Edit",
+            "jdopensource/JoyAI-Image-Edit-Diffusers",
             "third party",
         ),
     ),

@@ -90,6 +90,19 @@ def _weights_id(value: str, info: ValidationInfo) -> str:
     return path_field(value, f"{info.field_name} of the weights") or value
 
 
+class CitedScore(_Strict):
+    """A published benchmark score of the chosen weights, with where it was read."""
+
+    bench: Literal["GEdit-Bench-EN", "ImgEdit"] = Field(description="Benchmark name.")
+    value: Num(0, 10) = Field(
+        description="Overall score (GEdit-Bench-EN 0-10, ImgEdit 1-5), as published."
+    )
+    weights: str = Field(description="Published weights the score is for (a Hub id).")
+    source: str = Field(description="Title of the paper or report the score was read in.")
+    url: str = Field(description="Where that source is published.")
+    note: str = Field(description="The table and row, and who measured it.")
+
+
 class ModelChoice(_Strict):
     family: Family = Field(description="Model family chosen (see the model registry).")
     id: str = Field(description="Hugging Face model id or local directory of the chosen weights.")
@@ -109,6 +122,16 @@ class ModelChoice(_Strict):
     )
     commercial_use: bool | None = Field(
         default=None, description="Whether that licence allows commercial use."
+    )
+    quality_rule: str | None = Field(
+        default=None,
+        description="The rule that chose this family by published quality; null when the "
+        "family was not chosen by quality.",
+    )
+    cited_scores: list[CitedScore] = Field(
+        default_factory=list,
+        description="Published scores of the chosen weights behind quality_rule (empty when "
+        "none is sourced or the family was not chosen by quality).",
     )
 
     _id_text = field_validator("id")(_weights_id)
