@@ -198,3 +198,12 @@ def test_the_readme_is_short() -> None:
         f"README.md has {lines} lines (at most {README_MAX_LINES}): move reference to a docs/ page "
         "and link it"
     )
+
+
+def test_the_install_page_has_every_extra() -> None:
+    import tomllib
+
+    project = tomllib.loads((gen_docs.ROOT / "pyproject.toml").read_text())["project"]
+    page = (gen_docs.DOCS / "install.md").read_text()
+    rows = set(re.findall(r"^\| `([\w-]+)` \|", page, re.M))
+    assert rows == set(project["optional-dependencies"]), "docs/install.md's table of extras"
