@@ -8,9 +8,11 @@ Which model (nothing is downloaded):
   mouth of the man on the left"): the face models (faces.py, the faces extra), never SAM 3; the
   faces found are the instances. Without the faces extra, SAM 3 when it is there, else a
   ModelMissingError naming both.
-- other words (``prompt.text``): SAM 3 (sam3.py) from ``checkpoint``, $RETOUCH_SAM_CHECKPOINT or the
-  Hugging Face cache (checkpoints.find_sam3); never GrabCut: without SAM 3 it is a
-  ModelMissingError naming the model and the alternatives. Every instance found is returned; the
+- other words (``prompt.text``): SAM 3 or SAM 3 LiteText (sam3.py) from ``checkpoint``,
+  $RETOUCH_SAM_CHECKPOINT or the Hugging Face cache (checkpoints.pick_sam3: with both in the cache,
+  LiteText where memory is short, checkpoints.prefer); never GrabCut: without either it is a
+  ModelMissingError naming the models and the alternatives. The result's ``sam_type`` ("sam3" or
+  "sam3-litetext") and its note say which ran and why. Every instance found is returned; the
   mask is the ones ``instance`` (an id or "all") or ``pick`` (planner/language/picks.py) chooses.
 - clicks and a box: ``checkpoint`` or $RETOUCH_SAM_CHECKPOINT, told apart by its files: a SAM 1
   .pth (sam.py) or a SAM 2.1 transformers folder (sam2.py); neither -> GrabCut (grabcut.py), which
@@ -76,7 +78,8 @@ def segment(
     kind = checkpoints.check_kind(path, ("sam1", "sam2", "sam3"), "clicks") if path else None
     if kind == "sam3" and checkpoint:
         raise InputError(
-            f"{path} is a SAM 3 folder: it segments from words; for clicks and boxes "
+            f"{path} is a {checkpoints.VARIANT_NAMES[checkpoints.variant_of(path) or 'sam3']} "
+            "folder: it segments from words; for clicks and boxes "
             "give a SAM 2.1 folder or a SAM 1 .pth",
             [hint("text"), hint("sam_checkpoint")],
         )
@@ -101,14 +104,16 @@ def _from_words(
     pick: str | None,
     instance: int | str | None,
 ) -> MaskResult:
-    """SAM 3's instances of ``text``; the mask is those ``instance`` or ``pick`` chooses."""
+    """SAM 3's (or LiteText's) instances of ``text``; the mask is those ``instance`` or ``pick``
+    chooses. On ``device`` "cpu" the preference between the two is the CPU's, else this machine's
+    hardware class's."""
     from retouch.executors.segment.sam3 import SCORE_THRESHOLD, get_sam3
 
-    folder = checkpoints.find_sam3(checkpoint)
-    found = get_sam3(folder, device)(rgb, text)
+    choice = checkpoints.pick_sam3(checkpoint, "cpu" if device == "cpu" else None)
+    found = get_sam3(choice.path, device)(rgb, text)
     if not found:
         raise ExecutorError(
-            f"SAM 3 found no {text!r} on this image (no instance scored above "
+            f"{choice.name} found no {text!r} on this image (no instance scored above "
             f"{SCORE_THRESHOLD}); name it in other words, or mark it with clicks or a box",
             [hint("points"), hint("box")],
         )
@@ -124,11 +129,12 @@ def _from_words(
         mask=instances.union(found, ids),
         score=score,
         method="sam",
-        sam_type="sam3",
+        sam_type=choice.variant,
         candidates=[i.mask for i in found],
         scores=[i.score for i in found],
-        note=f"SAM 3 found {len(found)} instance(s) of {text!r}; the mask is "
-        f"#{', #'.join(str(i) for i in ids)} ({how}, score {score:.2f})",
+        note=f"{choice.name} found {len(found)} instance(s) of {text!r}; the mask is "
+        f"#{', #'.join(str(i) for i in ids)} ({how}, score {score:.2f}); "
+        f"{choice.name} because {choice.reason}",
         instances=found,
         chosen=ids,
     )

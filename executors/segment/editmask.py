@@ -51,7 +51,7 @@ def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tup
         found = segment(
             rgb, SamPrompt(text=plan.mask.text), checkpoint=checkpoint, pick=plan.mask.pick
         )
-        return masks.normalize(found.mask), "sam3"
+        return masks.normalize(found.mask), found.sam_type or "sam3"  # sam3 | sam3-litetext
     found = segment(
         rgb, plan.request.sam, checkpoint=checkpoint, sam_type=plan.mask.sam_model or "vit_b"
     )

@@ -1,4 +1,6 @@
-"""Masks from words with SAM 3 (transformers ``Sam3Model``): every instance of a noun phrase.
+"""Masks from words with SAM 3 (transformers ``Sam3Model``) or SAM 3 LiteText
+(``Sam3LiteTextModel``, the same model with a MobileCLIP text encoder): every instance of a noun
+phrase.
 
     get_sam3(folder, device)          one loaded Sam3Segmenter per (folder, device), kept (LRU)
     └── Sam3Segmenter(model, proc)    __call__(image, text) -> [Instance], best score first
@@ -6,8 +8,10 @@
 
 SAM 3 runs its vision encoder (the ViT, nearly all of the cost: ~88 ms of an H100's frame) once per
 image; a second phrase on the same image reuses the cached features and runs only the text encoder,
-the DETR encoder/decoder and the mask head. Loads from a local folder only (``local_files_only``);
-finding the folder is executors/segment/checkpoints.py's job. Coordinates are pixels of the source
+the DETR encoder/decoder and the mask head. Loads from a local folder only (``local_files_only``),
+with the class its config's model_type names (checkpoints.variant_of); both read the same
+``Sam3Processor`` and give the same masks contract. Finding the folder, and choosing between SAM 3
+and LiteText, is executors/segment/checkpoints.py's job. Coordinates are pixels of the source
 image, boxes XYXY.
 """
 
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
+from retouch.executors.segment.checkpoints import VARIANT_NAMES, Variant, variant_of
 from retouch.executors.segment.lru import Lru
 from retouch.executors.segment.prompts import Instance, image_key, to_rgb
 from retouch.planner.contract.errors import InputError
@@ -44,23 +49,27 @@ def pick_device(device: str | None) -> str:
 
 
 def load_sam3(folder: Path, device: str | None = None) -> Sam3Segmenter:
-    """Sam3Model + Sam3Processor from a local folder (``local_files_only``), fp32 on CPU, bf16 on
-    CUDA. Raises InputError for a folder transformers cannot read as SAM 3."""
+    """Sam3Model (or Sam3LiteTextModel, by the config's model_type) + Sam3Processor from a local
+    folder (``local_files_only``), fp32 on CPU, bf16 on CUDA. Raises InputError for a folder
+    transformers cannot read as either."""
     import torch
-    from transformers import Sam3Model, Sam3Processor
+    from transformers import Sam3LiteTextModel, Sam3Model, Sam3Processor
 
+    variant: Variant = variant_of(folder) or "sam3"
+    model_class = Sam3LiteTextModel if variant == "sam3-litetext" else Sam3Model
     dev = pick_device(device)
     dtype = torch.bfloat16 if dev.startswith("cuda") else torch.float32
     try:
         processor = Sam3Processor.from_pretrained(folder, local_files_only=True)
-        model = Sam3Model.from_pretrained(folder, local_files_only=True, dtype=dtype)
+        model = model_class.from_pretrained(folder, local_files_only=True, dtype=dtype)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        like = "yonigozlan/sam3-litetext-s0" if variant == "sam3-litetext" else "facebook/sam3"
         raise InputError(
-            f"{folder} is not a complete SAM 3 folder ({first}); it needs config.json, the "
-            "weights and the processor/tokenizer files of facebook/sam3"
+            f"{folder} is not a complete {VARIANT_NAMES[variant]} folder ({first}); it needs "
+            f"config.json, the weights and the processor/tokenizer files of {like}"
         ) from exc
-    return Sam3Segmenter(model.to(dev).eval(), processor)
+    return Sam3Segmenter(model.to(dev).eval(), processor, variant=variant)
 
 
 def get_sam3(folder: Path, device: str | None = None) -> Sam3Segmenter:
@@ -76,14 +85,18 @@ def clear_model_cache() -> None:
 
 
 class Sam3Segmenter:
-    """One loaded SAM 3 with an LRU of vision features per image content. Thread-safe."""
+    """One loaded SAM 3 (or LiteText) with an LRU of vision features per image content. Thread-safe."""
 
     def __init__(
-        self, model: Sam3Model, processor: Sam3Processor, cache_size: int = FEATURE_CACHE_SIZE
+        self,
+        model: Sam3Model,
+        processor: Sam3Processor,
+        cache_size: int = FEATURE_CACHE_SIZE,
+        variant: Variant = "sam3",
     ) -> None:
         self.model = model
         self.processor = processor
-        self.sam_type = "sam3"
+        self.sam_type: Variant = variant  # "sam3" | "sam3-litetext": what ran
         self._features: Lru[tuple[Any, list[list[int]]]] = Lru(cache_size)
 
     @property

@@ -43,14 +43,16 @@ def local_families(dirs: list[Path]) -> dict[str, Path]:
     return found
 
 
-# Segment Anything models looked for in the local Hugging Face cache (never downloaded).
-SAM_HUB_IDS = ("facebook/sam3", "facebook/sam2.1-hiera-tiny", "facebook/sam2.1-hiera-small",
-               "facebook/sam2.1-hiera-base-plus", "facebook/sam2.1-hiera-large")  # fmt: skip
+# Segment Anything models looked for in the local Hugging Face cache (never downloaded): SAM 2.1
+# here, SAM 3 and SAM 3 LiteText from executors/segment/checkpoints.py (SAM3_IDS).
+SAM2_HUB_IDS = ("facebook/sam2.1-hiera-tiny", "facebook/sam2.1-hiera-small",
+                "facebook/sam2.1-hiera-base-plus", "facebook/sam2.1-hiera-large")  # fmt: skip
 
 
 def sam_checkpoints(dirs: list[Path]) -> list[SamInfo]:
-    """SAM 1 .pth files and SAM 2.1 / SAM 3 folders: $RETOUCH_SAM_CHECKPOINT, the given folders
-    (and their children), and the Hugging Face cache; told apart by their files (JSON only)."""
+    """SAM 1 .pth files and SAM 2.1 / SAM 3 / SAM 3 LiteText folders: $RETOUCH_SAM_CHECKPOINT, the
+    given folders (and their children), and the Hugging Face cache; told apart by their files (JSON
+    only)."""
     ckpt = feature("retouch.executors.segment.checkpoints", "list_models")
     env = os.environ.get(SAM_ENV)
     found = [p for p in [ckpt.resolve(env) if env else None] if p is not None]
@@ -58,27 +60,40 @@ def sam_checkpoints(dirs: list[Path]) -> list[SamInfo]:
         if d.is_dir():
             found += sorted(d.glob("sam_vit_*.pth")) + [d]
             found += sorted(p for p in d.iterdir() if p.is_dir())
-    found += [p for p in map(ckpt.resolve, SAM_HUB_IDS) if p is not None]
+    found += [p for p in map(ckpt.resolve, (*ckpt.SAM3_IDS, *SAM2_HUB_IDS)) if p is not None]
     out = []
     for f in dict.fromkeys(found):
         kind = ckpt.kind_of(f)
         if kind == "sam1":
             sam_type = next((t for t in ("vit_b", "vit_l", "vit_h") if t in f.name), None)
             out.append(SamInfo(path=str(f), sam_type=sam_type))
-        elif kind is not None:
-            name = "sam3" if kind == "sam3" else "sam2.1"
+        elif kind is not None:  # sam3 | sam3-litetext (by model_type) | sam2.1
+            name = (ckpt.variant_of(f) or "sam3") if kind == "sam3" else "sam2.1"
             out.append(
                 SamInfo(path=str(f), sam_type=name, prompts="words" if kind == "sam3" else "clicks")
             )
     return out
 
 
-def text_masks(found: list[SamInfo]) -> str:
-    """One sentence: which SAM 3 make_mask's text uses, or how to get one."""
-    sam3 = next((s.path for s in found if s.prompts == "words"), None)
-    if sam3:
-        return f"make_mask takes words (text) with SAM 3 at {sam3}"
-    return "make_mask cannot take words here: " + SAM3_HINT
+def text_masks(found: list[SamInfo], hardware: str = "cpu") -> str:
+    """One sentence: which words model make_mask's text uses and why (SAM 3 or SAM 3 LiteText,
+    chosen by checkpoints.prefer for ``hardware``, as a run chooses), the other kinds found, or how
+    to get one. $RETOUCH_SAM_CHECKPOINT naming a words folder is used as is, as in a run."""
+    ckpt = feature("retouch.executors.segment.checkpoints", "list_models")
+    words = [Path(s.path) for s in found if s.prompts == "words"]
+    env = os.environ.get(SAM_ENV)
+    named = ckpt.resolve(env) if env else None
+    if named is not None and named in words:
+        choice = ckpt.Sam3Choice(named, ckpt.variant_of(named) or "sam3", f"{SAM_ENV} names it")
+    else:
+        choice = ckpt.prefer(words, hardware)
+    if choice is None:
+        return f"make_mask cannot take words here: {SAM3_HINT}. {ckpt.LITETEXT_HINT}"
+    kinds = sorted({ckpt.VARIANT_NAMES[v] for p in words if (v := ckpt.variant_of(p))})
+    return (
+        f"make_mask takes words (text) with {choice.name} at {choice.path} ({choice.reason}; "
+        f"words models found: {', '.join(kinds)})"
+    )
 
 
 def _torch_device(cancel: threading.Event, progress: object) -> DeviceInfo:
@@ -146,7 +161,7 @@ async def list_models(cfg: ServerConfig, args: ListModelsInput) -> ListModelsOut
         hf_cache=str(constants.HF_HUB_CACHE),
         families=families,
         sam_checkpoints=segmenters,
-        text_masks=text_masks(segmenters),
+        text_masks=text_masks(segmenters, device.hardware),
         classical="OpenCV fill for removal and canvas extension; no weights",
         provenance=sw.provenance(),
     )
