@@ -6,15 +6,23 @@ mask), no model. Layers are listed bottom to top, each RGBA 8-bit at the canvas 
 - a removal: ``background`` (the result: the region filled, opaque) under ``removed-object`` (the
   source's pixels, alpha = mask, hidden), so turning the object layer on puts it back;
 - any other masked edit: ``original`` (the source, opaque) under ``edit`` (the result's pixels,
-  alpha = mask), so turning the edit layer off shows the photo as it was.
+  alpha = mask), so turning the edit layer off shows the photo as it was;
+- a split with no edit (``split_layers``): ``rest`` (the source, alpha = not mask) under
+  ``subject`` (the source, alpha = mask): the subject cut out, nothing filled.
 
 The visible layers composite to the result exactly wherever the result equals the source outside
 the mask (retouch's composite guarantees it: outside pixels are the source's, byte for byte).
 
 ``write_layers(folder, layers, result)`` writes ``layers/NN-name.png`` (NN from 01, bottom first),
-then the composite as the next number, and ``layers.ora``: an OpenRaster 0.0.5 zip (``mimetype``
+then the composite as the next number, ``layers.ora``: an OpenRaster 0.0.5 zip (``mimetype``
 first and stored, ``stack.xml`` listing layers top first, ``data/*.png``, ``mergedimage.png`` = the
-composite, ``Thumbnails/thumbnail.png`` at most 256 px), each file written whole or not at all.
+composite, ``Thumbnails/thumbnail.png`` at most 256 px), and ``layers.psd`` (psd-tools: one pixel
+layer each, hidden ones hidden, the visible ones merged), each file written whole or not at all. Any list of ``Layer``s goes through it, e.g. a model's (Qwen-Image-Layered) split.
+
+Measured for a 1024x768 removal (two layers, one hidden; CPU): the .ora 3.1 MB in 0.9 s (PNG
+compression), the .psd 6.9 MB in 0.17 s (RLE), every file of ``write_layers`` 1.6 s. psd-tools
+1.26 is a 0.9 MB wheel, 5.4 MB installed, MIT, needing only attrs, numpy and Pillow (already in
+the light install), so it is a base dependency and layers never wait on an extra.
 """
 
 from __future__ import annotations
@@ -71,6 +79,17 @@ def edit_layers(
     return [Layer("original", _rgba(source)), Layer("edit", _rgba(result, mask))]
 
 
+def split_layers(source: Image.Image, mask: np.ndarray) -> list[Layer]:
+    """The source as two layers, bottom first: ``rest`` (alpha = not mask) under ``subject``
+    (alpha = mask); they composite to the source, opaque. ``mask``: bool (H, W), the source's size."""
+    if mask.shape != (source.size[1], source.size[0]) or mask.dtype != bool:
+        raise ValueError(
+            f"mask is {mask.shape[1]}x{mask.shape[0]} {mask.dtype}, source is {source.size}; "
+            "give a bool mask the source's size"
+        )
+    return [Layer("rest", _rgba(source, ~mask)), Layer("subject", _rgba(source, mask))]
+
+
 def composite(layers: list[Layer]) -> Image.Image:
     """The visible layers, bottom first, alpha-composited (src-over) onto transparency; RGBA."""
     if not layers:
@@ -119,9 +138,26 @@ def ora_bytes(layers: list[Layer], merged: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def psd_bytes(layers: list[Layer], size: tuple[int, int]) -> bytes:
+    """A Photoshop file (8-bit RGBA, ``size`` (W, H), psd-tools) of ``layers`` (bottom first),
+    each a pixel layer at (0, 0) keeping its alpha and visibility; psd-tools composites the
+    visible ones into the merged image as it saves."""
+    from psd_tools import PSDImage
+    from psd_tools.api.layers import PixelLayer
+
+    psd = PSDImage.new("RGBA", size, depth=8)
+    for layer in layers:  # frompil appends the layer; RGBA keeps alpha as its transparency
+        pixel = PixelLayer.frompil(layer.image, psd, layer.name, 0, 0)
+        pixel.visible = layer.visible
+    buf = io.BytesIO()
+    psd.save(buf)
+    return buf.getvalue()
+
+
 def write_layers(folder: Path, layers: list[Layer], result: Image.Image) -> list[Path]:
     """Write ``folder/layers/NN-name.png`` (bottom first, then ``NN-composite.png``: the
-    composite of the visible layers) and ``folder/layers.ora``; return the paths written.
+    composite of the visible layers), ``folder/layers.ora`` and ``folder/layers.psd``; return
+    the paths written.
 
     Raises ValueError when the visible layers do not composite to ``result`` (8-bit RGB/RGBA)."""
     merged = composite(layers)
@@ -135,6 +171,7 @@ def write_layers(folder: Path, layers: list[Layer], result: Image.Image) -> list
         path = out / f"{i:02d}-{layer.name}.png"
         atomic_write(path, _png(layer.image))
         paths.append(path)
-    ora = Path(folder) / "layers.ora"
+    ora, psd = Path(folder) / "layers.ora", Path(folder) / "layers.psd"
     atomic_write(ora, ora_bytes(layers, merged))
-    return [*paths, ora]
+    atomic_write(psd, psd_bytes(layers, merged.size))
+    return [*paths, ora, psd]

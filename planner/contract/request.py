@@ -205,6 +205,11 @@ class EditRequest(_Strict):
     preferences: Preferences = Field(
         default_factory=Preferences, description="Priority, hardware class, allow-list, seed."
     )
+    layers: bool = Field(
+        default=False,
+        description="Also return the edit as layers: layers/NN-name.png (RGBA), layers.ora, "
+        "layers.psd. Words such as 'split into layers' ask too.",
+    )
 
     @field_validator("edit")
     @classmethod

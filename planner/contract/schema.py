@@ -350,6 +350,11 @@ class EditPlan(_Strict):
     qa: list[QAItem] = Field(description="QA checklist with thresholds and fixes.")
     rules: list[RuleHit] = Field(description="Rules that fired, in order, each with its reason.")
     latency: Latency = Field(description="Estimated seconds per stage.")
+    layers: bool = Field(
+        default=False,
+        description="Whether the run also writes the edit as layers (request.layers or words "
+        "such as 'split into layers').",
+    )
     warnings: list[str] = Field(default_factory=list, description="Known risks, one line each.")
     runnable: bool | None = Field(
         default=None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from retouch.planner.language import layers as layer_words
 from retouch.planner.language import sizes, vocab
 from retouch.planner.language.typos import clean
 
@@ -273,6 +274,7 @@ class Intent:
     quality_max: bool
     touch: str  # light | normal | strong | heavy, from the first edit's degree words
     extra: dict[str, str] = field(default_factory=dict)
+    layers: bool = False  # the text asked for the edit as layers (planner/language/layers.py)
 
     @property
     def first(self) -> Edit:
@@ -435,11 +437,14 @@ def parse_edit(text: str) -> Edit:
 
 
 def parse(text: str) -> Intent:
-    """Read an edit text into its edits, in order. Never fails: unknown words give ``generic``."""
+    """Read an edit text into its edits, in order. Never fails: unknown words give ``generic``.
+    Words that ask for layers are read first and left out of the edits."""
+    words = layer_words.read(text)
+    text = words.rest or text
     cleaned = clean(text) or text.lower().strip()
     edits = tuple(parse_edit(part) for part in split(cleaned)) or (parse_edit(cleaned),)
     first = edits[0]
     touch = first.degree.level if first.degree else "normal"
     if first.verb in ("reimagine", "recreate") and touch == "normal":
         touch = "heavy"
-    return Intent(edits, bool(QUALITY_WORDS.search(text)), touch)
+    return Intent(edits, bool(QUALITY_WORDS.search(text)), touch, layers=words.asked)

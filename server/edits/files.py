@@ -6,6 +6,9 @@
     preview.jpg|png     a small preview (MCP shows it inline; ``preview=True``)
     plan.json, skill-editing-pipeline.md, qa.json, provenance.json
     attempts/N/         result.png, plan.json, qa.json of every attempt, after retries
+    layers/NN-name.png  with ``plan.layers``: the edit as RGBA layers, bottom first, then the
+    layers.ora, .psd    composite; the same layers as OpenRaster and Photoshop files
+                        (executors.images.layers)
 
 Every file is written whole or not at all (planner.atomic). The result keeps the source's mode,
 bit depth, alpha and ICC profile (executors.images.encode), or is refused by a format that
@@ -85,6 +88,9 @@ def write_run(
     atomic_write(folder / "provenance.json", _json(output.provenance))
     if len(attempts) > 1:
         write_attempts(attempts, folder)
+    layer_files, layers_note = (
+        write_layers(folder, source, plan, output) if plan.layers else ((), None)
+    )
     files = RunFiles(
         folder=folder,
         result=result_path,
@@ -96,6 +102,8 @@ def write_run(
         mask=mask,
         preview=shown,
         copies=tuple(copies),
+        layers=layer_files,
+        layers_note=layers_note,
     )
     return files, report
 
@@ -116,6 +124,25 @@ def _write_pictures(folder: Path, output: Any, preview: bool) -> tuple[Path | No
         shown = folder / ("preview.png" if mime == "image/png" else "preview.jpg")
         atomic_write(shown, small)
     return mask, shown
+
+
+def write_layers(
+    folder: Path, source: Any, plan: Any, output: Any
+) -> tuple[tuple[Path, ...], str | None]:
+    """The edit as layers (executors.images.layers): a removal as the filled background under
+    the removed object (hidden, alpha = the edit mask), any other edit as the original under the
+    edit (alpha = the edit mask). Returns (the paths written, None), or ((), why) when the
+    layers cannot be built (an extension changes the canvas; layers that would not composite to
+    the result, e.g. a source with its own transparency)."""
+    from retouch.executors.images import layers
+
+    try:
+        stack = layers.edit_layers(
+            source, output.image, output.edit_mask, removal=plan.intent == "remove"
+        )
+        return tuple(layers.write_layers(folder, stack, output.image)), None
+    except ValueError as exc:
+        return (), f"no layers written: {exc}"
 
 
 def write_provenance(files: RunFiles, provenance: BaseModel) -> None:
@@ -140,9 +167,9 @@ def write_attempts(attempts: list[Any], folder: Path) -> None:
 
 def moved(files: RunFiles, folder: Path) -> RunFiles:
     """``files`` with every path in the run folder moved to ``folder`` (the copies stay)."""
-    moved = {
-        k: folder / v.relative_to(files.folder)
-        for k, v in vars(files).items()
-        if isinstance(v, Path) and v.is_relative_to(files.folder)
-    }
-    return replace(files, **moved)
+
+    def move(v: Path) -> Path:
+        return folder / v.relative_to(files.folder) if v.is_relative_to(files.folder) else v
+
+    moved: dict[str, Any] = {k: move(v) for k, v in vars(files).items() if isinstance(v, Path)}
+    return replace(files, **moved, layers=tuple(move(p) for p in files.layers))

@@ -92,7 +92,9 @@ class EditJob:
 @dataclass(frozen=True)
 class RunFiles:
     """What the run folder's writer wrote: the result, the edit mask, the comparison (and for MCP
-    a preview), plan.json, the skill doc, qa.json, provenance.json; every path absolute."""
+    a preview), plan.json, the skill doc, qa.json, provenance.json, and when the plan asked for
+    layers the layer files (``layers/NN-name.png`` bottom first, the composite, ``layers.ora``,
+    ``layers.psd``) or why none were written (``layers_note``); every path absolute."""
 
     folder: Path
     result: Path
@@ -104,12 +106,15 @@ class RunFiles:
     mask: Path | None = None
     preview: Path | None = None
     copies: tuple[Path, ...] = ()
+    layers: tuple[Path, ...] = ()
+    layers_note: str | None = None
 
 
 @dataclass(frozen=True)
 class EditOutcome:
     """What one edit left: the kept attempt (its plan, RunOutput and QA report), every attempt,
-    the comparison image shown, the files written and the version recorded (None: no session)."""
+    the comparison image shown, the files written (``files.layers``: the layer files) and the
+    version recorded (None: no session)."""
 
     source: Image.Image
     plan: EditPlan

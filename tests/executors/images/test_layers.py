@@ -120,6 +120,7 @@ def test_a_masked_edit_layers_the_edit_over_the_original(tmp_path: Path) -> None
         "02-edit.png",
         "03-composite.png",
         "layers.ora",
+        "layers.psd",
     ]
     without_edit = lay.composite([layers[0]])
     assert np.array_equal(np.asarray(without_edit)[..., :3], np.asarray(source))
@@ -133,5 +134,20 @@ def test_layers_that_do_not_composite_to_the_result_write_nothing(tmp_path: Path
     with pytest.raises(ValueError, match="do not composite"):
         lay.write_layers(tmp_path, lay.edit_layers(source, result, mask, removal=False), result)
     assert not (tmp_path / "layers").exists() and not (tmp_path / "layers.ora").exists()
+    assert not (tmp_path / "layers.psd").exists()
     with pytest.raises(ValueError, match="must match"):
         lay.edit_layers(source, result, mask[:10], removal=True)
+
+
+def test_a_split_cuts_the_subject_out_over_the_rest(tmp_path: Path) -> None:
+    source, mask = _source(), _mask()
+    layers = lay.split_layers(source, mask)
+    assert [(layer.name, layer.visible) for layer in layers] == [("rest", True), ("subject", True)]
+    rest, subject = (np.asarray(layer.image) for layer in layers)
+    assert np.array_equal(subject[..., 3], np.where(mask, 255, 0))  # alpha = mask
+    assert np.array_equal(rest[..., 3], np.where(mask, 0, 255))  # a hole where the subject was
+    assert np.array_equal(subject[..., :3][mask], np.asarray(source)[mask])
+    paths = lay.write_layers(tmp_path, layers, source)  # nothing filled: they composite to it
+    assert [p.name for p in paths][:3] == ["01-rest.png", "02-subject.png", "03-composite.png"]
+    with pytest.raises(ValueError, match="bool mask"):
+        lay.split_layers(source, mask.astype(np.uint8))
