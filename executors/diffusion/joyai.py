@@ -1,4 +1,5 @@
-"""Instruction edits with JoyAI-Image-Edit (JoyImageEditPipeline): moves, rotations, camera views.
+"""Instruction edits with JoyAI-Image-Edit (JoyImageEditPipeline): moves, rotations, camera views;
+and with JoyAI-Image-Edit Plus (JoyImageEditPlusPipeline), the same edits with reference images.
 
 A double-stream DiT over Wan-VAE latents with a Qwen3-VL text encoder that also reads the source.
 Classifier-free guidance (about 4) against the negative prompt ("" when the plan has none): two
@@ -14,6 +15,13 @@ The pipeline samples the source's VAE latent with ``latent_dist.sample()`` and n
 is from torch's global random state, so the same seed alone does not repeat a result. retouch seeds
 the global state with the call's seed too (as the diffusers example's ``torch.manual_seed(0)``
 does), inside ``torch.random.fork_rng`` so the caller's random state is left as it was.
+
+Plus takes a list of images, each resized and centre-cropped to its own bucket and encoded on its
+own (``latent_dist.mode()``: no random state), and generates at the height/width it is given.
+retouch sends ``images=[tile, reference]`` (the tile first, at its bucket, so nothing of it is
+cropped; the reference whole, the pipeline sizes it) and the tile's bucket as height/width; a call
+without a reference sends the tile alone. Its guidance is the same CFG (about 4) against ``" "``
+with the image tags when the plan has no negative prompt.
 """
 
 from __future__ import annotations
@@ -98,6 +106,35 @@ class JoyAIEditExecutor(FluxExecutor):
                 width=w,
                 max_sequence_length=self.max_sequence_length,
             )
+
+
+class JoyAIEditPlusExecutor(JoyAIEditExecutor):
+    """Edit ``call.image`` by ``call.prompt`` with ``call.reference`` (when given) as a second
+    image. ``pipe``: JoyImageEditPlusPipeline."""
+
+    size_rule = "JoyAI-Image-Edit Plus runs the source at its size bucket (~1024x1024)"
+
+    def __call__(self, call: ModelCall) -> Image.Image:
+        """One call -> the pipeline's output image (RGB, the tile's bucket size)."""
+        check_call(call, mask=False, multiple_of=self.multiple_of)
+        w, h = call.image.size
+        if (w, h) != joyai_size((w, h)):
+            raise ExecutorError(
+                f"JoyAI Plus input is {w}x{h}; it must be {joyai_size((w, h))} (the pipeline's "
+                "bucket), or the pipeline resizes and crops it on its own"
+            )
+        args = pipeline_args(call)
+        tile = args.pop("image")
+        images = [tile] if call.reference is None else [tile, call.reference]
+        return run_pipeline(
+            self.pipe,
+            **args,
+            images=images,
+            negative_prompt=call.negative,  # None: the pipeline's " " with the image tags
+            height=h,
+            width=w,
+            max_sequence_length=self.max_sequence_length,
+        )
 
 
 EXECUTOR = JoyAIEditExecutor
