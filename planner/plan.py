@@ -15,7 +15,7 @@ from retouch.planner.catalog.registry import (
     FamilySpec,
 )
 from retouch.planner.citation import cite
-from retouch.planner.context import BBOX_SMALL, apply, matches, rule_context
+from retouch.planner.context import BBOX_SMALL, RuleFacts, apply, matches, rule_context
 from retouch.planner.contract.changes import strength_sweep
 from retouch.planner.contract.errors import PlanError
 from retouch.planner.contract.hints import hint
@@ -43,41 +43,41 @@ from retouch.planner.rules import ADJUST_RULES, TASK_RULES
 
 
 def _choose_family(
-    prefs: list[Family], mode: str, ctx: dict[str, Any], hits: list[RuleHit]
+    prefs: list[Family], mode: str, ctx: RuleFacts, hits: list[RuleHit]
 ) -> tuple[FamilySpec, bool, list[str]]:
     """First preferred family that is allowed, runs ``mode`` and fits the hardware."""
-    hw = HARDWARE[ctx["hardware"]]
+    hw = HARDWARE[ctx.hardware]
     usable: list[tuple[FamilySpec, bool]] = []
     skipped: list[str] = []
     for fam in prefs:
         spec = REGISTRY[fam]
         if mode not in spec.modes:
             continue
-        if fam not in ctx["allowed"]:
+        if fam not in ctx.allowed:
             skipped.append(f"{fam} is not in the allowed families")
             continue
-        if ctx["reference"] and not reference.takes_reference(fam, mode):
+        if ctx.reference and not reference.takes_reference(fam, mode):
             skipped.append(f"{fam} takes no reference image for {mode} edits")
             continue
-        if ctx["licence"] == "open" and not LICENCES[fam].commercial_use:
+        if ctx.licence == "open" and not LICENCES[fam].commercial_use:
             skipped.append(f"{fam} is under the {LICENCES[fam].name} (licence open asked for)")
             continue
-        if ctx["hardware"] == "cpu" or spec.vram_gb <= hw.vram_gb:
+        if ctx.hardware == "cpu" or spec.vram_gb <= hw.vram_gb:
             usable.append((spec, False))
         elif spec.offload_vram_gb <= hw.vram_gb:
             usable.append((spec, True))
         else:
             skipped.append(
                 f"{fam} needs ~{spec.offload_vram_gb:g} GiB even with CPU offload, "
-                f"more than {ctx['hardware']} has"
+                f"more than {ctx.hardware} has"
             )
     if not usable:
         fix = "allow more families or pick larger hardware"
-        if ctx["reference"]:
+        if ctx.reference:
             fix = reference.NO_FAMILY_FIX
         raise PlanError(
             f"no allowed model family can run a {mode} edit"
-            f"{' with a reference image' if ctx['reference'] else ''} on {ctx['hardware']} "
+            f"{' with a reference image' if ctx.reference else ''} on {ctx.hardware} "
             f"({'; '.join(skipped) or 'none listed'}); {fix}"
         )
     chosen, offload = usable[0]
@@ -88,7 +88,7 @@ def _choose_family(
             RuleHit(
                 id="cpu-offload",
                 why=f"{chosen.family} needs ~{chosen.vram_gb:g} GiB; "
-                f"with model CPU offload it fits {ctx['hardware']}.",
+                f"with model CPU offload it fits {ctx.hardware}.",
             )
         )
     alternates = [s.family for s, _ in usable[1:]]
@@ -143,7 +143,7 @@ def _crop(enabled: bool | str, facts: ImageFacts, spec: FamilySpec) -> CropPlan:
 
 def decide(
     request: EditRequest, facts: ImageFacts
-) -> tuple[intent_mod.Intent, dict[str, Any], dict[str, Any], list[RuleHit]]:
+) -> tuple[intent_mod.Intent, RuleFacts, dict[str, Any], list[RuleHit]]:
     """Run the rule table. Returns (intent, context, decisions, rules that fired)."""
     # 1. read the words and the inputs into the context the rules match on
     it = intent_mod.parse(request.edit)
@@ -154,12 +154,12 @@ def decide(
     ctx = rule_context(request, facts, it, canvas)
     decisions: dict[str, Any] = {}
     # 2. the first matching task rule decides the approach
-    task = next(r for r in TASK_RULES if matches(r, ctx))
+    task = next(r for r in TASK_RULES if matches(r.when, ctx))
     apply(decisions, task.then, ctx)
     hits = [RuleHit(id=task.id, why=task.why)]
     # 3. every matching adjustment rule applies, in order
     for rule in ADJUST_RULES:
-        if matches(rule, ctx):
+        if matches(rule.when, ctx):
             apply(decisions, rule.then, ctx)
             hits.append(RuleHit(id=rule.id, why=rule.why))
     return it, ctx, decisions, hits
@@ -173,7 +173,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     spec, offload, alternates = _choose_family(decisions["families"], mode, ctx, hits)
     # 4b. the canvas: --extend as given, or from the size words at the family's multiple
     canvas = None
-    if ctx["canvas"] == "words":
+    if ctx.canvas == "words":
         canvas = words_canvas(request, facts, it, spec.multiple_of)
         if canvas is None:  # decide() found one from the same words
             raise PlanError(
@@ -181,10 +181,10 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
                 [hint("extend")],
             )
         request, facts = with_canvas(request, facts, canvas)
-    elif ctx["canvas"] == "given" and request.extend is not None:
+    elif ctx.canvas == "given" and request.extend is not None:
         canvas = given_canvas(request.extend, facts)
     # 5. numbers: mask preparation, guidance, strength, steps, crop
-    has_region = ctx["region"] != "none"
+    has_region = ctx.region != "none"
     dilate, feather = _dilation(decisions, facts) if has_region else (0, 0)
     cfg = spec.text_guidance * decisions.get("cfg_factor", 1.0)
     guidance = Guidance(
@@ -206,10 +206,10 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         else CropPlan(enabled=False, reason="whole-image edit: there is no region to crop to")
     )
     # 6. mask plan, ControlNet, prompt, checklist, latency
-    source = {"mask": "given", "canvas": "canvas", "none": "none"}.get(ctx["region"])
-    if ctx["region"] == "sam":
+    source = {"mask": "given", "canvas": "canvas", "none": "none"}.get(ctx.region)
+    if ctx.region == "sam":
         source = "sam-box" if request.sam and request.sam.box is not None else "sam-points"
-    named, face = ctx["text_target"], ctx["face_target"]
+    named, face = ctx.text_target, ctx.face_target
     source = "text" if named is not None else "face" if face is not None else source
     sam_model = decisions.get("sam_model", "vit_b") if source in SAM_SOURCES else None
     mask = MaskPlan(
@@ -248,7 +248,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         prompt = reference.prompt_with_reference(prompt, mode)
     work = work_size(mode, executor, crop, facts, spec)
     warn_prompt = bool(decisions.get("warn_prompt"))
-    qa = checklist.checklist(mode, strength, warn_prompt, has_region, ctx["intent"], source)
+    qa = checklist.checklist(mode, strength, warn_prompt, has_region, ctx.intent, source)
     qa += checklist.identity_items(mode, has_region, source, face_words.changes_face(request.edit))
     warnings = []
     if warn_prompt:
@@ -282,7 +282,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     return EditPlan(
         request=request,
         facts=facts,
-        intent=ctx["intent"],
+        intent=ctx.intent,
         sequence=[
             EditStep(text=e.text, intent=e.kind, object=e.object, target=e.target, planned=i == 0)
             for i, e in enumerate(it.edits)

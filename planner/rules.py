@@ -6,32 +6,48 @@ How it is applied (planner/plan.py):
 2. ``ADJUST_RULES``: every rule whose ``when`` matches fires, in order; a later rule's decision
    overrides an earlier one's for the same field.
 
-``when`` keys (all given keys must match; a list means "any of"):
-  intent       what the words ask for (planner/language/intent.py): remove, replace-sky, replace-background,
-               replace-object, add, attribute, relight, restyle, fix-hand, fix-face, extend, move,
-               rotate, view, global, generic
-  region       where the edit is: mask (given), sam (points/box, or the object named in words),
-               canvas (--extend or size words), none;  canvas: given (--extend) | words | None
-  named        the region is an object named in words (--text, or read from the edit), SAM 3
-  mask_size    tiny (<1% of the image), small (<10%), medium (<35%), large, unknown (SAM, no mask yet)
-  bbox_small   the mask's bounding box covers at most 35% of the image
-  big_image    the image's long side is more than twice the chosen family's native resolution
-  priority     quality | balanced | latency;  quality: priority quality or words like "indistinguishable"
-  hardware     hardware class;  scene: a whole-image caption was given
-  touch        degree words: light (slightly) | normal | strong (much, very) | heavy (completely)
-  mode         the mode decided so far;  controlnet: whether one is planned
-  inpaint_allowed / ddpm_allowed   whether the family allow-list permits those families
-  reference    a reference image was given (request guidance.image; planner/catalog/reference.py)
-  strength_near_cliff              SDEdit strength within 0.45..0.65
-  strength_band                    SDEdit strength: low (<0.45), cliff, restyle (0.65..0.8), high
+``when`` keys: the facts of ``RuleFacts`` (planner/context.py), one per line below. All given
+keys must match; a list means "any of". A key that is no fact, or a value the fact cannot take,
+fails at import, naming the rule (tests/planner/test_rule_facts.py checks this list against them).
+  intent               what the words ask for (planner/language/intent.py): remove, replace-sky,
+                       replace-background, replace-object, add, attribute, relight, restyle,
+                       fix-hand, fix-face, extend, move, rotate, view, global, generic
+  region               where the edit is: mask (given), sam (points/box, or the object named in
+                       words), canvas (--extend or size words), none
+  canvas               the new canvas comes from: given (--extend) | words (size words) | None
+  named                the region is an object named in words (--text, or read from the edit), SAM 3
+  mask_size            tiny (<1% of the image), small (<10%), medium (<35%), large, unknown (SAM,
+                       no mask yet)
+  bbox_small           the mask's bounding box covers at most 35% of the image
+  big_image            the image's long side is more than twice the chosen family's native
+                       resolution
+  priority             quality | balanced | latency;  quality: priority quality or words like
+                       "indistinguishable"
+  hardware             hardware class: cpu, gpu-8gb, gpu-12gb, gpu-16gb, gpu-24gb, gpu-48gb,
+                       gpu-80gb
+  licence              any | open (only weights whose licence allows commercial use)
+  scene                a whole-image caption was given
+  touch                degree words: light (slightly) | normal | strong (much, very) | heavy
+                       (completely)
+  inpaint_allowed      the family allow-list permits a trained inpaint family
+  ddpm_allowed         the family allow-list permits ddpm (RePaint)
+  reference            a reference image was given (request guidance.image;
+                       planner/catalog/reference.py)
+  mode                 the mode decided so far: inpaint, outpaint, sdedit, instruct, repaint
+  controlnet           whether a ControlNet is planned so far
+  invert               whether the mask is planned inverted (the background of a SAM subject)
+  executor             the executor decided so far: diffusers | classical (weight-free fill)
+  strength_band        SDEdit strength decided so far: low (<0.45), cliff (0.45..0.65, where the
+                       subject's identity can vanish), restyle (..0.8), high
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from retouch.planner.catalog.reference import REFERENCE_FAMILIES
+from retouch.planner.context import check_when
 from retouch.planner.contract.schema import Family, Mode
 
 
@@ -58,12 +74,19 @@ class Decide(BaseModel):
 
 
 class Rule(BaseModel):
+    """When the facts match ``when`` (checked against RuleFacts as the table is built), ``then``."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: str
     when: dict[str, Any] = Field(default_factory=dict)
     then: Decide
     why: str
+
+    @model_validator(mode="after")
+    def _when_names_facts(self) -> Rule:
+        check_when(self.id, self.when)
+        return self
 
 
 REGION = ["mask", "sam"]
@@ -377,7 +400,7 @@ ADJUST_RULES: list[Rule] = [
     ),
     Rule(
         id="fidelity-cliff-sweep",
-        when={"mode": "sdedit", "strength_near_cliff": True},
+        when={"mode": "sdedit", "strength_band": "cliff"},
         then=Decide(sweep=True),
         why="Between t/T=0.5 and 0.6 the subject's identity can vanish: sweep the strength around "
         "the plan's value and keep the best that passes the structure check.",
