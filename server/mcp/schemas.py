@@ -339,7 +339,7 @@ class FamilyInfo(_Out):
 class SamInfo(_Out):
     path: str = Field(description="SAM 1 checkpoint file, or SAM 2.1 / SAM 3 folder.")
     sam_type: str | None = Field(
-        description="vit_b / vit_l / vit_h (SAM 1, by file name), sam2.1, sam3 or sam3-litetext."
+        description="vit_b/vit_l/vit_h (SAM 1, by file name), sam2.1, sam3 or sam3-litetext."
     )
     prompts: Literal["clicks", "words"] = Field(
         default="clicks", description="What it segments from: clicks/boxes, or words (SAM 3)."
