@@ -227,11 +227,11 @@ def pick_sam3(given: str | None, hardware: str | None = None) -> Sam3Choice:
     env = os.environ.get(CHECKPOINT_ENV)
     if found and env and found[0] == resolve(env):
         return Sam3Choice(found[0], variant_of(found[0]) or "sam3", f"{CHECKPOINT_ENV} names it")
-    if hardware is None:
+    if hardware is None and len(found) > 1:  # the machine is asked only when there is a choice
         from retouch.executors.hardware import detect_hardware
 
         hardware = detect_hardware()
-    choice = prefer(found, hardware)
+    choice = prefer(found, hardware or "cpu")
     if choice is None:
         raise ModelMissingError(MISSING_HINT, SAM3_HINTS)
     return choice

@@ -46,11 +46,12 @@ def segment(
 ) -> MaskResult:
     """Mask of what ``prompt`` names or marks on ``image``.
 
-    ``checkpoint``: SAM 1 .pth, SAM 2.1 / SAM 3 folder or Hugging Face id in the local cache; None
-    reads $RETOUCH_SAM_CHECKPOINT. ``sam_type``: SAM 1 only (vit_b/l/h, auto). ``pick``/``instance``:
-    words only. Raises InputError (bad prompt, wrong kind of checkpoint, instance out of range),
-    ModelMissingError (no SAM 3 for words, a checkpoint path that does not exist), ExecutorError
-    (the words found nothing).
+    ``checkpoint``: SAM 1 .pth, SAM 2.1 / SAM 3 / SAM 3 LiteText folder or Hugging Face id in the
+    local cache; None reads $RETOUCH_SAM_CHECKPOINT (words: else the cache, checkpoints.pick_sam3).
+    ``sam_type``: SAM 1 only (vit_b/l/h, auto). ``pick``/``instance``: words only. Raises
+    InputError (bad prompt, wrong kind of checkpoint, instance out of range), ModelMissingError (no
+    SAM 3 for words, a checkpoint path that does not exist), ExecutorError (the words found
+    nothing).
     """
     # 1. check inputs before loading anything
     rgb = to_rgb(image)
