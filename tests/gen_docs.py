@@ -4,7 +4,7 @@
     docs/tools.md      every MCP tool a client lists: name, title, description, arguments with types,
                        from the server's own tools/list (server/mcp/app.py's build_server)
     docs/rules.md      the planner's rule table, TASK_RULES then ADJUST_RULES (planner/rules.py)
-    docs/families.md   the model families (planner/catalog/registry.py: REGISTRY, LICENCES)
+    docs/families.md   the model families (planner/catalog/families/: one module per family)
 
 Run ``.venv/bin/python tests/gen_docs.py`` after changing a command, a tool, a rule or a family,
 and commit the pages with the change; ``--check`` only says which pages are stale (exit 1).
@@ -184,7 +184,7 @@ def rules_page() -> str:
 def families_page() -> str:
     from retouch.planner.catalog.registry import LICENCES, REGISTRY
 
-    parts = [_header("Model families", "planner/catalog/registry.py")]
+    parts = [_header("Model families", "planner/catalog/families/")]
     rows = []
     for family, spec in REGISTRY.items():
         licence = LICENCES.get(family)
@@ -210,11 +210,15 @@ def families_page() -> str:
             f"`{family}`",
             spec.pipeline,
             ", ".join(f"{mode}: {cls}" for mode, cls in spec.mode_pipelines),
+            ", ".join(sorted({f"`{r.executor.rpartition(':')[2]}`" for r in spec.pipelines})),
+            spec.dtype,
+            ", ".join(spec.reference_modes),
             spec.published,
         ]
         for family, spec in REGISTRY.items()
     ]
-    parts.append(_table(["family", "pipeline", "other modes", "published"], rows))
+    head = ["family", "pipeline", "other modes", "executor", "dtype", "reference modes"]
+    parts.append(_table([*head, "published"], rows))
     return "".join(parts)
 
 

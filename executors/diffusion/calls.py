@@ -24,7 +24,12 @@ from retouch.planner.contract.hints import hint
 
 class PipelineExecutor:
     """Base of the per-mode executors: holds one diffusers pipeline; ``__call__(ModelCall)`` is the
-    one entry point each subclass defines."""
+    one entry point each subclass defines. Implements executors/diffusion/interface.py's
+    ``DiffusionExecutor`` with its defaults: tiles run at the size they are cut (``size_rule``
+    None) and the pipeline reports each step."""
+
+    size_rule: str | None = None  # set by executors whose pipeline runs only at its own sizes
+    step_progress: bool = True  # False where the pipeline has no step callback
 
     def __init__(self, pipe: Any) -> None:
         self.pipe = pipe
@@ -33,6 +38,14 @@ class PipelineExecutor:
     def multiple_of(self) -> int:
         """Image sides must be multiples of this (the VAE's downscale factor)."""
         return int(self.pipe.vae_scale_factor)
+
+    def work_size(self, size: tuple[int, int], native: int) -> tuple[int, int]:
+        """(W, H) a tile of ``size`` runs at when ``size_rule`` is set; here: its own size."""
+        return size
+
+    def __call__(self, call: ModelCall) -> Image.Image:
+        """One call -> the pipeline's output image (RGB, ``call.image.size``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
 
 
 class FluxExecutor(PipelineExecutor):

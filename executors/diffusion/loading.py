@@ -25,14 +25,17 @@ from typing import Any, Literal
 from retouch.executors.diffusion import latents, lora
 from retouch.executors.diffusion.pipelines import (
     FAMILY_SIGNATURE,
+    FILL_TRANSFORMERS,
     SD_UNET_CHANNELS,
     SDXL_UNET_CHANNELS,
     SUPPORTED_FAMILIES,
     TRANSFORMER_CLASSES,
+    UNET_CLASSES,
     PipelineSpec,
     article,
     pipeline_for,
 )
+from retouch.planner.catalog.families import FAMILIES
 from retouch.planner.catalog.modelref import looks_like_path as _looks_like_path
 from retouch.planner.catalog.registry import REGISTRY, fetch_text
 from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
@@ -50,19 +53,8 @@ DTYPES = {
     "bfloat16": "bfloat16",
     "bf16": "bfloat16",
 }
-BF16_FAMILIES: frozenset[Family] = frozenset(
-    {
-        "flux-fill",
-        "flux-kontext",
-        "flux2-klein",
-        "qwen-image-edit",
-        "longcat-image-edit",
-        "z-image",
-        "joyai-image-edit",
-        "qwen-image-2.1",
-        "flux2-dev",
-    }
-)
+# Families run in bfloat16 on a GPU (their catalog entry's dtype); fp16 for the others.
+BF16_FAMILIES: frozenset[Family] = frozenset(f for f, s in FAMILIES.items() if s.dtype == "bf16")
 
 
 @dataclass(frozen=True)
@@ -161,13 +153,13 @@ def detect_family(folder: Path) -> Family | None:
     if index.get("_class_name") in TRANSFORMER_CLASSES:
         return TRANSFORMER_CLASSES[index["_class_name"]]
     transformer = _read_json(folder / "transformer" / "config.json") or {}
-    if transformer.get("_class_name") == "FluxTransformer2DModel":
-        # Fill's transformer also takes the masked image and the folded mask: in > out channels
+    if transformer.get("_class_name") in FILL_TRANSFORMERS:
+        # a fill transformer also takes the masked image and the folded mask: in > out channels
         fill = transformer.get("in_channels", 0) > transformer.get("out_channels", 0) > 0
-        return "flux-fill" if fill else None  # a text-to-image Flux cannot be told from Kontext
+        return FILL_TRANSFORMERS[transformer["_class_name"]] if fill else None
     unet = _read_json(folder / "unet" / "config.json") or {}
-    if unet.get("_class_name") == "UNet2DModel":
-        return "ddpm"
+    if unet.get("_class_name") in UNET_CLASSES:
+        return UNET_CLASSES[unet["_class_name"]]
     channels = unet.get("in_channels")
     table = SDXL_UNET_CHANNELS if "text_encoder_2" in index else SD_UNET_CHANNELS
     return table.get(channels) if isinstance(channels, int) else None

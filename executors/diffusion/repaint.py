@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from retouch.executors.diffusion.calls import ModelCall, check_call, generator, run_pipeline
+from retouch.executors.diffusion.calls import (
+    ModelCall,
+    PipelineExecutor,
+    check_call,
+    generator,
+    run_pipeline,
+)
 from retouch.executors.diffusion.steps import StepReporter
 from retouch.executors.images import masks
 
@@ -48,13 +54,13 @@ JUMP_LENGTH = 10  # the RePaint paper's j
 JUMP_N_SAMPLE = 10  # the RePaint paper's r
 
 
-class RePaintExecutor:
+class RePaintExecutor(PipelineExecutor):
     """Fill the masked region with RePaint resampling. ``pipe``: a RePaintPipeline."""
 
     def __init__(
         self, pipe: Any, jump_length: int = JUMP_LENGTH, jump_n_sample: int = JUMP_N_SAMPLE
     ) -> None:
-        self.pipe = pipe
+        super().__init__(pipe)
         self.jump_length = jump_length
         self.jump_n_sample = jump_n_sample
 

@@ -17,16 +17,15 @@ edit (executors.diffusion.latents).
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from PIL import Image
 from retouch.executors.diffusion import latents
 from retouch.executors.diffusion.calls import ModelCall
+from retouch.executors.diffusion.interface import DiffusionExecutor, executor_class
 from retouch.executors.diffusion.loading import ModelRef, load_pipeline, resolve_controlnet
 from retouch.executors.diffusion.lora import LoraRef
 from retouch.executors.diffusion.pipelines import PipelineSpec, article, pipeline_for
@@ -111,10 +110,10 @@ def plan_tiles(
     ]
 
 
-def fit_tiles(tiles: list[crop.Tile], runner: Any, native: int) -> list[crop.Tile]:
+def fit_tiles(tiles: list[crop.Tile], runner: DiffusionExecutor, native: int) -> list[crop.Tile]:
     """Tiles at the runner's own working sizes, when it has them (``size_rule`` set: Flux
     Kontext's trained sizes, the fixed ~1024^2 of LongCat and of Qwen's inpaint pipeline)."""
-    if getattr(runner, "size_rule", None) is None:
+    if runner.size_rule is None:
         return tiles
     return [crop.Tile(t.box, runner.work_size(t.size, native)) for t in tiles]
 
@@ -127,7 +126,7 @@ def load_executor(
     dtype: str,
     allow_download: bool,
     fused: LoraRef | None = None,
-) -> tuple[Any, PipelineSpec, bool]:
+) -> tuple[DiffusionExecutor, PipelineSpec, bool]:
     """The executor object for the plan's mode with its pipeline loaded (or taken from the cache),
     the LoRA ``fused`` into it."""
     cn = plan.controlnet.type if plan.controlnet else None
@@ -150,8 +149,7 @@ def load_executor(
         offload=plan.model.offload,
         fused=fused,
     )
-    module = importlib.import_module(f"retouch.executors.diffusion.{spec.executor}")
-    return module.EXECUTOR(pipe), spec, cached
+    return executor_class(spec.executor)(pipe), spec, cached
 
 
 def tile_call(

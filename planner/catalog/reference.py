@@ -1,6 +1,6 @@
 """Reference images (``EditRequest.guidance.image``): which pipelines take one, and the prompt words.
 
-Plain data, read by the planner (planner/plan.py, the ``reference-*`` rules of planner/rules.py)
+Derived from the catalog entries' ``reference_modes`` (planner/catalog/families/), read by the planner (planner/plan.py, the ``reference-*`` rules of planner/rules.py)
 and by the executors, which refuse a reference a pipeline would silently ignore:
 
     family            modes    how the diffusers pipeline takes it
@@ -18,14 +18,29 @@ Kontext, Fill, SD and SDXL read none.
 
 from __future__ import annotations
 
+from retouch.planner.catalog.families import FAMILIES
+from retouch.planner.catalog.specs import FamilySpec
 from retouch.planner.contract.schema import Family, Mode, Prompt
 from retouch.planner.language.prompts import tokens
 
 REFERENCE_MODES: dict[Family, tuple[Mode, ...]] = {
-    "qwen-image-edit": ("instruct",),
-    "flux2-klein": ("instruct", "inpaint", "outpaint"),
+    f: spec.reference_modes for f, spec in FAMILIES.items() if spec.reference_modes
 }
-REFERENCE_FAMILIES: tuple[Family, ...] = tuple(REFERENCE_MODES)
+
+
+def _best_default_score(spec: FamilySpec) -> float:
+    """The default weights' best published GEdit-Bench-EN overall score (-1 when none)."""
+    own = [
+        s.value for s in spec.scores if s.bench == "GEdit-Bench-EN" and s.weights == spec.default_id
+    ]
+    return max(own, default=-1.0)
+
+
+# The families that read a reference, the best published default weights first (the planner's
+# reference-editor rule tries them in this order): qwen-image-edit, then flux2-klein.
+REFERENCE_FAMILIES: tuple[Family, ...] = tuple(
+    sorted(REFERENCE_MODES, key=lambda f: -_best_default_score(FAMILIES[f]))
+)
 NO_FAMILY_FIX = (
     "a reference image needs qwen-image-edit or flux2-klein: allow one of them "
     "(preferences.families), pick larger hardware, or drop the reference image"

@@ -1,0 +1,53 @@
+"""JoyAI-Image-Edit: object moves, rotations and camera-view changes.
+
+Figures follow planner/catalog/specs.py's units. Where a figure has no published source it
+says how it was had: parameter counts are counted on the meta device from the diffusers classes'
+own default configs (tests/bench/test_real_size.py); VRAM is those weights in bf16 plus an
+activation margin; ``step_s`` is scaled from a measured family by transformer size and is an
+estimate until tests/bench/gpu_latency.py measures it. The licence is issue 30's table (the model
+card was not read here: no network).
+"""
+
+from __future__ import annotations
+
+from retouch.planner.catalog.scores import SCORES
+from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
+
+_EXECUTOR = "retouch.executors.diffusion.joyai:JoyAIEditExecutor"  # imported when it runs
+
+FAMILY = FamilySpec(
+    family="joyai-image-edit",
+    default_id="jdopensource/JoyAI-Image-Edit-Diffusers",
+    modes=("instruct",),
+    native_resolution=1024,
+    # the diffusers class's default transformer config counts 4.62B; with a Qwen3-VL text
+    # encoder of width 4096 (an 8B) about 13.5B in all, 27 GB in bf16
+    vram_gb=30.0,
+    offload_vram_gb=12.0,
+    # the diffusers JoyImageEditPipeline example: 40 steps at guidance 4.0
+    steps=40,
+    guidance_kind="cfg",
+    text_guidance=4.0,
+    image_guidance=None,
+    # estimate: LongCat's 1.2 s/step (6B, CFG) scaled by transformer size
+    step_s=1.0,
+    load_s=30.0,
+    multiple_of=16,
+    guidance_meaning=(
+        'Classifier-free guidance (about 4) against a negative prompt ("" when none is '
+        "given): two transformer passes per step; the source enters as reference tokens and "
+        "is read by the Qwen3-VL encoder."
+    ),
+    fetch_hint="hf download jdopensource/JoyAI-Image-Edit-Diffusers",
+    pipelines=(ModePipeline("instruct", "JoyImageEditPipeline", _EXECUTOR),),
+    licence=Licence("Apache-2.0", True),
+    signature=Signature("a JoyAI-Image-Edit model", pipeline_classes=("JoyImageEditPipeline",)),
+    position=12,
+    dtype="bf16",
+    prompt_tokens=4096,
+    published=(
+        "object moves, rotations and camera-view changes (issue 30); 40 steps at guidance 4 "
+        "(diffusers example); GEdit-Bench/ImgEdit: unsourced"
+    ),
+    scores=SCORES.get("joyai-image-edit", ()),
+)

@@ -1,0 +1,59 @@
+"""Z-Image Turbo: masked fills and SDEdit with a 6B single-stream DiT.
+
+Figures follow planner/catalog/specs.py's units. Where a figure has no published source it
+says how it was had: parameter counts are counted on the meta device from the diffusers classes'
+own default configs (tests/bench/test_real_size.py); VRAM is those weights in bf16 plus an
+activation margin; ``step_s`` is scaled from a measured family by transformer size and is an
+estimate until tests/bench/gpu_latency.py measures it. The licence is issue 30's table (the model
+card was not read here: no network).
+"""
+
+from __future__ import annotations
+
+from retouch.planner.catalog.scores import SCORES
+from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
+
+_EXECUTOR = "retouch.executors.diffusion.zimage:ZImageExecutor"  # imported when it runs
+
+FAMILY = FamilySpec(
+    family="z-image",
+    default_id="Tongyi-MAI/Z-Image-Turbo",
+    modes=("inpaint", "outpaint", "sdedit"),
+    native_resolution=1024,
+    # 6.15B transformer + Qwen3-4B text encoder + FLUX.1 VAE = 10.2B, 20.4 GB in bf16
+    vram_gb=22.0,
+    offload_vram_gb=14.0,  # the transformer alone (12.3 GB) plus activations
+    # the diffusers ZImageInpaintPipeline example: 8 steps, guidance 0
+    steps=8,
+    guidance_kind="distilled",
+    text_guidance=0.0,
+    image_guidance=None,
+    # estimate: klein 4B's 0.25 s/step scaled by transformer size (6.15/4)
+    step_s=0.4,
+    load_s=20.0,
+    multiple_of=16,
+    guidance_meaning=(
+        "Turbo is step- and guidance-distilled: guidance 0 (no second batch, no negative "
+        "prompt); the base model runs classifier-free guidance above 1."
+    ),
+    fetch_hint="hf download Tongyi-MAI/Z-Image-Turbo",
+    pipelines=(
+        ModePipeline("inpaint", "ZImageInpaintPipeline", _EXECUTOR),
+        ModePipeline("outpaint", "ZImageInpaintPipeline", _EXECUTOR),
+        ModePipeline("sdedit", "ZImageImg2ImgPipeline", _EXECUTOR),
+    ),
+    licence=Licence("Apache-2.0", True),
+    signature=Signature(
+        "a Z-Image model",
+        pipeline_classes=("ZImagePipeline", "ZImageInpaintPipeline", "ZImageImg2ImgPipeline"),
+    ),
+    position=11,
+    dtype="bf16",
+    prompt_tokens=512,
+    min_steps=4,
+    published=(
+        "6.15B-parameter single-stream DiT (counted on the meta device), 8 steps at guidance "
+        "0 (diffusers ZImageInpaintPipeline example); GEdit-Bench/ImgEdit: unsourced"
+    ),
+    scores=SCORES.get("z-image", ()),
+)
