@@ -264,3 +264,82 @@ TINY_EDIT: dict[str, dict[str, Any]] = {
     },
 }
 """Component name -> overrides for the tiny CPU smoke run (same structure, small widths)."""
+
+# Issue 30's last three (Qwen-Image-Layered, JoyAI-Image-Edit Plus, the Z-Image ControlNet):
+#
+# - qwen_image_layered: Qwen-Image's transformer (the ``qwen_image_edit`` shapes) with the two
+#   switches the Layered release sets, ``use_additional_t_cond`` (an "is RGB" timestep embedding:
+#   2 x 3072 new weights) and ``use_layer3d_rope`` (no weights). Expected count: Qwen-Image's
+#   transformer total_size (above) plus that embedding; the Layered index itself was not read.
+# - qwen_layered_vae: Qwen-Image's VAE reading and writing RGBA (``input_channels`` 4); counted
+#   only (126.9 M), no released size found.
+# - joyai_plus: JoyImageEditPlusTransformer3DModel at JoyAI's released shape: 32 heads x 128 =
+#   4096 wide, 40 double-stream blocks, text width 4096 (Qwen3-VL-8B), RoPE 16/56/56 (SGLang's
+#   JoyImageArchConfig, which loads jdopensource/JoyAI-Image-Edit-Diffusers). The diffusers docs
+#   call it "a 16B Multimodal Diffusion Transformer"; ComfyUI's JoyImageEditPlus port says Plus has
+#   "byte-identical weight structure with the single-image variant (894 keys)", checked in
+#   test_real_size.py.
+# - z_image_controlnet: Z-Image-Turbo-Fun-Controlnet-Union-2.1 (VideoX-Fun's
+#   z_image_control_2.1.yaml; the diffusers-format copy hlky/Z-Image-Turbo-Fun-Controlnet-Union-2.1
+#   has the same values): control blocks at every other of the 30 layers, 2 control refiner blocks,
+#   33 input channels (control latents + mask + masked-image latents). Counted only (3.36 B): no
+#   released size was found.
+PUBLISHED_EDIT["qwen_image_layered"] = {
+    **PUBLISHED_EDIT["qwen_image_edit"],
+    "use_additional_t_cond": True,
+    "use_layer3d_rope": True,
+}
+PUBLISHED_EDIT["qwen_layered_vae"] = {**PUBLISHED_EDIT["qwen_vae"], "input_channels": 4}
+PUBLISHED_EDIT["joyai_plus"] = {
+    "patch_size": [1, 2, 2],
+    "in_channels": 16,
+    "hidden_size": 4096,
+    "num_attention_heads": 32,
+    "text_dim": 4096,
+    "mlp_width_ratio": 4.0,
+    "num_layers": 40,
+    "rope_dim_list": [16, 56, 56],
+}
+PUBLISHED_EDIT["z_image_controlnet"] = {
+    "control_layers_places": list(range(0, 30, 2)),
+    "control_refiner_layers_places": [0, 1],
+    "control_in_dim": 33,
+    "add_control_noise_refiner": "control_noise_refiner",
+    "all_patch_size": [2],
+    "all_f_patch_size": [1],
+    "dim": 3840,
+    "n_refiner_layers": 2,
+    "n_heads": 30,
+    "n_kv_heads": 30,
+    "norm_eps": 1e-5,
+    "qk_norm": True,
+}
+RELEASED["qwen_image_layered"] = (
+    20_430_407_232,
+    "Qwen-Image transformer total_size 40,860,802,176 / 2 + the 2 x 3072 additional-t embedding "
+    "(use_additional_t_cond); Qwen-Image-Layered's own index was not read",
+)
+RELEASED["joyai_plus"] = (
+    16_000_000_000,
+    "diffusers JoyAI-Image docs: 'a 16B Multimodal Diffusion Transformer' (16e9, 2 digits)",
+)
+TOLERANCE["joyai_plus"] = 1 / 32  # "16B": 15.5e9 .. 16.5e9
+JOYAI_KEYS = 894
+"""Weights (state-dict keys) of the JoyAI transformer, single-image and Plus (ComfyUI's port)."""
+TINY_EDIT["qwen_image_layered"] = {**TINY_EDIT["qwen_image_edit"]}
+TINY_EDIT["qwen_layered_vae"] = {**TINY_EDIT["qwen_vae"]}
+TINY_EDIT["joyai_plus"] = {
+    "hidden_size": 32,
+    "num_attention_heads": 2,
+    "text_dim": 16,
+    "num_layers": 1,
+    "rope_dim_list": [4, 6, 6],
+}
+TINY_EDIT["z_image_controlnet"] = {
+    "control_layers_places": [0],
+    "control_refiner_layers_places": [0],
+    "dim": 32,
+    "n_refiner_layers": 1,
+    "n_heads": 2,
+    "n_kv_heads": 2,
+}

@@ -113,6 +113,10 @@ CLASSES: dict[str, tuple[str, str, str | None]] = {
     "qwen_image_edit": ("diffusers", "QwenImageTransformer2DModel", None),
     "longcat_image_edit": ("diffusers", "LongCatImageTransformer2DModel", None),
     "z_image_turbo": ("diffusers", "ZImageTransformer2DModel", None),
+    "qwen_image_layered": ("diffusers", "QwenImageTransformer2DModel", None),
+    "qwen_layered_vae": ("diffusers", "AutoencoderKLQwenImage", None),
+    "joyai_plus": ("diffusers", "JoyImageEditPlusTransformer3DModel", None),
+    "z_image_controlnet": ("diffusers", "ZImageControlNetModel", None),
 }
 """Published config name -> (library, model class, config class or None for diffusers kwargs)."""
 

@@ -119,3 +119,16 @@ def test_sam3_litetext_text_encoders_have_the_published_sizes() -> None:
     # "65-88% smaller text encoder" (issue 30): L 65%, S1 82%, S0 88%
     shares = [1 - _sam3_counts(t)[1] / sam3_text for t in LITETEXT_TEXT.values()]
     assert [round(s, 2) for s in shares] == [0.88, 0.82, 0.65]
+
+
+def test_joyai_plus_has_the_released_weights_layout() -> None:
+    """JoyAI-Image-Edit Plus: ComfyUI's port counts 894 weights, the single-image variant's."""
+    from accelerate import init_empty_weights
+
+    from tests.bench.published_configs_edit import JOYAI_KEYS
+    from tests.bench.real_size import new_module
+
+    with init_empty_weights(include_buffers=False):
+        plus = new_module("joyai_plus", tiny=False)
+    assert len(plus.state_dict()) == JOYAI_KEYS
+    assert (plus.config.hidden_size, plus.config.num_layers) == (4096, 40)
