@@ -196,6 +196,11 @@ def test_runs_pick_from_the_cache_by_memory_and_say_which_ran(
     monkeypatch.setattr("retouch.executors.hardware.detect_hardware", lambda: "gpu-8gb")
     _, how = resolve_with_source(plan, photo, None, None)
     assert how == "sam3-litetext"
+    # a whole run records it: the weight-free fill of the LiteText mask
+    from retouch.executors.run import run_plan
+
+    out = run_plan(plan, image=photo, executor="classical")
+    assert out.provenance.params["mask_from"] == "sam3-litetext"
     # $RETOUCH_SAM_CHECKPOINT naming a words folder is the user's choice, memory or not
     monkeypatch.setenv(checkpoints.CHECKPOINT_ENV, str(full))
     chosen = pick_sam3(None, "cpu")
