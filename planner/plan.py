@@ -43,9 +43,10 @@ from retouch.planner.rules import ADJUST_RULES, TASK_RULES
 
 
 def _choose_family(
-    prefs: list[Family], mode: str, ctx: RuleFacts, hits: list[RuleHit]
+    prefs: list[Family], mode: str, ctx: RuleFacts, hits: list[RuleHit], controlnet: str | None
 ) -> tuple[FamilySpec, bool, list[str]]:
-    """First preferred family that is allowed, runs ``mode`` and fits the hardware."""
+    """First preferred family that is allowed, runs ``mode`` (with the planned ControlNet) and
+    fits the hardware."""
     hw = HARDWARE[ctx.hardware]
     usable: list[tuple[FamilySpec, bool]] = []
     skipped: list[str] = []
@@ -61,6 +62,9 @@ def _choose_family(
             continue
         if ctx.licence == "open" and not LICENCES[fam].commercial_use:
             skipped.append(f"{fam} is under the {LICENCES[fam].name} (licence open asked for)")
+            continue
+        if controlnet is not None and (controlnet, fam) not in CONTROLNETS:
+            skipped.append(f"{fam} has no {controlnet} ControlNet")
             continue
         if ctx.hardware == "cpu" or spec.vram_gb <= hw.vram_gb:
             usable.append((spec, False))
@@ -170,7 +174,9 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     it, ctx, decisions, hits = decide(request, facts)
     mode = decisions["mode"]
     # 4. the model family that is allowed and fits the hardware
-    spec, offload, alternates = _choose_family(decisions["families"], mode, ctx, hits)
+    spec, offload, alternates = _choose_family(
+        decisions["families"], mode, ctx, hits, decisions.get("controlnet")
+    )
     # 4b. the canvas: --extend as given, or from the size words at the family's multiple
     canvas = None
     if ctx.canvas == "words":

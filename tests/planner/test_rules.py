@@ -112,6 +112,25 @@ def test_allow_list_without_inpaint_models_uses_repaint(
     assert plan.mode == "repaint" and plan.model.family == "ddpm"
 
 
+@pytest.mark.parametrize("hardware", ["gpu-8gb", "gpu-24gb", "cpu"])
+def test_controlnet_plan_chooses_only_families_with_that_controlnet(
+    tmp_path: Path, astronaut: Image.Image, write_mask, hardware: str
+) -> None:
+    # latency-fewer-steps puts flux2-klein first, which has no OpenPose ControlNet: the plan
+    # used to fail with KeyError ('openpose', 'flux2-klein') or list such families as alternates
+    mask = write_mask((512, 512), (300, 60, 365, 125))
+    plan = _plan(
+        tmp_path,
+        astronaut,
+        edit="regenerate the hand, the fingers are wrong",
+        mask=str(mask),
+        preferences={"priority": "latency", "hardware": hardware},
+    )
+    assert plan.controlnet is not None and plan.controlnet.type == "openpose"
+    assert plan.model.family == "sd-inpaint" and plan.model.alternates == []
+    assert any("flux2-klein has no openpose ControlNet" in h.why for h in plan.rules)
+
+
 def test_nothing_fits_is_plan_error(tmp_path: Path, astronaut: Image.Image) -> None:
     with pytest.raises(PlanError, match="no allowed model family"):
         _plan(
