@@ -35,7 +35,7 @@ from retouch.planner.contract.schema import Degradation, EditPlan, Hardware
 from retouch.planner.latency import estimate
 
 SAM_SOURCES = CLICK_SOURCES  # clicks or a box: GrabCut stands in without a SAM checkpoint
-CLASSICAL_NAME = "the weight-free OpenCV fill (classical)"
+CLASSICAL_NAME = "the weight-free PatchMatch fill (classical)"
 
 CLASSICAL_INTENTS = ("remove", "extend")
 CLASSICAL_MODES = ("inpaint", "outpaint", "repaint")

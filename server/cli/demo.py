@@ -2,7 +2,7 @@
 
 Removes the lightning mast to the right of the rocket: writes the source photo and a mask over the
 mast, then runs ``retouch edit`` on them — plan (rules, skill doc, plan.json), carry out (on this
-machine: the weight-free OpenCV fill unless a GPU and the plan's weights are present), QA check —
+machine: the weight-free PatchMatch fill unless a GPU and the plan's weights are present), QA check —
 and writes everything into OUT. No network and no weights are needed.
 """
 

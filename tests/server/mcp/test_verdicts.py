@@ -66,7 +66,7 @@ async def test_a_fallback_is_the_first_thing_the_reply_says(work: Path) -> None:
     assert [d["what"] for d in planned["plan"]["degraded"]] == ["executor"]
     # the first sentence names what ran and what was planned
     first = text.split(": ", 1)[0]
-    assert first.startswith("Ran the weight-free OpenCV fill") and family in first
+    assert first.startswith("Ran the weight-free PatchMatch fill") and family in first
     entry = out["degraded"][0]
     assert entry["what"] == "executor" and family in entry["planned"]
     assert "hf download" in entry["fix"] and "--" not in entry["fix"]
