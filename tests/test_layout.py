@@ -250,3 +250,80 @@ def test_the_length_finder_counts_a_long_function(tmp_path: Path) -> None:
     module.write_text("def f():\n" + "    x = 1\n" * 81)
     assert _long_functions(module, MAX_FUNCTION_LINES) == ["f (82 lines)"]
     assert _long_functions(module, 82) == []
+
+
+# ------------------------------------------------------------------------------------ the catalog
+
+
+def test_every_catalog_entry_is_whole() -> None:
+    """One entry per family (planner/catalog/families/), each complete and self-consistent;
+    tests/planner/catalog/test_catalog.py checks them against the installed diffusers."""
+    from typing import get_args
+
+    from retouch.planner.catalog.families import FAMILIES
+    from retouch.planner.contract.schema import Family
+
+    assert set(FAMILIES) == set(get_args(Family))
+    assert {f: e.problems() for f, e in FAMILIES.items() if e.problems()} == {}
+
+
+def test_derived_family_tables_equal_their_source() -> None:
+    from retouch.executors.diffusion import loading, pipelines
+    from retouch.planner.catalog import reference, registry
+    from retouch.planner.catalog.families import FAMILIES
+
+    assert registry.REGISTRY == FAMILIES
+    assert registry.LICENCES == {f: e.licence for f, e in FAMILIES.items()}
+    assert registry.VARIANTS == {k: v for e in FAMILIES.values() for k, v in e.variants}
+    assert registry.LORAS == {k: v for e in FAMILIES.values() for k, v in e.loras}
+    assert reference.REFERENCE_MODES == {
+        f: e.reference_modes for f, e in FAMILIES.items() if e.reference_modes
+    }
+    assert {k: (v.pipeline, v.executor) for k, v in pipelines.PIPELINES.items()} == {
+        (f, r.mode, r.controlnet): (r.pipeline, r.executor)
+        for f, e in FAMILIES.items()
+        for r in e.pipelines
+    }
+    assert pipelines.FAMILY_SIGNATURE == {f: e.signature.text for f, e in FAMILIES.items()}
+    assert loading.BF16_FAMILIES == {f for f, e in FAMILIES.items() if e.dtype == "bf16"}
+
+
+FAMILY_TABLES_ALLOWED = {"planner/catalog/scores.py"}  # its own data: scores with their sources
+
+
+def _family_tables(path: Path, families: set[str]) -> list[int]:
+    """Lines of dict literals keyed by, or set literals of, two or more family ids."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+        if not isinstance(node, ast.Dict | ast.Set) or items is None:
+            continue
+        named = [k.value for k in items if isinstance(k, ast.Constant) and k.value in families]
+        if len(named) >= 2:
+            found.append(node.lineno)
+    return found
+
+
+def test_no_family_table_is_written_outside_the_catalog() -> None:
+    """A family's facts live in its catalog file; a hand-written table keyed by family ids
+    elsewhere is a second copy that drifts (issue 29). Planning choices (rules' family lists)
+    are lists, not tables of facts."""
+    from typing import get_args
+
+    from retouch.planner.contract.schema import Family
+
+    families = set(get_args(Family))
+    tables = {
+        rel: lines
+        for path in _modules().values()
+        if "catalog/families" not in (rel := str(path.relative_to(ROOT)))
+        and rel not in FAMILY_TABLES_ALLOWED
+        and (lines := _family_tables(path, families))
+    }
+    assert not tables, f"family tables outside planner/catalog/families/: {tables}"
+
+
+def test_the_family_table_finder_sees_a_table(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text('A = {"sd": 1, "sdxl": 2}\nB = {"sd", "ddpm"}\nC = ["sd", "sdxl"]\n')
+    assert _family_tables(module, {"sd", "sdxl", "ddpm"}) == [1, 2]

@@ -48,9 +48,10 @@ class PipelineExecutor:
         raise NotImplementedError(f"{type(self).__name__} does not define __call__")
 
 
-class FluxExecutor(PipelineExecutor):
-    """Base of the Flux executors: T5 prompts of ``max_sequence_length`` tokens (FLUX.1 [dev] is
-    trained with 512), and sides a multiple of the VAE's factor times the 2x2 latent packing."""
+class TransformerExecutor(PipelineExecutor):
+    """Base of the executors whose denoiser is a transformer over 2x2-packed latents (Flux,
+    Qwen-Image, LongCat, Z-Image, JoyAI): prompts of up to ``max_sequence_length`` text-encoder
+    tokens, and sides a multiple of the VAE's factor times the 2x2 latent packing."""
 
     def __init__(self, pipe: Any, max_sequence_length: int = 512) -> None:
         super().__init__(pipe)
@@ -60,6 +61,11 @@ class FluxExecutor(PipelineExecutor):
     def multiple_of(self) -> int:
         """Image sides must be multiples of this: the VAE's factor times the 2x2 packing."""
         return int(self.pipe.vae_scale_factor) * 2
+
+
+class FluxExecutor(TransformerExecutor):
+    """Base of the Flux executors (FLUX.1 Fill and Kontext, FLUX.2): T5 or Mistral prompts of
+    ``max_sequence_length`` tokens (FLUX.1 [dev] is trained with 512)."""
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from typing import Any
 
 from PIL import Image
 from retouch.executors.diffusion.calls import (
-    FluxExecutor,
     ModelCall,
+    TransformerExecutor,
     check_call,
     pipeline_args,
     run_pipeline,
@@ -67,7 +67,7 @@ def seeded(seed: int, pipe: Any) -> Iterator[None]:
         yield
 
 
-class JoyAIEditExecutor(FluxExecutor):
+class JoyAIEditExecutor(TransformerExecutor):
     """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: JoyImageEditPipeline."""
 
     size_rule = "JoyAI-Image-Edit runs at the size bucket nearest the input's aspect (~1024x1024)"

@@ -19,8 +19,8 @@ import math
 
 from PIL import Image
 from retouch.executors.diffusion.calls import (
-    FluxExecutor,
     ModelCall,
+    TransformerExecutor,
     check_call,
     generator,
     run_pipeline,
@@ -44,7 +44,7 @@ def _up16(v: float) -> int:
     return int(v if v % 16 == 0 else (v // 16 + 1) * 16)
 
 
-class LongCatEditExecutor(FluxExecutor):
+class LongCatEditExecutor(TransformerExecutor):
     """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: LongCatImageEditPipeline."""
 
     size_rule = "LongCat-Image-Edit always runs at about 1024x1024 (sides rounded up to 16)"

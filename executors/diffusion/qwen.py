@@ -27,8 +27,8 @@ import math
 
 from PIL import Image
 from retouch.executors.diffusion.calls import (
-    FluxExecutor,
     ModelCall,
+    TransformerExecutor,
     check_call,
     pipeline_args,
     run_pipeline,
@@ -52,7 +52,7 @@ def qwen_size(
     return width // multiple_of * multiple_of, height // multiple_of * multiple_of
 
 
-class QwenEditExecutor(FluxExecutor):
+class QwenEditExecutor(TransformerExecutor):
     """Edit ``call.image`` by ``call.prompt``, or regenerate its masked region.
 
     ``pipe``: a QwenImageEditPlusPipeline (instructions) or QwenImageEditInpaintPipeline (masked)."""

@@ -21,8 +21,8 @@ import math
 
 from PIL import Image
 from retouch.executors.diffusion.calls import (
-    FluxExecutor,
     ModelCall,
+    TransformerExecutor,
     check_call,
     pipeline_args,
     run_pipeline,
@@ -41,7 +41,7 @@ def qwen21_size(size: tuple[int, int], native: int = 1024) -> tuple[int, int]:
     return max(32, round(width / 32) * 32), max(32, round(height / 32) * 32)
 
 
-class QwenImage21Executor(FluxExecutor):
+class QwenImage21Executor(TransformerExecutor):
     """Edit ``call.image`` by the instruction ``call.prompt``. ``pipe``: QwenImage21Pipeline."""
 
     size_rule = "Qwen-Image 2.1 runs at its output area at the input's aspect (sides rounded to 32)"

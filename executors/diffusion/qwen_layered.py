@@ -25,8 +25,8 @@ import math
 import numpy as np
 from PIL import Image
 from retouch.executors.diffusion.calls import (
-    FluxExecutor,
     ModelCall,
+    TransformerExecutor,
     check_call,
     pipeline_args,
     run_pipeline,
@@ -65,7 +65,7 @@ def over(layers: list[Image.Image], base: Image.Image) -> Image.Image:
     return out.convert("RGB")
 
 
-class QwenLayeredExecutor(FluxExecutor):
+class QwenLayeredExecutor(TransformerExecutor):
     """Split ``call.image`` into ``n_layers`` RGBA layers. ``pipe``: QwenImageLayeredPipeline."""
 
     size_rule = "Qwen-Image-Layered runs at 640^2 or 1024^2 at the input's aspect (sides to 32)"

@@ -28,8 +28,8 @@ from typing import Any
 
 from PIL import Image
 from retouch.executors.diffusion.calls import (
-    FluxExecutor,
     ModelCall,
+    TransformerExecutor,
     check_call,
     pipeline_args,
     run_pipeline,
@@ -40,7 +40,7 @@ from retouch.planner.contract.hints import hint
 CONDITIONING_SCALE = 0.75  # ZImageControlNetInpaintPipeline's default and its example's
 
 
-class ZImageExecutor(FluxExecutor):
+class ZImageExecutor(TransformerExecutor):
     """Regenerate the masked region of ``call.image``, or SDEdit it at ``call.strength``.
 
     ``pipe``: a ZImageInpaintPipeline (masked) or ZImageImg2ImgPipeline (SDEdit)."""
@@ -76,7 +76,7 @@ class ZImageExecutor(FluxExecutor):
         )
 
 
-class ZImageControlNetExecutor(FluxExecutor):
+class ZImageControlNetExecutor(TransformerExecutor):
     """Regenerate the masked region of ``call.image`` following ``call.control``.
 
     ``pipe``: a ZImageControlNetInpaintPipeline (its ``controlnet`` a ZImageControlNetModel)."""

@@ -245,3 +245,15 @@ def test_a_file_named_for_another_family_is_refused(
             families._collect()
     finally:
         sys.modules.pop(f"{families.__name__}.misnamed", None)
+
+
+def test_qwen_and_longcat_share_the_transformer_base_not_flux() -> None:
+    """Qwen-Image-Edit and LongCat are not Flux models: they share the packed-latent transformer
+    base with the Flux executors, and nothing Flux-only."""
+    from retouch.executors.diffusion.calls import FluxExecutor, TransformerExecutor
+    from retouch.executors.diffusion.longcat import LongCatEditExecutor
+    from retouch.executors.diffusion.qwen import QwenEditExecutor
+
+    for cls in (QwenEditExecutor, LongCatEditExecutor):
+        assert issubclass(cls, TransformerExecutor) and not issubclass(cls, FluxExecutor)
+    assert QwenEditExecutor(_FakePipe()).multiple_of == 16
