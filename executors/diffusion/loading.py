@@ -264,8 +264,13 @@ def resolve_model(plan: EditPlan, model: str | None, *, allow_download: bool) ->
     )
 
 
+# The ControlNet classes a folder's config.json may name: SD's, and Z-Image's Union ControlNet.
+CONTROLNET_CLASSES = ("ControlNetModel", "ZImageControlNetModel")
+
+
 def resolve_controlnet(model_id: str, *, allow_download: bool) -> Path:
-    """The folder of a ControlNet model (a ControlNetModel config.json), from disk or the HF cache."""
+    """The folder of a ControlNet model (a config.json naming one of ``CONTROLNET_CLASSES``), from
+    disk or the HF cache."""
     path = local_path(model_id)
     if path is None and _looks_like_path(model_id):
         raise InputError(
@@ -286,10 +291,10 @@ def resolve_controlnet(model_id: str, *, allow_download: bool) -> Path:
             )
         )
     config = _read_json(path / "config.json") or {}
-    if config.get("_class_name") != "ControlNetModel":
+    if config.get("_class_name") not in CONTROLNET_CLASSES:
         raise InputError(
             f"{model_id} ({path}) is not a ControlNet folder (its config.json is not a "
-            "ControlNetModel); give an OpenPose ControlNet such as "
+            f"{' or '.join(CONTROLNET_CLASSES)}); give an OpenPose ControlNet such as "
             "lllyasviel/control_v11p_sd15_openpose"
         )
     return path
@@ -402,7 +407,9 @@ def _load(
     kwargs = {**typed, **dict(spec.load)}
     try:
         if controlnet is not None:
-            kwargs["controlnet"] = diffusers.ControlNetModel.from_pretrained(controlnet, **typed)
+            cn_class = (_read_json(controlnet / "config.json") or {}).get("_class_name")
+            cn_class = cn_class if cn_class in CONTROLNET_CLASSES else "ControlNetModel"
+            kwargs["controlnet"] = getattr(diffusers, cn_class).from_pretrained(controlnet, **typed)
         if spec.scheduler is not None:
             kwargs["scheduler"] = getattr(diffusers, spec.scheduler).from_pretrained(
                 ref.path, subfolder="scheduler", local_files_only=True

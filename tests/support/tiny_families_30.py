@@ -105,12 +105,13 @@ def tiny_joyai_plus_components() -> dict[str, Any]:
 
 def tiny_zimage_controlnet() -> Any:
     """A ``ZImageControlNetModel`` for the tiny Z-Image transformer (dim 32, 2 heads): one control
-    block at layer 0 and one control refiner block, the Union 2.x inpaint layout."""
+    block at layer 0 and one control refiner block, the Union 2.x inpaint layout. Its zero-initialised
+    projections get random weights, so the control image and its scale change the output."""
     import torch
     from diffusers import ZImageControlNetModel
 
     torch.manual_seed(0)
-    return ZImageControlNetModel(
+    controlnet = ZImageControlNetModel(
         control_layers_places=[0],
         control_refiner_layers_places=[0],
         control_in_dim=ZIMAGE_CONTROL_IN,
@@ -122,6 +123,11 @@ def tiny_zimage_controlnet() -> Any:
         n_heads=2,
         n_kv_heads=2,
     )
+    with torch.no_grad():  # its projections start at zero (no effect): give them weights
+        for p in controlnet.parameters():
+            if not p.any():
+                p.normal_(0.0, 0.5)
+    return controlnet
 
 
 def build_tiny_qwen_layered(folder: Path) -> Path:
