@@ -3,9 +3,10 @@
 Qwen-Image's 20B MMDiT, trained to decompose: the source (RGBA, through a 4-channel VAE) is the
 condition, and ``layers`` noisy latents are denoised together into that many RGBA layers, bottom
 (background) first. Guidance is true classifier-free guidance (``true_cfg_scale``, 4 in the model
-card's example), run only when a negative prompt is given, so a plan without one sends ``" "``. The
-prompt describes the image; an empty one makes the pipeline caption the source with its own
-Qwen2.5-VL first (``use_en_prompt``: in English).
+card's example), run only when a negative prompt is given, so a plan without one sends ``" "``. Its
+prompt is a caption of the whole image, not an instruction ("split into layers" is the plan's
+prompt): the executor sends ``""``, and the pipeline captions the source with its own Qwen2.5-VL
+first (``use_en_prompt``: in English), as the model card's example does.
 
 The pipeline runs at a fixed area: ``resolution`` 640 or 1024 squared at the input's aspect, sides
 rounded to 32 and floored to 16 (``layered_size``), and resizes the input there itself. retouch
@@ -97,6 +98,7 @@ class QwenLayeredExecutor(TransformerExecutor):
         args = pipeline_args(call)
         cfg = args.pop("guidance_scale")
         args["image"] = call.image.convert("RGBA")
+        args["prompt"] = ""  # the pipeline captions the image itself (see the module docstring)
         out = run_pipeline(
             self.pipe,
             **args,
