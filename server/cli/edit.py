@@ -2,7 +2,9 @@
 (server/edits); this command only parses its options and prints what happened.
 
 Beside RESULT the service writes plan.json, the skill doc, provenance.json (model, seed, every
-parameter, mask hash, timings), qa.json, mask.png and comparison.png (source | mask | result).
+parameter, mask hash, timings), qa.json, mask.png and comparison.png (source | mask | result);
+with --layers (or words such as "split into layers") also layers/NN-name.png, layers.ora and
+layers.psd.
 A progress bar on stderr shows the diffusion steps.
 """
 
@@ -64,6 +66,13 @@ Session = Annotated[
         "be @VERSION (e.g. @current, @current~1).",
     ),
 ]
+Layers = Annotated[
+    bool,
+    typer.Option(
+        "--layers",
+        help="Also write the edit as layers: layers/NN-name.png (RGBA), layers.ora, layers.psd.",
+    ),
+]
 KeepFailed = Annotated[
     bool,
     typer.Option(
@@ -104,6 +113,7 @@ class EditArgs:
     session: str | None
     keep_failed: bool
     data_dir: Path | None
+    layers: bool
 
 
 def edit_cmd(
@@ -133,6 +143,7 @@ def edit_cmd(
     session: Session = None,
     keep_failed: KeepFailed = False,
     data_dir: DataDir = None,
+    layers: Layers = False,
 ) -> None:
     """Carry out an edit: write RESULT, plan.json, the skill doc and comparison.png beside it."""
     run_guarded(run_edit_args, EditArgs(**locals()))
@@ -206,6 +217,8 @@ def _plan(a: EditArgs, image_path: str, ref_path: str | None) -> Any:
         given = {"mask": a.mask, "point": a.point, "box": a.box, "extend": a.extend}
         _check_plan_matches(plan, image_path, a.edit, given)
         updates = {k: v for k, v in (("steps", a.steps), ("seed", a.seed)) if v is not None}
+        if a.layers:
+            updates["layers"] = True
         plan = plan.model_copy(update=updates)
         return _with_reference(plan, ref_path) if ref_path is not None else plan
     from retouch.executors.hardware import detect_hardware
@@ -229,7 +242,7 @@ def _plan(a: EditArgs, image_path: str, ref_path: str | None) -> Any:
         licence=a.licence,
         reference=ref_path,
     )
-    return plan_for(request)
+    return plan_for(request.model_copy(update={"layers": a.layers}))
 
 
 def _job(a: EditArgs, plan: Any, store: Any) -> Any:
@@ -337,6 +350,7 @@ def _echo_outcome(outcome: Any, a: EditArgs) -> None:
         f"wrote   {files.plan}, {files.doc.name}, provenance.json, qa.json, mask.png, "
         "comparison.png"
     )
+    _echo_layers(files)
     _echo_report(outcome.report, outcome.attempts, outcome.kept)
     v = outcome.version
     if v is not None:
@@ -369,6 +383,16 @@ def _echo_sequence(outcome: Any, a: EditArgs) -> None:
         f'edit    {done} of {len(steps)} ran ("{steps[done - 1].text}"); next: '
         f'retouch edit {where} "{rest[0].text}"'
     )
+
+
+def _echo_layers(files: Any) -> None:
+    """The layer files written (bottom first, then the composite and the layered files), or
+    why none were."""
+    if files.layers_note is not None:
+        typer.echo(f"layers  {files.layers_note}")
+    elif files.layers:
+        names = ", ".join(p.relative_to(files.folder).as_posix() for p in files.layers)
+        typer.echo(f"layers  {names}")
 
 
 def _echo_report(report: Any, attempts: list[Any], kept: int) -> None:

@@ -38,6 +38,7 @@ from retouch.server.mcp.history import (
     load_source,
     run_session,
 )
+from retouch.server.mcp.layers import with_layers
 from retouch.server.mcp.plan import (
     load_plan_ref,
     make_request_plan,
@@ -143,6 +144,7 @@ async def run_edit(
     sw = Stopwatch("run_edit")
     # 1. the plan (overrides applied) and every file it reads, confined to the roots
     plan, skipped = apply_changes(_plan_for(cfg, args, sw), args.overrides)
+    plan = plan.model_copy(update={"layers": True}) if args.layers else plan  # asked here too
     inputs = _inputs(cfg, args, plan, sw)
     if inputs.session is not None:
         await anyio.to_thread.run_sync(lambda: cfg.store)  # a broken store fails before the run
@@ -222,6 +224,8 @@ def _output(
     remaining = [s.text for s in outcome.plan.sequence if not s.planned]
     if remaining:
         step = f"{_sequence_sentence(outcome, files.result)} Then: {step}"
+    if files.layers_note is not None:
+        step += f"; {files.layers_note}"
     report = report.model_copy(update={"degraded": tool_degraded(report.degraded, "run_edit")})
     result = RunEditOutput(
         degraded=report.degraded,
@@ -242,6 +246,7 @@ def _output(
         current=outcome.current if version else None,
         remaining=remaining or None,
         version_uri=VERSION_URI.format(id=version.id) if version else None,
+        layers=[ref(cfg.out_dir, p) for p in files.layers] or None,
         provenance=provenance,
     )
     small = read_confined(files.preview, cfg.roots.contains, cfg.max_file_bytes, "preview")
@@ -400,6 +405,7 @@ async def _run_edit_tool(cfg: ServerConfig, args: RunEditInput, ctx: Context) ->
     ]
     if out.mask is not None:
         links.insert(1, link(out.mask, "mask.png", "the edit mask used"))
+    summary, links = with_layers(out.layers, summary, links)
     if out.version_uri is not None:
         summary += f" Recorded as version @{out.version} of session {out.session!r}."
         links.append(

@@ -8,7 +8,7 @@ served as ``retouch://out/<path relative to DIR>``:
     masks/<mask_id>.png                  make_mask results
     runs/<run_id>/                       the edit service's run folder (server/edits/files.py):
         result.png, mask.png, preview.*, comparison.png, plan.json, skill doc, qa.json,
-        provenance.json
+        provenance.json; with layers asked, layers/NN-name.png, layers.ora, layers.psd
 
 Every file is written whole or not at all (temporary file + rename). Result images keep their mode
 (alpha included) and ICC profile. Inline images are small: a preview at most 512 px and 200 KB,
@@ -51,6 +51,8 @@ MIME = {
     ".tiff": "image/tiff",
     ".json": "application/json",
     ".md": "text/markdown",
+    ".ora": "image/openraster",  # an edit's layers (executors/images/layers.py)
+    ".psd": "image/vnd.adobe.photoshop",
 }
 URI_PREFIX = "retouch://out/"
 

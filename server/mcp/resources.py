@@ -3,6 +3,7 @@
 
     retouch://out/<path>.{png,jpg,json,md}   files under the output folder (plans, skill docs,
                                              masks, results, previews, provenance)
+    retouch://out/<path>.{ora,psd}           an edit's layers as one layered file
     retouch://version/<id>.png               a history version's image, read through the store
 """
 
@@ -50,6 +51,8 @@ def add_resources(app: MCPServer, cfg: ServerConfig) -> None:
         ("jpg", "image/jpeg"),
         ("json", "application/json"),
         ("md", "text/markdown"),
+        ("ora", "image/openraster"),
+        ("psd", "image/vnd.adobe.photoshop"),
     ):
         app.resource(
             f"retouch://out/{{+path}}.{ext}",

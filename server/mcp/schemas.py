@@ -222,6 +222,9 @@ class RunEditInput(_In):
     keep_failed: bool = Field(
         default=False, description="Make a QA-failed result '@current' too (else it stays)."
     )
+    layers: bool = Field(
+        default=False, description="Also write the edit as layers (.png, .ora, .psd)."
+    )
 
 
 class RunEditOutput(_Out):
@@ -247,6 +250,9 @@ class RunEditOutput(_Out):
         default=None, description="The text's other edits, not run yet, in order."
     )
     version_uri: str | None = None
+    layers: list[FileRef] | None = Field(
+        default=None, description="The layers, bottom first; the composite; .ora; .psd."
+    )
     provenance: ToolProvenance = Field(description="Model, seed, parameters, mask hash, timings")
 
 
