@@ -36,6 +36,3 @@ class ControlNetInpaintExecutor(PipelineExecutor):
             if call.conditioning_scale is None
             else call.conditioning_scale,
         )
-
-
-EXECUTOR = ControlNetInpaintExecutor

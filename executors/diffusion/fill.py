@@ -41,6 +41,3 @@ class FluxFillExecutor(FluxExecutor):
             strength=1.0,
             max_sequence_length=self.max_sequence_length,
         )
-
-
-EXECUTOR = FluxFillExecutor

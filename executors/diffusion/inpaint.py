@@ -40,6 +40,3 @@ class InpaintExecutor(PipelineExecutor):
             width=w,
             strength=1.0,
         )
-
-
-EXECUTOR = InpaintExecutor

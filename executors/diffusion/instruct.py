@@ -31,6 +31,3 @@ class InstructExecutor(PipelineExecutor):
             negative_prompt=call.negative,
             image_guidance_scale=image_scale,
         )
-
-
-EXECUTOR = InstructExecutor

@@ -135,6 +135,3 @@ class JoyAIEditPlusExecutor(JoyAIEditExecutor):
             width=w,
             max_sequence_length=self.max_sequence_length,
         )
-
-
-EXECUTOR = JoyAIEditExecutor

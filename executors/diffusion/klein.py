@@ -65,6 +65,3 @@ class KleinExecutor(FluxExecutor):
             width=w,
             max_sequence_length=self.max_sequence_length,
         )
-
-
-EXECUTOR = KleinExecutor

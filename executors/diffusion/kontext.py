@@ -90,6 +90,3 @@ class FluxKontextExecutor(FluxExecutor):
             _auto_resize=False,  # the size is already a preferred one (work_size)
             max_sequence_length=self.max_sequence_length,
         )
-
-
-EXECUTOR = FluxKontextExecutor

@@ -73,6 +73,3 @@ class LongCatEditExecutor(TransformerExecutor):
             generator=generator(call.seed),
             output_type="pil",
         )
-
-
-EXECUTOR = LongCatEditExecutor

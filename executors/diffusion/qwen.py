@@ -98,6 +98,3 @@ class QwenEditExecutor(TransformerExecutor):
             negative_prompt=(call.negative or " ") if cfg > 1 else None,  # cfg 1: no CFG pass
             max_sequence_length=self.max_sequence_length,
         )
-
-
-EXECUTOR = QwenEditExecutor

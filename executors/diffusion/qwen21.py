@@ -84,6 +84,3 @@ class QwenImage21Executor(TransformerExecutor):
                 "pipeline's size for that area), or the pipeline resizes it on its own"
             )
         return side
-
-
-EXECUTOR = QwenImage21Executor

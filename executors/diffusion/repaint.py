@@ -94,6 +94,3 @@ class RePaintExecutor(PipelineExecutor):
                 generator=generator(call.seed),
                 output_type="pil",
             )
-
-
-EXECUTOR = RePaintExecutor

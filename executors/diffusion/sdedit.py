@@ -37,6 +37,3 @@ class SDEditExecutor(PipelineExecutor):
             negative_prompt=call.negative,
             strength=call.strength,
         )
-
-
-EXECUTOR = SDEditExecutor

@@ -98,6 +98,3 @@ class ZImageControlNetExecutor(TransformerExecutor):
             width=w,
             max_sequence_length=self.max_sequence_length,
         )
-
-
-EXECUTOR = ZImageExecutor
