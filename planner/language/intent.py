@@ -438,9 +438,11 @@ def parse_edit(text: str) -> Edit:
 
 def parse(text: str) -> Intent:
     """Read an edit text into its edits, in order. Never fails: unknown words give ``generic``.
-    Words that ask for layers are read first and left out of the edits."""
+    Words that ask for layers are read first and left out of the edits; PlanError for a text
+    that asks for layers and nothing else (planner/language/layers.py: ``check_some_edit``)."""
     words = layer_words.read(text)
-    text = words.rest or text
+    layer_words.check_some_edit(text, words)
+    text = words.rest
     cleaned = clean(text) or text.lower().strip()
     edits = tuple(parse_edit(part) for part in split(cleaned)) or (parse_edit(cleaned),)
     first = edits[0]

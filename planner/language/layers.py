@@ -2,7 +2,10 @@
 "remove the sign but keep it as a layer", "as layers", "on a separate layer".
 
 ``read(text)`` says whether the text asks and returns the text without those words, so the edit
-("remove the sign") is parsed and prompted alone. The phrases are data (``PHRASES``): a joiner
+("remove the sign") is parsed and prompted alone. A text that asks for layers and names no edit
+("put the subject on its own layer") is refused with the edit to add (``check_some_edit``): the
+cut-out alone (executors.images.layers.split_layers) has no plan yet, and read as an edit its
+words would plan a generative one ("put ... on" reads as a background replacement). The phrases are data (``PHRASES``): a joiner
 ("and", "but", a comma), a verb phrase, then the layer noun phrase, ending the text or followed by
 punctuation or the next edit ("cover the roof with a layer of snow" asks for no layers).
 """
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from retouch.planner.contract.errors import PlanError
 
 # the noun phrase that names a layer: "layers", "a layer", "its own layer", "a separate layer"
 _LAYER = (
@@ -54,3 +59,12 @@ def read(text: str) -> LayerWords:
     rest = re.sub(r"\s+", " ", _RX.sub(" ", text)).strip(" ,;.")
     rest = re.sub(r"^(?:and|but|then|also)\s+|\s+(?:and|but|then|also)$", "", rest)
     return LayerWords(True, words, rest)
+
+
+def check_some_edit(text: str, words: LayerWords) -> None:
+    """PlanError when ``text`` asked for layers and nothing else remains to edit."""
+    if words.asked and not words.rest:
+        raise PlanError(
+            f"{text.strip()!r} asks for layers but names no edit; say the edit too, e.g. "
+            "'remove the sign and keep it as a layer' (a cut-out with no edit is not planned yet)"
+        )

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from retouch.planner import EditPlan, EditRequest, analyze, make_plan
+from retouch.planner import EditPlan, EditRequest, PlanError, analyze, make_plan
 from retouch.planner.language import intent
 from retouch.planner.language.layers import read
 from retouch.planner.render import render as render_doc
@@ -85,3 +85,12 @@ def test_keep_it_as_a_layer_plans_the_same_removal(tmp_path: Path, astronaut: Im
 def test_the_request_option_turns_layers_on(tmp_path: Path, astronaut: Image.Image) -> None:
     assert _plan(tmp_path, astronaut, edit="make the shirt red", layers=True).layers
     assert not _plan(tmp_path, astronaut, edit="make the shirt red").layers
+
+
+@pytest.mark.parametrize("text", ["split into layers", "put the subject on its own layer"])
+def test_layers_with_no_edit_are_refused_with_the_fix(
+    tmp_path: Path, astronaut: Image.Image, text: str
+) -> None:
+    with pytest.raises(PlanError, match="names no edit; say the edit too") as err:
+        _plan(tmp_path, astronaut, edit=text)
+    assert "\n" not in str(err.value)  # one line, not a replace-background plan
