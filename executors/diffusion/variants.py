@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retouch.executors.diffusion.interface import DiffusionExecutor
 from retouch.executors.diffusion.loading import ModelRef
 from retouch.executors.diffusion.lora import LORA_ENV, LoraRef, find_lora
 from retouch.executors.images.crop import Tile
@@ -102,11 +103,10 @@ def lora_for(plan: EditPlan, ref: ModelRef) -> LoraRef | None:
     return find_lora(ref.family, ref.id, ref.path)
 
 
-def frame_rule(plan: EditPlan, ref: ModelRef, runner: Any) -> str:
+def frame_rule(plan: EditPlan, ref: ModelRef, runner: DiffusionExecutor | None) -> str:
     """Why a whole-frame run works at its size: the runner's own sizes, or the native area."""
-    own = getattr(runner, "size_rule", None)
-    if own is not None:
-        return str(own)
+    if runner is not None and runner.size_rule is not None:
+        return runner.size_rule
     if plan.work_size is not None and ref.family == plan.model.family:
         return plan.work_size.reason
     return f"the {ref.family} model on this machine runs at its native area, resized back"
@@ -116,13 +116,14 @@ def run_settings(
     plan: EditPlan,
     ref: ModelRef,
     frame_tiles: list[Tile] | None,
-    runner: Any,
+    runner: DiffusionExecutor | None,
     fused: LoraRef | None = None,
     licence: Degradation | None = None,
 ) -> Ran:
     """What the model calls of ``plan`` run with, given the weights ``ref`` (with the LoRA
     ``fused`` into them, from ``lora_for``) and the tiles of a whole-frame run (``frame_tiles``;
-    None when the run is cropped or at the source size)."""
+    None when the run is cropped or at the source size); ``runner`` None: no executor loaded
+    (the defaults: tiles at their own sizes, progress per step)."""
     found = find_variant(ref) if plan.request.preferences.steps is None else None
     steps, guidance = plan.steps, plan.guidance.text
     variant = found[0] if found else None
@@ -137,8 +138,8 @@ def run_settings(
         variant=variant,
         frame=frame,
         frame_rule=frame_rule(plan, ref, runner) if frame is not None else "",
-        fixed_sizes=getattr(runner, "size_rule", None) is not None,
-        step_progress=bool(getattr(runner, "step_progress", True)),
+        fixed_sizes=runner is not None and runner.size_rule is not None,
+        step_progress=runner is None or runner.step_progress,
         lora=str(fused.file) if fused else None,
         licence=licence,
     )
