@@ -131,11 +131,17 @@ def write_layers(
 ) -> tuple[tuple[Path, ...], str | None]:
     """The edit as layers (executors.images.layers): a removal as the filled background under
     the removed object (hidden, alpha = the edit mask), any other edit as the original under the
-    edit (alpha = the edit mask). Returns (the paths written, None), or ((), why) when the
-    layers cannot be built (an extension changes the canvas; layers that would not composite to
-    the result, e.g. a source with its own transparency)."""
+    edit (alpha = the edit mask); an extension's original sits at its offset on the new canvas,
+    transparent around it. Returns (the paths written, None), or ((), why) when the layers
+    would not composite to the result (e.g. a masked edit of a source with its own alpha)."""
+    from PIL import Image
     from retouch.executors.images import layers
 
+    e = plan.request.extend
+    if plan.mode == "outpaint" and e is not None and source.size != output.image.size:
+        canvas = Image.new("RGBA", output.image.size, (0, 0, 0, 0))
+        canvas.paste(source.convert("RGBA"), (e.left, e.top))
+        source = canvas
     try:
         stack = layers.edit_layers(
             source, output.image, output.edit_mask, removal=plan.intent == "remove"

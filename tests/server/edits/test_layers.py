@@ -130,3 +130,32 @@ def test_the_request_option_asks_for_layers_too(tmp_path: Path, astronaut: Image
     assert job.plan.layers
     files = carry_out(job, tmp_path / "run" / "result").files
     assert files is not None and [p.name for p in files.layers][-2:] == ["layers.ora", "layers.psd"]
+
+
+def test_an_extension_layers_the_original_at_its_offset(
+    tmp_path: Path, astronaut: Image.Image
+) -> None:
+    from retouch.planner.contract.schema import Extend
+
+    image = astronaut.resize((SIDE, SIDE))
+    image.save(tmp_path / "photo.png")
+    req = EditRequest(
+        image=str(tmp_path / "photo.png"),
+        edit="extend the image",
+        extend=Extend(left=16, right=32),
+        layers=True,
+    )
+    plan = plan_for(
+        req.model_copy(
+            update={"preferences": req.preferences.model_copy(update={"hardware": "cpu"})}
+        )
+    )
+    job = EditJob(plan=plan, image=image, settings=RunSettings(executor="classical", device="cpu"))
+    files = carry_out(job, tmp_path / "run" / "result").files
+    assert files is not None and files.layers_note is None
+    original, edit, comp = (np.asarray(Image.open(p)) for p in files.layers[:3])
+    assert [p.name for p in files.layers[:2]] == ["01-original.png", "02-edit.png"]
+    assert original.shape == (SIDE, SIDE + 48, 4)
+    assert np.array_equal(original[:, 16 : 16 + SIDE, :3], np.asarray(image))  # at its offset
+    assert not original[:, :16, 3].any() and not original[:, 16 + SIDE :, 3].any()
+    assert np.array_equal(comp, _pixels(files.result))
