@@ -5,6 +5,9 @@ adding a family is one file, found without registering it anywhere."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import inspect
+import re
 import sys
 import types
 from pathlib import Path
@@ -69,6 +72,23 @@ def test_every_executor_resolves_and_is_a_diffusion_executor(entry: FamilySpec) 
         assert isinstance(runner.step_progress, bool)
         w, h = runner.work_size((640, 480), entry.native_resolution)
         assert w > 0 and h > 0
+
+
+def test_every_executor_class_is_named_by_a_catalog_row() -> None:
+    """An executor no entry names is dead code, or a family whose file was forgotten."""
+    from retouch.executors.diffusion import calls
+
+    bases = {calls.PipelineExecutor, calls.TransformerExecutor, calls.FluxExecutor}
+    named = {r.executor for e in ENTRIES for r in e.pipelines}
+    folder = Path(calls.__file__).parent
+    found = set()
+    for path in folder.glob("*.py"):
+        module = importlib.import_module(f"retouch.executors.diffusion.{path.stem}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, calls.PipelineExecutor) and cls not in bases:
+                found.add(f"{cls.__module__}:{cls.__qualname__}")
+    assert found - named == set(), "executor classes no catalog entry runs"
+    assert named <= found
 
 
 def test_an_executor_path_that_names_nothing_is_refused() -> None:
@@ -220,7 +240,9 @@ def test_the_collector_finds_every_module_in_the_folder() -> None:
 def _drop_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stem: str, family: str) -> None:
     """A new module in the families folder (a second folder on its __path__)."""
     source = (FOLDER / "sd.py").read_text().replace('family="sd"', f'family="{family}"')
-    (tmp_path / f"{stem}.py").write_text(source.replace("position=5", "position=99"))
+    source, moved = re.subn(r"position=\d+", "position=999", source)
+    assert moved == 1
+    (tmp_path / f"{stem}.py").write_text(source)
     monkeypatch.setattr(families, "__path__", [*families.__path__, str(tmp_path)])
     monkeypatch.delitem(sys.modules, f"{families.__name__}.{stem}", raising=False)
 
