@@ -18,8 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from retouch.planner.language import layers as layer_words
-from retouch.planner.language import sizes, vocab
+from retouch.planner.language import layers, sizes, vocab
 from retouch.planner.language.typos import clean
 
 
@@ -437,11 +436,9 @@ def parse_edit(text: str) -> Edit:
 
 
 def parse(text: str) -> Intent:
-    """Read an edit text into its edits, in order. Never fails: unknown words give ``generic``.
-    Words that ask for layers are read first and left out of the edits; PlanError for a text
-    that asks for layers and nothing else (planner/language/layers.py: ``check_some_edit``)."""
-    words = layer_words.read(text)
-    layer_words.check_some_edit(text, words)
+    """Read an edit text into its edits, in order; unknown words give ``generic``. Layer words
+    are read first and left out (planner/language/layers.py ``edit_words``: may raise)."""
+    words = layers.edit_words(text)
     text = words.rest
     cleaned = clean(text) or text.lower().strip()
     edits = tuple(parse_edit(part) for part in split(cleaned)) or (parse_edit(cleaned),)

@@ -68,3 +68,10 @@ def check_some_edit(text: str, words: LayerWords) -> None:
             f"{text.strip()!r} asks for layers but names no edit; say the edit too, e.g. "
             "'remove the sign and keep it as a layer' (a cut-out with no edit is not planned yet)"
         )
+
+
+def edit_words(text: str) -> LayerWords:
+    """``read(text)``, then ``check_some_edit``: the words for intent.parse."""
+    words = read(text)
+    check_some_edit(text, words)
+    return words
