@@ -25,6 +25,7 @@ from retouch.planner.contract.schema import (
 )
 from retouch.planner.language import faces as face_words
 from retouch.planner.language import intent as intent_mod
+from retouch.planner.language import layers as layer_words
 from retouch.planner.language.picks import TextTarget
 
 BBOX_SMALL = 0.35  # crop when the mask's bounding box covers at most this fraction of the image
@@ -74,6 +75,7 @@ class RuleFacts(BaseModel):
     licence: LicencePreference
     canvas: Literal["given", "words"] | None
     named: bool
+    layers: Literal["none", "edit", "only"] = "none"  # only: split the image, no other edit
     # decided so far (apply)
     mode: Mode | None = None
     controlnet: bool = False
@@ -168,11 +170,20 @@ def rule_context(
         licence=prefs.licence,
         canvas=canvas,
         named=named is not None,
+        layers=_layers(request, it),
         allowed=allowed,
         text_target=named,
         face_target=face,
         long_side=max(facts.out_width, facts.out_height),
     )
+
+
+def _layers(request: EditRequest, it: intent_mod.Intent) -> Literal["none", "edit", "only"]:
+    """Whether the edit comes back as layers: none; edit (an edit, and its layers); only (the
+    words ask to split the whole image into layers and for nothing else)."""
+    if not (request.layers or it.layers):
+        return "none"
+    return "only" if layer_words.split_only(layer_words.read(request.edit)) else "edit"
 
 
 def strength_band(strength: float | None) -> StrengthBand | None:

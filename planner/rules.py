@@ -16,6 +16,8 @@ fails at import, naming the rule (tests/planner/test_rule_facts.py checks this l
                        words), canvas (--extend or size words), none
   canvas               the new canvas comes from: given (--extend) | words (size words) | None
   named                the region is an object named in words (--text, or read from the edit), SAM 3
+  layers               none | edit (an edit asked for as layers: request layers, or words) |
+                       only (the words ask to split the whole image into layers, nothing else)
   mask_size            tiny (<1% of the image), small (<10%), medium (<35%), large, unknown (SAM,
                        no mask yet)
   bbox_small           the mask's bounding box covers at most 35% of the image
@@ -43,50 +45,11 @@ fails at import, naming the rule (tests/planner/test_rule_facts.py checks this l
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from retouch.planner.catalog.reference import REFERENCE_FAMILIES
-from retouch.planner.context import check_when
-from retouch.planner.contract.schema import Family, Mode
+from retouch.planner.contract.schema import Family
+from retouch.planner.rule_types import Decide, Rule
 
-
-class Decide(BaseModel):
-    """Decisions a rule makes. None = this rule says nothing about that field."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mode: Mode | None = None
-    families: list[Family] | None = None
-    invert: bool | None = None
-    controlnet: Literal["openpose"] | None = None
-    strength: float | None = None
-    cfg_factor: float | None = None
-    dilate: Literal["scaled"] | int | None = None
-    feather: int | None = None
-    crop: bool | Literal["auto"] | None = None
-    executor: Literal["diffusers", "classical"] | None = None
-    color_match: bool | None = None
-    sweep: bool | None = None
-    steps_factor: float | None = None
-    sam_model: Literal["vit_b", "vit_l", "vit_h", "sam3"] | None = None
-    warn_prompt: bool | None = None
-
-
-class Rule(BaseModel):
-    """When the facts match ``when`` (checked against RuleFacts as the table is built), ``then``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    when: dict[str, Any] = Field(default_factory=dict)
-    then: Decide
-    why: str
-
-    @model_validator(mode="after")
-    def _when_names_facts(self) -> Rule:
-        check_when(self.id, self.when)
-        return self
+__all__ = ["ADJUST_RULES", "TASK_RULES", "Decide", "Rule"]  # Decide, Rule: planner/rule_types.py
 
 
 REGION = ["mask", "sam"]
@@ -95,6 +58,11 @@ OPEN_EDITORS: list[Family] = ["longcat-image-edit", "qwen-image-edit"]  # Apache
 REFERENCE_EDITORS: list[Family] = list(REFERENCE_FAMILIES)  # qwen-image-edit, flux2-klein
 # Moves, rotations, camera views: JoyAI-Image-Edit (Apache-2.0) is trained for them (issue 30).
 VIEW_EDITORS: list[Family] = ["joyai-image-edit", *OPEN_EDITORS, "flux-kontext", "flux2-klein"]
+# The same with a reference image: JoyAI-Image-Edit Plus reads it as a second image.
+VIEW_REFERENCE_EDITORS: list[Family] = [
+    "joyai-image-edit-plus",
+    *(f for f in REFERENCE_EDITORS if f != "joyai-image-edit-plus"),
+]
 
 TASK_RULES: list[Rule] = [
     Rule(
@@ -272,6 +240,15 @@ ADJUST_RULES: list[Rule] = [
         "(Apache-2.0) is the alternate.",
     ),
     Rule(
+        id="latency-open-controlnet-zimage",
+        when={"priority": "latency", "mode": "inpaint", "licence": "open", "controlnet": True},
+        then=Decide(families=["z-image", "sd-inpaint"]),
+        why="Latency first with a pose/edge control image and commercial-use weights only: "
+        "Z-Image-Turbo (Apache-2.0, 8 distilled steps, one batch per step) with its Union "
+        "ControlNet fills the region following the control image; SD-Inpaint with the OpenPose "
+        "ControlNet is the alternate.",
+    ),
+    Rule(
         id="move-rotate-view-joyai",
         when={"intent": ["move", "rotate", "view"], "mode": "instruct", "reference": False},
         then=Decide(families=VIEW_EDITORS),
@@ -287,6 +264,14 @@ ADJUST_RULES: list[Rule] = [
         "as image 2, FLUX.2 klein as the alternate; a given region confines the result.",
     ),
     Rule(
+        id="move-rotate-view-reference-joyai-plus",
+        when={"intent": ["move", "rotate", "view"], "reference": True, "mode": "instruct"},
+        then=Decide(families=VIEW_REFERENCE_EDITORS),
+        why="A move, rotation or camera-view change with a reference image: JoyAI-Image-Edit Plus "
+        "(Apache-2.0) does JoyAI's spatial edits and reads the reference as a second image; the "
+        "other reference editors are the alternates.",
+    ),
+    Rule(
         id="reference-latency-klein",
         when={"reference": True, "priority": "latency", "mode": "instruct"},
         then=Decide(families=["flux2-klein", "qwen-image-edit"]),
@@ -299,6 +284,13 @@ ADJUST_RULES: list[Rule] = [
         then=Decide(families=["flux2-klein"]),
         why="A canvas extension with a reference image: FLUX.2 klein's inpaint pipeline is the "
         "one fill that takes a reference (image_reference) for the new area.",
+    ),
+    Rule(
+        id="layers-qwen-layered",
+        when={"layers": "only", "region": "none", "mode": "instruct"},
+        then=Decide(families=["qwen-image-layered", *OPEN_EDITORS, "flux-kontext"]),
+        why="Only layers of the whole image were asked for: Qwen-Image-Layered (Apache-2.0) splits "
+        "it into RGBA layers (background, then the objects), whose composite is the result.",
     ),
     Rule(
         id="repaint-without-inpaint-model",

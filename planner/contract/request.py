@@ -41,6 +41,8 @@ Family = Literal[
     "joyai-image-edit",
     "qwen-image-2.1",
     "flux2-dev",
+    "qwen-image-layered",
+    "joyai-image-edit-plus",
 ]
 LicencePreference = Literal["any", "open"]
 MaskSource = Literal["given", "sam-points", "sam-box", "text", "face", "canvas", "none"]

@@ -61,9 +61,19 @@ def read(text: str) -> LayerWords:
     return LayerWords(True, words, rest)
 
 
+_SPLIT = re.compile(PHRASES[0], re.IGNORECASE)
+
+
+def split_only(words: LayerWords) -> bool:
+    """Whether the text asked only to split the whole image into layers ("split into layers"):
+    a plan of its own, Qwen-Image-Layered's (planner/rules.py ``layers-qwen-layered``)."""
+    return words.asked and not words.rest and all(_SPLIT.fullmatch(w) for w in words.words)
+
+
 def check_some_edit(text: str, words: LayerWords) -> None:
-    """PlanError when ``text`` asked for layers and nothing else remains to edit."""
-    if words.asked and not words.rest:
+    """PlanError when ``text`` asked for layers and nothing else remains to edit (a split of the
+    whole image, ``split_only``, is a plan of its own)."""
+    if words.asked and not words.rest and not split_only(words):
         raise PlanError(
             f"{text.strip()!r} asks for layers but names no edit; say the edit too, e.g. "
             "'remove the sign and keep it as a layer' (a cut-out with no edit is not planned yet)"

@@ -87,7 +87,7 @@ def test_the_request_option_turns_layers_on(tmp_path: Path, astronaut: Image.Ima
     assert not _plan(tmp_path, astronaut, edit="make the shirt red").layers
 
 
-@pytest.mark.parametrize("text", ["split into layers", "put the subject on its own layer"])
+@pytest.mark.parametrize("text", ["put the subject on its own layer", "as layers"])
 def test_layers_with_no_edit_are_refused_with_the_fix(
     tmp_path: Path, astronaut: Image.Image, text: str
 ) -> None:

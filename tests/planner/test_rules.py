@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from retouch.planner import EditRequest, PlanError, analyze, make_plan
+from retouch.planner.catalog.registry import CONTROLNETS
 from retouch.planner.language.intent import parse
 from retouch.planner.rules import ADJUST_RULES, TASK_RULES, Decide
 
@@ -127,7 +128,9 @@ def test_controlnet_plan_chooses_only_families_with_that_controlnet(
         preferences={"priority": "latency", "hardware": hardware},
     )
     assert plan.controlnet is not None and plan.controlnet.type == "openpose"
-    assert plan.model.family == "sd-inpaint" and plan.model.alternates == []
+    assert plan.model.family == "sd-inpaint"
+    # alternates only among families with an OpenPose ControlNet (Z-Image's Union, where it fits)
+    assert set(plan.model.alternates) <= {f for kind, f in CONTROLNETS if kind == "openpose"}
     assert any("flux2-klein has no openpose ControlNet" in h.why for h in plan.rules)
 
 

@@ -41,6 +41,15 @@ FAMILY = FamilySpec(
         ModePipeline("inpaint", "ZImageInpaintPipeline", _EXECUTOR),
         ModePipeline("outpaint", "ZImageInpaintPipeline", _EXECUTOR),
         ModePipeline("sdedit", "ZImageImg2ImgPipeline", _EXECUTOR),
+        # a fill that follows a pose/edge/depth image: the Union ControlNet 2.1 (Apache-2.0;
+        # hlky's diffusers-format copy of alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union-2.1)
+        ModePipeline(
+            "inpaint",
+            "ZImageControlNetInpaintPipeline",
+            "retouch.executors.diffusion.zimage:ZImageControlNetExecutor",
+            controlnet="openpose",
+            controlnet_id="hlky/Z-Image-Turbo-Fun-Controlnet-Union-2.1",
+        ),
     ),
     licence=Licence("Apache-2.0", True),
     signature=Signature(
