@@ -41,6 +41,7 @@ from retouch.executors.diffusion.variants import Ran, differences
 from retouch.executors.images import masks
 from retouch.executors.images import modes as imagemodes
 from retouch.executors.images.composite import composite, stitch_weights
+from retouch.executors.images.layers import Layer
 from retouch.executors.segment.editmask import canvas_size, resolve_mask, resolve_with_source
 from retouch.executors.select import choose_executor, measure_envelope, substitutions
 from retouch.planner.contract.errors import InputError
@@ -107,6 +108,9 @@ class RunOutput:
     raw: Image.Image | None  # first pipeline output before stitch/composite (None for classical)
     edit_mask: np.ndarray  # bool (H, W): the region regenerated (after invert/dilate)
     provenance: Provenance
+    # a layered family's layers (bottom first, RGBA, the result's size), whose visible layers
+    # composite to ``image`` (executors.images.layers.write_layers writes them); None otherwise
+    layers: list[Layer] | None = None
 
 
 # ------------------------------------------------------------------------------------ inputs
@@ -185,6 +189,7 @@ class _Stage:
     timings: dict[str, float]
     params: dict[str, ParamValue]
     ran: Ran | None = None  # steps and whole-frame size the model ran with (None: classical)
+    layers: list[Layer] | None = None  # a layered family's layers at the canvas size
 
 
 def _run_classical(plan: EditPlan, canvas: np.ndarray, edit: np.ndarray) -> _Stage:
@@ -272,6 +277,7 @@ def _run_model(
         res.timings,
         params,
         res.ran,
+        res.layers,
     )
 
 
@@ -344,6 +350,12 @@ def _check_edit_mask(plan: EditPlan, edit: np.ndarray | None) -> None:
             "the edit mask is empty (nothing to regenerate); paint the region white "
             "or give SAM points on the object"
         )
+
+
+def _layers(layers: list[Layer] | None, src: imagemodes.Source) -> list[Layer] | None:
+    """A layered family's layers, for an 8-bit RGB source (whose result is their composite);
+    None for other modes (alpha, 16 bits, grey, CMYK: the layers would not composite to it)."""
+    return layers if src.image.mode == "RGB" and src.deep is None else None
 
 
 def run_plan(
@@ -423,4 +435,4 @@ def run_plan(
     provenance = _provenance(plan, chosen, ref, stage, edit, timings, params)
     provenance.degraded = substitutions(plan, chosen, ref, why, mask_from, stage.device)
     provenance.degraded += differences(plan, stage.ran)
-    return RunOutput(image=result, raw=stage.raw, edit_mask=region, provenance=provenance)
+    return RunOutput(result, stage.raw, region, provenance, _layers(stage.layers, src))

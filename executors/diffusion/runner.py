@@ -29,10 +29,12 @@ from retouch.executors.diffusion.interface import DiffusionExecutor, executor_cl
 from retouch.executors.diffusion.loading import ModelRef, load_pipeline, resolve_controlnet
 from retouch.executors.diffusion.lora import LoraRef
 from retouch.executors.diffusion.pipelines import PipelineSpec, article, pipeline_for
+from retouch.executors.diffusion.qwen_layered import canvas_layers
 from retouch.executors.diffusion.steps import StepReporter
 from retouch.executors.diffusion.variants import Ran, licence_change, lora_for, run_settings
 from retouch.executors.images import crop
 from retouch.executors.images.composite import color_match
+from retouch.executors.images.layers import Layer
 from retouch.planner.catalog.registry import REGISTRY
 from retouch.planner.context import BBOX_SMALL
 from retouch.planner.contract.errors import ExecutorError
@@ -51,6 +53,8 @@ class DiffusionResult:
     encodes: latents.Tally  # VAE encodes of this edit and how many the latent cache answered
     ran: Ran  # steps, guidance and whole-frame size that actually ran
     timings: dict[str, float] = field(default_factory=dict)
+    # a layered family's RGBA layers at the canvas size, under them the canvas (qwen_layered)
+    layers: list[Layer] | None = None
 
 
 def native_side(plan: EditPlan, ref: ModelRef) -> int:
@@ -246,4 +250,9 @@ def run_diffusers(
     if raw is None:  # plan_tiles always gives at least one tile
         raise ExecutorError("no model call was made; the canvas is empty")
     timings["vae_encode"] = tally.seconds
-    return DiffusionResult(gen, raw, tiles, spec, cached, matched, tally, ran, timings)
+    # 5. a layered family (Qwen-Image-Layered): its layers at the canvas size; the result is
+    # their composite, so the visible layers composite to it exactly
+    named = None
+    if getattr(runner, "layers", None):
+        named, gen = canvas_layers(runner.layers, canvas)
+    return DiffusionResult(gen, raw, tiles, spec, cached, matched, tally, ran, timings, named)

@@ -143,7 +143,7 @@ def write_layers(
         canvas.paste(source.convert("RGBA"), (e.left, e.top))
         source = canvas
     try:
-        stack = layers.edit_layers(
+        stack = getattr(output, "layers", None) or layers.edit_layers(  # a layered model's own
             source, output.image, output.edit_mask, removal=plan.intent == "remove"
         )
         return tuple(layers.write_layers(folder, stack, output.image)), None

@@ -244,3 +244,96 @@ def test_zimage_controlnet_needs_its_control_image(dirs: dict[str, Path]) -> Non
     mask = Image.fromarray(np.where(box_mask((64, 64), (20, 18, 40, 36)), 255, 0).astype(np.uint8))
     with pytest.raises(Exception, match="control image"):
         ZImageControlNetExecutor(pipe)(_call(photo(), mask=mask, guidance_text=0.0))
+
+
+# ------------------------------------------------------------------------ through run_plan
+
+
+def test_split_into_layers_runs_qwen_layered_and_returns_its_layers(
+    tmp_path: Path, dirs: dict[str, Path]
+) -> None:
+    from tests.executors.exec_support import run_with, tiny_plan
+
+    plan = tiny_plan(tmp_path, "split into layers", hardware="gpu-80gb")
+    assert (plan.model.family, plan.model.pipeline) == (
+        "qwen-image-layered",
+        "QwenImageLayeredPipeline",
+    )
+    assert plan.layers and any(h.id == "layers-qwen-layered" for h in plan.rules)
+    steps: list[tuple[int, int]] = []
+    out = run_with(plan, dirs["layered"], progress=lambda i, n: steps.append((i, n)))
+    assert out.provenance.family == "qwen-image-layered" and steps[-1] == (2, 2)
+    assert out.image.size == (64, 64) and out.image.mode == "RGB"
+    assert out.layers is not None and [x.name for x in out.layers][:2] == ["source", "layer-1"]
+    assert len(out.layers) == 1 + 4  # the source under the model's 4 layers
+    merged = layerfiles.composite(out.layers).convert("RGB")
+    assert same_image(out.image, merged)  # the result is the layers' composite
+    assert layerfiles.write_layers(tmp_path / "run", out.layers, out.image)
+    size = layered_size((64, 64), 640)
+    assert out.raw is not None and out.raw.size == size
+
+
+def test_joyai_plus_moves_with_a_reference_through_run_plan(
+    tmp_path: Path, dirs: dict[str, Path]
+) -> None:
+    from tests.executors.exec_support import run_with, tiny_plan, write
+
+    reference = photo(80).resize((80, 64), LANCZOS)
+    ref_path = write(tmp_path, "reference.png", reference)
+    plan = tiny_plan(
+        tmp_path,
+        "move the cup to the left",
+        hardware="gpu-80gb",
+        reference=str(ref_path),
+        steps=1,
+    )
+    assert (plan.model.family, plan.mode) == ("joyai-image-edit-plus", "instruct")
+    assert any(h.id == "move-rotate-view-reference-joyai-plus" for h in plan.rules)
+    out = run_with(plan, dirs["plus"])
+    bucket = joyai_size((64, 64))
+    direct = direct_call(
+        "JoyImageEditPlusPipeline",
+        dirs["plus"],
+        seed=plan.seed,
+        images=[photo().resize(bucket, LANCZOS), reference],
+        prompt=plan.prompt.positive,
+        negative_prompt=plan.prompt.negative or None,
+        height=bucket[1],
+        width=bucket[0],
+        num_inference_steps=1,
+        guidance_scale=plan.guidance.text,
+        max_sequence_length=4096,
+    )
+    assert same_image(out.raw, direct)
+    assert same_image(out.image, direct.resize((64, 64), LANCZOS))  # exact source size
+    assert out.provenance.params["reference_size"] == "80x64"
+
+
+def test_zimage_controlnet_fill_through_run_plan_keeps_outside(
+    tmp_path: Path, dirs: dict[str, Path]
+) -> None:
+    from tests.executors.exec_support import outside_equal, run_with, tiny_plan
+
+    image = photo(128)
+    mask = box_mask((128, 128), (70, 40, 90, 62))
+    plan = tiny_plan(
+        tmp_path,
+        "fix the hand",
+        image=image,
+        mask=mask,
+        crop=True,
+        priority="latency",
+        licence="open",
+        hardware="gpu-80gb",
+    )
+    assert plan.model.family == "z-image" and plan.controlnet is not None
+    assert plan.controlnet.id == "hlky/Z-Image-Turbo-Fun-Controlnet-Union-2.1"
+    assert any(h.id == "latency-open-controlnet-zimage" for h in plan.rules)
+    local = plan.controlnet.model_copy(update={"id": str(dirs["z-controlnet"])})
+    plan = plan.model_copy(update={"controlnet": local})
+    out = run_with(plan, dirs["z-image"], control=_pose(128))
+    assert out.provenance.pipeline == "ZImageControlNetInpaintPipeline"
+    (box,) = out.provenance.crop_boxes
+    assert box[2] - box[0] < 128  # crop-and-stitch: the model ran on the mask's box
+    assert out.image.size == (128, 128) and outside_equal(out.image, image, out.edit_mask)
+    assert not np.array_equal(np.asarray(out.image)[mask], np.asarray(image)[mask])
