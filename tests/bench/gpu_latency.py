@@ -20,8 +20,11 @@ default processors), fp16 for SD/SDXL and bf16 for the rest; the edits are in ``
 | qwen-image-edit    | QwenImageEditPlusPipeline     | native 1024^2: 40 steps true CFG 4.0; 8 steps |
 |                    |                               | without CFG (Qwen-Image-Lightning's count)    |
 | longcat-image-edit | LongCatImageEditPipeline      | native ~1024^2 (fixed): 50 steps, CFG 4.5     |
+| qwen-image-layered | QwenImageLayeredPipeline      | native 640^2 bucket: 4 RGBA layers, 50 steps, |
+|                    |                               | true CFG 4.0                                  |
 | z-image            | ZImageInpaintPipeline         | crop -> native 1024, full frame 2048: 8 steps,|
 |                    |                               | guidance 0 (Turbo: no CFG batch)              |
+| z-image-controlnet | ZImageControlNetInpaint...    | the same rows with the Union 2.1 ControlNet   |
 | sd-inpaint         | StableDiffusionInpaint...     | crop -> native 512, full frame 1024: 30 steps |
 | sdxl-inpaint       | StableDiffusionXLInpaint...   | crop -> native 1024, full frame 2048: 30 steps|
 | flux-fill          | FluxFillPipeline              | crop -> native 1024, full frame 2048: 28 steps|

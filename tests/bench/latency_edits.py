@@ -88,6 +88,10 @@ def native_kwargs(fam: Family, side: int, guidance: float) -> dict[str, Any]:
         return {"height": side, "width": side, "true_cfg_scale": guidance, **cfg}
     if fam.pipeline == "LongCatImageEditPipeline":
         return {"guidance_scale": guidance}
+    if fam.pipeline == "QwenImageLayeredPipeline":  # its own 640^2 / 1024^2 buckets, no size
+        cfg = {"negative_prompt": " "} if guidance > 1 else {}
+        resolution = 1024 if side >= 1024 else 640
+        return {"true_cfg_scale": guidance, "layers": 4, "resolution": resolution, **cfg}
     return {"height": side, "width": side, "guidance_scale": guidance}
 
 
@@ -115,11 +119,21 @@ def run_edit(
     n = fam.native
     with clock.on(pipe.scheduler):
         if mode == "native":
-            out = pipe(image=case.image, **kw, **native_kwargs(fam, n, guidance))
-            return out.images[0].resize(case.image.size, Image.BICUBIC)
+            image = (
+                case.image.convert("RGBA")
+                if fam.pipeline == "QwenImageLayeredPipeline"
+                else case.image
+            )
+            out = pipe(image=image, **kw, **native_kwargs(fam, n, guidance))
+            first = out.images[0]
+            first = first[0] if isinstance(first, list) else first  # Layered: the bottom layer
+            return first.convert("RGB").resize(case.image.size, Image.BICUBIC)
         kw["guidance_scale"] = guidance
+        control = fam.pipeline == "ZImageControlNetInpaintPipeline"  # the source as control
         if mode == "full":
             side = case.image.size[0]
+            if control:
+                kw["control_image"] = case.image
             out = pipe(image=case.image, mask_image=case.mask, height=side, width=side, **kw)
             result = case.image.copy()
             result.paste(out.images[0], (0, 0), case.mask)
@@ -128,6 +142,8 @@ def run_edit(
         size = (box[2] - box[0], box[3] - box[1])
         src = case.image.crop(box).resize((n, n), Image.BICUBIC)
         mask = case.mask.crop(box).resize((n, n), Image.NEAREST)
+        if control:
+            kw["control_image"] = src
         out = pipe(image=src, mask_image=mask, height=n, width=n, **kw)
     result = case.image.copy()
     result.paste(out.images[0].resize(size, Image.BICUBIC), box[:2], case.mask.crop(box))

@@ -54,9 +54,21 @@ FAMILIES: dict[str, Family] = {
         {"transformer": "longcat_image_edit", "vae": "longcat_vae", "text_encoder": "qwen25_vl_7b"},
         masked=False, processor="text_processor",
     ),
+    "qwen-image-layered": Family(
+        "qwen-image-layered", "QwenImageLayeredPipeline", 640, 50, "bfloat16", 4.0, "transformer",
+        {"transformer": "qwen_image_layered", "vae": "qwen_layered_vae",
+         "text_encoder": "qwen25_vl_7b"},
+        masked=False, processor="processor",
+    ),
     "z-image": Family(
         "z-image", "ZImageInpaintPipeline", 1024, 8, "bfloat16", 0.0, "transformer",
         {"transformer": "z_image_turbo", "vae": "flux_vae", "text_encoder": "qwen3_4b"},
+    ),
+    "z-image-controlnet": Family(
+        "z-image-controlnet", "ZImageControlNetInpaintPipeline", 1024, 8, "bfloat16", 0.0,
+        "transformer",
+        {"transformer": "z_image_turbo", "vae": "flux_vae", "text_encoder": "qwen3_4b",
+         "controlnet": "z_image_controlnet"},
     ),
     "sd-inpaint": Family(
         "sd-inpaint", "StableDiffusionInpaintPipeline", 512, 30, "float16", 7.5, "unet",
@@ -90,7 +102,11 @@ most 4 steps) from above. qwen-image-edit runs 40 steps with true CFG 4.0 (two t
 a step, the model card's call) and, in ``also``, 8 steps without CFG: the Qwen-Image-Lightning
 count (the LoRA is merged into the weights, so the cost is the base model's). LongCat runs 50
 steps with CFG 4.5, as its model card does. Z-Image (Turbo) fills masks in 8 steps at guidance 0
-(no CFG batch), as the diffusers ZImageInpaintPipeline example does.
+(no CFG batch), as the diffusers ZImageInpaintPipeline example does; ``z-image-controlnet`` is the
+same family with its Union 2.1 ControlNet (ZImageControlNetInpaintPipeline, the source as the
+control image: its content does not change the cost). Qwen-Image-Layered splits the source into 4
+RGBA layers at its 640^2 bucket in 50 steps with true CFG 4.0, the diffusers example's call (with a
+prompt given: the caption the product has the model write first is not timed).
 """
 
 CLASSES: dict[str, tuple[str, str, str | None]] = {
@@ -252,6 +268,6 @@ def build_pipeline(fam: Family, tiny: bool, device: str) -> Any:
         parts["scheduler"] = diffusers.EulerDiscreteScheduler(**SCHEDULERS["sd"])
     pipe = getattr(diffusers, fam.pipeline)(**parts, **fam.extra)
     pipe.set_progress_bar_config(disable=True)
-    if fam.pipeline == "QwenImageEditPlusPipeline":
+    if fam.pipeline in ("QwenImageEditPlusPipeline", "QwenImageLayeredPipeline"):
         pipe.prompt_template_encode_start_idx = qwen_template_tokens(pipe)
     return pipe
