@@ -47,6 +47,7 @@ def test_the_table_names_pipelines_the_registry_runs() -> None:
         ("flux2-klein", "instruct"): "Flux2KleinPipeline",
         ("flux2-klein", "inpaint"): "Flux2KleinInpaintPipeline",
         ("flux2-klein", "outpaint"): "Flux2KleinInpaintPipeline",
+        ("joyai-image-edit-plus", "instruct"): "JoyImageEditPlusPipeline",
     }
     table = {(f, m) for f, modes in REFERENCE_MODES.items() for m in modes}
     assert table == set(expected)
@@ -61,7 +62,7 @@ def test_quality_picks_qwen_with_klein_as_alternate_and_says_why(paths: dict[str
     assert (plan.mode, plan.model.family, plan.model.alternates) == (
         "instruct",
         "qwen-image-edit",
-        ["flux2-klein"],
+        ["flux2-klein", "joyai-image-edit-plus"],  # JoyAI Plus (no sourced score) last
     )
     assert plan.model.pipeline == "QwenImageEditPlusPipeline" and plan.steps == 40
     hit = next(r for r in plan.rules if r.id == "reference-editor")
