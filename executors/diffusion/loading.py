@@ -174,9 +174,10 @@ def _describe(family: Family | None) -> str:
 
 
 def _needed(plan: EditPlan, cn: str | None) -> list[Family]:
-    """Families that can run this plan here, the plan's own first, then its alternates, then others."""
+    """Families that can run this plan here, the plan's own first, then its alternates, then others
+    that may stand in for it (``FamilySpec.stands_in``)."""
     order = [plan.model.family, *plan.model.alternates]
-    order += sorted(f for f in SUPPORTED_FAMILIES if f not in order)
+    order += sorted(f for f in SUPPORTED_FAMILIES if f not in order and REGISTRY[f].stands_in)
     return [f for f in order if pipeline_for(f, plan.mode, cn) is not None]  # type: ignore[arg-type]
 
 

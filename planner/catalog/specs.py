@@ -108,6 +108,9 @@ class FamilySpec:
     reference_modes: tuple[Mode, ...] = ()  # modes whose pipeline reads a reference image
     variants: tuple[tuple[str, Variant], ...] = ()  # model id -> other published weights
     loras: tuple[tuple[str, Lora], ...] = ()  # LoRA file stem -> a step-distillation LoRA
+    # may run a plan made for another family when that one's weights are missing (the loader's
+    # fallback); False for a family whose output is not an edit (Qwen-Image-Layered splits layers)
+    stands_in: bool = True
     published: str = ""  # published quality/speed figures and their source, in words
     scores: tuple[Score, ...] = ()  # published benchmark scores, each with its source (scores.py)
 

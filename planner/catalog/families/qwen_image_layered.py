@@ -54,4 +54,5 @@ FAMILY = FamilySpec(
         "640^2 (diffusers example); GEdit-Bench/ImgEdit: not an editor"
     ),
     scores=SCORES.get("qwen-image-layered", ()),
+    stands_in=False,  # it returns the photo as layers, not an edit: never a fallback
 )

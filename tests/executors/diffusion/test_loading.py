@@ -271,3 +271,17 @@ def test_cuda_defaults_to_fp16_and_offload_runs(tmp_path: Path) -> None:
     out2 = run_plan(offload, model=model, executor="diffusers", device="cuda")
     assert out2.provenance.params["offload"] is True
     assert outside_equal(out2.image, photo(), out2.edit_mask)
+
+
+def test_a_family_that_does_not_edit_never_stands_in(tmp_path: Path) -> None:
+    """Qwen-Image-Layered runs the instruct mode but returns the photo split into layers, not the
+    edit: the loader's fallback for a missing instruct model must not reach it, while a plan made
+    for it still finds it first."""
+    plan = tiny_plan(tmp_path, "make it look like winter")
+    assert plan.mode == "instruct" and plan.model.family != "qwen-image-layered"
+    order = loading._needed(plan, None)
+    assert "qwen-image-layered" not in order and len(order) > 1  # other instruct families stand in
+    layered = plan.model_copy(
+        update={"model": plan.model.model_copy(update={"family": "qwen-image-layered", "alternates": []})}
+    )  # fmt: skip
+    assert loading._needed(layered, None)[0] == "qwen-image-layered"
