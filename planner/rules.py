@@ -186,8 +186,9 @@ ADJUST_RULES: list[Rule] = [
             ]
         ),
         why="Highest fidelity was asked for: LongCat-Image-Edit (GEdit-Bench-EN 7.64) and "
-        "Qwen-Image-Edit (7.56) beat Flux Kontext dev (6.00), which stays the alternate; "
-        "Qwen-Image 2.1 and FLUX.2 dev (non-commercial, no sourced scores yet) follow it.",
+        "Qwen-Image-Edit (7.54, the 2509 weights) beat Flux Kontext dev (6.00), which stays the "
+        "alternate; Qwen-Image 2.1 (no published score found) and FLUX.2 dev (7.41, a "
+        "third-party table) follow it.",
     ),
     Rule(
         id="quality-attribute-editor",
@@ -260,8 +261,9 @@ ADJUST_RULES: list[Rule] = [
         when={"reference": True, "region": ["none", "mask", "sam"]},
         then=Decide(mode="instruct", families=REFERENCE_EDITORS, controlnet=None),
         why="A reference image was given, and only editors that read several images can use it: "
-        "Qwen-Image-Edit Plus (GEdit-Bench-EN 7.56) edits the photo as image 1 with the reference "
-        "as image 2, FLUX.2 klein as the alternate; a given region confines the result.",
+        "Qwen-Image-Edit Plus (GEdit-Bench-EN 7.54, the 2509 weights) edits the photo as image 1 "
+        "with the reference as image 2, FLUX.2 klein as the alternate; a given region confines "
+        "the result.",
     ),
     Rule(
         id="move-rotate-view-reference-joyai-plus",
@@ -310,7 +312,7 @@ ADJUST_RULES: list[Rule] = [
         },
         then=Decide(executor="classical"),
         why="On a CPU a diffusion fill takes minutes; for removal and canvas extension the "
-        "weight-free OpenCV fill takes well under a second.",
+        "weight-free PatchMatch fill takes seconds.",
     ),
     Rule(
         id="tiny-mask-classical",

@@ -46,7 +46,7 @@ FAMILY = FamilySpec(
     prompt_tokens=512,
     published=(
         "32.2B transformer (counted from the diffusers default config), multi-reference "
-        "edits; GEdit-Bench/ImgEdit: unsourced"
+        "edits; GEdit-Bench/ImgEdit: see scores (planner/catalog/scores.py)"
     ),
     scores=SCORES.get("flux2-dev", ()),
 )

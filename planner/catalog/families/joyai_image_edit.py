@@ -1,8 +1,8 @@
 """JoyAI-Image-Edit: object moves, rotations and camera-view changes.
 
 Figures follow planner/catalog/specs.py's units. Where a figure has no published source it
-says how it was had: parameter counts are counted on the meta device from the diffusers classes'
-own default configs (tests/bench/test_real_size.py); VRAM is those weights in bf16 plus an
+says how it was had: parameter counts are counted on the meta device from the released
+layout (tests/bench/test_real_size.py); VRAM is those weights in bf16 plus an
 activation margin; ``step_s`` is scaled from a measured family by transformer size and is an
 estimate until tests/bench/gpu_latency.py measures it. The licence is issue 30's table (the model
 card was not read here: no network).
@@ -20,17 +20,19 @@ FAMILY = FamilySpec(
     default_id="jdopensource/JoyAI-Image-Edit-Diffusers",
     modes=("instruct",),
     native_resolution=1024,
-    # the diffusers class's default transformer config counts 4.62B; with a Qwen3-VL text
-    # encoder of width 4096 (an 8B) about 13.5B in all, 27 GB in bf16
-    vram_gb=30.0,
-    offload_vram_gb=12.0,
+    # the released transformer is the 16.26B MMDiT Plus uses (the same 894 weights: ComfyUI's
+    # port; tests/bench/test_real_size.py), not the diffusers class's 4.62B default config;
+    # + ~8.8B Qwen3-VL + 0.13B VAE = ~25.2B, 50 GB in bf16
+    vram_gb=54.0,
+    offload_vram_gb=36.0,  # the transformer alone (32.5 GB) plus activations
     # the diffusers JoyImageEditPipeline example: 40 steps at guidance 4.0
     steps=40,
     guidance_kind="cfg",
     text_guidance=4.0,
     image_guidance=None,
-    # estimate: LongCat's 1.2 s/step (6B, CFG) scaled by transformer size
-    step_s=1.0,
+    # estimate: LongCat's 1.2 s/step (6B, CFG) x 16.26/6 for the size x 1.2 for the source's
+    # tokens next to the noisy ones
+    step_s=3.9,
     load_s=30.0,
     multiple_of=16,
     guidance_meaning=(
@@ -47,7 +49,7 @@ FAMILY = FamilySpec(
     prompt_tokens=4096,
     published=(
         "object moves, rotations and camera-view changes (issue 30); 40 steps at guidance 4 "
-        "(diffusers example); GEdit-Bench/ImgEdit: unsourced"
+        "(diffusers example); GEdit-Bench/ImgEdit: see scores (planner/catalog/scores.py)"
     ),
     scores=SCORES.get("joyai-image-edit", ()),
 )

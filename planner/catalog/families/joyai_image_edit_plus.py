@@ -50,7 +50,7 @@ FAMILY = FamilySpec(
     reference_modes=("instruct",),
     published=(
         "JoyAI's spatial edits with 1-6 reference images (issue 30); 30 steps at guidance 4 "
-        "(diffusers example); GEdit-Bench/ImgEdit: unsourced"
+        "(diffusers example); GEdit-Bench/ImgEdit: none published for Plus"
     ),
     scores=SCORES.get("joyai-image-edit-plus", ()),
 )
