@@ -233,10 +233,11 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
     )
     controlnet = None
     if "controlnet" in decisions:
+        row = spec.pipeline_row(mode, "openpose")
         controlnet = ControlNetPlan(
             type="openpose",
             id=CONTROLNETS[("openpose", spec.family)],
-            conditioning_scale=1.0,
+            conditioning_scale=row.conditioning_scale if row else 1.0,
             image="an OpenPose skeleton image the size of the source, "
             "supplied by the caller (the control image)",
         )

@@ -60,6 +60,9 @@ class ModePipeline:
     executor: str  # e.g. "retouch.executors.diffusion.inpaint:InpaintExecutor"
     controlnet: str | None = None  # ControlNet type ("openpose"), None: no ControlNet
     controlnet_id: str | None = None  # the ControlNet weights the planner names for that type
+    # controlnet_conditioning_scale the plan starts from: what the ControlNet's pipeline and its
+    # published example use (1.0 for the SD/SDXL OpenPose ControlNets)
+    conditioning_scale: float = 1.0
     scheduler: str | None = None  # diffusers scheduler class swapped in on load (RePaint)
     load: tuple[LoadOption, ...] = ()  # extra from_pretrained keyword arguments
 

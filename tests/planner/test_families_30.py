@@ -82,6 +82,7 @@ def test_zimage_controlnet_for_latency_open_pose_fills(tmp_path: Path) -> None:
     )
     assert "latency-open-controlnet-zimage" in _ids(plan)
     assert plan.model.alternates == ["sd-inpaint"]
+    assert plan.controlnet.conditioning_scale == 0.75  # the Union ControlNet's own default
 
 
 @pytest.mark.parametrize("prefs", [{"priority": "latency"}, {"licence": "open"}, {}])
@@ -89,6 +90,7 @@ def test_zimage_controlnet_only_under_latency_and_open(tmp_path: Path, prefs: di
     plan = _plan(tmp_path, "fix the hand", mask=True, **prefs)
     assert plan.model.family == "sd-inpaint" and plan.controlnet is not None
     assert plan.controlnet.id == "lllyasviel/control_v11p_sd15_openpose"
+    assert plan.controlnet.conditioning_scale == 1.0
     assert "latency-open-controlnet-zimage" not in _ids(plan)
 
 

@@ -49,6 +49,7 @@ FAMILY = FamilySpec(
             "retouch.executors.diffusion.zimage:ZImageControlNetExecutor",
             controlnet="openpose",
             controlnet_id="hlky/Z-Image-Turbo-Fun-Controlnet-Union-2.1",
+            conditioning_scale=0.75,  # the pipeline's default and its docstring example's
         ),
     ),
     licence=Licence("Apache-2.0", True),
