@@ -32,12 +32,15 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
 from retouch.planner.contract.atomic import atomic_write
 from retouch.planner.contract.errors import InputError
 from retouch.planner.contract.imageio import bit_depth, deep_pixels
+
+if TYPE_CHECKING:  # loaded when an image is written: server/edits/files.py imports FORMATS at start
+    import numpy as np
+    from PIL import Image
 
 FORMATS = {
     ".png": "PNG",
@@ -109,6 +112,8 @@ def suffix_for(image: Image.Image) -> str:
 def check_holds(image: Image.Image, fmt: str) -> str:
     """The image's kind when ``fmt`` holds it exactly; else the InputError that names the formats
     that do. Call it with the source before a run, to refuse a result name before the work."""
+    import numpy as np
+
     k = kind(image)
     if fmt not in HOLDS:
         raise InputError(f"unknown image format {fmt!r}; use one of {', '.join(HOLDS)}")
@@ -161,6 +166,8 @@ def save_image(image: Image.Image, path: str | Path, fmt: str | None = None) -> 
 
 def read_back(data: bytes) -> Written:
     """What ``data`` (an encoded image) holds; 16-bit colour is recognised from the file itself."""
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as im:
         tile = im.tile[0] if len(im.tile) == 1 else None
         raw = tile.args if tile is not None and isinstance(tile.args, str) else None
@@ -194,6 +201,8 @@ def _png16(
 ) -> bytes:
     """A 16-bit RGB(A) PNG of uint16 (H, W, 3|4) pixels, each row Sub-filtered; ICC profile,
     EXIF and dpi (x, y) kept."""
+    import numpy as np
+
     h, w, c = deep.shape
     rows = deep.astype(">u2").view(np.uint8).reshape(h, w * c * 2)
     bpp = c * 2

@@ -20,10 +20,13 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 from retouch.planner.contract.errors import InputError
+
+if TYPE_CHECKING:  # numpy and Pillow load when an image is read, not when a front starts
+    import numpy as np
+    from PIL import Image
 
 DEFAULT_MAX_PIXELS = 64_000_000
 DEEP_KEY = "retouch.rgb16"  # info key of a 16-bit RGB(A) image's uint16 (H, W, C) pixels
@@ -51,6 +54,8 @@ def open_image(
     Raises InputError for a missing or unreadable file, a non-image, or an image over the pixel limit
     (a decompression bomb is refused before its pixels are decoded).
     """
+    from PIL import Image, UnidentifiedImageError
+
     p = Path(path)
     if not p.exists():
         raise InputError(f"{what} not found: {p}; check the path")
@@ -90,6 +95,8 @@ def decode_image(data: bytes) -> Image.Image:
     """Decode image bytes retouch wrote itself (the history store's, the pool's) as ``open_image``
     reads a file: loaded, EXIF orientation applied, 16-bit colour and the ICC profile kept. The
     pixel limit is not applied (the bytes are retouch's own)."""
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as im:
         return _finish(im, _low_bytes(data, im))
 
@@ -97,6 +104,9 @@ def decode_image(data: bytes) -> Image.Image:
 def _finish(im: Image.Image, low: Image.Image | None) -> Image.Image:
     """Load ``im``, apply its EXIF orientation, keep its ICC profile and, with the low bytes of
     a 16-bit colour image, its uint16 pixels (info[DEEP_KEY])."""
+    import numpy as np
+    from PIL import ImageOps
+
     im.load()
     out = ImageOps.exif_transpose(im)
     icc = im.info.get("icc_profile")
@@ -111,6 +121,8 @@ def _finish(im: Image.Image, low: Image.Image | None) -> Image.Image:
 def _low_bytes(path: Path | bytes, im: Image.Image) -> Image.Image | None:
     """For a 16-bit RGB(A) file (a path or its bytes), its low bytes as an 8-bit image (EXIF tags
     kept); else None."""
+    from PIL import Image
+
     if len(im.tile) != 1 or im.mode not in ("RGB", "RGBA"):
         return None
     tile = im.tile[0]
@@ -128,6 +140,8 @@ def _low_bytes(path: Path | bytes, im: Image.Image) -> Image.Image | None:
 def deep_pixels(image: Image.Image) -> np.ndarray | None:
     """The uint16 (H, W, C) pixels of a 16-bit RGB(A) image (see module doc), or None when the
     image has none or they no longer match its 8-bit pixels (it was changed after reading)."""
+    import numpy as np
+
     deep = image.info.get(DEEP_KEY)
     if not isinstance(deep, np.ndarray) or deep.dtype != np.uint16 or deep.ndim != 3:
         return None
@@ -138,23 +152,27 @@ def deep_pixels(image: Image.Image) -> np.ndarray | None:
     return deep if np.array_equal(high, np.asarray(image)) else None
 
 
-_TRANSPOSE = {  # EXIF orientation -> the transpose that shows the image upright (as ImageOps)
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
+_TRANSPOSE = {  # EXIF orientation -> the Image.Transpose that shows it upright (as ImageOps)
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
 }
 
 
 def upright(image: Image.Image) -> Image.Image:
     """``image`` with its EXIF orientation applied (``image`` itself when it has none), its ICC
     profile and 16-bit colour (DEEP_KEY) kept; the orientation tag is removed."""
-    method = _TRANSPOSE.get(image.getexif().get(0x0112, 1))
-    if method is None:
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    name = _TRANSPOSE.get(image.getexif().get(0x0112, 1))
+    if name is None:
         return image
+    method = Image.Transpose[name]
     deep = deep_pixels(image)
     out = ImageOps.exif_transpose(image)
     if image.info.get("icc_profile"):
@@ -168,6 +186,9 @@ def upright(image: Image.Image) -> Image.Image:
 def with_deep_pixels(deep: np.ndarray, info: dict | None = None) -> Image.Image:
     """A 16-bit RGB(A) image from uint16 (H, W, 3|4) pixels: the 8-bit image of their high bytes
     with ``deep`` in ``info[DEEP_KEY]`` (plus ``info``'s other entries)."""
+    import numpy as np
+    from PIL import Image
+
     if deep.dtype != np.uint16 or deep.ndim != 3 or deep.shape[2] not in (3, 4):
         raise ValueError(
             f"16-bit colour pixels must be uint16 (H, W, 3|4), got {deep.dtype} {deep.shape}"
@@ -188,6 +209,8 @@ def bit_depth(image: Image.Image) -> int:
 
 def mask_to_array(mask: Image.Image) -> np.ndarray:
     """Normalise a mask image of any mode to a bool array (H, W), True = edit (see module doc)."""
+    import numpy as np
+
     if mask.mode in ("RGBA", "LA", "PA") or (mask.mode == "P" and "transparency" in mask.info):
         rgba = np.asarray(mask.convert("RGBA"))
         alpha = rgba[..., 3]
@@ -205,6 +228,9 @@ def mask_to_array(mask: Image.Image) -> np.ndarray:
 
 def array_to_mask(arr: np.ndarray) -> Image.Image:
     """Bool (H, W) array -> L-mode mask image, 255 = edit."""
+    import numpy as np
+    from PIL import Image
+
     return Image.fromarray(np.where(arr, 255, 0).astype(np.uint8), mode="L")
 
 

@@ -10,9 +10,11 @@ the canvas's shape so its panels are the same size as the first row's.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
+if TYPE_CHECKING:  # numpy and Pillow load when an image is handled, not when a front starts
+    import numpy as np
+    from PIL import Image
 
 PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16")
 PREVIEW_PX = 512
@@ -68,11 +70,16 @@ def mask_bytes(mask: np.ndarray | None) -> bytes | None:
 
 def bytes_mask(data: bytes | None) -> np.ndarray | None:
     """bool (H, W) from PNG L bytes (255 = edit)."""
+    import numpy as np
+
     return None if data is None else np.asarray(bytes_image(data).convert("L")) > 127
 
 
 def display(img: Image.Image) -> Image.Image:
     """8-bit RGB(A) for showing; 16-bit and float images are scaled to 0..255."""
+    import numpy as np
+    from PIL import Image
+
     if img.mode in ("RGB", "RGBA"):
         return img
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
@@ -88,6 +95,8 @@ def preview(
     img: Image.Image, max_px: int = PREVIEW_PX, max_bytes: int = PREVIEW_MAX_BYTES
 ) -> tuple[bytes, str]:
     """A small preview: PNG when the image has alpha, else JPEG; shrunk until <= ``max_bytes``."""
+    from PIL import Image
+
     shown = display(img)
     side = max_px
     while True:
@@ -121,6 +130,8 @@ def zoom_box(mask: np.ndarray | None) -> tuple[int, int, int, int] | None:
     margin of half its size (at least 16 px), widened to the image's shape and kept inside it;
     None for no region, a large one, or one whose zoom box would cover ZOOM_MAX_SHARE of the
     image (a long thin region: the zoom would show nearly the whole image again)."""
+    import numpy as np
+
     if mask is None or not mask.any():
         return None
     h, w = mask.shape
@@ -147,6 +158,9 @@ def comparison_image(
     """Source | mask | result, RGB, each panel the result canvas's shape, ``height`` px tall
     (a small region adds a zoomed row). For an extension the source sits at ``offset`` (XY) on
     a grey canvas the result's size. ``edit_mask``: bool (H, W) of the result, None = all."""
+    import numpy as np
+    from PIL import Image
+
     canvas = np.asarray(display(result).convert("RGB"))
     src = np.full_like(canvas, 128)
     s = np.asarray(display(source).convert("RGB"))
@@ -173,6 +187,9 @@ def comparison_image(
 def _row(panels: list[np.ndarray], height: int, width: int | None = None) -> Image.Image:
     """The three HWC uint8 panels side by side, ``height`` tall, GAP px of white between; each
     panel the first one's shape (capped at MAX_ASPECT), or ``width`` wide in all."""
+    import numpy as np
+    from PIL import Image
+
     if width is None:
         aspect = min(MAX_ASPECT, panels[0].shape[1] / panels[0].shape[0])
         pw = max(1, round(height * aspect))
@@ -193,7 +210,7 @@ def decode_input(data: bytes, what: str, name: str, max_pixels: int) -> Image.Im
     before decoding; a non-image or a damaged one is one InputError naming ``name``."""
     import warnings
 
-    from PIL import UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
     from retouch.planner.contract.errors import InputError
     from retouch.planner.contract.imageio import decode_image
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-from PIL import Image
 from retouch.planner.contract.schema import EditPlan
 
 if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
     from retouch.executors.qa.report import QAReport
     from retouch.executors.qa.retry import Attempt
     from retouch.server.history.store import Version

@@ -5,11 +5,13 @@ Segmenter all run ``find_mask``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from PIL import Image
 from retouch.planner.contract.schema import SamPrompt
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
 
 
 def find_mask(

@@ -11,10 +11,13 @@ import os
 import secrets
 from hashlib import sha256
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
 from retouch.planner.contract.errors import InputError, StoreError
+
+if TYPE_CHECKING:  # numpy and Pillow load when an image is stored or read, not at a front's start
+    import numpy as np
+    from PIL import Image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
@@ -42,6 +45,8 @@ def encode_png(image: Image.Image) -> bytes:
 def mask_png(mask: np.ndarray | Image.Image, size: tuple[int, int]) -> bytes:
     """A mask (bool (H, W) True = edit, or a mask image) as an L PNG, 255 = edit, checked to be
     ``size`` (W, H)."""
+    import numpy as np
+    from PIL import Image
     from retouch.planner.contract.imageio import array_to_mask, mask_to_array
 
     arr = mask_to_array(mask) if isinstance(mask, Image.Image) else np.asarray(mask)

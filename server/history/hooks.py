@@ -15,15 +15,17 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 from retouch.planner.contract.errors import InputError
 from retouch.planner.contract.imageio import open_image
 from retouch.server.history.files import encode_png
 from retouch.server.history.store import Store, Version
 from retouch.server.history.tree import HistoryTree, check_session, is_version_ref
+
+if TYPE_CHECKING:  # Pillow loads when an image is recorded, not at a front's start
+    from PIL import Image
 
 
 def resolve_source(ref_or_path: str, store: Store, session: str) -> tuple[Image.Image, str | None]:
@@ -76,6 +78,8 @@ def record_edit(
             "record_edit needs the EditRequest (or a plan holding one) for the edit text"
         )
     if isinstance(comparison, bytes | bytearray):
+        from PIL import Image
+
         try:
             with Image.open(io.BytesIO(comparison)) as im:
                 im.load()

@@ -36,9 +36,8 @@ import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image
 from pydantic import BaseModel
 from retouch.planner.contract.errors import InputError, StoreError
 from retouch.server.history.db import (
@@ -63,6 +62,10 @@ from retouch.server.history.tree import (
     check_session,
     parse_ref,
 )
+
+if TYPE_CHECKING:  # numpy and Pillow load when an image is stored or read, not at a front's start
+    import numpy as np
+    from PIL import Image
 
 MAX_KEEP_DAYS = 36_500
 """Longest --keep-days (a century); longer overflows a date."""
@@ -152,6 +155,8 @@ class Store(Database):
         ``image``. Editing an older version adds a child of it (a branch); nothing is overwritten.
         """
         # 1. check inputs
+        from PIL import Image
+
         check_session(session)
         if not isinstance(image, Image.Image):
             raise InputError(f"image must be a PIL image, got {type(image).__name__}")
@@ -384,6 +389,8 @@ class Store(Database):
 
     def load_mask(self, version: Version) -> np.ndarray | None:
         """The version's edit mask, bool (H, W) True = edited, or None."""
+        import numpy as np
+
         if version.mask_sha256 is None:
             return None
         return np.asarray(open_png(self.read_file(version.mask_sha256))) >= 128

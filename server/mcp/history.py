@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
-from PIL import Image
 from retouch.planner.contract.errors import InputError, StoreError
 from retouch.server.history.hooks import (
     HistoryInput,
@@ -46,6 +46,9 @@ from retouch.server.history.tree import (
 from retouch.server.mcp.auth import principal
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.toolkit import Hints, ToolSpec, reply
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 VERSION_URI = "retouch://version/{id}.png"
 _FULL_ID = re.compile(r"[0-9a-f]{12}")

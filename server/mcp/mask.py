@@ -8,13 +8,11 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-import numpy as np
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
-from PIL import Image
 from retouch.planner.contract.atomic import confined
 from retouch.planner.contract.errors import InputError
 from retouch.planner.contract.imageio import array_to_mask
@@ -29,6 +27,10 @@ from retouch.server.mcp.numbered import numbered_overlay
 from retouch.server.mcp.reads import read_once
 from retouch.server.mcp.schemas import InstanceInfo, MakeMaskInput, MakeMaskOutput
 from retouch.server.mcp.toolkit import Hints, Shown, ToolSpec, link, reply
+
+if TYPE_CHECKING:  # numpy and Pillow load when a mask is made, not at `retouch serve`'s start
+    import numpy as np
+    from PIL import Image
 
 
 async def make_mask(cfg: ServerConfig, args: MakeMaskInput) -> tuple[MakeMaskOutput, Shown]:
@@ -90,6 +92,8 @@ def _output(
     pick: str | None,
 ) -> MakeMaskOutput:
     """The tool's structured result: the mask file, its box and area, what segmented it."""
+    import numpy as np
+
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return MakeMaskOutput(
         image=image_ref,

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from PIL import Image, ImageDraw
-
 CHOSEN = (255, 60, 60)  # outline of the instances in the mask
 OTHER = (255, 220, 0)  # outline of the others
 
@@ -20,6 +18,8 @@ def numbered_overlay(
 ) -> bytes:
     """JPEG: ``overlay_jpeg`` (a preview of an image of ``size`` (W, H)) with each (id, XYXY box)
     outlined and labelled '#id'; the chosen ids in red, the others in yellow."""
+    from PIL import Image, ImageDraw
+
     img = Image.open(io.BytesIO(overlay_jpeg)).convert("RGB")
     sx, sy = img.width / size[0], img.height / size[1]
     draw = ImageDraw.Draw(img)

@@ -24,9 +24,8 @@ import hashlib
 import io
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
 from retouch.planner.contract.atomic import atomic_write  # noqa: F401  (re-exported: server callers use it)
 from retouch.planner.contract.errors import InputError
 from retouch.server.edits.images import (  # noqa: F401  (re-exported for the tools)
@@ -41,6 +40,10 @@ from retouch.server.edits.images import (  # noqa: F401  (re-exported for the to
     preview,
 )
 from retouch.server.mcp.schemas import MAX_BASE64_BYTES, FileRef
+
+if TYPE_CHECKING:  # numpy and Pillow load when an image is handled, not at `retouch serve`'s start
+    import numpy as np
+    from PIL import Image
 
 MIME = {
     ".png": "image/png",
@@ -83,6 +86,8 @@ def file_ref(out_dir: Path, path: Path) -> FileRef:
 
 def decode_base64_image(data: str, what: str = "image_base64") -> tuple[bytes, str]:
     """Decode base64 (or a data: URL) to image bytes. Returns (bytes, file extension)."""
+    from PIL import Image, UnidentifiedImageError
+
     text = data.strip()
     if text.startswith("data:"):
         text = text.partition(",")[2]
@@ -132,23 +137,27 @@ def comparison(
     return fit_jpeg(comparison_image(source, mask, result, height=height), COMPARE_MAX_BYTES)
 
 
-OVERLAY_COLOURS = np.array(  # tint candidates; the one farthest from the masked pixels is used
-    [[255, 0, 0], [0, 255, 0], [0, 64, 255], [255, 0, 255], [0, 255, 255], [255, 255, 0]],
-    dtype=np.float32,
-)
+OVERLAY_COLOURS = (  # tint candidates (RGB); the one farthest from the masked pixels is used
+    (255, 0, 0), (0, 255, 0), (0, 64, 255), (255, 0, 255), (0, 255, 255), (255, 255, 0),
+)  # fmt: skip
 
 
 def overlay_colour(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """float32 (3,): the OVERLAY_COLOURS entry farthest (RGB distance) from the masked pixels'
     mean colour, so the tint shows on a red, green or blue subject alike."""
+    import numpy as np
+
+    colours = np.array(OVERLAY_COLOURS, dtype=np.float32)
     mean = rgb[mask].mean(axis=0) if mask.any() else rgb.reshape(-1, 3).mean(axis=0)
-    return OVERLAY_COLOURS[int(np.argmax(np.linalg.norm(OVERLAY_COLOURS - mean, axis=1)))]
+    return colours[int(np.argmax(np.linalg.norm(colours - mean, axis=1)))]
 
 
 def mask_overlay(image: Image.Image, mask: np.ndarray, max_px: int = PREVIEW_PX) -> bytes:
     """JPEG preview of ``image`` with the mask (True = edit) tinted 50% in a colour that contrasts
     with the masked pixels (overlay_colour) and outlined in it, solid, 2 px wide at preview size."""
     import cv2
+    import numpy as np
+    from PIL import Image
 
     arr = np.array(display(image).convert("RGB"), dtype=np.float32)
     colour = overlay_colour(arr, mask)
