@@ -16,7 +16,7 @@ May import: planner/catalog/specs.py and planner/catalog/scores.py, and the cont
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 
 from retouch.planner.catalog.specs import FamilySpec
 from retouch.planner.contract.schema import Family
@@ -28,8 +28,16 @@ def module_name(family: str) -> str:
 
 
 def family_modules() -> list[str]:
-    """The names of every module in this folder."""
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    """The names of every module in this folder (each folder on ``__path__``): one directory
+    listing, not pkgutil (whose import and finder walk cost more than the 17 imports' lookups)."""
+    return sorted(
+        {
+            name[:-3]
+            for folder in __path__
+            for name in os.listdir(folder)
+            if name.endswith(".py") and not name.startswith("_") and name[:-3].isidentifier()
+        }
+    )
 
 
 def _collect() -> dict[Family, FamilySpec]:
