@@ -22,6 +22,8 @@ default processors), fp16 for SD/SDXL and bf16 for the rest; the edits are in ``
 | longcat-image-edit | LongCatImageEditPipeline      | native ~1024^2 (fixed): 50 steps, CFG 4.5     |
 | qwen-image-layered | QwenImageLayeredPipeline      | native 640^2 bucket: 4 RGBA layers, 50 steps, |
 |                    |                               | true CFG 4.0                                  |
+| joyai-image-edit-  | JoyImageEditPlusPipeline      | native 1024^2 with one reference image (its   |
+| plus               |                               | own 1024^2 bucket): 30 steps, CFG 4.0         |
 | z-image            | ZImageInpaintPipeline         | crop -> native 1024, full frame 2048: 8 steps,|
 |                    |                               | guidance 0 (Turbo: no CFG batch)              |
 | z-image-controlnet | ZImageControlNetInpaint...    | the same rows with the Union 2.1 ControlNet   |
@@ -31,7 +33,8 @@ default processors), fp16 for SD/SDXL and bf16 for the rest; the edits are in ``
 | flux-kontext       | FluxKontextPipeline           | native 1024^2: 28 steps                       |
 
 1. ``native``: an instruction edit of a native-size source; the source enters as reference tokens
-   (klein, Qwen, LongCat and Kontext: 4096 noisy + 4096 reference tokens at 1024^2). klein is the
+   (klein, Qwen, LongCat and Kontext: 4096 noisy + 4096 reference tokens at 1024^2; JoyAI Plus
+   4096 noisy + 2 x 4096: the source and a reference, as a Plus edit with a reference sends). klein is the
    issue's "< 0.5 s on an H100" row; why its instruction pipeline and not the inpaint one is in
    ``real_size.FAMILIES``' docstring.
 2. ``crop -> native`` (masked families): the mask's padded box (1.5x the mask's side) cut from a
@@ -201,6 +204,8 @@ class FamilyBench:
         m = self.measure(self.first, self.steps, self.repeats)
         crop = self.case.crop[2] - self.case.crop[0]
         what = f"{crop}px box of the frame" if self.fam.masked else "source at native size"
+        if self.fam.pipeline == "JoyImageEditPlusPipeline":
+            what += " and the source again as its reference"
         return self.row(label, self.fam.native, False, m, f"{what}; {self.built}"), m
 
     def also_row(self, steps: int, guidance: float, why: str, left_s: float) -> Row:

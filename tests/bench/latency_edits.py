@@ -102,7 +102,8 @@ def run_edit(
 
     crop: cut the padded mask box, resize it to ``fam.native``, edit, resize back, paste under the
     mask. full: edit the whole frame at its own size. native: an instruction edit of the source at
-    native size (Kontext, klein, Qwen-Image-Edit, LongCat).
+    native size (Kontext, klein, Qwen-Image-Edit, LongCat; JoyAI Plus with the source as its
+    reference too).
     """
     import torch
     from PIL import Image
@@ -114,6 +115,8 @@ def run_edit(
     }
     if fam.denoiser == "unet":
         kw["strength"] = 1.0
+    elif fam.pipeline == "JoyImageEditPlusPipeline":  # retouch's call: the pipeline's default
+        kw["max_sequence_length"] = 4096
     elif fam.pipeline != "LongCatImageEditPipeline":  # LongCat pads to 512 itself
         kw["max_sequence_length"] = 512
     n = fam.native
@@ -124,7 +127,11 @@ def run_edit(
                 if fam.pipeline == "QwenImageLayeredPipeline"
                 else case.image
             )
-            out = pipe(image=image, **kw, **native_kwargs(fam, n, guidance))
+            if fam.pipeline == "JoyImageEditPlusPipeline":  # the source and one reference
+                kw["images"] = [image, image]
+            else:
+                kw["image"] = image
+            out = pipe(**kw, **native_kwargs(fam, n, guidance))
             first = out.images[0]
             first = first[0] if isinstance(first, list) else first  # Layered: the bottom layer
             return first.convert("RGB").resize(case.image.size, Image.BICUBIC)

@@ -343,3 +343,84 @@ TINY_EDIT["z_image_controlnet"] = {
     "n_heads": 2,
     "n_kv_heads": 2,
 }
+
+# JoyAI-Image-Edit Plus's other two parts, for its gpu_latency row:
+#
+# - qwen3_vl_8b: Qwen3VLForConditionalGeneration at Qwen3-VL-8B-Instruct's shape (the Qwen3-8B
+#   text model: 36 layers, 4096 wide, 32 heads with 8 KV heads, MLP 12288; the 27-block, 1152-wide
+#   vision tower with patch 16, 2x2 merge and DeepStack at blocks 8, 16 and 24; interleaved MRoPE
+#   24/20/20). JoyAI's ``text_dim`` 4096 is its width. Released count: "8.77B parameters" (public
+#   model pages, 3 digits); counted 8,767,123,696.
+# - wan_vae: AutoencoderKLWan's diffusers defaults, which are the Wan 2.1 VAE's config (16 latent
+#   channels, scale factor 8 in space); counted only (126.9 M).
+#
+# ``VL3_IMAGE_PROCESSOR`` is Qwen3-VL's preprocessor_config.json: patch 16, merge 2, 65536 to
+# 16777216 px, so a 1024^2 image is 1024 vision tokens.
+PUBLISHED_EDIT["qwen3_vl_8b"] = {
+    "text_config": {
+        "vocab_size": 151936,
+        "hidden_size": 4096,
+        "intermediate_size": 12288,
+        "num_hidden_layers": 36,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "max_position_embeddings": 262144,
+        "rms_norm_eps": 1e-6,
+        "rope_parameters": {
+            "rope_type": "default",
+            "rope_theta": 5_000_000.0,
+            "mrope_section": [24, 20, 20],
+            "mrope_interleaved": True,
+        },
+    },
+    "vision_config": {
+        "depth": 27,
+        "hidden_size": 1152,
+        "intermediate_size": 4304,
+        "num_heads": 16,
+        "out_hidden_size": 4096,
+        "patch_size": 16,
+        "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+        "num_position_embeddings": 2304,
+        "deepstack_visual_indexes": [8, 16, 24],
+        "hidden_act": "gelu_pytorch_tanh",
+    },
+    "tie_word_embeddings": False,
+}
+PUBLISHED_EDIT["wan_vae"] = {}  # diffusers' AutoencoderKLWan defaults: the Wan 2.1 VAE
+VL3_IMAGE_PROCESSOR: dict[str, Any] = {
+    "patch_size": 16,
+    "temporal_patch_size": 2,
+    "merge_size": 2,
+    "size": {"shortest_edge": 65536, "longest_edge": 16777216},  # min_pixels, max_pixels
+}
+"""Qwen2VLImageProcessor kwargs of Qwen3-VL (the processor class its preprocessor config names)."""
+RELEASED["qwen3_vl_8b"] = (
+    8_770_000_000,
+    "Qwen3-VL-8B-Instruct: '8.77B parameters' (public model pages; rounded to 10 M)",
+)
+TOLERANCE["qwen3_vl_8b"] = 6e-4  # 8.765e9 .. 8.775e9
+TINY_EDIT["qwen3_vl_8b"] = {
+    "text_config": {
+        **PUBLISHED_EDIT["qwen3_vl_8b"]["text_config"],
+        **_TINY_QWEN_TEXT,
+        "num_hidden_layers": 1,
+        "head_dim": 8,
+        "rope_parameters": {
+            **PUBLISHED_EDIT["qwen3_vl_8b"]["text_config"]["rope_parameters"],
+            "mrope_section": [1, 1, 2],  # head_dim 8
+        },
+    },
+    "vision_config": {
+        **PUBLISHED_EDIT["qwen3_vl_8b"]["vision_config"],
+        "depth": 1,
+        "hidden_size": 16,
+        "intermediate_size": 16,
+        "num_heads": 2,
+        "out_hidden_size": 16,
+        "deepstack_visual_indexes": [0],
+    },
+}
+TINY_EDIT["wan_vae"] = {"base_dim": 4, "dim_mult": [1, 1, 1, 1], "num_res_blocks": 1}

@@ -8,7 +8,8 @@ Speed does not depend on weight values or on tokens, so the tokenizers are the t
 vocabularies and give the denoisers the real text lengths: CLIP pads to 77, T5 to 512, klein's Qwen3
 and LongCat's Qwen2.5-VL prompts pad to 512, and Qwen-Image-Edit drops its whole system prompt as
 the real pipeline does (its byte-level ids are counted, ``qwen_template_tokens``). The Qwen2.5-VL
-processors use the published image settings, so the vision tower sees the real number of patches.
+and Qwen3-VL processors use the published image settings, so the vision tower sees the real number
+of patches.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ FAMILIES: dict[str, Family] = {
          "text_encoder": "qwen25_vl_7b"},
         masked=False, processor="processor",
     ),
+    "joyai-image-edit-plus": Family(
+        "joyai-image-edit-plus", "JoyImageEditPlusPipeline", 1024, 30, "bfloat16", 4.0,
+        "transformer",
+        {"transformer": "joyai_plus", "vae": "wan_vae", "text_encoder": "qwen3_vl_8b"},
+        masked=False, processor="processor",
+    ),
     "z-image": Family(
         "z-image", "ZImageInpaintPipeline", 1024, 8, "bfloat16", 0.0, "transformer",
         {"transformer": "z_image_turbo", "vae": "flux_vae", "text_encoder": "qwen3_4b"},
@@ -107,6 +114,9 @@ same family with its Union 2.1 ControlNet (ZImageControlNetInpaintPipeline, the 
 control image: its content does not change the cost). Qwen-Image-Layered splits the source into 4
 RGBA layers at its 640^2 bucket in 50 steps with true CFG 4.0, the diffusers example's call (with a
 prompt given: the caption the product has the model write first is not timed).
+JoyAI-Image-Edit Plus edits the source with one reference image (the source again: its content does
+not change the cost), each at its ~1024^2 bucket, in 30 steps with CFG 4.0, the diffusers example's
+call: 4096 noisy + 2 x 4096 reference tokens, two transformer passes a step.
 """
 
 CLASSES: dict[str, tuple[str, str, str | None]] = {
@@ -132,6 +142,8 @@ CLASSES: dict[str, tuple[str, str, str | None]] = {
     "qwen_image_layered": ("diffusers", "QwenImageTransformer2DModel", None),
     "qwen_layered_vae": ("diffusers", "AutoencoderKLQwenImage", None),
     "joyai_plus": ("diffusers", "JoyImageEditPlusTransformer3DModel", None),
+    "wan_vae": ("diffusers", "AutoencoderKLWan", None),
+    "qwen3_vl_8b": ("transformers", "Qwen3VLForConditionalGeneration", "Qwen3VLConfig"),
     "z_image_controlnet": ("diffusers", "ZImageControlNetModel", None),
 }
 """Published config name -> (library, model class, config class or None for diffusers kwargs)."""
@@ -163,7 +175,7 @@ def new_module(config_name: str, tiny: bool) -> Any:
     cfg = component_config(config_name, tiny)
     if config_cls is None:
         return getattr(lib, cls_name)(**cfg)
-    if config_name == "qwen25_vl_7b":
+    if config_name in ("qwen25_vl_7b", "qwen3_vl_8b"):
         cfg = {**cfg, **vl_token_ids()}
     return getattr(lib, cls_name)(getattr(lib, config_cls)(**cfg))
 
@@ -207,26 +219,38 @@ def build_on_device(config_name: str, tiny: bool, device: str, dtype: Any, seed:
     return module.eval().requires_grad_(False)
 
 
-def vl_processor() -> Any:
-    """A Qwen2VLProcessor with the published image settings over the tiny byte-level tokenizer."""
-    from transformers import Qwen2VLImageProcessor, Qwen2VLProcessor, Qwen2VLVideoProcessor
+def vl_processor(text_encoder: str = "qwen25_vl_7b") -> Any:
+    """The VL processor of ``text_encoder`` (Qwen2VLProcessor for Qwen2.5-VL, Qwen3VLProcessor for
+    Qwen3-VL) with the published image settings over the tiny byte-level tokenizer."""
+    import transformers
+    from transformers import Qwen2VLImageProcessor
 
-    from tests.bench.published_configs_edit import VL_IMAGE_PROCESSOR
+    from tests.bench.published_configs_edit import VL3_IMAGE_PROCESSOR, VL_IMAGE_PROCESSOR
     from tests.executors.tiny_edit_families import CHAT_TEMPLATE, tiny_qwen_tokenizer
 
-    return Qwen2VLProcessor(
-        image_processor=Qwen2VLImageProcessor(**VL_IMAGE_PROCESSOR),
+    qwen3 = text_encoder == "qwen3_vl_8b"
+    kind = "Qwen3VL" if qwen3 else "Qwen2VL"
+    return getattr(transformers, f"{kind}Processor")(
+        image_processor=Qwen2VLImageProcessor(
+            **(VL3_IMAGE_PROCESSOR if qwen3 else VL_IMAGE_PROCESSOR)
+        ),
         tokenizer=tiny_qwen_tokenizer(QWEN_MAX_LENGTH),
-        video_processor=Qwen2VLVideoProcessor(),
+        video_processor=getattr(transformers, f"{kind}VideoProcessor")(),
         chat_template=CHAT_TEMPLATE,
     )
 
 
-def qwen_template_tokens(pipe: Any) -> int:
+def qwen_template_tokens(pipe: Any) -> int | dict[str, int]:
     """Tokens of Qwen-Image-Edit's system prompt (the template up to the user's text) under the
     pipeline's tokenizer: the real pipeline drops its first 64 ids, exactly that prefix in the
-    real vocabulary; with the byte-level tokenizer the same prefix is longer."""
-    prefix = pipe.prompt_template_encode.split("{}")[0]
+    real vocabulary; with the byte-level tokenizer the same prefix is longer. JoyAI Plus keeps a
+    dict of templates (its real drop: 34 ids) and gets a dict back."""
+    template = pipe.prompt_template_encode
+    if isinstance(template, dict):  # JoyAI: one template per kind, the same drop for each
+        return {
+            kind: len(pipe.tokenizer(t.split("{}")[0])["input_ids"]) for kind, t in template.items()
+        }
+    prefix = template.split("{}")[0]
     return len(pipe.tokenizer(prefix)["input_ids"])
 
 
@@ -238,7 +262,7 @@ def _text_parts(fam: Family) -> dict[str, Any]:
     if fam.modules["text_encoder"].startswith("qwen"):
         parts = {"tokenizer": tiny_qwen_tokenizer(QWEN_MAX_LENGTH)}
         if fam.processor:
-            parts[fam.processor] = vl_processor()
+            parts[fam.processor] = vl_processor(fam.modules["text_encoder"])
         return parts
     parts = {"tokenizer": tiny_clip_tokenizer()}
     if "text_encoder_2" in fam.modules:
@@ -247,11 +271,20 @@ def _text_parts(fam: Family) -> dict[str, Any]:
     return parts
 
 
+QWEN_TEMPLATE_DROPPERS = (
+    "QwenImageEditPlusPipeline",
+    "QwenImageLayeredPipeline",
+    "JoyImageEditPlusPipeline",
+)
+"""Pipelines that drop their system prompt's first tokens (``prompt_template_encode_start_idx``)."""
+
+
 def build_pipeline(fam: Family, tiny: bool, device: str) -> Any:
     """The family's diffusers pipeline at published (or tiny) size, weights on ``device``.
 
     On CUDA modules use the family's dtype (fp16 SD/SDXL, bf16 the rest); on the CPU, float32.
-    The flow-matching families share FLUX.1's scheduler config: the sigmas change no cost.
+    The flow-matching families share FLUX.1's scheduler config (JoyAI Plus without its dynamic
+    shift, which that pipeline does not compute): the sigmas change no cost.
     """
     import diffusers
     import torch
@@ -262,12 +295,23 @@ def build_pipeline(fam: Family, tiny: bool, device: str) -> Any:
         for seed, (part, name) in enumerate(fam.modules.items())
     }
     parts.update(_text_parts(fam))
-    if fam.denoiser == "transformer":
+    if fam.pipeline == "JoyImageEditPlusPipeline":  # passes no ``mu``: a static shift
+        static = {**SCHEDULERS["flux"], "use_dynamic_shifting": False}
+        parts["scheduler"] = diffusers.FlowMatchEulerDiscreteScheduler(**static)
+    elif fam.denoiser == "transformer":
         parts["scheduler"] = diffusers.FlowMatchEulerDiscreteScheduler(**SCHEDULERS["flux"])
     else:
         parts["scheduler"] = diffusers.EulerDiscreteScheduler(**SCHEDULERS["sd"])
     pipe = getattr(diffusers, fam.pipeline)(**parts, **fam.extra)
     pipe.set_progress_bar_config(disable=True)
-    if fam.pipeline in ("QwenImageEditPlusPipeline", "QwenImageLayeredPipeline"):
+    if fam.pipeline in QWEN_TEMPLATE_DROPPERS:
         pipe.prompt_template_encode_start_idx = qwen_template_tokens(pipe)
+    if tiny and fam.pipeline == "JoyImageEditPlusPipeline":
+        pipe.image_processor.get_default_height_width = _own_size
     return pipe
+
+
+def _own_size(image: Any, height: int | None = None, width: int | None = None) -> tuple[int, int]:
+    """(H, W) of ``image`` itself: the tiny JoyAI Plus run keeps its references at the tiny native
+    size instead of the ~1024^2 bucket the pipeline would resize them to (on the CPU, 10x slower)."""
+    return (height, width) if height and width else (image.height, image.width)

@@ -132,3 +132,24 @@ def test_joyai_plus_has_the_released_weights_layout() -> None:
         plus = new_module("joyai_plus", tiny=False)
     assert len(plus.state_dict()) == JOYAI_KEYS
     assert (plus.config.hidden_size, plus.config.num_layers) == (4096, 40)
+
+
+def test_joyai_plus_row_reads_real_vision_tokens_and_drops_its_system_prompt() -> None:
+    """The gpu_latency JoyAI Plus row (its tiny build: same processor and template): Qwen3-VL's
+    published processor turns a 1024^2 image into 1024 vision tokens (patch 16, 2x2 merge), and the
+    drop counted under the byte-level tokenizer is exactly the template's system prompt, so the
+    transformer reads the user turn only, as the real pipeline's 34 ids do."""
+    from PIL import Image
+
+    from tests.bench.real_size import FAMILIES, build_pipeline
+
+    pipe = build_pipeline(FAMILIES["joyai-image-edit-plus"], tiny=True, device="cpu")
+    tok = pipe.processor.tokenizer
+    prompt = "<|vision_start|><|image_pad|><|vision_end|>a red knitted hat"
+    inputs = pipe.processor(text=[prompt], images=[Image.new("RGB", (1024, 1024))])
+    assert inputs["input_ids"][0].count(tok.convert_tokens_to_ids("<|image_pad|>")) == 1024
+    template = pipe.prompt_template_encode["multiple_images"]
+    drop = pipe.prompt_template_encode_start_idx["multiple_images"]
+    ids = tok(template.format("<|im_start|>user\nhat<|im_end|>\n"))["input_ids"]
+    assert tok.decode(ids[drop:]).startswith("<|im_start|>user\nhat")
+    assert tok.decode(ids[:drop]) == template.split("{}")[0]

@@ -314,6 +314,7 @@ def test_gpu_latency_tiny_cpu_run_fills_every_row(tmp_path: Path) -> None:
         ("qwen-image-edit", "native"),
         ("longcat-image-edit", "native"),
         ("qwen-image-layered", "native"),
+        ("joyai-image-edit-plus", "native"),
         ("z-image", "crop -> native"),
         ("z-image", "full frame"),
         ("z-image-controlnet", "crop -> native"),
