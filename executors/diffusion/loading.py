@@ -39,6 +39,7 @@ from retouch.planner.catalog.families import FAMILIES
 from retouch.planner.catalog.modelref import looks_like_path as _looks_like_path
 from retouch.planner.catalog.registry import REGISTRY, fetch_text
 from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
+from retouch.planner.contract.extras import install_line, missing_extra
 from retouch.planner.contract.hints import hint
 from retouch.planner.contract.schema import EditPlan, Family
 
@@ -395,10 +396,10 @@ def _load(
     try:
         import diffusers
         import torch
-    except ImportError as exc:
-        raise ModelMissingError(
-            f"the diffusers executor needs torch and diffusers ({exc.name} is "
-            "missing): pip install torch diffusers transformers"
+    except ImportError as exc:  # the one wording of a missing extra (contract/extras.py)
+        raise missing_extra(exc) or ModelMissingError(
+            f"the diffusers executor needs torch and diffusers ({exc.name} is missing): "
+            f"{install_line('gpu')}"
         ) from exc
     # newer diffusers name it dtype (torch_dtype is deprecated there), older ones torch_dtype
     dtype_key = (

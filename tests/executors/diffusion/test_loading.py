@@ -285,3 +285,24 @@ def test_a_family_that_does_not_edit_never_stands_in(tmp_path: Path) -> None:
         update={"model": plan.model.model_copy(update={"family": "qwen-image-layered", "alternates": []})}
     )  # fmt: skip
     assert loading._needed(layered, None)[0] == "qwen-image-layered"
+
+
+@pytest.mark.parametrize("module", ["torch", "diffusers"])
+def test_a_missing_library_names_the_gpu_extra(
+    module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without torch or diffusers the loader says which library and the extra's one install line,
+    in the same words as every other missing extra (planner/contract/extras.py)."""
+    import sys
+
+    from retouch.planner.contract.extras import install_line
+
+    monkeypatch.setitem(sys.modules, module, None)  # `import <module>` now raises ImportError
+    (family, _, _), spec = next(iter(PIPELINES.items()))
+    ref = loading.ModelRef(family, "some/model", tmp_path, "folder")
+    with pytest.raises(ModelMissingError) as err:
+        loading._load(spec, ref, device="cpu", dtype="float32", controlnet=None, offload=False)
+    message = str(err.value)
+    assert message.startswith(f"{module} is not installed;"), message
+    assert message.endswith(f"need the gpu extra: {install_line('gpu')}"), message
+    assert "pip install torch diffusers" not in message
