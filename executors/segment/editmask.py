@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 from retouch.executors.images import masks
 from retouch.executors.images import modes as imagemodes
+from retouch.executors.segment.checkpoints import CHECKPOINT_ENV as SAM_ENV
 from retouch.planner.contract.errors import InputError, ModelMissingError
 from retouch.planner.contract.hints import hint
 from retouch.planner.contract.imageio import read_mask
@@ -56,9 +57,6 @@ def _sam_mask(plan: EditPlan, image: Image.Image, checkpoint: str | None) -> tup
         rgb, plan.request.sam, checkpoint=checkpoint, sam_type=plan.mask.sam_model or "vit_b"
     )
     return masks.normalize(found.mask), str(getattr(found, "method", "sam"))
-
-
-SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
 
 
 def box_is_the_mask(plan: EditPlan, checkpoint: str | None) -> bool:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
+from retouch.executors.segment.checkpoints import CHECKPOINT_ENV
 from retouch.executors.segment.prompts import (
     MaskResult,
     best_first,
@@ -40,7 +41,6 @@ from retouch.planner.contract.schema import SamPrompt
 if TYPE_CHECKING:
     from segment_anything.modeling import Sam
 
-CHECKPOINT_ENV = "RETOUCH_SAM_CHECKPOINT"
 EMBEDDING_CACHE_SIZE = 8  # images per model; a 1024-px SAM embedding is 1x256x64x64 float32 = 4 MiB
 MODEL_CACHE_SIZE = 2  # loaded SAM models kept (SAM-H is 2.4 GiB)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from retouch.executors.hardware import detect_device, device_from_torch
+from retouch.executors.segment.checkpoints import CHECKPOINT_ENV as SAM_ENV  # light: JSON only
 from retouch.planner.catalog.registry import LICENCES, REGISTRY, SAM3_HINT
 from retouch.planner.contract.errors import InputError
 from retouch.server.mcp.config import ServerConfig, Stopwatch
@@ -27,7 +28,6 @@ from retouch.server.mcp.schemas import (
 )
 from retouch.server.mcp.toolkit import Hints, ToolSpec, feature
 
-SAM_ENV = "RETOUCH_SAM_CHECKPOINT"
 MODEL_DIRS_ENV = "RETOUCH_MODEL_DIRS"  # extra model folders, os.pathsep-separated
 
 
