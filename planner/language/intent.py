@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from retouch.planner.language import layers, sizes, vocab
+from retouch.planner.language.lazy_regex import LazyRegex
 from retouch.planner.language.typos import clean
 
 
@@ -183,42 +184,42 @@ INTENTS: list[tuple[str, dict[str, object]]] = [
 ]
 
 # Words that ask for the highest fidelity the machine can give.
-QUALITY_WORDS = re.compile(
+QUALITY_WORDS = LazyRegex(
     r"\b(indistinguishable|perfect(ly)?|flawless|seamless|undetectable|pixel[- ]perfect|"
     r"highest quality|best quality|must look real|photoreal(istic)?)\b",
     re.IGNORECASE,
 )
 
-_FORMS = [(name, re.compile(rx)) for name, rx in FORMS]
-_SPLIT = re.compile(r"(\s*[,;]\s*(?:and\s+)?(?:then\s+)?(?:also\s+)?|\s*\.\s+|"
+_FORMS = [(name, LazyRegex(rx)) for name, rx in FORMS]
+_SPLIT = LazyRegex(r"(\s*[,;]\s*(?:and\s+)?(?:then\s+)?(?:also\s+)?|\s*\.\s+|"
                     r"\s+(?:and|then|also|plus|after that)\s+(?:then\s+)?(?:also\s+)?)")  # fmt: skip
-_START = re.compile(START)
-_ANAPHORA = re.compile(r"^\w+(?:\s+\w+)?\s+(?:them|those|these|him|her)\b")
-_OBJ_ATTR = re.compile(rf"^(?:the|her|his|their|its|my)\s+[\w' -]+?\s+{ATTR}$")
-_SPATIAL = re.compile(rf"\s*(?<![\w-])(?:{vocab.SPATIAL})")
+_START = LazyRegex(START)
+_ANAPHORA = LazyRegex(r"^\w+(?:\s+\w+)?\s+(?:them|those|these|him|her)\b")
+_OBJ_ATTR = LazyRegex(rf"^(?:the|her|his|their|its|my)\s+[\w' -]+?\s+{ATTR}$")
+_SPATIAL = LazyRegex(rf"\s*(?<![\w-])(?:{vocab.SPATIAL})")
 _DEGREES = [
-    (level, strength, re.compile(rf"\b(?:{rx})\b(?:\s*,)?\s*"))
+    (level, strength, LazyRegex(rf"\b(?:{rx})\b(?:\s*,)?\s*"))
     for level, strength, rx in vocab.DEGREE
 ]
-_EFFECTS = re.compile(
+_EFFECTS = LazyRegex(
     rf"\s*(?:,\s*)?\b(?:and|with|plus|along with|together with|including|as well as)\s+"
     rf"(?:all\s+)?(?:its|their|his|her|the|any)?\s*(?P<e>{_alt(vocab.EFFECTS)})"
     rf"(?:\s+(?:and|or)\s+(?:its|their|his|her|the|any)?\s*(?P<e2>{_alt(vocab.EFFECTS)}))?\b"
 )
-_DETERMINERS = re.compile(r"^(?:(?:the|a|an|this|that|these|those|some|any|all|"
+_DETERMINERS = LazyRegex(r"^(?:(?:the|a|an|this|that|these|those|some|any|all|"
                           r"her|his|their|my|your|its|our)\s+)+")  # fmt: skip
-_PREP = re.compile(r"\s+(?:of|with|in|on|at|from|near|by|that|which|who|wearing)\s+.*$")
+_PREP = LazyRegex(r"\s+(?:of|with|in|on|at|from|near|by|that|which|who|wearing)\s+.*$")
 _CLASS_RX = [
-    ("style", re.compile(rf"\b(?:{_alt(vocab.STYLES)})\b")),
-    ("colour", re.compile(rf"^(?:(?:more|less|much|even|a|an)\s+)*(?:(?:{_alt(vocab.COLOUR_SHADES)})"
+    ("style", LazyRegex(rf"\b(?:{_alt(vocab.STYLES)})\b")),
+    ("colour", LazyRegex(rf"^(?:(?:more|less|much|even|a|an)\s+)*(?:(?:{_alt(vocab.COLOUR_SHADES)})"
                           rf"\s+)?(?:{_alt(vocab.COLOURS | {'bluer', 'redder', 'greener', 'whiter', 'pinker', 'yellower', 'greyer', 'grayer', 'blacker'})})"
                           r"(?:\s+(?:colou?r(?:ed)?|one|instead|tones?))?$")),  # fmt: skip
-    ("material", re.compile(rf"^(?:made of |made from |out of |a |an )?(?:{_alt(vocab.MATERIALS)})\b")),
-    ("pattern", re.compile(rf"\b(?:{_alt(vocab.PATTERNS)})\b")),
-    ("texture", re.compile(rf"^(?:more |less |a |an )?(?:{_alt(vocab.TEXTURES)})\b")),
-    ("scene", re.compile(rf"\b(?:{_alt(vocab.SCENE_LIGHT - {'colours', 'colors', 'colour', 'color', 'dark', 'light'} )})\b"
+    ("material", LazyRegex(rf"^(?:made of |made from |out of |a |an )?(?:{_alt(vocab.MATERIALS)})\b")),
+    ("pattern", LazyRegex(rf"\b(?:{_alt(vocab.PATTERNS)})\b")),
+    ("texture", LazyRegex(rf"^(?:more |less |a |an )?(?:{_alt(vocab.TEXTURES)})\b")),
+    ("scene", LazyRegex(rf"\b(?:{_alt(vocab.SCENE_LIGHT - {'colours', 'colors', 'colour', 'color', 'dark', 'light'} )})\b"
                          r"|^(?:more |less )?(?:warmer|cooler|darker|lighter|brighter|dimmer)\b")),  # fmt: skip
-    ("mood", re.compile(rf"^(?:(?:more|less|a|an|much|even)\s+)*(?:{_alt(set(vocab.MOODS) | set(vocab.COMPARATIVES))})\b")),
+    ("mood", LazyRegex(rf"^(?:(?:more|less|a|an|much|even)\s+)*(?:{_alt(set(vocab.MOODS) | set(vocab.COMPARATIVES))})\b")),
 ]  # fmt: skip
 _OBJECT_CLASSES = [
     ("sky", vocab.SKY),
@@ -226,11 +227,11 @@ _OBJECT_CLASSES = [
     ("hand", vocab.HAND),
     ("face", vocab.FACE),
 ]
-_HAND_TEXT = re.compile(
+_HAND_TEXT = LazyRegex(
     r"\b(hand|hands|finger|fingers|palm)\b.*\b(regenerate|fix|repair|redo|wrong|bad|deformed|"
     r"extra|missing|broken|mangled)\b|\b(regenerate|fix|repair|redo)\b.*\b(hand|hands|finger|fingers)\b"
 )
-_FACE_TEXT = re.compile(
+_FACE_TEXT = LazyRegex(
     r"\b(face|faces|eyes|mouth)\b.*\b(regenerate|fix|repair|redo|wrong|bad|deformed|distorted|"
     r"blurry)\b|\b(regenerate|fix|repair|redo|restore)\b.*\b(face|faces|eyes)\b"
 )
@@ -353,7 +354,7 @@ def _matches(cond: dict[str, object], facts: dict[str, object]) -> bool:
     return True
 
 
-def _take(rx: re.Pattern[str], text: str) -> tuple[list[str], str]:
+def _take(rx: LazyRegex, text: str) -> tuple[list[str], str]:
     found = [m.group(0).strip(" ,") for m in rx.finditer(text)]
     return found, re.sub(r"\s+", " ", rx.sub(" ", text)).strip(" ,")
 

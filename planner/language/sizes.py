@@ -19,6 +19,7 @@ from retouch.planner.contract.bounds import DEFAULT_MAX_CANVAS_PIXELS
 from retouch.planner.contract.errors import InputError, PlanError
 from retouch.planner.contract.hints import hint
 from retouch.planner.contract.schema import Extend
+from retouch.planner.language.lazy_regex import LazyRegex
 
 MAX_FACTOR = 4  # the new canvas may be at most this many times the source per axis
 DEFAULT_FACTOR = 1.5  # "uncrop", "zoom out" without a number: half again, on the axes they name
@@ -34,17 +35,17 @@ NAMED_RATIOS: list[tuple[str, float]] = [
     ("panoramic", 2.0),
     ("panorama", 2.0),
 ]
-_RATIO = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?::|x|×|by|/)\s*(\d+(?:\.\d+)?)\b")
-_NAMED = re.compile(
+_RATIO = LazyRegex(r"\b(\d+(?:\.\d+)?)\s*(?::|x|×|by|/)\s*(\d+(?:\.\d+)?)\b")
+_NAMED = LazyRegex(
     r"\b(?:(?:to|into|in|as)\s+(?:a\s+)?|make\s+(?:it|this|the \w+)\s+(?:a\s+)?)"
     r"(square|portrait|vertical|landscape|widescreen|cinematic|panoramic|panorama)\b"
     r"(?:\s+(?:format|ratio|aspect|aspect ratio|shape|image|photo|frame|crop))?"
 )
-_PIXELS = re.compile(
+_PIXELS = LazyRegex(
     r"\b(?:by\s+)?(\d{1,5})\s*(?:px|pixels?|pixel)\b(?:\s+(?:of|more)\s+(?:new\s+|extra\s+|more\s+)?"
     r"(?:background|canvas|space|room|padding|image|scene|sky|ground|border))?"
 )
-_FACTOR = re.compile(
+_FACTOR = LazyRegex(
     r"\b(?:(twice|double|triple|thrice|half again)\s+(?:as\s+)?(?:the\s+)?"
     r"(wide|wider|tall|taller|high|higher|big|bigger|large|larger|width|height|size)"
     r"(?:\s+as\s+(?:it is|before|now))?|"
@@ -52,8 +53,8 @@ _FACTOR = re.compile(
     r"large|larger)|(\d{1,3})\s*%\s*(wider|taller|higher|bigger|larger|more)|"
     r"(wider|taller))\b"
 )
-_ASPECT_WORDS = re.compile(r"\s*\b(?:aspect ratio|aspect|ratio|format)\b")
-_TO = re.compile(r"\s+(?:to|into|at)\s*$")
+_ASPECT_WORDS = LazyRegex(r"\s*\b(?:aspect ratio|aspect|ratio|format)\b")
+_TO = LazyRegex(r"\s+(?:to|into|at)\s*$")
 _FACTORS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "thrice": 3.0, "half again": 1.5}
 _AXES = {"wide": "width", "wider": "width", "width": "width", "tall": "height", "taller": "height",
          "high": "height", "higher": "height", "height": "height"}  # fmt: skip
