@@ -150,14 +150,21 @@ def show_cmd(
 
 def export(png: bytes, path: Path) -> None:
     """Write a stored PNG to ``path`` atomically: byte for byte for .png, else re-encoded in the
-    format the suffix names (alpha and ICC profile kept where the format can hold them)."""
+    format the suffix names (alpha and ICC profile kept where the format can hold them). A stored
+    TIFF (CMYK...) goes through executors/images/encode.py, which refuses a format that would
+    change it."""
     import io
 
     from PIL import Image
     from retouch.planner.contract.errors import InputError
 
     suffix = path.suffix.lower()
-    if suffix == ".png":
+    if not png.startswith(b"\x89PNG"):  # kept as TIFF (CMYK...): encoded as it is, or refused
+        from retouch.executors.images.encode import encode_image, format_of
+        from retouch.planner.contract.imageio import decode_image
+
+        data = encode_image(decode_image(png), format_of(path))
+    elif suffix == ".png":
         data = png
     else:
         fmt = Image.registered_extensions().get(suffix)

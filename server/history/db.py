@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from retouch.planner.contract.errors import StoreError
-from retouch.server.history.tree import Version, check_session
+from retouch.server.history.tree import ID_LENGTH, Version, check_session
 
 T = TypeVar("T")
 DB_NAME = "history.sqlite3"
@@ -217,6 +217,20 @@ class Database:
 
 OWNED = " AND session IN (SELECT session FROM owners WHERE principal = ?)"
 """SQL that keeps a versions query to one principal's sessions (the principal the last ``?``)."""
+
+
+def new_id() -> str:
+    """A random version id (``ID_LENGTH`` hex digits)."""
+    return secrets.token_hex(ID_LENGTH // 2)
+
+
+def free_id(conn: sqlite3.Connection) -> str:
+    """A new version id whose 8-character prefix no version has (short refs stay unique)."""
+    while True:
+        vid = new_id()
+        span = (vid[:8], vid[:8] + "g")
+        if conn.execute("SELECT 1 FROM versions WHERE id >= ? AND id < ?", span).fetchone() is None:
+            return vid
 
 
 def to_version(row: sqlite3.Row) -> Version:

@@ -1,12 +1,13 @@
-"""The history store's content-addressed files: PNGs named by the sha256 of their bytes.
+"""The history store's content-addressed files, named by the sha256 of their bytes.
 
-``objects/ab/<sha256>.png``; a file appears only by an atomic rename of a fully written, fsynced
-temp file (``.tmp-<pid>-<random>-<name>`` beside it), so a file at its final name is whole.
+``objects/ab/<sha256>.png``, or ``.tif`` for an image PNG cannot hold (CMYK, LAB, 32-bit, float):
+each image is kept as the user gave it (mode, bit depth, alpha, ICC profile) by the one fidelity
+encoder, executors/images/encode.py. A file appears only by an atomic rename of a fully written,
+fsynced temp file (``.tmp-<pid>-<random>-<name>`` beside it), so a file at its final name is whole.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
 from hashlib import sha256
@@ -20,26 +21,43 @@ if TYPE_CHECKING:  # numpy and Pillow load when an image is stored or read, not 
     from PIL import Image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
+SIGNATURES = {PNG_SIGNATURE: ".png", b"II*\x00": ".tif", b"MM\x00*": ".tif"}
+"""Leading bytes -> the object's suffix: the store keeps PNG and (little/big-endian) TIFF files."""
+SUFFIXES = (".png", ".tif")
+
+
+def suffix_of(data: bytes) -> str:
+    """``.png`` or ``.tif`` for encoded bytes; InputError for anything else."""
+    for signature, suffix in SIGNATURES.items():
+        if data.startswith(signature):
+            return suffix
+    raise InputError(
+        "the store keeps PNG and TIFF files only; encode the image with encode_object()"
+    )
+
+
+def encode_object(image: Image.Image) -> bytes:
+    """The bytes the store keeps for ``image``, as the user gave it: PNG when PNG holds its mode
+    and bit depth exactly, else TIFF (CMYK, LAB, 32-bit and float), both lossless, with alpha, ICC
+    profile, dpi and EXIF (executors/images/encode.py). Deterministic: the same image gives the
+    same bytes, hence the same sha256. A mode no format holds exactly (YCbCr, HSV...) is kept as
+    RGB, its ICC profile (not an RGB one) dropped."""
+    from retouch.executors.images.encode import HOLDS, encode_image, kind, suffix_for
+
+    k = kind(image)
+    if k not in HOLDS["PNG"] and k not in HOLDS["TIFF"]:
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
+        image.info.pop("icc_profile", None)
+    return encode_image(image, "PNG" if suffix_for(image) == ".png" else "TIFF")
 
 
 def encode_png(image: Image.Image) -> bytes:
-    """PNG bytes of ``image``, keeping alpha and the ICC profile. Deterministic: the same pixels
-    and profile give the same bytes, hence the same sha256. Modes PNG cannot hold (CMYK, YCbCr,
-    F...) are converted to RGB(A), and their ICC profile (not an RGB one) is dropped."""
-    from retouch.planner.contract.imageio import deep_pixels
-
-    if deep_pixels(image) is not None:  # 16-bit colour: the one encoder writes it whole
-        from retouch.executors.images.encode import encode_image
-
-        return encode_image(image, "PNG")
-    icc = image.info.get("icc_profile")
-    if image.mode not in _PNG_MODES:
-        image = image.convert("RGBA" if "A" in image.mode else "RGB")
-        icc = None
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", icc_profile=icc or None, compress_level=6)
-    return buf.getvalue()
+    """PNG bytes of a mask or preview image PNG holds (L, RGB, RGBA...): ``encode_object`` that
+    refuses a TIFF. Images go through ``encode_object``."""
+    data = encode_object(image)
+    if not data.startswith(PNG_SIGNATURE):
+        raise InputError(f"a {image.mode} image is kept as TIFF, not PNG; use encode_object()")
+    return data
 
 
 def mask_png(mask: np.ndarray | Image.Image, size: tuple[int, int]) -> bytes:
@@ -55,12 +73,23 @@ def mask_png(mask: np.ndarray | Image.Image, size: tuple[int, int]) -> bytes:
     return encode_png(array_to_mask(arr.astype(bool)))
 
 
-def open_png(data: bytes) -> Image.Image:
-    """Decode stored PNG bytes into a loaded PIL image (``info['icc_profile']`` and 16-bit colour
-    kept, planner.imageio.decode_image)."""
+def open_object(data: bytes) -> Image.Image:
+    """Decode stored bytes (PNG or TIFF) into a loaded PIL image: mode, ``info['icc_profile']``
+    and 16-bit colour as stored (planner.imageio.decode_image)."""
     from retouch.planner.contract.imageio import decode_image
 
     return decode_image(data)
+
+
+def png_view(data: bytes) -> bytes:
+    """PNG bytes to show stored ``data``: the bytes themselves when they are a PNG, else (an image
+    kept as TIFF: CMYK...) the image converted to RGB(A), without its profile (not an RGB one)."""
+    if data.startswith(PNG_SIGNATURE):
+        return data
+    image = open_object(data)
+    image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    image.info.pop("icc_profile", None)
+    return encode_png(image)
 
 
 def private_dirs(*folders: Path) -> None:
@@ -74,23 +103,29 @@ def private_dirs(*folders: Path) -> None:
 
 
 class ObjectFiles:
-    """PNG files under ``root``, each at ``root/<sha[:2]>/<sha>.png``."""
+    """PNG and TIFF files under ``root``, each at ``root/<sha[:2]>/<sha>.png`` (or ``.tif``)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def path(self, sha: str) -> Path:
-        return self.root / sha[:2] / f"{sha}.png"
+        """Where the object lives: its ``.png`` or ``.tif`` file, whichever exists (``.png``
+        when neither does)."""
+        base = self.root / sha[:2] / sha
+        found = (base.with_suffix(s) for s in SUFFIXES if base.with_suffix(s).exists())
+        return next(found, base.with_suffix(SUFFIXES[0]))
 
     def put(self, data: bytes) -> str:
-        """Write PNG bytes unless already present; returns their sha256."""
-        if not data.startswith(PNG_SIGNATURE):
-            raise InputError("the store keeps PNG files only; encode the image with encode_png()")
+        """Write PNG or TIFF bytes unless already present; returns their sha256."""
         sha = sha256(data).hexdigest()
-        path = self.path(sha)
+        self.ensure(sha, data)
+        return sha
+
+    def ensure(self, sha: str, data: bytes) -> None:
+        """Write ``data`` (whose sha256 is ``sha``) at its name unless a file is there."""
+        path = self.root / sha[:2] / f"{sha}{suffix_of(data)}"
         if not path.exists():
             self.write_atomic(path, data)
-        return sha
 
     def write_atomic(self, path: Path, data: bytes) -> None:
         """Temp file beside ``path``, fsync, rename over ``path``, fsync the folder."""

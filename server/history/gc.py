@@ -1,4 +1,10 @@
-"""Garbage collection and consistency checks for the history store (policy: server/history/store.py).
+"""Garbage collection and consistency checks for the history store (server/history/store.py).
+
+The policy: files no row points at are deleted (temp files only when older than an hour, since a
+live writer may still be filling one). With ``keep_days=N`` versions are pruned too: a version
+survives when it was made within the last N days, is its session's current version, or is an
+ancestor of a survivor; everything else goes. So old dead branches disappear, while the current
+version and the chain of edits that made it (and anything recent) stay.
 
 Every function here runs inside a connection the caller holds; ``prune_versions`` and
 ``collect_files`` inside the write lock, so no version can be committed while they decide.
@@ -12,6 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
+
+from retouch.server.history.files import SUFFIXES
 
 _FILE_COLUMNS = ("image_sha256", "mask_sha256", "comparison_sha256")
 
@@ -64,7 +72,7 @@ def collect_files(
                         path.unlink()
                         temps += 1
                         freed += st.st_size
-                elif name.endswith(".png") and len(name) == 68 and name[:2] == sub.name:
+                elif name.endswith(SUFFIXES) and len(name) == 68 and name[:2] == sub.name:
                     if name[:64] in refs:
                         kept += 1
                     else:

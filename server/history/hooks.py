@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 from retouch.planner.contract.errors import InputError
 from retouch.planner.contract.imageio import open_image
-from retouch.server.history.files import encode_png
+from retouch.server.history.files import encode_object
 from retouch.server.history.store import Store, Version
 from retouch.server.history.tree import HistoryTree, check_session, is_version_ref
 
@@ -44,7 +44,7 @@ def resolve_source(ref_or_path: str, store: Store, session: str) -> tuple[Image.
 
 def source_path(ref_or_path: str, store: Store, session: str) -> Path:
     """A file holding the source, for code that reads images from paths (the planner's facts):
-    for a version, its stored PNG (immutable, named by its sha256); else the path itself."""
+    for a version, its stored file (PNG or TIFF, immutable, named by its sha256); else the path."""
     if is_version_ref(ref_or_path):
         check_session(session)
         return store.object_path(store.resolve(ref_or_path, session).image_sha256)
@@ -157,7 +157,7 @@ def revert_tool(store: Store, args: RevertInput) -> RevertOutput:
 def record_original(store: Store, session: str, image: Image.Image, request: Any) -> Version:
     """The session's root version holding ``image`` as it was before any edit: an existing root
     with the same pixels is reused (editing the same file again branches from it)."""
-    sha = hashlib.sha256(encode_png(image)).hexdigest()
+    sha = hashlib.sha256(encode_object(image)).hexdigest()  # the store's own bytes
     if any(s.name == session for s in store.sessions()):
         for version in store.history(session):
             if version.parent is None and version.image_sha256 == sha:

@@ -5,8 +5,9 @@ directory for "retouch")::
 
     DATA_DIR/history.sqlite3        records: versions and sessions (SQLite, WAL mode)
     DATA_DIR/objects/ab/<sha>.png   content-addressed files: images, masks, comparison images,
-                                    named by the sha256 of their PNG bytes (stored once however
-                                    many versions use them)
+                                    named by the sha256 of their bytes (stored once however many
+                                    versions use them); ``.tif`` for an image PNG cannot hold
+                                    (CMYK...): each kept as given (server/history/files.py)
 
 How nothing is lost, step by step, in ``add_version``:
 
@@ -22,17 +23,13 @@ How nothing is lost, step by step, in ``add_version``:
    version. Versions are never updated or overwritten: editing an older version adds a child, i.e.
    starts a branch; ``revert`` only moves the current pointer.
 
-Garbage collection policy (``gc``): files no row points at are deleted (temp files only when older
-than an hour, since a live writer may still be filling one). With ``keep_days=N`` versions are
-pruned too: a version survives when it was made within the last N days, is its session's current
-version, or is an ancestor of a survivor; everything else goes. So old dead branches disappear,
-while the current version and the chain of edits that made it (and anything recent) stay.
+Garbage collection (``gc``) keeps every current version and its ancestors; its policy is in
+server/history/gc.py.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,13 +44,21 @@ from retouch.server.history.db import (
     TEMP_GRACE_S,
     Database,
     as_json,
+    free_id,
     to_version,
     utc_now,
 )
-from retouch.server.history.files import ObjectFiles, encode_png, mask_png, open_png, private_dirs
+from retouch.server.history.files import (
+    ObjectFiles,
+    encode_object,
+    encode_png,  # noqa: F401 - re-exported: tests encode the store's way
+    mask_png,
+    open_object,
+    png_view,
+    private_dirs,
+)
 from retouch.server.history.gc import collect_files, find_problems, prune_versions
 from retouch.server.history.tree import (
-    ID_LENGTH,
     GcReport,
     HistoryTree,
     SessionInfo,
@@ -90,7 +95,7 @@ def default_data_dir() -> Path:
 
 
 class Store(Database):
-    """SQLite records + content-addressed PNG files under one data directory (see module doc).
+    """SQLite records + content-addressed image files under one data directory (module doc).
 
     Safe to share between threads and processes: every call opens its own short-lived connection.
     """
@@ -117,11 +122,11 @@ class Store(Database):
     # ------------------------------------------------------------------------------------ files
 
     def object_path(self, sha: str) -> Path:
-        """Where the object with this sha256 lives: ``objects/ab/<sha>.png``."""
+        """Where the object with this sha256 lives: ``objects/ab/<sha>.png`` (or ``.tif``)."""
         return self.files.path(sha)
 
     def put_file(self, data: bytes) -> str:
-        """Store PNG bytes atomically (temp file, fsync, rename); returns their sha256.
+        """Store PNG or TIFF bytes atomically (temp file, fsync, rename); returns their sha256.
 
         Idempotent: an object already present is not rewritten. An object no version points at is
         collectable by ``gc``; ``add_version`` re-checks its files under the write lock.
@@ -163,11 +168,11 @@ class Store(Database):
         if not isinstance(edit, str) or not edit.strip():
             raise InputError("edit must be the edit in words, a non-empty string")
         # 2. files first: encode, write atomically (outside the lock: encoding takes a while)
-        blobs = {"image": encode_png(image)}
+        blobs = {"image": encode_object(image)}
         if mask is not None:
             blobs["mask"] = mask_png(mask, image.size)
         if comparison is not None:
-            blobs["comparison"] = encode_png(comparison)
+            blobs["comparison"] = encode_object(comparison)
         shas = {k: self.put_file(v) for k, v in blobs.items()}
         created = utc_now()
         fields = [
@@ -189,19 +194,9 @@ class Store(Database):
             with self._db(write=True) as conn:
                 if parent is not None:
                     self._check_parent(conn, parent, session)
-                for kind, sha in shas.items():
-                    if not self.object_path(sha).exists():  # collected by a concurrent gc
-                        self.files.write_atomic(self.object_path(sha), blobs[kind])
-                while True:
-                    vid = _new_id()
-                    if (
-                        conn.execute(
-                            "SELECT 1 FROM versions WHERE id >= ? AND id < ?",
-                            (vid[:8], vid[:8] + "g"),
-                        ).fetchone()
-                        is None
-                    ):
-                        break  # keep 8-character prefixes unique too
+                for kind, sha in shas.items():  # rewrite any a concurrent gc collected
+                    self.files.ensure(sha, blobs[kind])
+                vid = free_id(conn)
                 conn.execute(
                     f"INSERT INTO versions ({', '.join(COLUMNS)}) VALUES "
                     f"({', '.join('?' * len(COLUMNS))})",
@@ -384,8 +379,13 @@ class Store(Database):
     # ----------------------------------------------------------------------------------- images
 
     def load_image(self, version: Version) -> Image.Image:
-        """The version's result image, decoded (alpha and ICC profile as stored)."""
-        return open_png(self.read_file(version.image_sha256))
+        """The version's result image, decoded as it was given (mode, bit depth, alpha, ICC)."""
+        return open_object(self.read_file(version.image_sha256))
+
+    def image_png(self, version: Version) -> bytes:
+        """PNG bytes of the version's image for viewing: its stored file when that is a PNG, else
+        (an image kept as TIFF: CMYK...) the image converted to RGB(A) for the screen."""
+        return png_view(self.read_file(version.image_sha256))
 
     def load_mask(self, version: Version) -> np.ndarray | None:
         """The version's edit mask, bool (H, W) True = edited, or None."""
@@ -393,13 +393,13 @@ class Store(Database):
 
         if version.mask_sha256 is None:
             return None
-        return np.asarray(open_png(self.read_file(version.mask_sha256))) >= 128
+        return np.asarray(open_object(self.read_file(version.mask_sha256))) >= 128
 
     def load_comparison(self, version: Version) -> Image.Image | None:
         """The version's before/after comparison image, or None."""
         if version.comparison_sha256 is None:
             return None
-        return open_png(self.read_file(version.comparison_sha256))
+        return open_object(self.read_file(version.comparison_sha256))
 
     # -------------------------------------------------------------------------- housekeeping
 
@@ -410,7 +410,7 @@ class Store(Database):
         temp_grace_s: float = TEMP_GRACE_S,
         now: datetime | None = None,
     ) -> GcReport:
-        """Collect garbage (policy in the module docstring). ``keep_days`` None keeps every
+        """Collect garbage (policy: server/history/gc.py). ``keep_days`` None keeps every
         version; ``temp_grace_s`` spares younger temp files; ``now`` is for tests."""
         check_keep_days(keep_days)
         removed: list[str] = []
@@ -445,7 +445,3 @@ class Store(Database):
                 return find_problems(conn, self.object_path)
 
         return self._retry(read)
-
-
-def _new_id() -> str:
-    return secrets.token_hex(ID_LENGTH // 2)

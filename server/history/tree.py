@@ -83,7 +83,9 @@ class Version(BaseModel):
     )
     created: str = Field(description="When it was recorded, ISO 8601 UTC.")
     edit: str = Field(description="The edit in words.")
-    image_sha256: str = Field(description="sha256 of the result image's PNG file in the store.")
+    image_sha256: str = Field(
+        description="sha256 of the result image's file in the store (PNG; TIFF for CMYK)."
+    )
     mask_sha256: str | None = Field(
         default=None, description="sha256 of the edit mask's PNG (L, 255 = edited), if any."
     )

@@ -145,7 +145,7 @@ def version_image(cfg: ServerConfig, version_id: str) -> bytes:
             f"{version_id!r} is not a version id; the URI is retouch://version/<12 hex>.png"
         )
     store = cfg.store
-    return store.read_file(store.get(version_id, principal()).image_sha256)
+    return store.image_png(store.get(version_id, principal()))  # a CMYK one: shown as RGB
 
 
 # ------------------------------------------------------------------------------------- the tools

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import retouch.server.history.store as store_mod
+import retouch.server.history.db as db_mod
 from PIL import Image, ImageCms
 from retouch.planner.contract.errors import InputError, StoreError
 from retouch.server.history.store import Store, default_data_dir, encode_png
@@ -94,12 +94,6 @@ def test_mask_as_image_and_mismatched_mask(store: Store) -> None:
     assert len(store.history("s")) == 1
 
 
-def test_cmyk_is_stored_as_rgb(store: Store) -> None:
-    cmyk = _img(0, "RGB").convert("CMYK")
-    back = store.load_image(store.add_version("s", parent=None, edit="e", image=cmyk))
-    assert back.mode == "RGB" and back.size == (32, 32)
-
-
 def test_encode_png_is_deterministic() -> None:
     assert encode_png(_img(5, "RGBA")) == encode_png(_img(5, "RGBA"))
 
@@ -122,8 +116,8 @@ def test_add_version_checks_inputs(store: Store, kwargs: dict, err: type, needle
     assert store.sessions() == []
 
 
-def test_put_file_refuses_non_png(store: Store) -> None:
-    with pytest.raises(InputError, match="PNG files only"):
+def test_put_file_refuses_what_is_not_png_or_tiff(store: Store) -> None:
+    with pytest.raises(InputError, match="PNG and TIFF files only"):
         store.put_file(b"GIF89a...")
 
 
@@ -162,7 +156,7 @@ def test_missing_foreign_ambiguous_and_too_far_back(store: Store, monkeypatch) -
     with pytest.raises(StoreError, match="no versions yet"):
         store.resolve("current", "empty")
     ids = iter(["abcd00000001", "abcd11111111"])
-    monkeypatch.setattr(store_mod, "_new_id", lambda: next(ids))
+    monkeypatch.setattr(db_mod, "new_id", lambda: next(ids))
     store.add_version("chat", parent=a, edit="x", image=_img(7))
     store.add_version("chat", parent=a, edit="y", image=_img(8))
     with pytest.raises(StoreError, match="ambiguous"):
