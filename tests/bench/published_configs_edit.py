@@ -200,6 +200,14 @@ _TINY_QWEN_TEXT = {
     "num_key_value_heads": 2,
 }
 
+_TINY_VL_VISION = {  # a one-block vision tower of width 16 (the tiny text width)
+    "depth": 1,
+    "hidden_size": 16,
+    "intermediate_size": 16,
+    "num_heads": 2,
+    "out_hidden_size": 16,
+}
+
 TINY_EDIT: dict[str, dict[str, Any]] = {
     "klein_4b": {
         "num_layers": 1,
@@ -228,11 +236,7 @@ TINY_EDIT: dict[str, dict[str, Any]] = {
         },
         "vision_config": {
             **PUBLISHED_EDIT["qwen25_vl_7b"]["vision_config"],
-            "depth": 1,
-            "hidden_size": 16,
-            "intermediate_size": 16,
-            "num_heads": 2,
-            "out_hidden_size": 16,
+            **_TINY_VL_VISION,
             "fullatt_block_indexes": [0],
         },
     },
@@ -415,11 +419,7 @@ TINY_EDIT["qwen3_vl_8b"] = {
     },
     "vision_config": {
         **PUBLISHED_EDIT["qwen3_vl_8b"]["vision_config"],
-        "depth": 1,
-        "hidden_size": 16,
-        "intermediate_size": 16,
-        "num_heads": 2,
-        "out_hidden_size": 16,
+        **_TINY_VL_VISION,
         "deepstack_visual_indexes": [0],
     },
 }
