@@ -75,7 +75,8 @@ class RuleFacts(BaseModel):
     licence: LicencePreference
     canvas: Literal["given", "words"] | None
     named: bool
-    layers: Literal["none", "edit", "only"] = "none"  # only: split the image, no other edit
+    # only: split the image, no other edit; subject: a cut-out (the subject on its own layer)
+    layers: Literal["none", "edit", "only", "subject"] = "none"
     # decided so far (apply)
     mode: Mode | None = None
     controlnet: bool = False
@@ -170,7 +171,7 @@ def rule_context(
         licence=prefs.licence,
         canvas=canvas,
         named=named is not None,
-        layers=_layers(request, it),
+        layers=_layers(request, it, region),
         allowed=allowed,
         text_target=named,
         face_target=face,
@@ -178,12 +179,19 @@ def rule_context(
     )
 
 
-def _layers(request: EditRequest, it: intent_mod.Intent) -> Literal["none", "edit", "only"]:
+def _layers(
+    request: EditRequest, it: intent_mod.Intent, region: str
+) -> Literal["none", "edit", "only", "subject"]:
     """Whether the edit comes back as layers: none; edit (an edit, and its layers); only (the
-    words ask to split the whole image into layers and for nothing else)."""
+    words ask to split the whole image into layers and for nothing else); subject (the words ask
+    to put the subject on its own layer and for nothing else: PlanError without a region)."""
     if not (request.layers or it.layers):
         return "none"
-    return "only" if layer_words.split_only(layer_words.read(request.edit)) else "edit"
+    words = layer_words.read(request.edit)
+    if words.cutout:
+        layer_words.check_region(request.edit, words, region)
+        return "subject"
+    return "only" if layer_words.split_only(words) else "edit"
 
 
 def strength_band(strength: float | None) -> StrengthBand | None:

@@ -17,7 +17,8 @@ fails at import, naming the rule (tests/planner/test_rule_facts.py checks this l
   canvas               the new canvas comes from: given (--extend) | words (size words) | None
   named                the region is an object named in words (--text, or read from the edit), SAM 3
   layers               none | edit (an edit asked for as layers: request layers, or words) |
-                       only (the words ask to split the whole image into layers, nothing else)
+                       only (the words ask to split the whole image into layers, nothing else) |
+                       subject (a cut-out: "put the subject on its own layer", nothing else)
   mask_size            tiny (<1% of the image), small (<10%), medium (<35%), large, unknown (SAM,
                        no mask yet)
   bbox_small           the mask's bounding box covers at most 35% of the image
@@ -333,6 +334,14 @@ ADJUST_RULES: list[Rule] = [
         then=Decide(dilate="scaled"),
         why="Seams form where gradients cannot cross the mask edge: grow the mask 8-16 px (scaled to "
         "the image) and feather the stitch.",
+    ),
+    Rule(
+        id="layers-subject-cutout",
+        when={"layers": "subject", "region": REGION},
+        then=Decide(dilate=0),
+        why="The subject goes on its own layer (alpha = its mask) over the background filled as a "
+        "removal fills it, undilated so they composite back to the source; result.png is the "
+        "source unchanged, the fill is kept only as the background layer.",
     ),
     Rule(
         id="small-mask-cfg",

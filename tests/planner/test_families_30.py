@@ -104,8 +104,8 @@ def test_qwen_layered_when_only_layers_are_asked(tmp_path: Path, text: str) -> N
 def test_layers_with_an_edit_do_not_pick_qwen_layered(tmp_path: Path) -> None:
     plan = _plan(tmp_path, "make the shirt red and split into layers")
     assert plan.layers and plan.model.family != "qwen-image-layered"
-    with pytest.raises(PlanError, match="names no edit"):
-        _plan(tmp_path, "put the subject on its own layer")  # a cut-out alone: still refused
+    with pytest.raises(PlanError, match="has no region"):
+        _plan(tmp_path, "put the subject on its own layer")  # a cut-out needs a region
 
 
 def test_qwen_layered_not_allowed_falls_back(tmp_path: Path) -> None:

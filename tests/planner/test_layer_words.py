@@ -1,6 +1,8 @@
 """Words that ask for the edit as layers (planner/language/layers.py): they turn the plan's
 ``layers`` on, are left out of the parsed edit and its prompt, and words that only mention a layer
-("a layer of snow") ask for nothing; the skill doc says what will be written."""
+("a layer of snow") ask for nothing; the skill doc says what will be written. A cut-out with no
+other edit ("put the subject on its own layer") is planned as the removal of the subject, its fill
+kept as the background layer: with a region (a mask, or the object named), never without one."""
 
 from __future__ import annotations
 
@@ -87,10 +89,76 @@ def test_the_request_option_turns_layers_on(tmp_path: Path, astronaut: Image.Ima
     assert not _plan(tmp_path, astronaut, edit="make the shirt red").layers
 
 
-@pytest.mark.parametrize("text", ["put the subject on its own layer", "as layers"])
+@pytest.mark.parametrize("text", ["as layers", "put the image on its own layer"])
 def test_layers_with_no_edit_are_refused_with_the_fix(
     tmp_path: Path, astronaut: Image.Image, text: str
 ) -> None:
     with pytest.raises(PlanError, match="names no edit; say the edit too") as err:
         _plan(tmp_path, astronaut, edit=text)
     assert "\n" not in str(err.value)  # one line, not a replace-background plan
+
+
+CUTOUTS = [
+    ("put the subject on its own layer", None),
+    ("Cut out the dog onto its own layer.", "the dog"),
+    ("separate the person from the background as layers", "the person"),
+    ("isolate the cat on a separate layer", "the cat"),
+    ("keep it as a layer", None),
+]
+
+
+@pytest.mark.parametrize(("text", "subject"), CUTOUTS)
+def test_cut_out_words_are_read(text: str, subject: str | None) -> None:
+    words = read(text)
+    assert words.asked and words.cutout and words.rest == "" and words.subject == subject
+    assert intent.parse(text).kind == "remove"  # the fill under the subject is a removal's
+
+
+@pytest.mark.parametrize(("text", "subject"), CUTOUTS)
+def test_a_cut_out_with_a_mask_plans_the_subject_over_the_fill(
+    tmp_path: Path, astronaut: Image.Image, text: str, subject: str | None
+) -> None:
+    plan = _plan(tmp_path, astronaut, edit=text, preferences={"hardware": "cpu"})
+    removal = _plan(tmp_path, astronaut, edit="remove it", preferences={"hardware": "cpu"})
+    assert plan.layers and plan.intent == "remove" and plan.mask.source == "given"
+    ids = [hit.id for hit in plan.rules]
+    assert "layers-subject-cutout" in ids and "layers-qwen-layered" not in ids
+    assert (plan.mask.dilate_px, plan.mask.feather_px) == (0, 0)  # alpha = the mask itself
+    assert removal.mask.dilate_px > 0  # where a plain removal grows it
+    assert plan.executor == removal.executor == "classical"  # the removal's fill (CPU)
+    assert plan.prompt.positive == removal.prompt.positive  # describes the background
+    assert "layer" not in plan.prompt.positive
+    doc = render_doc(plan, "plan.json")
+    assert "a cut-out — the subject (alpha = mask" in doc
+    assert "`result.png` is the source unchanged" in doc and "QA measures the fill" in doc
+    why = next(hit.why for hit in plan.rules if hit.id == "layers-subject-cutout")
+    assert "result.png is the source unchanged" in why
+
+
+def test_a_named_cut_out_without_a_mask_finds_the_object(tmp_path: Path) -> None:
+    Image.new("RGB", (128, 128), "white").save(tmp_path / "p.png")
+    request = EditRequest(image=str(tmp_path / "p.png"), edit="cut out the dog onto its own layer")
+    plan = make_plan(request, analyze(request))
+    assert plan.layers and plan.mask.source == "text" and plan.mask.text == "the dog"
+    assert plan.mask.sam_model == "sam3" and plan.mask.dilate_px == 0
+
+
+@pytest.mark.parametrize("text", ["put the subject on its own layer", "keep it as a layer"])
+def test_a_cut_out_without_a_region_says_how_to_give_one(tmp_path: Path, text: str) -> None:
+    Image.new("RGB", (128, 128), "white").save(tmp_path / "p.png")
+    request = EditRequest(image=str(tmp_path / "p.png"), edit=text)
+    with pytest.raises(PlanError, match="has no region; give a mask, click the subject") as err:
+        make_plan(request, analyze(request))
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["add a layer of snow", "remove the layered cake"])
+def test_layer_lookalikes_plan_their_own_edit(
+    tmp_path: Path, astronaut: Image.Image, text: str
+) -> None:
+    words = read(text)
+    assert not words.asked and not words.cutout and words.rest == text
+    plan = _plan(tmp_path, astronaut, edit=text)
+    assert not plan.layers and plan.intent == intent.parse_edit(text).kind  # the words alone
+    assert [s.text for s in plan.sequence] == [text]  # not rewritten into a removal
+    assert "layers-subject-cutout" not in [hit.id for hit in plan.rules]
