@@ -8,7 +8,15 @@ mask), no model. Layers are listed bottom to top, each RGBA 8-bit at the canvas 
 - any other masked edit: ``original`` (the source, opaque) under ``edit`` (the result's pixels,
   alpha = mask), so turning the edit layer off shows the photo as it was;
 - a split with no edit (``split_layers``): ``rest`` (the source, alpha = not mask) under
-  ``subject`` (the source, alpha = mask): the subject cut out, nothing filled.
+  ``subject`` (the source, alpha = mask): the subject cut out, nothing filled;
+- a cut-out ("put the subject on its own layer": a plan with the rule ``CUTOUT_RULE``,
+  ``cut_out``): ``background`` (the removal's fill of the mask: opaque, no hole) under
+  ``subject`` (alpha = the mask, its soft edge kept from the mask file); the run's result is the
+  source unchanged. Where the alpha is soft the subject's colour is solved from the matting
+  equation ``source = a * subject + (1 - a) * background`` against the fill (8-bit exact, PIL's
+  own arithmetic), so the subject carries no old background in its edge and the two composite
+  back to the source pixel for pixel; a pixel no colour can reach keeps the source in the
+  background too (``Cutout.kept``).
 
 The visible layers composite to the result exactly wherever the result equals the source outside
 the mask (retouch's composite guarantees it: outside pixels are the source's, byte for byte).
@@ -29,14 +37,20 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 from PIL import Image
 from retouch.planner.contract.atomic import atomic_write
 
+CUTOUT_RULE = "layers-subject-cutout"  # planner/rules.py: a cut-out plan carries this rule
+CUTOUT_VERDICT = (
+    "result.png is the source unchanged by design: the subject is on its own layer (alpha = the "
+    "mask) over the filled background, and the checks measured that fill"
+)
 ORA_VERSION = "0.0.5"
 ORA_MIMETYPE = b"image/openraster"
 THUMBNAIL_SIDE = 256
@@ -88,6 +102,174 @@ def split_layers(source: Image.Image, mask: np.ndarray) -> list[Layer]:
             "give a bool mask the source's size"
         )
     return [Layer("rest", _rgba(source, ~mask)), Layer("subject", _rgba(source, mask))]
+
+
+def is_cutout(plan: Any) -> bool:
+    """Whether ``plan`` (an EditPlan) is a cut-out: layers asked and the cut-out rule fired."""
+    return bool(plan.layers) and any(hit.id == CUTOUT_RULE for hit in plan.rules)
+
+
+def _grey(mask: Image.Image) -> np.ndarray:
+    """A mask image's own levels as uint8 (H, W), 255 = edit, read as
+    planner.contract.imageio.mask_to_array reads it (>= 128 there is True here): transparency
+    (255 - alpha) for a mask with alpha below 255, 16-bit and float scaled to 8 bits, else L."""
+    if mask.mode in ("RGBA", "LA", "PA") or (mask.mode == "P" and "transparency" in mask.info):
+        alpha = np.asarray(mask.convert("RGBA"))[..., 3]
+        if (alpha < 255).any():
+            return (255 - alpha).astype(np.uint8)
+        return np.asarray(mask.convert("RGB").convert("L"))
+    if mask.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        arr = np.asarray(mask, dtype=np.float64)
+        peak = arr.max(initial=0)
+        top = 1.0 if mask.mode == "F" and peak <= 1.0 else 65535.0 if peak > 255 else 255.0
+        return np.clip(np.floor(arr / top * 255 + 0.5), 0, 255).astype(np.uint8)
+    return np.asarray(mask.convert("L"))
+
+
+def subject_alpha(plan: Any, region: np.ndarray) -> np.ndarray:
+    """The subject layer's alpha, uint8 (H, W): the given mask file's own levels (a feathered
+    edge stays soft) when they agree with ``region`` (the run's bool mask: levels >= 128 exactly
+    there), else ``region`` as 0 / 255 (SAM, clicks, a box, a mask passed in as an array)."""
+    hard = np.where(region, 255, 0).astype(np.uint8)
+    path = plan.request.mask if plan.mask.source == "given" and not plan.mask.invert else None
+    if path is None:
+        return hard
+    from retouch.planner.contract.imageio import open_image
+
+    try:
+        grey = _grey(open_image(path, what="mask"))
+    except Exception:  # noqa: BLE001 - the run read it already; any doubt keeps the hard mask
+        return hard
+    return grey if grey.shape == region.shape and np.array_equal(grey >= 128, region) else hard
+
+
+def _over(fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """RGB ``fg`` at ``alpha`` over opaque RGB ``bg`` by PIL's alpha_composite (its rounding);
+    any shape (..., 3) with ``alpha`` (...)."""
+    shape = fg.shape[:-1]
+    top = np.concatenate([fg, alpha[..., None]], -1).reshape(1, -1, 4).astype(np.uint8)
+    under = np.concatenate([bg, np.full((*shape, 1), 255, np.uint8)], -1).reshape(1, -1, 4)
+    out = Image.alpha_composite(Image.fromarray(under, "RGBA"), Image.fromarray(top, "RGBA"))
+    return np.asarray(out)[0, :, :3].reshape(*shape, 3)
+
+
+def _solve(src: np.ndarray, bg: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For N soft pixels (``src``, ``bg`` (N, 3) uint8, ``alpha`` (N,) in 1..254): the colour
+    that composites over ``bg`` to ``src`` exactly, nearest the matting solution, and whether
+    one exists (N,) (PIL's 8-bit arithmetic is tried for every level, 4096 pixels at a time)."""
+    colour = np.zeros_like(src)
+    found = np.zeros(len(src), bool)
+    levels = np.arange(256, dtype=np.float64)
+    for i in range(0, len(src), 4096):
+        s, b, a = src[i : i + 4096], bg[i : i + 4096], alpha[i : i + 4096]
+        n = len(s)
+        cand = np.broadcast_to(np.arange(256, dtype=np.uint8)[None, :, None], (n, 256, 3))
+        out = _over(cand, np.repeat(a[:, None], 256, 1), np.repeat(b[:, None], 256, 1))
+        frac = a.astype(np.float64)[:, None] / 255
+        want = (s - (1 - frac) * b) / frac  # the matting equation's subject colour
+        ok = np.ones(n, bool)
+        for c in range(3):
+            hit = out[..., c] == s[:, c, None]
+            cost = np.where(hit, np.abs(levels[None, :] - want[:, c, None]), np.inf)
+            colour[i : i + n, c] = cost.argmin(1)
+            ok &= hit.any(1)
+        found[i : i + n] = ok
+    return colour, found
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """A cut-out's layers (bottom first: background, subject) and how many soft-edge pixels kept
+    the source in the background because no subject colour composites to it (``kept``)."""
+
+    layers: list[Layer]
+    kept: int
+
+
+def cutout_layers(source: Image.Image, fill: Image.Image, alpha: np.ndarray) -> Cutout:
+    """``background`` (``fill``, opaque) under ``subject`` (alpha = ``alpha``, uint8 (H, W));
+    they composite to ``source`` exactly (see the module docstring). ``fill`` equals ``source``
+    wherever ``alpha`` is below 128 (the removal's fill covers the mask, undilated)."""
+    if fill.size != source.size or alpha.shape != (source.size[1], source.size[0]):
+        raise ValueError(
+            f"source is {source.size}, fill is {fill.size}, mask is "
+            f"{alpha.shape[1]}x{alpha.shape[0]}; they must match"
+        )
+    src = np.asarray(source.convert("RGB"))
+    bg = np.array(fill.convert("RGB"))
+    colour = np.where((alpha > 0)[..., None], src, 0).astype(np.uint8)
+    soft = (alpha > 0) & (alpha < 255) & (bg != src).any(-1)
+    kept = 0
+    if soft.any():
+        solved, found = _solve(src[soft], bg[soft], alpha[soft])
+        fit = np.where(found[:, None], solved, src[soft])
+        colour[soft] = fit
+        lost = np.zeros_like(soft)
+        lost[soft] = ~found
+        bg[lost] = src[lost]  # no colour reaches the source here: the background keeps it
+        kept = int(lost.sum())
+    back = Image.fromarray(bg, "RGB").convert("RGBA")
+    subject = Image.fromarray(np.dstack([colour, alpha.astype(np.uint8)]), "RGBA")
+    return Cutout([Layer("background", back), Layer("subject", subject)], kept)
+
+
+def cut_out(source: Image.Image, plan: Any, output: Any) -> Any:
+    """A cut-out run's output (an executors.run.RunOutput whose image is the removal's fill):
+    the same output with the source as its image and the cut-out's layers (``cutout_layers``;
+    None for a source that is not 8-bit RGB or grey: alpha or deep levels would not composite
+    back); the edit mask and provenance as they were."""
+    layers = None
+    if source.mode in ("RGB", "L") and output.image.size == source.size:
+        alpha = subject_alpha(plan, output.edit_mask)
+        layers = cutout_layers(source, output.image, alpha).layers
+    return replace(output, image=source, layers=layers)
+
+
+def cutout_report(report: Any, source: Image.Image, output: Any) -> Any:
+    """``report`` (a QAReport of the fill) with an item ``layers-composite`` (the cut-out's
+    visible layers against the source: the largest difference, 0 to pass) and the verdict
+    saying result.png is the source by design (``with_cutout_verdict``)."""
+    from retouch.executors.qa.report import QAResult, finish
+
+    if output.layers:
+        merged = np.asarray(composite(output.layers), dtype=np.int16)
+        diff = float(np.abs(merged - np.asarray(source.convert("RGBA"), np.int16)).max())
+        item = QAResult(
+            id="layers-composite",
+            status="pass" if diff == 0 else "fail",
+            value=diff,
+            threshold=0.0,
+            fix=None,
+            detail="the subject layer over the filled background, against the source: the "
+            "largest channel difference (0 = they composite back to it exactly)",
+        )
+    else:
+        item = QAResult(
+            id="layers-composite",
+            status="skipped",
+            value=None,
+            threshold=None,
+            fix=None,
+            detail=f"no cut-out layers for a {source.mode} source (8-bit RGB or grey only)",
+        )
+    return with_cutout_verdict(finish([*report.items, item], list(report.degraded)))
+
+
+def kept_as_layers(source: Image.Image, plan: Any, output: Any, report: Any) -> tuple[Any, Any]:
+    """(output, report) of one attempt, for a cut-out plan (``is_cutout``) turned into the
+    source with the fill as its background layer (``cut_out``, ``cutout_report``); any other
+    plan's as they are. server.edits.sequence.attempt calls it after QA measured the fill."""
+    if not is_cutout(plan):
+        return output, report
+    output = cut_out(source, plan, output)
+    return output, cutout_report(report, source, output)
+
+
+def with_cutout_verdict(report: Any) -> Any:
+    """``report`` with ``CUTOUT_VERDICT`` after its verdict (once)."""
+    if CUTOUT_VERDICT in report.verdict:
+        return report
+    return report.model_copy(update={"verdict": f"{report.verdict}; {CUTOUT_VERDICT}"})
 
 
 def composite(layers: list[Layer]) -> Image.Image:

@@ -8,7 +8,9 @@
     attempts/N/         result.png, plan.json, qa.json of every attempt, after retries
     layers/NN-name.png  with ``plan.layers``: the edit as RGBA layers, bottom first, then the
     layers.ora, .psd    composite; the same layers as OpenRaster and Photoshop files
-                        (executors.images.layers)
+                        (executors.images.layers). A cut-out ("put the subject on its own
+                        layer"): the result is the source, the layers the filled background
+                        and the subject (alpha = the mask)
 
 Every file is written whole or not at all (planner.atomic). The result keeps the source's mode,
 bit depth, alpha and ICC profile (executors.images.encode), or is refused by a format that
@@ -70,6 +72,7 @@ def write_run(
     mode, bit depth, alpha and ICC as re-read); qa.json holds that report, returned with the
     files. provenance.json holds ``output.provenance`` until ``write_provenance`` replaces it
     (after the history has the version)."""
+    from retouch.executors.images import layers
     from retouch.executors.qa.check import with_written
     from retouch.planner.contract.atomic import atomic_write, make_dirs, read_back
     from retouch.planner.render import write_outputs
@@ -79,6 +82,8 @@ def write_run(
     make_dirs(folder)
     save_image(output.image, result_path)
     report = with_written(report, source, read_back(result_path), plan)
+    if layers.is_cutout(plan):  # with_written's verdict again says why result.png is the source
+        report = layers.with_cutout_verdict(report)
     for copy in copies:
         save_image(output.image, copy)
     mask, shown = _write_pictures(folder, output, preview)
@@ -130,10 +135,12 @@ def write_layers(
     folder: Path, source: Any, plan: Any, output: Any
 ) -> tuple[tuple[Path, ...], str | None]:
     """The edit as layers (executors.images.layers): a removal as the filled background under
-    the removed object (hidden, alpha = the edit mask), any other edit as the original under the
-    edit (alpha = the edit mask); an extension's original sits at its offset on the new canvas,
-    transparent around it. Returns (the paths written, None), or ((), why) when the layers
-    would not composite to the result (e.g. a masked edit of a source with its own alpha)."""
+    the removed object (hidden, alpha = the edit mask), a cut-out as the filled background under
+    the subject (alpha = the mask; the result is the source), a layered model's own layers, any
+    other edit as the original under the edit (alpha = the edit mask); an extension's original
+    sits at its offset on the new canvas, transparent around it. Returns (the paths written,
+    None), or ((), why) when the layers would not composite to the result (e.g. a masked edit
+    of a source with its own alpha, or a cut-out of one)."""
     from PIL import Image
     from retouch.executors.images import layers
 
@@ -142,6 +149,11 @@ def write_layers(
         canvas = Image.new("RGBA", output.image.size, (0, 0, 0, 0))
         canvas.paste(source.convert("RGBA"), (e.left, e.top))
         source = canvas
+    if layers.is_cutout(plan) and not getattr(output, "layers", None):
+        return (
+            (),
+            f"no layers written: a cut-out needs an 8-bit RGB or grey source, not {source.mode}",
+        )
     try:
         stack = getattr(output, "layers", None) or layers.edit_layers(  # a layered model's own
             source, output.image, output.edit_mask, removal=plan.intent == "remove"

@@ -60,8 +60,11 @@ def attempt(
         sam_checkpoint=s.sam,
         allow_download=s.allow_download,
     )
+    from retouch.executors.images.layers import kept_as_layers
+
     ran = plan.model_copy(update={"executor": out.provenance.executor})
-    return out, check(job.image, out.image, out.edit_mask, ran, out.provenance.degraded)
+    report = check(job.image, out.image, out.edit_mask, ran, out.provenance.degraded)
+    return kept_as_layers(job.image, plan, out, report)  # a cut-out: the fill becomes a layer
 
 
 def run_attempts(
