@@ -4,6 +4,7 @@ into a sandboxed iframe of a host page in headless Chromium, forwards the app's 
 resources/read to the server, paints a stroke, commits the mask, runs a classical edit and prints
 the verdict as JSON, then has a sibling frame post a forged message into the app (which must
 drop it) and records the request ids the app used; saves a screenshot of the before/after view as WORK/before-after.png.
+Last it runs "put the subject on its own layer" with layers on and reads the layer thumbnails.
 
     python browser_host.py WORK      (WORK holds photo.png; needs Debian's chromium, playwright)
 """
@@ -145,9 +146,38 @@ async def drive(work: Path, url: str, width: int) -> dict:
         restyled = await app.locator("html").get_attribute("data-theme")
         ids = await page.evaluate("window.seenIds")
         pinned = await page.frames[1].evaluate("hostOrigin")  # where the app posts its messages
+        layers = await cut_out(page, app, work)
         await browser.close()
     seen = {"theme": theme, "forged": forged, "restyled": restyled, "ids": ids, "pinned": pinned}
-    return {"verdict": verdict, "saved": saved, "calls": calls, "shot": str(shot), **seen}
+    return {"verdict": verdict, "saved": saved, "calls": calls, "shot": str(shot), **seen, **layers}
+
+
+async def cut_out(page, app, work: Path) -> dict:  # type: ignore[no-untyped-def]
+    """Back to the mask, "put the subject on its own layer" with the layers box ticked: the
+    layer PNGs come back as thumbnails (each loaded, over a checkerboard), the .ora and .psd
+    as lines; a screenshot of them as WORK/layers.png."""
+    await app.locator("#back").click()
+    await app.locator("#layers").check()
+    await app.locator("#edit").fill("put the subject on its own layer")
+    await app.locator("#run").click()
+    await app.locator("#verdict").filter(has_text="source unchanged").wait_for(timeout=120_000)
+    loaded = app.locator('#layerthumbs img[data-loaded="1"]')
+    await loaded.nth(2).wait_for(timeout=60_000)
+    thumbs = await page.frames[1].evaluate(
+        """() => [...document.querySelectorAll("#layerthumbs figure")].map((f) => {
+            const im = f.querySelector("img"), a = im.getBoundingClientRect();
+            const b = f.getBoundingClientRect();  // shown in its figure, at thumbnail size
+            const inside = a.top >= b.top && a.bottom <= b.bottom && a.height >= 100;
+            return {name: f.querySelector("figcaption").textContent, width: im.naturalWidth, inside,
+                    loaded: im.dataset.loaded === "1", src: im.src.slice(0, 22),
+                    checker: getComputedStyle(im).backgroundImage};
+        })"""
+    )
+    files = await app.locator("#layerlist li").all_inner_texts()
+    shot = work / "layers.png"
+    await app.locator("#layerthumbs").screenshot(path=str(shot))
+    verdict = await app.locator("#verdict").inner_text()
+    return {"thumbs": thumbs, "layer_files": files, "layers_shot": str(shot), "cutout": verdict}
 
 
 def main() -> None:

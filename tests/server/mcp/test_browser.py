@@ -1,6 +1,7 @@
 """The editor app in a real browser: headless Chromium (Debian's chromium, driven by Playwright)
 loads ui://retouch/editor.html from a real `retouch serve --http` into a test host page, paints a
-stroke, commits the mask, runs a classical edit and reads the verdict (browser_host.py). Browser,
+stroke, commits the mask, runs a classical edit and reads the verdict, then cuts the subject out
+onto its own layer and sees each layer as a thumbnail (browser_host.py). Browser,
 host page and server run in a network namespace of their own with only loopback, and Chromium's
 background networking is off, so nothing leaves the machine. Skipped, with the reason, where
 Chromium, Playwright, root or unshare are missing."""
@@ -58,3 +59,13 @@ def test_paint_commit_run_and_compare_in_chromium(tmp_path: Path, astronaut: Ima
     assert all(isinstance(i, str) and len(i) == 25 and i.startswith("r") for i in ids), ids
     shot = Image.open(seen["shot"])
     assert shot.size[0] >= 400
+    # a cut-out run with layers: each layer PNG a loaded thumbnail over a checkerboard
+    assert "source unchanged by design" in seen["cutout"]
+    thumbs = seen["thumbs"]
+    assert [t["name"] for t in thumbs] == ["01-background", "02-subject", "03-composite"]
+    assert all(t["loaded"] and t["width"] > 0 and t["inside"] for t in thumbs), thumbs
+    assert all(t["src"].startswith("data:image/png") for t in thumbs)  # PNG: alpha kept
+    assert all("conic-gradient" in t["checker"] for t in thumbs)
+    assert [f.split(":")[0] for f in seen["layer_files"]] == ["layers.ora", "layers.psd"]
+    w, h = Image.open(seen["layers_shot"]).size
+    assert w >= 3 * 100 and h >= 100  # three thumbnails side by side, not just their captions
