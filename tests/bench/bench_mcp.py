@@ -1,11 +1,14 @@
 """MCP server benchmark (run by hand: ``.venv/bin/python tests/bench/bench_mcp.py``).
 
 Measures, side by side on this machine:
-0. the front door (``--front-door [--before SITE] [--after SITE]``): for this checkout (or the
-   --after tree) and, in the same run, an older tree (SITE: a folder holding ``retouch/`` with
-   that tree's planner, executors and server, e.g. from ``git archive``):
+0. the front door (``--front-door [--before SITE] [--after SITE] [--rounds N]``): for this
+   checkout (or the --after tree) and, in the same run, an older tree (SITE: a folder holding
+   ``retouch/`` with that tree's planner, executors and server, e.g. from ``git archive``):
    `retouch serve` spawn -> initialize against ``python -c "import mcp.server.mcpserver"``, the
-   median plan_edit over stdio (512x512 with a mask), and `retouch plan` as a process;
+   median plan_edit over stdio (512x512 with a mask), and `retouch plan` as a process; each
+   both with the source compiled at every start (PYTHONDONTWRITEBYTECODE=1, as this sandbox
+   runs) and with bytecode cached (as an installed package has it: pip writes .pyc files), the
+   machine's load printed before and after; then where `retouch plan`'s time goes, by stage;
 1. `retouch serve` over stdio: spawn -> initialize -> tools/list, and whether torch got imported;
 2. run_edit through an in-memory MCP session vs executors.run.run_plan called directly, for the
    classical removal on the 512x512 astronaut (the MCP overhead: confinement, hashing, PNG/preview/
@@ -149,7 +152,8 @@ async def main() -> None:
             for k in ("--before", "--after")
             if k in sys.argv
         }
-        await front_door(site.get("--before"), site.get("--after"))
+        rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else None
+        await front_door(site.get("--before"), site.get("--after"), rounds or FRONT_ROUNDS)
         return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -185,11 +189,21 @@ PLAN_CALLS = 30  # plan_edit calls per session (after 3 warm-up calls)
 EDIT = "remove the space shuttle model"
 
 
-def _env(work: Path, site: Path | None) -> dict[str, str]:
+BYTECODE = ("source", "bytecode")
+"""How a spawned process gets retouch's code: compiled from source at every start
+(PYTHONDONTWRITEBYTECODE=1) or from cached bytecode (a pycache folder under the work folder)."""
+
+
+def _env(work: Path, site: Path | None, bytecode: str = "source") -> dict[str, str]:
     """The environment a spawned process runs in: SITE first on the path (an older tree), no
-    weights, no GPU driver, its own history store."""
+    weights, no GPU driver, its own history store; ``bytecode``: one of BYTECODE."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RETOUCH_DATA_DIR": str(work / "data")}
     env["PYTHONPATH"] = os.pathsep.join([str(site)] if site else [])
+    if bytecode == "bytecode":
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")  # mirrors each tree's own paths
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
@@ -317,46 +331,135 @@ def plan_edit_stages(work: Path, calls: int = PLAN_CALLS) -> dict[str, float]:
     return {name: 1000 * statistics.median(v) for name, v in rows.items()}
 
 
-async def front_door(before: Path | None, after: Path | None = None) -> None:
-    """Every measure for each tree (``after``: this checkout unless a SITE is given), rounds
-    interleaved (tree A, tree B, A, B...), medians."""
+def _load() -> str:
+    """The machine's load average (1, 5, 15 min) and CPU count, for the record."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+async def front_door(
+    before: Path | None, after: Path | None = None, rounds: int = FRONT_ROUNDS
+) -> None:
+    """Every measure for each tree (``after``: this checkout unless a SITE is given) and each
+    way of loading code (BYTECODE), rounds interleaved (A, B, A, B...), medians."""
     from collections import defaultdict
 
     trees = {"after": after, **({"before": before} if before else {})}
+    runs = [(mode, name) for mode in BYTECODE for name in trees]
+    print(f"front door: {rounds} rounds; {_load()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         settled_photo(work)
-        got: dict[str, dict[str, list[float]]] = {t: defaultdict(list) for t in trees}
-        for _ in range(FRONT_ROUNDS):
-            for name, site in trees.items():
-                await _front_round(work, _env(work, site), got[name])
-    med = {t: {k: statistics.median(v) for k, v in m.items()} for t, m in got.items()}
-    print(f"front door, medians of {FRONT_ROUNDS} spawns ({PLAN_CALLS} plan_edit calls each):")
-    print(f"{'measure':<34}" + "".join(f"{t:>12}" for t in trees))
-    rows = [
-        ("python -c pass (s)", lambda m: m["python"]),
-        ("import mcp.server.mcpserver (s)", lambda m: m["import mcp"]),
-        ("retouch serve -> initialize (s)", lambda m: m["serve init"]),
-        ("  minus import mcp (s)", lambda m: m["serve init"] - m["import mcp"]),
-        ("  ratio to import mcp", lambda m: m["serve init"] / m["import mcp"]),
-        ("retouch serve -> tools/list (s)", lambda m: m["serve tools/list"]),
-        ("plan_edit over stdio (ms)", lambda m: 1000 * m["plan_edit"]),
-        ("retouch plan, a process (s)", lambda m: m["retouch plan"]),
-        ("  ratio to python -c pass", lambda m: m["retouch plan"] / m["python"]),
-        ("CPU s: import mcp.server.mcpserver", lambda m: m["import mcp cpu"]),
-        ("CPU s: serve's imports + build", lambda m: m["build cpu"]),
-        ("  minus import mcp", lambda m: m["build cpu"] - m["import mcp cpu"]),
-        ("CPU s: retouch plan", lambda m: m["retouch plan cpu"]),
-    ]
-    for label, value in rows:
-        print(f"{label:<34}" + "".join(f"{value(med[t]):>12.3f}" for t in trees))
+        got: dict[tuple[str, str], dict[str, list[float]]] = {r: defaultdict(list) for r in runs}
+        for mode, name in runs:  # one untimed round fills each tree's bytecode cache
+            await _front_round(work, _env(work, trees[name], mode), defaultdict(list))
+        for _ in range(rounds):
+            for mode, name in runs:
+                await _front_round(work, _env(work, trees[name], mode), got[(mode, name)])
+        stages = {
+            mode: plan_process_stages(work, _env(work, after, mode), rounds) for mode in BYTECODE
+        }
+    print(f"after the rounds: {_load()}")
+    _print_front(got, rounds)
+    print(f"`retouch plan` in a fresh process, this tree, median ms per stage ({rounds} runs):")
+    print(f"  {'stage':<34}" + "".join(f"{mode:>12}" for mode in BYTECODE))
+    for name in stages[BYTECODE[0]]:
+        print(f"  {name:<34}" + "".join(f"{stages[m].get(name, 0.0):>12.1f}" for m in BYTECODE))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         settled_photo(work)
-        stages = plan_edit_stages(work)
+        in_process = plan_edit_stages(work)
     print(f"plan_edit in this process, this checkout, median ms per stage ({PLAN_CALLS} calls):")
-    for name, ms in stages.items():
+    for name, ms in in_process.items():
         print(f"  {name:<32}{ms:>10.3f}")
+
+
+FRONT_ROWS = [
+    ("python -c pass (s)", lambda m: m["python"]),
+    ("import mcp.server.mcpserver (s)", lambda m: m["import mcp"]),
+    ("retouch serve -> initialize (s)", lambda m: m["serve init"]),
+    ("  minus import mcp (s)", lambda m: m["serve init"] - m["import mcp"]),
+    ("  ratio to import mcp", lambda m: m["serve init"] / m["import mcp"]),
+    ("retouch serve -> tools/list (s)", lambda m: m["serve tools/list"]),
+    ("plan_edit over stdio (ms)", lambda m: 1000 * m["plan_edit"]),
+    ("retouch plan, a process (s)", lambda m: m["retouch plan"]),
+    ("  ratio to python -c pass", lambda m: m["retouch plan"] / m["python"]),
+    ("CPU s: import mcp.server.mcpserver", lambda m: m["import mcp cpu"]),
+    ("CPU s: serve's imports + build", lambda m: m["build cpu"]),
+    ("  minus import mcp", lambda m: m["build cpu"] - m["import mcp cpu"]),
+    ("CPU s: retouch plan", lambda m: m["retouch plan cpu"]),
+]
+
+
+def _print_front(got: dict[tuple[str, str], dict[str, list[float]]], rounds: int) -> None:
+    """One column per (bytecode, tree): medians over the rounds."""
+    med = {r: {k: statistics.median(v) for k, v in m.items()} for r, m in got.items()}
+    print(f"front door, medians of {rounds} spawns ({PLAN_CALLS} plan_edit calls each):")
+    print(f"{'measure':<34}" + "".join(f"{f'{mode} {name}':>18}" for mode, name in got))
+    for label, value in FRONT_ROWS:
+        print(f"{label:<34}" + "".join(f"{value(med[r]):>18.3f}" for r in got))
+
+
+STAGES = """
+import json, sys, time
+marks = [("start", time.perf_counter())]
+def mark(name):
+    marks.append((name, time.perf_counter()))
+import retouch.server.cli.app as app
+import retouch.server.cli.plan as cli
+mark("import the CLI (typer)")
+def plan_request(request, out):  # server/cli/plan.py's plan_request, a mark after each step
+    mark("parse arguments + build_request")
+    import numpy as np
+    from retouch.planner.contract.imageio import open_image
+    mark("import numpy, imageio")
+    from retouch.planner import analyze, make_plan
+    mark("import the planner")
+    image = open_image(request.image)
+    mark("decode the photo")
+    facts = analyze(request, image)
+    mark("analyze")
+    plan = make_plan(request, facts)
+    mark("make_plan (rules)")
+    from retouch.executors.hardware import detect_hardware
+    from retouch.executors.select import for_this_machine
+    mark("import executors.select")
+    plan = cli.assess_here(plan, np.asarray(image.convert("RGB")))
+    mark("assess (envelope: faces, edges)")
+    from retouch.planner.render import write_outputs
+    mark("import render (jinja2)")
+    doc, _ = write_outputs(plan, out)
+    mark("render + write plan, doc")
+    return plan, doc
+cli.plan_request = plan_request
+try:
+    app.main(sys.argv[1:])
+except SystemExit:
+    pass
+mark("exit")
+print(json.dumps({n: 1000 * (t - marks[i][1]) for i, (n, t) in enumerate(marks[1:])}))
+"""
+
+
+def plan_process_stages(work: Path, env: dict[str, str], runs: int) -> dict[str, float]:
+    """Median ms per stage of `retouch plan` (the 512 px photo with its mask) in a fresh process:
+    server/cli/plan.py's plan_request re-traced with a mark after each step."""
+    import json
+    import subprocess
+    from collections import defaultdict
+
+    args = ["plan", "astro.png", EDIT, "--mask", "astro_mask.png", "--out", "o", "--json"]
+    rows: dict[str, list[float]] = defaultdict(list)
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", STAGES, *args], cwd=work, env=env, capture_output=True
+        )
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        for name, ms in json.loads(done.stdout.decode().strip().splitlines()[-1]).items():
+            rows[name].append(ms)
+    stages = {name: statistics.median(v) for name, v in rows.items()}
+    stages["total"] = sum(stages.values())
+    return stages
 
 
 if __name__ == "__main__":
