@@ -15,8 +15,8 @@ mask), no model. Layers are listed bottom to top, each RGBA 8-bit at the canvas 
   source unchanged. Where the alpha is soft the subject's colour is solved from the matting
   equation ``source = a * subject + (1 - a) * background`` against the fill (8-bit exact, PIL's
   own arithmetic), so the subject carries no old background in its edge and the two composite
-  back to the source pixel for pixel; a pixel no colour can reach keeps the source in the
-  background too (``Cutout.kept``).
+  back to the source pixel for pixel; where no colour reaches the source the colour is clipped
+  and that background pixel moved just enough (``Cutout.moved``).
 
 The visible layers composite to the result exactly wherever the result equals the source outside
 the mask (retouch's composite guarantees it: outside pixels are the source's, byte for byte).
@@ -153,43 +153,56 @@ def _over(fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray) -> np.ndarray:
     return np.asarray(out)[0, :, :3].reshape(*shape, 3)
 
 
+def _nearest_hit(out: np.ndarray, want: np.ndarray, near: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per row of ``out`` (n, 256): the level whose composite equals ``want`` (n,), nearest
+    ``near`` (n,), and whether one does."""
+    hit = out == want[:, None]
+    cost = np.where(hit, np.abs(np.arange(256.0)[None, :] - near[:, None]), np.inf)
+    return cost.argmin(1).astype(np.uint8), hit.any(1)
+
+
 def _solve(src: np.ndarray, bg: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For N soft pixels (``src``, ``bg`` (N, 3) uint8, ``alpha`` (N,) in 1..254): the colour
-    that composites over ``bg`` to ``src`` exactly, nearest the matting solution, and whether
-    one exists (N,) (PIL's 8-bit arithmetic is tried for every level, 4096 pixels at a time)."""
-    colour = np.zeros_like(src)
-    found = np.zeros(len(src), bool)
-    levels = np.arange(256, dtype=np.float64)
+    """For N soft pixels (``src``, ``bg`` (N, 3) uint8, ``alpha`` (N,) in 1..254): the subject's
+    colour and the background's, composited (PIL's 8-bit arithmetic, every level tried, 4096
+    pixels at a time) exactly to ``src``. Per channel the colour nearest the matting solution
+    ``(src - (1 - a) * bg) / a`` over ``bg`` as filled; where no level reaches ``src`` (the
+    solution is below 0 or above 255) the colour is clipped to 0 or 255 and the background
+    moved to the level nearest the fill that reaches it (one always does: alpha >= 128 there,
+    each background level moves the composite by at most half a level); else both the source."""
+    colour, under = src.copy(), bg.copy()
     for i in range(0, len(src), 4096):
         s, b, a = src[i : i + 4096], bg[i : i + 4096], alpha[i : i + 4096]
         n = len(s)
-        cand = np.broadcast_to(np.arange(256, dtype=np.uint8)[None, :, None], (n, 256, 3))
-        out = _over(cand, np.repeat(a[:, None], 256, 1), np.repeat(b[:, None], 256, 1))
         frac = a.astype(np.float64)[:, None] / 255
         want = (s - (1 - frac) * b) / frac  # the matting equation's subject colour
-        ok = np.ones(n, bool)
+        levels = np.broadcast_to(np.arange(256, dtype=np.uint8)[None, :, None], (n, 256, 3))
+        alphas = np.repeat(a[:, None], 256, 1)
+        out = _over(levels, alphas, np.repeat(b[:, None], 256, 1))
+        clipped = np.clip(np.rint(want), 0, 255).astype(np.uint8)
+        moved = _over(np.repeat(clipped[:, None], 256, 1), alphas, levels)
         for c in range(3):
-            hit = out[..., c] == s[:, c, None]
-            cost = np.where(hit, np.abs(levels[None, :] - want[:, c, None]), np.inf)
-            colour[i : i + n, c] = cost.argmin(1)
-            ok &= hit.any(1)
-        found[i : i + n] = ok
-    return colour, found
+            fg, ok = _nearest_hit(out[..., c], s[:, c], want[:, c])
+            back, ok2 = _nearest_hit(moved[..., c], s[:, c], b[:, c].astype(np.float64))
+            colour[i : i + n, c] = np.where(ok, fg, np.where(ok2, clipped[:, c], s[:, c]))
+            under[i : i + n, c] = np.where(ok, b[:, c], np.where(ok2, back, s[:, c]))
+    return colour, under
 
 
 @dataclass(frozen=True)
 class Cutout:
-    """A cut-out's layers (bottom first: background, subject) and how many soft-edge pixels kept
-    the source in the background because no subject colour composites to it (``kept``)."""
+    """A cut-out's layers (bottom first: background, subject) and how many soft-edge pixels
+    moved off the fill in the background because no subject colour reached the source over it
+    (``moved``)."""
 
     layers: list[Layer]
-    kept: int
+    moved: int
 
 
 def cutout_layers(source: Image.Image, fill: Image.Image, alpha: np.ndarray) -> Cutout:
     """``background`` (``fill``, opaque) under ``subject`` (alpha = ``alpha``, uint8 (H, W));
-    they composite to ``source`` exactly (see the module docstring). ``fill`` equals ``source``
-    wherever ``alpha`` is below 128 (the removal's fill covers the mask, undilated)."""
+    they composite to ``source`` exactly (see the module docstring and ``_solve``). ``fill``
+    equals ``source`` wherever ``alpha`` is below 128 (the removal's fill covers the mask,
+    undilated)."""
     if fill.size != source.size or alpha.shape != (source.size[1], source.size[0]):
         raise ValueError(
             f"source is {source.size}, fill is {fill.size}, mask is "
@@ -199,18 +212,14 @@ def cutout_layers(source: Image.Image, fill: Image.Image, alpha: np.ndarray) -> 
     bg = np.array(fill.convert("RGB"))
     colour = np.where((alpha > 0)[..., None], src, 0).astype(np.uint8)
     soft = (alpha > 0) & (alpha < 255) & (bg != src).any(-1)
-    kept = 0
+    moved = 0
     if soft.any():
-        solved, found = _solve(src[soft], bg[soft], alpha[soft])
-        fit = np.where(found[:, None], solved, src[soft])
-        colour[soft] = fit
-        lost = np.zeros_like(soft)
-        lost[soft] = ~found
-        bg[lost] = src[lost]  # no colour reaches the source here: the background keeps it
-        kept = int(lost.sum())
+        colour[soft], under = _solve(src[soft], bg[soft], alpha[soft])
+        moved = int((under != bg[soft]).any(-1).sum())
+        bg[soft] = under
     back = Image.fromarray(bg, "RGB").convert("RGBA")
     subject = Image.fromarray(np.dstack([colour, alpha.astype(np.uint8)]), "RGBA")
-    return Cutout([Layer("background", back), Layer("subject", subject)], kept)
+    return Cutout([Layer("background", back), Layer("subject", subject)], moved)
 
 
 def cut_out(source: Image.Image, plan: Any, output: Any) -> Any:
