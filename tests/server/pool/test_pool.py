@@ -12,22 +12,19 @@ import json
 import os
 import re
 import signal
-import sys
 import time
 from pathlib import Path
 
 import anyio
-import numpy as np
 import pytest
-from mcp import Client, StdioServerParameters
-from PIL import Image
+from mcp import Client
 from retouch.server.cli.app import get_app
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig
 from retouch.server.mcp.schemas import PlanEditOutput, RunEditOutput
 from typer.testing import CliRunner
 
-from tests.server.pool.support import ROOT, skip_unless_ray_may_run
+from tests.server.pool.support import serve_params, skip_unless_ray_may_run
 
 pytestmark = [pytest.mark.ray, pytest.mark.anyio]
 skip_unless_ray_may_run()
@@ -36,41 +33,6 @@ skip_unless_ray_may_run()
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory, astronaut: Image.Image) -> Path:
-    import torch
-
-    from tests.support.tiny_models import save_sd
-
-    torch.set_num_threads(1)
-    root = tmp_path_factory.mktemp("pool")
-    astronaut.resize((64, 64)).save(root / "photo.png")
-    mask = np.zeros((64, 64), dtype=np.uint8)
-    mask[8:40, 24:56] = 255
-    Image.fromarray(mask, "L").save(root / "mask.png")
-    save_sd(root / "sd-inpaint", "inpaint")
-    return root
-
-
-@pytest.fixture(scope="module")
-def pool(work: Path):  # type: ignore[no-untyped-def]
-    """A private Ray with the pool deployed: 2 Executor replicas, 1 Segmenter. Yields the address."""
-    from retouch.server.pool import ops
-    from retouch.server.pool.config import PoolConfig
-
-    ray = ops.connect("local", num_cpus=2)
-    cfg = PoolConfig.model_validate(
-        {
-            "executor": {"min_replicas": 2, "max_replicas": 2, "num_gpus": 0, "num_cpus": 0.5},
-            "segmenter": {"num_cpus": 0.25},
-        }
-    )
-    ops.deploy(cfg)
-    yield ray.get_runtime_context().gcs_address
-    ops.stop(cfg.app)
-    ray.shutdown()
 
 
 REPLICA_ROW = (
@@ -197,25 +159,7 @@ def test_pool_status_of_an_app_not_deployed_is_one_error_line(pool: str) -> None
 async def test_eight_concurrent_edits_through_retouch_serve_pool(work: Path, pool: str) -> None:
     async with Client(build_server(config(work, None))) as client:
         local = await edit(client, await plan_id(client), work)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-m",
-            "retouch.server.cli",
-            "serve",
-            "--pool",
-            pool,
-            "--root",
-            str(work),
-            "--out",
-            "out2",
-            "--data-dir",
-            str(work / "history2"),
-        ],
-        cwd=str(work),
-        env=env,
-    )
+    params = serve_params(pool, work, "--out", "out2", "--data-dir", str(work / "history2"))
     outs: list[RunEditOutput] = []
     async with Client(params) as client:
         pid = await plan_id(client)

@@ -19,13 +19,17 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from PIL import Image
 from retouch.server.mcp.schemas import PlanEditOutput, RunEditOutput
 
-from tests.server.pool.support import ROOT, skip_unless_ray_may_run
+from tests.server.pool.support import (
+    ROOT,
+    serve_params,
+    skip_unless_ray_may_run,
+    write_photo_and_mask,
+)
 
 pytestmark = [pytest.mark.ray, pytest.mark.anyio]
 skip_unless_ray_may_run()
@@ -68,22 +72,7 @@ def wait_for(lines: queue.Queue[str], pattern: re.Pattern[str], timeout: float) 
 
 async def one_edit(work: Path, address: str) -> RunEditOutput:
     """One classical fill through ``retouch serve --pool ADDRESS`` (a real MCP client, stdio)."""
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-m",
-            "retouch.server.cli",
-            "serve",
-            "--pool",
-            address,
-            "--root",
-            str(work),
-            "--out",
-            "out",
-        ],
-        cwd=str(work),
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    params = serve_params(address, work, "--out", "out")
     async with Client(params) as client:
         planned = await client.call_tool(
             "plan_edit", {"image": "photo.png", "mask": "mask.png", "edit": "remove the object"}
@@ -98,10 +87,7 @@ async def one_edit(work: Path, address: str) -> RunEditOutput:
 async def test_serve_local_serves_a_job_and_stops_cleanly_on_ctrl_c(
     tmp_path: Path, astronaut: Image.Image
 ) -> None:
-    astronaut.resize((64, 64)).save(tmp_path / "photo.png")
-    mask = np.zeros((64, 64), dtype=np.uint8)
-    mask[20:36, 20:36] = 255
-    Image.fromarray(mask, "L").save(tmp_path / "mask.png")
+    write_photo_and_mask(tmp_path, astronaut, box=(20, 20, 36, 36))
     (tmp_path / "pool.yaml").write_text(POOL_YAML)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("RAY_ADDRESS", None)

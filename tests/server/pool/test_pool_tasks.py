@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import numpy as np
 import pytest
 from mcp import Client
-from PIL import Image
 from retouch.server.cli.app import get_app
 from retouch.server.mcp.app import build_server
 from retouch.server.mcp.config import ServerConfig
@@ -34,41 +32,6 @@ skip_unless_ray_may_run()
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory, astronaut: Image.Image) -> Path:
-    import torch
-
-    from tests.support.tiny_models import save_sd
-
-    torch.set_num_threads(1)
-    root = tmp_path_factory.mktemp("pool-tasks")
-    astronaut.resize((64, 64)).save(root / "photo.png")
-    mask = np.zeros((64, 64), dtype=np.uint8)
-    mask[8:40, 24:56] = 255
-    Image.fromarray(mask, "L").save(root / "mask.png")
-    save_sd(root / "sd-inpaint", "inpaint")
-    return root
-
-
-@pytest.fixture(scope="module")
-def pool(work: Path):  # type: ignore[no-untyped-def]
-    """A private Ray with the pool deployed: 2 Executor replicas. Yields its address."""
-    from retouch.server.pool import ops
-    from retouch.server.pool.config import PoolConfig
-
-    ray = ops.connect("local", num_cpus=2)
-    cfg = PoolConfig.model_validate(
-        {
-            "executor": {"min_replicas": 2, "max_replicas": 2, "num_gpus": 0, "num_cpus": 0.5},
-            "segmenter": {"num_cpus": 0.25},
-        }
-    )
-    ops.deploy(cfg)
-    yield ray.get_runtime_context().gcs_address
-    ops.stop(cfg.app)
-    ray.shutdown()
 
 
 def edit_args(work: Path, steps: int) -> dict[str, Any]:
