@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.support.tiny_segment import TINY_SAM3_SIZE, tiny_clip_tokenizer, tiny_sam3_config
+from tests.support.tiny_segment import save_sam3_folder, scored, tiny_sam3_config
 
 
 def tiny_sam3_lite_config(*, repmixer: bool = True, layers: int = 3) -> Any:
@@ -57,24 +57,10 @@ def build_tiny_sam3_lite(
 
     torch.manual_seed(seed)
     model = Sam3LiteTextModel(tiny_sam3_lite_config(repmixer=repmixer, layers=layers)).eval()
-    with torch.no_grad():
-        model.detr_decoder.presence_head.layer3.bias.fill_(score_bias)
-        model.dot_product_scoring.query_proj.weight.mul_(20.0)  # spread the queries' logits
-    return model
+    return scored(model, score_bias)
 
 
 def save_tiny_sam3_lite(folder: Path, **build: Any) -> Path:
     """Write a random tiny SAM 3 LiteText (model + processor) to ``folder``; returns it.
     ``build``: build_tiny_sam3_lite's arguments."""
-    from transformers import Sam3Processor
-    from transformers.models.sam3.image_processing_sam3 import Sam3ImageProcessor
-
-    model = build_tiny_sam3_lite(**build)
-    size = {"height": TINY_SAM3_SIZE, "width": TINY_SAM3_SIZE}
-    processor = Sam3Processor(
-        image_processor=Sam3ImageProcessor(size=size, mask_size={"height": 32, "width": 32}),
-        tokenizer=tiny_clip_tokenizer(),
-    )
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return folder
+    return save_sam3_folder(build_tiny_sam3_lite(**build), folder)

@@ -8,6 +8,8 @@ Test code: the product never imports it (tests/test_layout.py checks).
     save_tiny_sam3(folder, score_bias=...)    Sam3Model + Sam3Processor (a 112-px image, a tiny
                                               CLIP tokenizer from a vocabulary written here)
     save_tiny_sam2(folder)                    Sam2Model + Sam2Processor (a 128-px image)
+    scored(model, score_bias), save_sam3_folder(model, folder)
+                                              the SAM 3 steps tiny_sam3_lite.py shares
 
 The shapes follow segment-anything's and transformers' own model tests (tests/models/sam3, sam2);
 no released checkpoint has them and their masks mean nothing. ``score_bias`` moves SAM 3's presence
@@ -138,14 +140,30 @@ def tiny_sam3_config():  # type: ignore[no-untyped-def]
 def save_tiny_sam3(folder: Path, *, score_bias: float = 8.0, seed: int = 0) -> Path:
     """Write a random tiny SAM 3 (model + processor) to ``folder``; returns it."""
     import torch
-    from transformers import Sam3Model, Sam3Processor
-    from transformers.models.sam3.image_processing_sam3 import Sam3ImageProcessor
+    from transformers import Sam3Model
 
     torch.manual_seed(seed)
-    model = Sam3Model(tiny_sam3_config()).eval()
+    return save_sam3_folder(scored(Sam3Model(tiny_sam3_config()).eval(), score_bias), folder)
+
+
+def scored(model: Any, score_bias: float) -> Any:
+    """A random SAM 3 (or LiteText) ``model`` made to find instances: its presence head biased by
+    ``score_bias`` (large and positive: some are found; large and negative: none) and its queries'
+    logits spread. Returns ``model``."""
+    import torch
+
     with torch.no_grad():
         model.detr_decoder.presence_head.layer3.bias.fill_(score_bias)
-        model.dot_product_scoring.query_proj.weight.mul_(20.0)  # spread the queries' logits
+        model.dot_product_scoring.query_proj.weight.mul_(20.0)
+    return model
+
+
+def save_sam3_folder(model: Any, folder: Path) -> Path:
+    """Write ``model`` with the tiny Sam3Processor (112-px images, 32-px masks, the tiny CLIP
+    tokenizer) to ``folder``, as a released SAM 3 folder holds them; returns ``folder``."""
+    from transformers import Sam3Processor
+    from transformers.models.sam3.image_processing_sam3 import Sam3ImageProcessor
+
     size = {"height": TINY_SAM3_SIZE, "width": TINY_SAM3_SIZE}
     processor = Sam3Processor(
         image_processor=Sam3ImageProcessor(size=size, mask_size={"height": 32, "width": 32}),
