@@ -16,6 +16,7 @@ multiples of 16), and the klein text encoder has 28 layers so that the pipeline'
     build_tiny_qwen_edit(folder) -> folder      # QwenImageEditPlusPipeline (also loads as the
                                                 # QwenImageEditInpaintPipeline: same components)
     build_tiny_longcat_edit(folder) -> folder   # LongCatImageEditPipeline
+    qwen_image_components(z, layered)           # the Qwen-Image parts (Layered's too)
 
 Qwen-Image-Edit encodes the reference and LongCat runs everything at about 1024 x 1024 whatever
 the input, so their VAEs have 2-4 channels per level and a tiny vision tower.
@@ -198,8 +199,12 @@ def _qwen_vl_processor() -> Any:
     )
 
 
-def tiny_qwen_edit_components() -> dict[str, Any]:
-    """Keyword arguments for ``QwenImageEditPlusPipeline`` / ``QwenImageEditInpaintPipeline``."""
+def qwen_image_components(z: int = 4, layered: bool = False) -> dict[str, Any]:
+    """Keyword arguments for a Qwen-Image pipeline: its VAE (scale factor 8, ``z`` latent
+    channels) and a one-layer transformer over its 2x2-packed latents, each built after
+    ``torch.manual_seed(0)``, the tiny Qwen2.5-VL encoder, tokenizer and processor. ``layered``:
+    as Qwen-Image-Layered, the VAE reads and writes RGBA and the transformer takes the additional
+    "is RGB" timestep condition and the layer-3D RoPE."""
     import torch
     from diffusers import (
         AutoencoderKLQwenImage,
@@ -207,7 +212,7 @@ def tiny_qwen_edit_components() -> dict[str, Any]:
         QwenImageTransformer2DModel,
     )
 
-    z = 4
+    rgba = {"input_channels": 4} if layered else {}
     torch.manual_seed(0)
     vae = AutoencoderKLQwenImage(
         base_dim=2,
@@ -215,9 +220,11 @@ def tiny_qwen_edit_components() -> dict[str, Any]:
         dim_mult=[1, 1, 1, 1],
         num_res_blocks=1,
         temperal_downsample=[False, True, True],  # three downsamples: scale factor 8
+        **rgba,
         latents_mean=[0.0] * z,
         latents_std=[1.0] * z,
     )
+    switches = {"use_additional_t_cond": True, "use_layer3d_rope": True} if layered else {}
     torch.manual_seed(0)
     transformer = QwenImageTransformer2DModel(
         patch_size=2,
@@ -228,6 +235,7 @@ def tiny_qwen_edit_components() -> dict[str, Any]:
         num_attention_heads=2,
         joint_attention_dim=TEXT_DIM,
         axes_dims_rope=(8, 4, 4),
+        **switches,
     )
     return {
         "scheduler": FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=True),
@@ -237,6 +245,11 @@ def tiny_qwen_edit_components() -> dict[str, Any]:
         "processor": _qwen_vl_processor(),
         "transformer": transformer,
     }
+
+
+def tiny_qwen_edit_components() -> dict[str, Any]:
+    """Keyword arguments for ``QwenImageEditPlusPipeline`` / ``QwenImageEditInpaintPipeline``."""
+    return qwen_image_components()
 
 
 def tiny_longcat_edit_components() -> dict[str, Any]:

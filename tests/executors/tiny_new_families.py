@@ -127,6 +127,18 @@ def _qwen3_vl_encoder() -> Any:
     return Qwen3VLForConditionalGeneration(config)
 
 
+JOYAI_TRANSFORMER: dict[str, Any] = {
+    "patch_size": [1, 2, 2],
+    "in_channels": 16,
+    "hidden_size": 32,
+    "num_attention_heads": 2,
+    "text_dim": TEXT_DIM,
+    "num_layers": 1,
+    "rope_dim_list": [4, 6, 6],  # sums to the head width, 32 / 2
+}
+"""The tiny JoyAI transformer's kwargs: JoyAI-Image-Edit's and Plus's classes share them."""
+
+
 def tiny_joyai_components() -> dict[str, Any]:
     """Keyword arguments for ``JoyImageEditPipeline``."""
     import torch
@@ -155,15 +167,7 @@ def tiny_joyai_components() -> dict[str, Any]:
         temperal_downsample=[False, True, True],  # three downsamples: scale factor 8
     )
     torch.manual_seed(0)
-    transformer = JoyImageEditTransformer3DModel(
-        patch_size=[1, 2, 2],
-        in_channels=16,
-        hidden_size=32,
-        num_attention_heads=2,
-        text_dim=TEXT_DIM,
-        num_layers=1,
-        rope_dim_list=[4, 6, 6],  # sums to the head width, 32 / 2
-    )
+    transformer = JoyImageEditTransformer3DModel(**JOYAI_TRANSFORMER)
     return {
         "scheduler": FlowMatchEulerDiscreteScheduler(shift=3.0),
         "vae": vae,

@@ -26,13 +26,10 @@ from typing import Any
 
 from tests.executors.tiny_edit_families import (
     QWEN_SPECIALS,
-    TEXT_DIM,
-    _qwen_vl_encoder,
-    _qwen_vl_processor,
-    tiny_qwen_tokenizer,
+    qwen_image_components,
 )
 from tests.executors.tiny_families import _save
-from tests.executors.tiny_new_families import _qwen3_vl_encoder, tiny_joyai_components
+from tests.executors.tiny_new_families import JOYAI_TRANSFORMER, tiny_joyai_components
 
 ZIMAGE_CONTROL_IN = 16 + 1 + 16
 """ControlNet input channels of the inpaint layout: control latents, mask, masked-image latents."""
@@ -40,46 +37,8 @@ ZIMAGE_CONTROL_IN = 16 + 1 + 16
 
 def tiny_qwen_layered_components() -> dict[str, Any]:
     """Keyword arguments for ``QwenImageLayeredPipeline``."""
-    import torch
-    from diffusers import (
-        AutoencoderKLQwenImage,
-        FlowMatchEulerDiscreteScheduler,
-        QwenImageTransformer2DModel,
-    )
-
-    z = 8  # not 4: the pipeline takes a 4-channel input for latents already encoded
-    torch.manual_seed(0)
-    vae = AutoencoderKLQwenImage(
-        base_dim=2,
-        z_dim=z,
-        dim_mult=[1, 1, 1, 1],
-        num_res_blocks=1,
-        temperal_downsample=[False, True, True],  # three downsamples: scale factor 8
-        input_channels=4,  # RGBA in and out, as Qwen-Image-Layered's VAE
-        latents_mean=[0.0] * z,
-        latents_std=[1.0] * z,
-    )
-    torch.manual_seed(0)
-    transformer = QwenImageTransformer2DModel(
-        patch_size=2,
-        in_channels=4 * z,
-        out_channels=z,
-        num_layers=1,
-        attention_head_dim=16,
-        num_attention_heads=2,
-        joint_attention_dim=TEXT_DIM,
-        axes_dims_rope=(8, 4, 4),
-        use_additional_t_cond=True,
-        use_layer3d_rope=True,
-    )
-    return {
-        "scheduler": FlowMatchEulerDiscreteScheduler(shift=3.0, use_dynamic_shifting=True),
-        "vae": vae,
-        "text_encoder": _qwen_vl_encoder(),
-        "tokenizer": tiny_qwen_tokenizer(),
-        "processor": _qwen_vl_processor(),
-        "transformer": transformer,
-    }
+    # z 8, not 4: the pipeline takes a 4-channel input for latents already encoded
+    return qwen_image_components(z=8, layered=True)
 
 
 def tiny_joyai_plus_components() -> dict[str, Any]:
@@ -90,16 +49,7 @@ def tiny_joyai_plus_components() -> dict[str, Any]:
 
     parts = tiny_joyai_components()
     torch.manual_seed(0)
-    parts["transformer"] = JoyImageEditPlusTransformer3DModel(
-        patch_size=[1, 2, 2],
-        in_channels=16,
-        hidden_size=32,
-        num_attention_heads=2,
-        text_dim=TEXT_DIM,
-        num_layers=1,
-        rope_dim_list=[4, 6, 6],  # sums to the head width, 32 / 2
-    )
-    parts["text_encoder"] = _qwen3_vl_encoder()
+    parts["transformer"] = JoyImageEditPlusTransformer3DModel(**JOYAI_TRANSFORMER)
     return parts
 
 
