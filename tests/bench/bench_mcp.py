@@ -407,7 +407,7 @@ def mark(name):
     marks.append((name, time.perf_counter()))
 import retouch.server.cli.app as app
 import retouch.server.cli.plan as cli
-mark("import the CLI (typer)")
+mark("import the CLI (typer, options: contract)")
 def plan_request(request, out):  # server/cli/plan.py's plan_request, a mark after each step
     mark("parse arguments + build_request")
     import numpy as np
