@@ -18,7 +18,6 @@ from importlib.resources import files
 from typing import Any
 
 import anyio.to_thread
-import numpy as np
 from mcp.server.apps import Apps, ResourceCsp
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
@@ -100,6 +99,8 @@ def view_image(cfg: ServerConfig, args: ViewImageInput) -> tuple[ViewImageOutput
 
 
 def commit_mask(cfg: ServerConfig, args: CommitMaskInput) -> CommitMaskOutput:
+    import numpy as np  # loaded when a mask is committed, not when the server starts
+
     # 1. check inputs: the image, then the mask (base64 PNG, the image's size, not empty)
     src = image_source(cfg, args.image, None, args.session)
     image = load_source(cfg, src)

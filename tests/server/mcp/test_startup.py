@@ -45,11 +45,6 @@ def test_serving_loads_no_pillow(tmp_path: Path) -> None:
     assert _loaded_at_start(tmp_path, ("PIL",)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/mcp/ui/editor.py (the editor app) imports numpy at module level for its "
-    "mask read-back; issue 25 item 7",
-)
 def test_serving_loads_no_numpy_or_pillow(tmp_path: Path) -> None:
     assert _loaded_at_start(tmp_path, IMAGE_LIBRARIES) == []
 
