@@ -136,6 +136,11 @@ def matches(when: Mapping[str, Any], facts: RuleFacts) -> bool:
     return True
 
 
+def region_given(request: EditRequest) -> bool:
+    """Whether a region came with the text: a mask, or SAM clicks, a box or words."""
+    return request.mask is not None or (request.sam is not None and not request.sam.empty)
+
+
 def rule_context(
     request: EditRequest, facts: ImageFacts, it: intent_mod.Intent, canvas: str | None
 ) -> RuleFacts:
@@ -187,7 +192,7 @@ def _layers(
     to put the subject on its own layer and for nothing else: PlanError without a region)."""
     if not (request.layers or it.layers):
         return "none"
-    words = layer_words.read(request.edit)
+    words = layer_words.read(request.edit, region_given(request))
     if words.cutout:
         layer_words.check_region(request.edit, words, region)
         return "subject"

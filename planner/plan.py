@@ -15,7 +15,14 @@ from retouch.planner.catalog.registry import (
     FamilySpec,
 )
 from retouch.planner.citation import cite
-from retouch.planner.context import BBOX_SMALL, RuleFacts, apply, matches, rule_context
+from retouch.planner.context import (
+    BBOX_SMALL,
+    RuleFacts,
+    apply,
+    matches,
+    region_given,
+    rule_context,
+)
 from retouch.planner.contract.changes import strength_sweep
 from retouch.planner.contract.errors import PlanError
 from retouch.planner.contract.hints import hint
@@ -79,8 +86,13 @@ def _choose_family(
         fix = "allow more families or pick larger hardware"
         if ctx.reference:
             fix = reference.NO_FAMILY_FIX
+        if ctx.layers == "only":
+            fix = (
+                "a split into layers needs Qwen-Image-Layered: allow it, plan for a GPU it fits, "
+                "or give a mask or clicks to put one subject on its own layer (no model needed)"
+            )
         raise PlanError(
-            f"no allowed model family can run a {mode} edit"
+            f"no allowed model family can run {'an' if mode[0] in 'aeiou' else 'a'} {mode} edit"
             f"{' with a reference image' if ctx.reference else ''} on {ctx.hardware} "
             f"({'; '.join(skipped) or 'none listed'}); {fix}"
         )
@@ -150,7 +162,7 @@ def decide(
 ) -> tuple[intent_mod.Intent, RuleFacts, dict[str, Any], list[RuleHit]]:
     """Run the rule table. Returns (intent, context, decisions, rules that fired)."""
     # 1. read the words and the inputs into the context the rules match on
-    it = intent_mod.parse(request.edit)
+    it = intent_mod.parse(request.edit, region_given(request))
     canvas = "given" if request.extend is not None and request.extend.any else None
     if canvas is None and (words := words_canvas(request, facts, it, 8)) is not None:
         request, facts = with_canvas(request, facts, words)

@@ -291,9 +291,10 @@ ADJUST_RULES: list[Rule] = [
     Rule(
         id="layers-qwen-layered",
         when={"layers": "only", "region": "none", "mode": "instruct"},
-        then=Decide(families=["qwen-image-layered", *OPEN_EDITORS, "flux-kontext"]),
+        then=Decide(families=["qwen-image-layered"]),
         why="Only layers of the whole image were asked for: Qwen-Image-Layered (Apache-2.0) splits "
-        "it into RGBA layers (background, then the objects), whose composite is the result.",
+        "it into RGBA layers (background, then the objects), whose composite is the result; no "
+        "editor stands in (it would return one image, not layers).",
     ),
     Rule(
         id="repaint-without-inpaint-model",

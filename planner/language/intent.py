@@ -436,10 +436,11 @@ def parse_edit(text: str) -> Edit:
     )
 
 
-def parse(text: str) -> Intent:
+def parse(text: str, region_given: bool = False) -> Intent:
     """Read an edit text into its edits, in order; unknown words give ``generic``. Layer words
-    are read first and left out (planner/language/layers.py ``edit_words``: may raise)."""
-    words = layers.edit_words(text)
+    are read first and left out (planner/language/layers.py ``edit_words``: may raise);
+    ``region_given``: a mask or SAM clicks/box came with the text (layers.read)."""
+    words = layers.edit_words(text, region_given)
     text = words.rest
     cleaned = clean(text) or text.lower().strip()
     edits = tuple(parse_edit(part) for part in split(cleaned)) or (parse_edit(cleaned),)

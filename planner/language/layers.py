@@ -104,21 +104,31 @@ def _cutout(words: tuple[str, ...]) -> tuple[bool, str | None]:
     return True, None if GENERIC.fullmatch(thing) else thing
 
 
-def read(text: str) -> LayerWords:
-    """The layer words in ``text`` and the text without them."""
+def read(text: str, region_given: bool = False) -> LayerWords:
+    """The layer words in ``text`` and the text without them. With a region given (a mask, clicks
+    or a box), "split into layers" and nothing else is a cut-out of that region: the region is
+    what goes on its own layer (a whole-image split is for a request without one)."""
     words = tuple(m.group(0).strip(" ,;") for m in _RX.finditer(text))
     if not words:
         return LayerWords(False, (), text)
     rest = re.sub(r"\s+", " ", _RX.sub(" ", text)).strip(" ,;.")
     rest = re.sub(r"^(?:and|but|then|also)\s+|\s+(?:and|but|then|also)$", "", rest)
     cutout, subject = _cutout(words) if not rest else (False, None)
-    return LayerWords(True, words, rest, cutout, subject)
+    found = LayerWords(True, words, rest, cutout, subject)
+    if region_given and split_only(found):
+        return replace(found, cutout=True, subject=None)
+    return found
 
 
 def split_only(words: LayerWords) -> bool:
     """Whether the text asked only to split the whole image into layers ("split into layers"):
     a plan of its own, Qwen-Image-Layered's (planner/rules.py ``layers-qwen-layered``)."""
-    return words.asked and not words.rest and all(_SPLIT.fullmatch(w) for w in words.words)
+    return (
+        words.asked
+        and not words.rest
+        and not words.cutout
+        and all(_SPLIT.fullmatch(w) for w in words.words)
+    )
 
 
 def check_some_edit(text: str, words: LayerWords) -> None:
@@ -144,11 +154,11 @@ def check_region(text: str, words: LayerWords, region: str) -> None:
         )
 
 
-def edit_words(text: str) -> LayerWords:
+def edit_words(text: str, region_given: bool = False) -> LayerWords:
     """``read(text)``, then ``check_some_edit``: the words for intent.parse. A cut-out's edit is
     the removal of its subject ("remove the dog"; "remove it" for a generic word), the fill that
     becomes the background layer."""
-    words = read(text)
+    words = read(text, region_given)
     check_some_edit(text, words)
     if words.cutout:
         return replace(words, rest=f"remove {words.subject or 'it'}")

@@ -108,9 +108,21 @@ def test_layers_with_an_edit_do_not_pick_qwen_layered(tmp_path: Path) -> None:
         _plan(tmp_path, "put the subject on its own layer")  # a cut-out needs a region
 
 
-def test_qwen_layered_not_allowed_falls_back(tmp_path: Path) -> None:
-    plan = _plan(tmp_path, "split into layers", families=["longcat-image-edit"])
-    assert plan.model.family == "longcat-image-edit"
+def test_no_editor_stands_in_for_a_split_into_layers(tmp_path: Path) -> None:
+    """An editor would return one image for "split into layers", not layers: without
+    Qwen-Image-Layered (not allowed, or too big for the GPU) the plan is refused with the fixes."""
+    for prefs in ({"families": ["longcat-image-edit"]}, {"hardware": "gpu-24gb"}):
+        with pytest.raises(PlanError, match="split into layers needs Qwen-Image-Layered") as err:
+            _plan(tmp_path, "split into layers", **prefs)
+        assert "give a mask or clicks to put one subject on its own layer" in str(err.value)
+
+
+def test_split_into_layers_with_a_region_is_a_cutout_of_it(tmp_path: Path) -> None:
+    """With a mask, the region is what goes on its own layer: the weight-free cut-out, no model
+    that splits the whole image."""
+    plan = _plan(tmp_path, "split into layers", mask=True)
+    assert plan.layers and plan.mode == "inpaint"
+    assert "layers-subject-cutout" in _ids(plan) and "layers-qwen-layered" not in _ids(plan)
 
 
 def test_catalog_rows_of_the_new_families() -> None:
