@@ -84,15 +84,20 @@ class JoyAIEditExecutor(TransformerExecutor):
         """(W, H) the pipeline runs a tile of ``size`` at, whatever ``native``: see joyai_size."""
         return joyai_size(size)
 
-    def __call__(self, call: ModelCall) -> Image.Image:
-        """One call -> the pipeline's output image (RGB, the bucket's size)."""
+    def _bucket(self, call: ModelCall, name: str) -> tuple[int, int]:
+        """Check the call; the tile's (W, H), which must be its own size bucket already."""
         check_call(call, mask=False, multiple_of=self.multiple_of)
         w, h = call.image.size
         if (w, h) != joyai_size((w, h)):
             raise ExecutorError(
-                f"JoyAI input is {w}x{h}; it must be {joyai_size((w, h))} (the pipeline's "
+                f"{name} input is {w}x{h}; it must be {joyai_size((w, h))} (the pipeline's "
                 "bucket), or the pipeline resizes and crops it on its own"
             )
+        return w, h
+
+    def __call__(self, call: ModelCall) -> Image.Image:
+        """One call -> the pipeline's output image (RGB, the bucket's size)."""
+        w, h = self._bucket(call, "JoyAI")
         if call.reference is not None:
             raise ExecutorError(
                 "JoyImageEditPipeline reads one image; a reference edit needs JoyAI-Image-Edit-Plus"
@@ -116,13 +121,7 @@ class JoyAIEditPlusExecutor(JoyAIEditExecutor):
 
     def __call__(self, call: ModelCall) -> Image.Image:
         """One call -> the pipeline's output image (RGB, the tile's bucket size)."""
-        check_call(call, mask=False, multiple_of=self.multiple_of)
-        w, h = call.image.size
-        if (w, h) != joyai_size((w, h)):
-            raise ExecutorError(
-                f"JoyAI Plus input is {w}x{h}; it must be {joyai_size((w, h))} (the pipeline's "
-                "bucket), or the pipeline resizes and crops it on its own"
-            )
+        w, h = self._bucket(call, "JoyAI Plus")
         args = pipeline_args(call)
         tile = args.pop("image")
         images = [tile] if call.reference is None else [tile, call.reference]
