@@ -438,8 +438,7 @@ def parse_edit(text: str) -> Edit:
 
 def parse(text: str, region_given: bool = False) -> Intent:
     """Read an edit text into its edits, in order; unknown words give ``generic``. Layer words
-    are read first and left out (planner/language/layers.py ``edit_words``: may raise);
-    ``region_given``: a mask or SAM clicks/box came with the text (layers.read)."""
+    are read first and left out (layers.edit_words: may raise; ``region_given``: a mask or SAM)."""
     words = layers.edit_words(text, region_given)
     text = words.rest
     cleaned = clean(text) or text.lower().strip()

@@ -50,7 +50,7 @@ def serve_cmd(
         int | None, typer.Option("--replicas", min=1, help="Executor replicas (fixes min = max).")
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="pool.yaml (see README, Scale out).")
+        Path | None, typer.Option("--config", help="pool.yaml (see docs/pool.md).")
     ] = None,
     wait_s: Annotated[
         float, typer.Option("--wait-s", min=1, help="Give up if the replicas do not run by then.")
