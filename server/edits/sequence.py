@@ -91,12 +91,19 @@ def run_attempts(
 
 
 def comparison_for(source: Any, plan: EditPlan, output: Any) -> Any:
-    """The comparison image of one result: an extension's source sits at its offset."""
+    """The comparison image of one result: an extension's source sits at its offset. A cut-out's
+    result is the source by design, so its third panel is what was made: the filled background
+    the subject layer sits on."""
+    from retouch.executors.images.layers import is_cutout
     from retouch.server.edits.images import comparison_image
 
     e = plan.request.extend
     offset = (e.left, e.top) if plan.mode == "outpaint" and e is not None else (0, 0)
-    return comparison_image(source, output.edit_mask, output.image, offset)
+    shown = output.image
+    if is_cutout(plan) and getattr(output, "layers", None):
+        back = next((lay for lay in output.layers if lay.name == "background"), None)
+        shown = back.image.convert(output.image.mode) if back is not None else shown
+    return comparison_image(source, output.edit_mask, shown, offset)
 
 
 def finish(

@@ -103,6 +103,13 @@ def test_the_cli_cut_out_keeps_the_source_and_layers_the_subject(
     assert qa["verdict"].endswith(CUTOUT_VERDICT)
     doc = (out.parent / "skill-editing-pipeline.md").read_text()
     assert "a cut-out" in doc and "`result.png` is the source unchanged" in doc
+    # the comparison's third panel is the filled background, not the unchanged result
+    from retouch.server.edits.images import COMPARE_PX, GAP
+
+    row = np.asarray(Image.open(out.parent / "comparison.png").convert("RGB"))[:COMPARE_PX]
+    w = (row.shape[1] - 2 * GAP) // 3
+    left, right = row[:, :w].astype(int), row[:, -w:].astype(int)
+    assert np.abs(left - right).mean() > 1.0
 
 
 @pytest.mark.anyio
