@@ -92,7 +92,14 @@ def degradations(plan: EditPlan) -> list[Degradation]:
 
 def refusal(plan: EditPlan) -> ModelMissingError | None:
     """The error an ``auto`` run gets instead of a weight-free fill outside the envelope where the
-    limit refuses (a face), or None."""
+    limit refuses (a face), or None. A cut-out is not refused: its result is the source, the
+    subject (face and all) goes on its own layer, and the fill under it draws from the
+    background around the subject, not from the skin of a half-covered face; it runs, degraded
+    with the limit said."""
+    from retouch.executors.images.layers import is_cutout
+
+    if is_cutout(plan):
+        return None
     for limit, detail in envelope_hits(plan):
         if limit.refuse:
             want = deserved(plan).model

@@ -374,7 +374,8 @@ def _with_identity(
 
     if full is None or full.region.all() or any(i.id == "identity" for i in items):
         return items
-    if not touches_face(np.clip(full.source, 0, 255).astype(np.uint8), full.region):
+    removal = plan is not None and plan.intent == "remove"
+    if not touches_face(np.clip(full.source, 0, 255).astype(np.uint8), full.region, removal):
         return items
     mode, edit = (plan.mode, plan.request.edit) if plan is not None else ("inpaint", "")
     return [*items, cl.identity(mode, changes_face(edit))]

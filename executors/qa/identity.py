@@ -129,14 +129,24 @@ def source_faces(rgb: np.ndarray) -> list:
     return faces
 
 
-def touches_face(rgb: np.ndarray, region: np.ndarray) -> bool:
-    """Whether ``region`` (bool (H, W)) overlaps a face's box in ``rgb``; False without the face
-    models (the identity check then cannot run anyway)."""
+REMOVED_COVER = 0.9  # a removal whose region covers this share of a face's box removes the face
+
+
+def touches_face(rgb: np.ndarray, region: np.ndarray, removal: bool = False) -> bool:
+    """Whether ``region`` (bool (H, W)) overlaps a face's box in ``rgb`` that should stay that
+    person's; False without the face models (the identity check then cannot run anyway). With
+    ``removal`` a face the region covers whole (``REMOVED_COVER`` of its box) goes with what is
+    removed ("remove the man", a cut-out of a person): not a face to keep. A removal that covers
+    part of a face ("remove her glasses") still touches it."""
     from retouch.executors.faces import faces_available
 
     if not faces_available():
         return False
-    return any(region[f.box[1] : f.box[3], f.box[0] : f.box[2]].any() for f in source_faces(rgb))
+    for face in source_faces(rgb):
+        inside = region[face.box[1] : face.box[3], face.box[0] : face.box[2]]
+        if inside.any() and not (removal and inside.mean() >= REMOVED_COVER):
+            return True
+    return False
 
 
 def face_distances(

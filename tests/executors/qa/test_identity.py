@@ -67,3 +67,20 @@ def test_a_bad_face_model_is_one_clear_error(
     with pytest.raises(InputError, match=words) as err:
         FaceEmbedder(path)
     assert "face_recognition_sface_2021dec.onnx" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_removal_that_takes_the_whole_face_keeps_no_identity_to_check() -> None:
+    """Removing a person (or cutting one out) takes their face along: no identity to keep. A
+    removal over part of the face ("remove her freckles") and any other edit over it still do."""
+    pytest.importorskip("dlib")
+    from retouch.executors.qa.identity import source_faces, touches_face
+
+    photo = skimage.data.astronaut()
+    (x0, y0, x1, y1) = source_faces(photo)[0].box
+    whole = np.zeros(photo.shape[:2], bool)
+    whole[max(0, y0 - 20) : y1 + 20, max(0, x0 - 20) : x1 + 20] = True
+    part = np.zeros_like(whole)
+    part[(y0 + y1) // 2 : y1, x0:x1] = True  # the lower half: mouth and chin
+    assert not touches_face(photo, whole, removal=True)
+    assert touches_face(photo, whole, removal=False)
+    assert touches_face(photo, part, removal=True)

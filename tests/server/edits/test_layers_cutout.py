@@ -186,3 +186,31 @@ def test_the_soft_edge_solve_composites_back_exactly(seed: int) -> None:
     assert (step <= far).all() and (step < far).mean() > 0.9  # ... moved less than all the way
     solved = (alpha >= 128) & (alpha < 255) & ~moved & (fill != source).any(-1)
     assert solved.sum() > 100 and not np.array_equal(subject[solved], source[solved])
+
+
+def test_a_cut_out_over_a_face_runs_weight_free_and_a_removal_is_still_refused(
+    tmp_path: Path, astronaut: Image.Image
+) -> None:
+    """The weight-free fill refuses to remove what covers a face (it would smear skin where the
+    eyes were); a cut-out of the person is not refused (its result is the source and the face
+    goes on the subject layer): it runs under the default executor, degraded, the face said."""
+    from retouch.server.cli.app import get_app
+
+    photo, mask = tmp_path / "photo.png", tmp_path / "m.png"
+    astronaut.resize((SIDE, SIDE)).save(photo)
+    m = np.zeros((SIDE, SIDE), np.uint8)
+    m[10:140, 80:180] = 255  # her head, the face (~(88, 41, 133, 85) at this size) inside
+    Image.fromarray(m, "L").save(mask)
+    base = ["edit", str(photo), "--mask", str(mask), "--hardware", "cpu"]
+    removal = CliRunner().invoke(
+        get_app(), [*base[:2], "remove her", *base[2:], "--out", str(tmp_path / "r/result.png")]
+    )
+    assert removal.exit_code != 0 and "cannot rebuild a face" in removal.output
+    out = tmp_path / "c" / "result.png"
+    cut = CliRunner().invoke(
+        get_app(), [*base[:2], "put her on her own layer", *base[2:], "--out", str(out)]
+    )
+    assert cut.exit_code == 0, cut.output
+    assert "cannot rebuild a face" in cut.output and "degraded" in cut.output
+    assert np.array_equal(_rgba(out), _rgba(photo))
+    assert sorted(p.name for p in (out.parent / "layers").iterdir()) == NAMES
