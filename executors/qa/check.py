@@ -374,11 +374,24 @@ def _with_identity(
 
     if full is None or full.region.all() or any(i.id == "identity" for i in items):
         return items
-    removal = plan is not None and plan.intent == "remove"
+    removal = plan is not None and _removes_a_person(plan)
     if not touches_face(np.clip(full.source, 0, 255).astype(np.uint8), full.region, removal):
         return items
     mode, edit = (plan.mode, plan.request.edit) if plan is not None else ("inpaint", "")
     return [*items, cl.identity(mode, changes_face(edit))]
+
+
+def _removes_a_person(plan: EditPlan) -> bool:
+    """Whether the edit takes a person away, face and all: a cut-out (the subject goes on its own
+    layer) or a removal whose object is a person ("remove the man", "remove her"); not a removal
+    of something on a face ("remove her freckles", whose box may cover the whole face)."""
+    from retouch.executors.images.layers import is_cutout
+    from retouch.planner.language.faces import PERSON_WORDS
+    from retouch.planner.language.intent import parse
+
+    if plan.intent != "remove":
+        return False
+    return is_cutout(plan) or parse(plan.request.edit).first.head in PERSON_WORDS
 
 
 def _identity(item: QAItem, ctx: _Context) -> QAResult:

@@ -135,9 +135,9 @@ REMOVED_COVER = 0.9  # a removal whose region covers this share of a face's box 
 def touches_face(rgb: np.ndarray, region: np.ndarray, removal: bool = False) -> bool:
     """Whether ``region`` (bool (H, W)) overlaps a face's box in ``rgb`` that should stay that
     person's; False without the face models (the identity check then cannot run anyway). With
-    ``removal`` a face the region covers whole (``REMOVED_COVER`` of its box) goes with what is
-    removed ("remove the man", a cut-out of a person): not a face to keep. A removal that covers
-    part of a face ("remove her glasses") still touches it."""
+    ``removal`` (the edit removes a person: qa/check.py ``_removes_a_person``) a face the region
+    covers whole (``REMOVED_COVER`` of its box) goes with them: not a face to keep. A region over
+    part of a face still touches it."""
     from retouch.executors.faces import faces_available
 
     if not faces_available():

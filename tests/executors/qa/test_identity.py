@@ -84,3 +84,30 @@ def test_a_removal_that_takes_the_whole_face_keeps_no_identity_to_check() -> Non
     assert not touches_face(photo, whole, removal=True)
     assert touches_face(photo, whole, removal=False)
     assert touches_face(photo, part, removal=True)
+
+
+@pytest.mark.parametrize(
+    ("edit", "person"),
+    [
+        ("remove the man", True),
+        ("remove her", True),
+        ("put her on her own layer", True),  # a cut-out
+        ("remove her freckles", False),  # on the face: its box may cover the whole face
+        ("remove the sign", False),
+        ("make her hair red", False),
+    ],
+)
+def test_only_an_edit_that_removes_a_person_lets_their_face_go(
+    tmp_path: Path, edit: str, person: bool
+) -> None:
+    from PIL import Image
+    from retouch.executors.qa.check import _removes_a_person
+    from retouch.planner import EditRequest, analyze, make_plan
+
+    photo, mask = tmp_path / "a.png", tmp_path / "m.png"
+    Image.fromarray(skimage.data.astronaut()).resize((128, 128)).save(photo)
+    m = np.zeros((128, 128), np.uint8)
+    m[5:70, 40:90] = 255
+    Image.fromarray(m).save(mask)
+    request = EditRequest(image=str(photo), edit=edit, mask=str(mask))
+    assert _removes_a_person(make_plan(request, analyze(request))) is person
