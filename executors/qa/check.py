@@ -369,29 +369,16 @@ def _with_identity(
 ) -> list[QAItem]:
     """``items`` plus ``identity`` when a masked edit's region touches a face the face models find
     in the source: a mask file or a SAM mask over a face is known only when it runs."""
-    from retouch.executors.qa.identity import touches_face
+    from retouch.executors.qa.identity import removes_a_person, touches_face
     from retouch.planner.language.faces import changes_face
 
     if full is None or full.region.all() or any(i.id == "identity" for i in items):
         return items
-    removal = plan is not None and _removes_a_person(plan)
+    removal = plan is not None and removes_a_person(plan)
     if not touches_face(np.clip(full.source, 0, 255).astype(np.uint8), full.region, removal):
         return items
     mode, edit = (plan.mode, plan.request.edit) if plan is not None else ("inpaint", "")
     return [*items, cl.identity(mode, changes_face(edit))]
-
-
-def _removes_a_person(plan: EditPlan) -> bool:
-    """Whether the edit takes a person away, face and all: a cut-out (the subject goes on its own
-    layer) or a removal whose object is a person ("remove the man", "remove her"); not a removal
-    of something on a face ("remove her freckles", whose box may cover the whole face)."""
-    from retouch.executors.images.layers import is_cutout
-    from retouch.planner.language.faces import PERSON_WORDS
-    from retouch.planner.language.intent import parse
-
-    if plan.intent != "remove":
-        return False
-    return is_cutout(plan) or parse(plan.request.edit).first.head in PERSON_WORDS
 
 
 def _identity(item: QAItem, ctx: _Context) -> QAResult:

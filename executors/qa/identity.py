@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from retouch.executors.qa.faces import FaceBox
@@ -129,13 +130,26 @@ def source_faces(rgb: np.ndarray) -> list:
     return faces
 
 
+def removes_a_person(plan: Any) -> bool:
+    """Whether the edit takes a person away, face and all: a cut-out (the subject goes on its own
+    layer) or a removal whose object is a person ("remove the man", "remove her"); not a removal
+    of something on a face ("remove her freckles", whose box may cover the whole face)."""
+    from retouch.executors.images.layers import is_cutout
+    from retouch.planner.language.faces import PERSON_WORDS
+    from retouch.planner.language.intent import parse
+
+    if plan.intent != "remove":
+        return False
+    return is_cutout(plan) or parse(plan.request.edit).first.head in PERSON_WORDS
+
+
 REMOVED_COVER = 0.9  # a removal whose region covers this share of a face's box removes the face
 
 
 def touches_face(rgb: np.ndarray, region: np.ndarray, removal: bool = False) -> bool:
     """Whether ``region`` (bool (H, W)) overlaps a face's box in ``rgb`` that should stay that
     person's; False without the face models (the identity check then cannot run anyway). With
-    ``removal`` (the edit removes a person: qa/check.py ``_removes_a_person``) a face the region
+    ``removal`` (the edit removes a person: ``removes_a_person``) a face the region
     covers whole (``REMOVED_COVER`` of its box) goes with them: not a face to keep. A region over
     part of a face still touches it."""
     from retouch.executors.faces import faces_available

@@ -101,7 +101,7 @@ def test_only_an_edit_that_removes_a_person_lets_their_face_go(
     tmp_path: Path, edit: str, person: bool
 ) -> None:
     from PIL import Image
-    from retouch.executors.qa.check import _removes_a_person
+    from retouch.executors.qa.identity import removes_a_person
     from retouch.planner import EditRequest, analyze, make_plan
 
     photo, mask = tmp_path / "a.png", tmp_path / "m.png"
@@ -110,4 +110,4 @@ def test_only_an_edit_that_removes_a_person_lets_their_face_go(
     m[5:70, 40:90] = 255
     Image.fromarray(m).save(mask)
     request = EditRequest(image=str(photo), edit=edit, mask=str(mask))
-    assert _removes_a_person(make_plan(request, analyze(request))) is person
+    assert removes_a_person(make_plan(request, analyze(request))) is person
