@@ -295,7 +295,9 @@ def test_a_fallback_is_printed_first_and_recorded(
     )
     assert r.exit_code == 0, r.output
     first = r.stdout.splitlines()[0]
-    assert first.startswith("degraded Ran the weight-free PatchMatch fill") and "hf download" in first
+    assert (
+        first.startswith("degraded Ran the weight-free PatchMatch fill") and "hf download" in first
+    )
     verdict = r.stdout.splitlines()[-1]
     assert verdict.startswith("verdict Ran the weight-free") and "degraded:" in verdict
     for name in ("provenance.json", "qa.json"):
