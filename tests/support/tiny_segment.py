@@ -227,3 +227,20 @@ def save_tiny_sam2(folder: Path, *, seed: int = 0) -> Path:
 
 
 SAM_ARCHS.setdefault(TINY_SAM_TYPE, SamArch(build=build_test_tiny, embed_dim=16, depth=2))
+
+
+def direct_sam3(folder: Path, image: Any, text: str, model_class: str = "Sam3Model") -> Any:
+    """The reference for a SAM 3 (or LiteText, ``model_class="Sam3LiteTextModel"``) folder, by
+    transformers alone: processor(images, text) -> the model -> post_process_instance_segmentation
+    at thresholds 0.5, for the original size. Returns that first result dict."""
+    import torch
+    import transformers
+
+    model = getattr(transformers, model_class).from_pretrained(folder, local_files_only=True).eval()
+    processor = transformers.Sam3Processor.from_pretrained(folder, local_files_only=True)
+    inputs = processor(images=image, text=text, return_tensors="pt")
+    with torch.no_grad():
+        out = model(**inputs)
+    return processor.post_process_instance_segmentation(
+        out, threshold=0.5, mask_threshold=0.5, target_sizes=inputs["original_sizes"].tolist()
+    )[0]

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from retouch.executors.segment import sam3
 from retouch.executors.segment.dispatch import segment
 from retouch.planner.contract.errors import ExecutorError, InputError, ModelMissingError
 from retouch.planner.contract.schema import SamPoint, SamPrompt
+
+from tests.support.tiny_segment import direct_sam3
 
 pytestmark = pytest.mark.usefixtures("offline")
 
@@ -23,26 +24,12 @@ def photo(astronaut: Image.Image) -> Image.Image:
     return astronaut.resize((96, 72))  # not square: exercises the resize back
 
 
-def direct(folder: Path, image: Image.Image, text: str) -> dict[str, torch.Tensor]:
-    """transformers alone: processor(images, text) -> Sam3Model -> post_process_instance_segmentation."""
-    from transformers import Sam3Model, Sam3Processor
-
-    model = Sam3Model.from_pretrained(folder, local_files_only=True).eval()
-    processor = Sam3Processor.from_pretrained(folder, local_files_only=True)
-    inputs = processor(images=image, text=text, return_tensors="pt")
-    with torch.no_grad():
-        out = model(**inputs)
-    return processor.post_process_instance_segmentation(
-        out, threshold=0.5, mask_threshold=0.5, target_sizes=inputs["original_sizes"].tolist()
-    )[0]
-
-
 @pytest.mark.parametrize("text", ["the dog", "a red car"])
 def test_instances_equal_a_direct_transformers_call(
     text: str, sam3_dir: Path, photo: Image.Image
 ) -> None:
     got = segment(photo, SamPrompt(text=text), checkpoint=str(sam3_dir), device="cpu", pick="all")
-    ref = direct(sam3_dir, photo, text)
+    ref = direct_sam3(sam3_dir, photo, text)
     order = np.argsort(-ref["scores"].numpy(), kind="stable")
     assert len(got.instances) == len(order) >= 2
     for inst, i in zip(got.instances, order, strict=True):
@@ -63,7 +50,7 @@ def test_second_phrase_reuses_the_vision_features(sam3_dir: Path, photo: Image.I
     again = seg(photo, "the dog")
     assert len(calls) == 1 and seg.cached_images == 1
     assert [i.score for i in first] == [i.score for i in again]
-    ref = direct(sam3_dir, photo, "the cat")
+    ref = direct_sam3(sam3_dir, photo, "the cat")
     assert len(second) == len(ref["scores"])
     seg(photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT), "the dog")
     assert len(calls) == 2

@@ -21,6 +21,7 @@ from retouch.planner.contract.errors import InputError, ModelMissingError
 from retouch.planner.contract.schema import SamPrompt
 
 from tests.support.tiny_sam3_lite import build_tiny_sam3_lite, save_tiny_sam3_lite
+from tests.support.tiny_segment import direct_sam3
 
 pytestmark = pytest.mark.usefixtures("offline")
 
@@ -42,20 +43,6 @@ def deep_lite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def photo(astronaut: Image.Image) -> Image.Image:
     return astronaut.resize((96, 72))  # not square: exercises the resize back
-
-
-def direct(folder: Path, image: Image.Image, text: str) -> dict[str, torch.Tensor]:
-    """transformers alone: processor -> Sam3LiteTextModel -> post_process_instance_segmentation."""
-    from transformers import Sam3LiteTextModel, Sam3Processor
-
-    model = Sam3LiteTextModel.from_pretrained(folder, local_files_only=True).eval()
-    processor = Sam3Processor.from_pretrained(folder, local_files_only=True)
-    inputs = processor(images=image, text=text, return_tensors="pt")
-    with torch.no_grad():
-        out = model(**inputs)
-    return processor.post_process_instance_segmentation(
-        out, threshold=0.5, mask_threshold=0.5, target_sizes=inputs["original_sizes"].tolist()
-    )[0]
 
 
 def hf_cache(root: Path, repo: str, folder: Path) -> Path:
@@ -92,7 +79,7 @@ def test_masks_equal_a_direct_transformers_call(lite_dir: Path, photo: Image.Ima
         got = segment(
             photo, SamPrompt(text=text), checkpoint=str(lite_dir), device="cpu", pick="all"
         )
-        ref = direct(lite_dir, photo, text)
+        ref = direct_sam3(lite_dir, photo, text, "Sam3LiteTextModel")
         order = np.argsort(-ref["scores"].numpy(), kind="stable")
         assert len(got.instances) == len(order) >= 2
         for inst, i in zip(got.instances, order, strict=True):
