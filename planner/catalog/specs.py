@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import KW_ONLY, dataclass
 from typing import Literal
 
-from retouch.planner.catalog.scores import Score
+from retouch.planner.catalog.scores import SCORES, Score
 from retouch.planner.contract.schema import Family, GuidanceKind, Mode
 
 LoadOption = tuple[str, bool | int | float | str]
@@ -115,7 +115,12 @@ class FamilySpec:
     # fallback); False for a family whose output is not an edit (Qwen-Image-Layered splits layers)
     stands_in: bool = True
     published: str = ""  # published quality/speed figures and their source, in words
-    scores: tuple[Score, ...] = ()  # published benchmark scores, each with its source (scores.py)
+
+    @property
+    def scores(self) -> tuple[Score, ...]:
+        """Published benchmark scores, each with its source: planner/catalog/scores.py's, by
+        family id (one table of sourced numbers, so an entry cannot name another's)."""
+        return SCORES.get(self.family, ())
 
     def pipeline_for(self, mode: str, controlnet: str | None = None) -> str:
         """The diffusers class that runs ``mode`` (with a ``controlnet`` type) with this family;

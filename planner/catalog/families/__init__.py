@@ -10,7 +10,7 @@ one (tests/planner/catalog/test_catalog.py checks each entry is complete and sel
 Every other family table (planner/catalog/registry.py, planner/catalog/reference.py,
 executors/diffusion/pipelines.py and loading.py) is derived from ``FAMILIES``.
 
-May import: planner/catalog/specs.py and planner/catalog/scores.py, and the contract's types.
+May import: planner/catalog/specs.py and the contract's types.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.repaint:RePaintExecutor"  # imported when it runs
@@ -37,5 +36,4 @@ FAMILY = FamilySpec(
     licence=Licence("Apache-2.0", True),
     signature=Signature("an unconditional DDPM (UNet2DModel)", unet_class="UNet2DModel"),
     position=7,
-    scores=SCORES.get("ddpm", ()),
 )

@@ -10,7 +10,6 @@ card was not read here: no network).
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.klein:KleinExecutor"  # imported when it runs
@@ -48,5 +47,4 @@ FAMILY = FamilySpec(
         "32.2B transformer (counted from the diffusers default config), multi-reference "
         "edits; GEdit-Bench/ImgEdit: see scores (planner/catalog/scores.py)"
     ),
-    scores=SCORES.get("flux2-dev", ()),
 )

@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature, Variant
 
 _EXECUTOR = "retouch.executors.diffusion.klein:KleinExecutor"  # imported when it runs
@@ -59,5 +58,4 @@ FAMILY = FamilySpec(
         "4B parameters, 4 steps, sub-second claimed (Black Forest Labs, FLUX.2 [klein] model "
         "card); the 9B variant is non-commercial"
     ),
-    scores=SCORES.get("flux2-klein", ()),
 )

@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.kontext:FluxKontextExecutor"  # imported when it runs
@@ -40,5 +39,4 @@ FAMILY = FamilySpec(
     position=3,
     dtype="bf16",
     prompt_tokens=512,
-    scores=SCORES.get("flux-kontext", ()),
 )

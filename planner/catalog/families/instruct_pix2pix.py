@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.instruct:InstructExecutor"  # imported when it runs
@@ -37,5 +36,4 @@ FAMILY = FamilySpec(
         "an InstructPix2Pix model (8-channel UNet)", unet_layout="sd", unet_channels=8
     ),
     position=4,
-    scores=SCORES.get("instruct-pix2pix", ()),
 )

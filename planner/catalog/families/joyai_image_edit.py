@@ -10,7 +10,6 @@ card was not read here: no network).
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.joyai:JoyAIEditExecutor"  # imported when it runs
@@ -51,5 +50,4 @@ FAMILY = FamilySpec(
         "object moves, rotations and camera-view changes (issue 30); 40 steps at guidance 4 "
         "(diffusers example); GEdit-Bench/ImgEdit: see scores (planner/catalog/scores.py)"
     ),
-    scores=SCORES.get("joyai-image-edit", ()),
 )

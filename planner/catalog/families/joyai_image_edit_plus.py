@@ -10,7 +10,6 @@ measures it. The licence is issue 30's table (the model card was not read here: 
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.joyai:JoyAIEditPlusExecutor"  # imported when it runs
@@ -52,5 +51,4 @@ FAMILY = FamilySpec(
         "JoyAI's spatial edits with 1-6 reference images (issue 30); 30 steps at guidance 4 "
         "(diffusers example); GEdit-Bench/ImgEdit: none published for Plus"
     ),
-    scores=SCORES.get("joyai-image-edit-plus", ()),
 )

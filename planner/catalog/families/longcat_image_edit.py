@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature, Variant
 
 _EXECUTOR = "retouch.executors.diffusion.longcat:LongCatEditExecutor"  # imported when it runs
@@ -49,5 +48,4 @@ FAMILY = FamilySpec(
         "6B; GEdit-Bench-EN overall 7.64 (Meituan, LongCat-Image-Edit model card and "
         "technical report); the Turbo variant runs 8 steps"
     ),
-    scores=SCORES.get("longcat-image-edit", ()),
 )

@@ -10,7 +10,6 @@ card was not read here: no network).
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.qwen21:QwenImage21Executor"  # imported when it runs
@@ -48,5 +47,4 @@ FAMILY = FamilySpec(
         "edits from the image as vision context and reference latents (diffusers "
         "QwenImage21Pipeline); the model card's settings and GEdit-Bench/ImgEdit: unsourced"
     ),
-    scores=SCORES.get("qwen-image-2.1", ()),
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import (
     FamilySpec,
     Licence,
@@ -106,5 +105,4 @@ FAMILY = FamilySpec(
         "20B MMDiT; GEdit-Bench-EN overall 7.56 (Qwen-Image technical report, "
         "arXiv:2508.02324); 4-8 steps with the Qwen-Image-Lightning LoRA"
     ),
-    scores=SCORES.get("qwen-image-edit", ()),
 )

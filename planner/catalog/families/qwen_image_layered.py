@@ -11,7 +11,6 @@ read here: no network).
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.qwen_layered:QwenLayeredExecutor"  # imported when it runs
@@ -53,6 +52,5 @@ FAMILY = FamilySpec(
         "splits an image into RGBA layers (issue 30); 50 steps at true CFG 4, 4 layers at "
         "640^2 (diffusers example); GEdit-Bench/ImgEdit: not an editor"
     ),
-    scores=SCORES.get("qwen-image-layered", ()),
     stands_in=False,  # it returns the photo as layers, not an edit: never a fallback
 )

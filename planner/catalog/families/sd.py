@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.sdedit:SDEditExecutor"  # imported when it runs
@@ -37,5 +36,4 @@ FAMILY = FamilySpec(
         "an SD 1.x/2.x text-to-image model (4-channel UNet)", unet_layout="sd", unet_channels=4
     ),
     position=5,
-    scores=SCORES.get("sd", ()),
 )

@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.inpaint:InpaintExecutor"  # imported when it runs
@@ -47,5 +46,4 @@ FAMILY = FamilySpec(
         "an SD 1.x/2.x inpaint model (9-channel UNet)", unet_layout="sd", unet_channels=9
     ),
     position=0,
-    scores=SCORES.get("sd-inpaint", ()),
 )

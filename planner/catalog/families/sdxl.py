@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import NO_WATERMARK, FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.sdedit:SDEditExecutor"  # imported when it runs
@@ -39,5 +38,4 @@ FAMILY = FamilySpec(
         "an SDXL model (4-channel UNet, two text encoders)", unet_layout="sdxl", unet_channels=4
     ),
     position=6,
-    scores=SCORES.get("sdxl", ()),
 )

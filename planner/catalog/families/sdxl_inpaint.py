@@ -7,7 +7,6 @@ native resolution on an L4 (gpu-24gb), CFG batch included.
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import NO_WATERMARK, FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.inpaint:InpaintExecutor"  # imported when it runs
@@ -39,5 +38,4 @@ FAMILY = FamilySpec(
         unet_channels=9,
     ),
     position=1,
-    scores=SCORES.get("sdxl-inpaint", ()),
 )

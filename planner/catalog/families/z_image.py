@@ -10,7 +10,6 @@ card was not read here: no network).
 
 from __future__ import annotations
 
-from retouch.planner.catalog.scores import SCORES
 from retouch.planner.catalog.specs import FamilySpec, Licence, ModePipeline, Signature
 
 _EXECUTOR = "retouch.executors.diffusion.zimage:ZImageExecutor"  # imported when it runs
@@ -65,5 +64,4 @@ FAMILY = FamilySpec(
         "6.15B-parameter single-stream DiT (counted on the meta device), 8 steps at guidance "
         "0 (diffusers ZImageInpaintPipeline example); GEdit-Bench/ImgEdit: unsourced"
     ),
-    scores=SCORES.get("z-image", ()),
 )
