@@ -10,6 +10,12 @@ one (tests/planner/catalog/test_catalog.py checks each entry is complete and sel
 Every other family table (planner/catalog/registry.py, planner/catalog/reference.py,
 executors/diffusion/pipelines.py and loading.py) is derived from ``FAMILIES``.
 
+Figures follow specs.py's units. Where one has no published source its file says how it was had;
+for the newer families: parameter counts on the meta device (tests/bench/test_real_size.py), VRAM
+those weights in bf16 plus an activation margin, ``step_s`` scaled from a measured family by
+transformer size (an estimate until tests/bench/gpu_latency.py measures it on a GPU), the licence
+from issue 30's table (the model cards were not read: no network).
+
 May import: planner/catalog/specs.py and the contract's types.
 """
 

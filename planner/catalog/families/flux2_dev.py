@@ -1,11 +1,6 @@
 """FLUX.2 [dev]: 32B multi-reference edits (distilled guidance).
 
-Figures follow planner/catalog/specs.py's units. Where a figure has no published source it
-says how it was had: parameter counts are counted on the meta device from the diffusers classes'
-own default configs (tests/bench/test_real_size.py); VRAM is those weights in bf16 plus an
-activation margin; ``step_s`` is scaled from a measured family by transformer size and is an
-estimate until tests/bench/gpu_latency.py measures it. The licence is issue 30's table (the model
-card was not read here: no network).
+Unsourced figures are estimated as planner/catalog/families/__init__.py says.
 """
 
 from __future__ import annotations
