@@ -9,7 +9,7 @@ stops a rule from firing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, InstanceOf, TypeAdapter, ValidationError
@@ -26,6 +26,7 @@ from retouch.planner.contract.schema import (
 from retouch.planner.language import faces as face_words
 from retouch.planner.language import intent as intent_mod
 from retouch.planner.language import layers as layer_words
+from retouch.planner.language.conditions import holds
 from retouch.planner.language.picks import TextTarget
 
 BBOX_SMALL = 0.35  # crop when the mask's bounding box covers at most this fraction of the image
@@ -126,14 +127,7 @@ def check_when(rule_id: str, when: Mapping[str, Any]) -> None:
 
 def matches(when: Mapping[str, Any], facts: RuleFacts) -> bool:
     """Whether every key of ``when`` matches: equal, or one of a list."""
-    for key, want in when.items():
-        have = getattr(facts, key)
-        if isinstance(want, list):
-            if have not in want:
-                return False
-        elif have != want:
-            return False
-    return True
+    return holds(when, partial(getattr, facts))
 
 
 def region_given(request: EditRequest) -> bool:
@@ -192,7 +186,7 @@ def _layers(
     to put the subject on its own layer and for nothing else: PlanError without a region)."""
     if not (request.layers or it.layers):
         return "none"
-    words = layer_words.read(request.edit, region_given(request))
+    words = it.layers or layer_words.read(request.edit)  # what intent.parse read, or no words
     if words.cutout:
         layer_words.check_region(request.edit, words, region)
         return "subject"

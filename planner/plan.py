@@ -338,7 +338,7 @@ def make_plan(request: EditRequest, facts: ImageFacts) -> EditPlan:
         rules=hits,
         latency=latency,
         warnings=warnings,
-        layers=request.layers or it.layers,
+        layers=request.layers or it.layers is not None,
     )
 
 

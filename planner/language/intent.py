@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from retouch.planner.language import layers, sizes, vocab
+from retouch.planner.language.conditions import holds
 from retouch.planner.language.lazy_regex import LazyRegex
 from retouch.planner.language.typos import clean
 
@@ -274,7 +275,7 @@ class Intent:
     quality_max: bool
     touch: str  # light | normal | strong | heavy, from the first edit's degree words
     extra: dict[str, str] = field(default_factory=dict)
-    layers: bool = False  # the text asked for the edit as layers (planner/language/layers.py)
+    layers: layers.LayerWords | None = None  # the layer words read (language/layers.py); None: none
 
     @property
     def first(self) -> Edit:
@@ -343,17 +344,6 @@ def _attribute(target: str | None, cls: str | None) -> str | None:
     return " ".join(w for w in words if w not in drop) or None
 
 
-def _matches(cond: dict[str, object], facts: dict[str, object]) -> bool:
-    for key, want in cond.items():
-        have = facts.get(key)
-        if isinstance(want, list):
-            if have not in want:
-                return False
-        elif have != want:
-            return False
-    return True
-
-
 def _take(rx: LazyRegex, text: str) -> tuple[list[str], str]:
     found = [m.group(0).strip(" ,") for m in rx.finditer(text)]
     return found, re.sub(r"\s+", " ", rx.sub(" ", text)).strip(" ,")
@@ -398,7 +388,7 @@ def parse_edit(text: str) -> Edit:
     ocls = _object_class(obj)
     tcls = _target_class(target)
     facts = {"form": form, "object": ocls, "target": tcls, "size": size is not None}
-    kind = next(name for name, cond in INTENTS if _matches(cond, facts))
+    kind = next(name for name, cond in INTENTS if holds(cond, facts.get))
     if kind == "generic" and _HAND_TEXT.search(text):
         kind = "fix-hand"
     elif kind == "generic" and _FACE_TEXT.search(text):
@@ -437,14 +427,14 @@ def parse_edit(text: str) -> Edit:
 
 
 def parse(text: str, region_given: bool = False) -> Intent:
-    """Read an edit text into its edits, in order; unknown words give ``generic``. Layer words
-    are read first and left out (layers.edit_words: may raise; ``region_given``: a mask or SAM)."""
+    """Read an edit text into its edits, in order (unknown words: ``generic``); layer words first,
+    left out and kept in ``layers`` (layers.edit_words: may raise; ``region_given``: mask or SAM)."""
     words = layers.edit_words(text, region_given)
-    text = words.rest
-    cleaned = clean(text) or text.lower().strip()
+    cleaned = clean(words.rest) or words.rest.lower().strip()
     edits = tuple(parse_edit(part) for part in split(cleaned)) or (parse_edit(cleaned),)
     first = edits[0]
     touch = first.degree.level if first.degree else "normal"
     if first.verb in ("reimagine", "recreate") and touch == "normal":
         touch = "heavy"
-    return Intent(edits, bool(QUALITY_WORDS.search(text)), touch, layers=words.asked)
+    asked = words if words.asked else None
+    return Intent(edits, bool(QUALITY_WORDS.search(words.rest)), touch, layers=asked)
