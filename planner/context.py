@@ -186,7 +186,9 @@ def _layers(
     to put the subject on its own layer and for nothing else: PlanError without a region)."""
     if not (request.layers or it.layers):
         return "none"
-    words = it.layers or layer_words.read(request.edit)  # what intent.parse read, or no words
+    words = it.layers  # what intent.parse read
+    if words is None:  # the request option alone: the edit and its layers
+        return "edit"
     if words.cutout:
         layer_words.check_region(request.edit, words, region)
         return "subject"
