@@ -136,11 +136,11 @@ def removes_a_person(plan: Any) -> bool:
     of something on a face ("remove her freckles", whose box may cover the whole face)."""
     from retouch.executors.images.layers import is_cutout
     from retouch.planner.language.faces import PERSON_WORDS
-    from retouch.planner.language.intent import parse
 
     if plan.intent != "remove":
         return False
-    return is_cutout(plan) or parse(plan.request.edit).first.head in PERSON_WORDS
+    removed = plan.sequence[0].object if plan.sequence else None  # as the plan read it
+    return is_cutout(plan) or (bool(removed) and removed.split()[-1] in PERSON_WORDS)
 
 
 REMOVED_COVER = 0.9  # a removal whose region covers this share of a face's box removes the face
